@@ -1,0 +1,145 @@
+// Plain C++ value types shared by the control plane and the data plane.
+// No DPDK, gRPC or protobuf here: this header is the seam between them
+// (the control plane converts protos to these, the data plane consumes them).
+#ifndef GROD_COMMON_DATAPLANE_TYPES_H_
+#define GROD_COMMON_DATAPLANE_TYPES_H_
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace grod {
+
+enum class GroMode : uint8_t { kMerge = 1, kList = 2, kBypass = 3 };
+
+// Bit flags of the GRO families a context aggregates.
+enum GroTypeBit : uint32_t {
+  kGroTcp4 = 1u << 0,
+  kGroTcp6 = 1u << 1,
+  kGroUdp4 = 1u << 2,
+  kGroUdp6 = 1u << 3,
+  kGroIpv4Frag = 1u << 4,
+  kGroVxlan = 1u << 5,
+  kGroAll = (1u << 6) - 1,
+};
+
+enum class FlushKind : uint8_t { kPerBurst = 1, kTimeout = 2, kAdaptive = 3 };
+
+struct FlushPolicy {
+  FlushKind kind = FlushKind::kPerBurst;
+  uint64_t timeout_ns = 0;           // TIMEOUT / ADAPTIVE
+  uint32_t max_merged_bytes = 65535;  // merged IP payload limit
+  uint32_t max_segments = 64;
+  bool operator==(const FlushPolicy&) const = default;
+};
+
+struct TrafficSelector {
+  std::optional<uint16_t> port_id;
+  std::optional<uint16_t> vlan_id;  // 0 = untagged
+  std::optional<uint32_t> vni;
+  bool operator==(const TrafficSelector&) const = default;
+};
+
+struct TenantSpec {
+  std::string name;
+  std::vector<TrafficSelector> selectors;
+  uint32_t max_flows = 4096;          // per worker lcore
+  uint32_t max_held_packets = 16384;  // per worker lcore
+  uint32_t gro_types = kGroAll;
+  GroMode default_mode = GroMode::kMerge;
+  FlushPolicy flush;
+  bool operator==(const TenantSpec&) const = default;
+};
+
+// A destination prefix; `addr` holds 4 (IPv4) or 16 (IPv6) meaningful bytes.
+struct IpPrefix {
+  bool is_v6 = false;
+  std::array<uint8_t, 16> addr{};
+  uint8_t length = 0;
+  bool operator==(const IpPrefix&) const = default;
+  bool operator<(const IpPrefix& o) const {
+    if (is_v6 != o.is_v6) return !is_v6;
+    if (addr != o.addr) return addr < o.addr;
+    return length < o.length;
+  }
+};
+
+struct RouteHint {
+  IpPrefix prefix;
+  GroMode mode = GroMode::kMerge;
+  bool operator==(const RouteHint&) const = default;
+};
+
+struct PortCapabilities {
+  bool tcp_tso = false;
+  bool udp_tso = false;
+  bool ipv4_checksum = false;
+  bool tcp_checksum = false;
+  bool udp_checksum = false;
+  bool multi_segment_tx = false;
+  bool vxlan_tso = false;
+};
+
+struct PortInfo {
+  uint16_t port_id = 0;
+  std::string name;
+  std::string driver;
+  std::string mac_address;
+  uint16_t rx_queues = 0;
+  uint16_t tx_queues = 0;
+  PortCapabilities capabilities;
+  uint16_t peer_port_id = 0;
+  bool link_up = false;
+  uint32_t link_speed_mbps = 0;
+  uint32_t mtu = 0;
+};
+
+struct PortCounters {
+  uint16_t port_id = 0;
+  std::string name;
+  uint64_t rx_packets = 0, rx_bytes = 0;
+  uint64_t tx_packets = 0, tx_bytes = 0, tx_dropped = 0;
+  uint64_t rx_missed = 0;
+  uint64_t gso_segments = 0;
+};
+
+// Summed over all worker lcores at the time of the read.
+struct TenantCounters {
+  std::string tenant;
+  uint64_t packets_in = 0, bytes_in = 0, packets_out = 0;
+  uint64_t merged_packets_out = 0, list_packets_out = 0;
+  uint64_t segments_merged = 0, segments_listed = 0;
+  uint64_t bypass_packets = 0;
+  uint64_t held_flows = 0, held_packets = 0;
+  // Output packets by how many segments they carry: bucket i counts outputs
+  // with <= kSegmentBuckets[i] segments (the last bucket is +Inf).
+  std::vector<uint64_t> segments_per_output;
+  std::map<std::string, uint64_t> passthrough;  // reason -> packets
+  std::map<std::string, uint64_t> flushes;      // reason -> flush events
+};
+
+struct WorkerCounters {
+  uint32_t lcore = 0;
+  uint64_t busy_cycles = 0;   // polls that returned packets
+  uint64_t total_cycles = 0;  // all polls
+};
+
+struct StatsSnapshot {
+  std::vector<TenantCounters> tenants;
+  std::vector<PortCounters> ports;
+  std::vector<WorkerCounters> workers;
+  uint64_t config_generation = 0;
+};
+
+struct DataPlaneInfo {
+  std::string dpdk_version;
+  uint32_t main_lcore = 0;
+  std::vector<uint32_t> worker_lcores;
+};
+
+}  // namespace grod
+
+#endif  // GROD_COMMON_DATAPLANE_TYPES_H_
