@@ -1,0 +1,260 @@
+// grod's GRO engine: parses packets itself (never trusts mbuf l2/l3/l4_len
+// or packet_type), keeps flows in an O(1) open-addressing table, tolerates
+// reordering, and emits either merged packets carrying TSO/USO metadata
+// (MERGE) or linked lists of untouched packets (LIST, Linux fraglist
+// semantics).  DPDK's rte_gro is only a baseline in tests and benchmarks.
+//
+// Threading: a Context belongs to one lcore and is NOT thread-safe, by
+// design -- no locks on the fast path.  Process/Flush* allocate nothing.
+#ifndef GROD_DATAPLANE_GRO_GRO_ENGINE_H_
+#define GROD_DATAPLANE_GRO_GRO_ENGINE_H_
+
+#include <rte_mbuf.h>
+#include <rte_memory.h>
+
+#include <cstdint>
+#include <memory>
+
+namespace grod::gro {
+
+// Same numbering as grod::GroMode (common/dataplane_types.h).
+enum class Mode : uint8_t { kMerge = 1, kList = 2, kBypass = 3 };
+
+// Bit flags, same values as grod::GroTypeBit.  kVxlan enables the
+// encapsulated variant of every other enabled type.
+enum GroType : uint32_t {
+  kTcp4 = 1,
+  kTcp6 = 2,
+  kUdp4 = 4,
+  kUdp6 = 8,
+  kIpv4Frag = 16,
+  kVxlan = 32,
+  kAll = 63,
+};
+
+// Why a packet left the engine without being held.  kPassNone means "GRO
+// candidate".  Names in kPassReasonNames (stable, used as metric labels).
+enum PassReason : uint8_t {
+  kPassNone = 0,
+  kPassNotIp,          // not IPv4/IPv6 (ARP, LLDP, ...) or >2 VLAN tags
+  kPassTruncated,      // a header runs past the end of the packet
+  kPassBadIpHeader,    // version / IHL / total length inconsistent
+  kPassIpLength,       // IP length larger than the bytes present
+  kPassEthPadding,     // bytes after the IP datagram (Ethernet padding)
+  kPassBadL4Header,    // TCP data offset / UDP length inconsistent
+  kPassMultiSeg,       // headers not within the first mbuf segment
+  kPassUnsupportedL4,  // not TCP/UDP, IPv6 extension headers, ...
+  kPassTypeDisabled,   // GRO type not enabled in this context
+  kPassTcpFlags,       // SYN/RST/URG/ECE/CWR
+  kPassNoPayload,      // nothing to coalesce (pure ACK, empty datagram)
+  kPassDuplicate,      // overlaps data already held for the flow
+  kPassBadChecksum,    // verify_checksums and a checksum is wrong
+  kPassBypass,         // Mode::kBypass (also counted in Counters::bypass)
+  kPassReasonCount,
+};
+extern const char* const kPassReasonNames[kPassReasonCount];
+
+// Why a held flow was emitted.  Names in kFlushReasonNames.
+enum FlushReason : uint8_t {
+  kFlushTimeout = 0,  // FlushTimedOut
+  kFlushSize,         // max_merged_bytes / max_segments / short segment
+  kFlushFlags,        // PSH/FIN merged, or fragment set complete
+  kFlushTableFull,    // max_flows / max_held_packets: oldest flow evicted
+  kFlushExplicit,     // FlushAll(kFlushExplicit) / FlushFlowOf
+  kFlushConfig,       // FlushAll(kFlushConfig) on a config change
+  kFlushMismatch,     // same flow, different ACK/options/TTL/mode/...
+  kFlushPassthrough,  // a packet of the flow had to pass unmerged
+  kFlushReorder,      // too many out-of-order runs held for the flow
+  kFlushBurstEnd,     // end of ReassembleBurst
+  kFlushReasonCount,
+};
+extern const char* const kFlushReasonNames[kFlushReasonCount];
+
+// Output packets by the number of original segments they carry: bucket i
+// counts outputs with <= kSegmentBucketBounds[i] segments; the last bucket
+// (index kSegmentBucketCount - 1) is +Inf.
+inline constexpr uint32_t kSegmentBucketBounds[] = {1, 2, 4, 8, 16, 32, 64};
+inline constexpr int kSegmentBucketCount = 8;
+
+struct ParseConfig {
+  uint16_t vxlan_port = 4789;
+};
+
+// Flow identity: every field that Linux/DPDK require equal for two packets
+// to belong to one GRO flow.  Zero-filled so it can be hashed and compared
+// as bytes.  IPv4 addresses use the first 4 bytes.
+struct alignas(16) FlowKey {
+  uint8_t src[16], dst[16];              // inner IP addresses
+  uint8_t outer_src[16], outer_dst[16];  // VXLAN outer IP addresses
+  uint8_t mac[12], outer_mac[12];        // dst+src MAC (inner, outer)
+  uint16_t tci[2];                       // VLAN TCIs (outer first), 0 = none
+  uint16_t outer_tci[2];                 // VLAN TCIs of the VXLAN inner frame
+  uint16_t sport, dport;                 // L4 ports; IPv4 fragments: IP ID, 0
+  uint16_t outer_sport, outer_dport;     // VXLAN UDP ports
+  uint32_t vni;                          // VNI | 1<<24 when VXLAN
+  uint8_t type;                          // GroType bit (without kVxlan)
+  uint8_t proto;                         // IP protocol
+  uint8_t pad[2];
+};
+static_assert(sizeof(FlowKey) % 16 == 0);
+
+// Per-packet fields that must match the flow's head for a merge (Linux
+// "flush" conditions), kept out of the key so that a change flushes the flow
+// instead of creating a second, reorderable entry.
+struct FlowAttrs {
+  uint32_t ack;         // TCP ACK number
+  uint32_t flow_label;  // IPv6 flow label (inner)
+  uint8_t ttl, tos;     // inner TTL/hop limit, TOS/traffic class
+  uint8_t outer_ttl, outer_tos;
+  uint8_t df, outer_df;   // IPv4 DF bits (0/1)
+  uint8_t opt_len;        // TCP option bytes (compared byte-wise)
+  uint8_t udp_csum_zero;  // UDP checksum 0 vs. present never mix
+};
+
+// Result of parsing without trusting mbuf l2_len/l3_len/l4_len/packet_type.
+// Offsets are from the start of the packet data.  For VXLAN, the "inner"
+// fields describe the encapsulated packet and outer_* the tunnel.
+struct ParsedPacket {
+  // Classification fields used by the worker.
+  uint16_t vlan_id;  // outer VLAN id, 0 = untagged
+  bool has_vni;      // VXLAN
+  uint32_t vni;
+  bool dst_is_v6;
+  uint8_t dst_ip[16];  // inner destination, network order (v4: first 4)
+
+  // Engine fields.
+  PassReason reason;  // kPassNone: GRO candidate of `type`
+  bool key_valid;     // key/hash valid (flows can be looked up)
+  uint32_t type;      // GroType bit of the inner packet (0 = none)
+  bool is_v6;         // inner IP version 6
+  bool outer_is_v6;
+  uint8_t l4_proto;  // IPPROTO_TCP / IPPROTO_UDP (inner)
+  uint8_t tcp_flags;
+  bool more_frags;                      // IPv4 MF (fragments)
+  uint16_t outer_l3_off, outer_l4_off;  // VXLAN only
+  uint16_t l2_off;  // inner Ethernet header (0 without VXLAN)
+  uint16_t l3_off, l4_off, payload_off;
+  uint16_t ip_id, outer_ip_id;
+  uint32_t payload_len;  // L4 payload (fragments: IP payload)
+  uint32_t seq;          // TCP seq / fragment byte offset
+  uint32_t hash;         // of key
+  FlowAttrs attrs;
+  FlowKey key;
+};
+
+// Parses headers from the first mbuf segment.  Always fills `out`;
+// malformed packets get a PassReason (never returns false).
+bool Parse(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out);
+
+struct ContextConfig {
+  uint32_t max_flows = 4096;
+  uint32_t max_held_packets = 16384;
+  uint32_t gro_types = kAll;
+  // Limit on the length field of the outermost IP header of a merged packet
+  // (IPv4 total length / IPv6 payload length); clamped to 65535.
+  uint32_t max_merged_bytes = 65535;
+  uint32_t max_segments = 64;  // original packets per output (<= 64)
+  uint16_t vxlan_port = 4789;
+  bool verify_checksums = false;  // bad checksum -> never merged
+  int socket_id = SOCKET_ID_ANY;
+};
+
+// Output sink: the engine appends packets; when full it calls
+// drain(out, arg), which must empty it (set count to 0, e.g. transmit).
+struct Output {
+  rte_mbuf** pkts;
+  uint16_t count;
+  uint16_t capacity;
+  void (*drain)(Output*, void*);
+  void* arg;
+};
+
+// Single writer (the owning lcore); readers on other threads may see torn
+// but monotonic-per-field values, which is fine for metrics.
+struct Counters {
+  uint64_t packets_in = 0, bytes_in = 0;
+  uint64_t packets_out = 0;      // every output (a merged packet or list = 1)
+  uint64_t merged_out = 0;       // outputs merged from >= 2 segments
+  uint64_t list_out = 0;         // lists of >= 2 packets
+  uint64_t segments_merged = 0;  // input packets inside merged_out
+  uint64_t segments_listed = 0;  // input packets inside list_out
+  uint64_t bypass = 0;
+  uint64_t passthrough[kPassReasonCount] = {};
+  uint64_t flushes[kFlushReasonCount] = {};
+  uint64_t segments_hist[kSegmentBucketCount] = {};
+};
+
+class FlowTable;
+
+// One lcore owns a Context (see top of file).
+class Context {
+ public:
+  // All memory is allocated here (rte_zmalloc_socket); nullptr on failure.
+  // Registers the LIST dynamic field/flag if not yet done.
+  static std::unique_ptr<Context> Create(const ContextConfig& cfg);
+  // Frees (drops) any packets still held; call FlushAll first to deliver
+  // them.  Never leaks.
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  // Takes ownership of `m`; it is held, merged, or appended to `out`
+  // (possibly after packets of its flow that were held before it).
+  void Process(rte_mbuf* m, const ParsedPacket& p, Mode mode, uint64_t now_tsc,
+               Output* out);
+  // Emits every flow whose first held packet arrived at or before
+  // now_tsc - max_age_tsc.
+  void FlushTimedOut(uint64_t now_tsc, uint64_t max_age_tsc, Output* out);
+  void FlushAll(Output* out, FlushReason reason = kFlushExplicit);
+  void FlushFlowOf(const ParsedPacket& p, Output* out);
+
+  uint32_t held_flows() const;
+  uint32_t held_packets() const;
+  const Counters& counters() const { return counters_; }
+  const ContextConfig& config() const { return cfg_; }
+
+ private:
+  explicit Context(const ContextConfig& cfg);
+  ContextConfig cfg_;
+  Counters counters_;
+  FlowTable* table_ = nullptr;
+};
+
+// Burst mode (like rte_gro_reassemble_burst): everything is flushed before
+// return; returns the number of packets now in pkts[0..).  Uses a cached
+// per-thread context (created on first use / config change).
+uint16_t ReassembleBurst(rte_mbuf** pkts, uint16_t n, Mode mode,
+                         const ContextConfig& cfg);
+
+// LIST representation.  A list is its first packet ("head") with the
+// dynamic ol_flag "grod_gro_list" set.  Every member carries the dynamic
+// field "grod_gro_list_link" {rte_mbuf* next; uint16_t count}: `next`
+// links the members in order (NULL after the last), `count` (valid in the
+// head) is the number of members.  Members are the original packets with
+// no byte changed; only metadata (l2/l3/l4_len, packet_type) is set.  A
+// list must be Unlink()ed (or FreePacket()d) before transmission: no NIC
+// understands it.
+// Registers the field and flag; call after rte_eal_init.  Idempotent.
+bool RegisterDynfield();
+bool IsList(const rte_mbuf* m);
+uint16_t ListLength(const rte_mbuf* head);  // 1 for a non-list packet
+// Writes up to `cap` original packets in order and clears the list flag;
+// returns how many were written (all of them if cap >= ListLength).
+uint16_t Unlink(rte_mbuf* head, rte_mbuf** out, uint16_t cap);
+// Frees a packet, a merged chain, or a whole list.
+void FreePacket(rte_mbuf* m);
+
+// Software GSO for egress ports without TSO/USO: a merged packet (with
+// RTE_MBUF_F_TX_TCP_SEG / RTE_MBUF_F_TX_UDP_SEG) becomes MSS-sized packets
+// with correct headers and full software checksums.  Headers go into new
+// mbufs from direct_pool, payload is referenced through indirect mbufs from
+// indirect_pool (zero copy).  Consumes `merged` on success and returns the
+// number of packets written to out; a packet without GSO flags is returned
+// as is (1).  On failure (pools empty, cap too small) returns a negative
+// errno and `merged` is untouched.
+int Segment(rte_mbuf* merged, rte_mempool* direct_pool,
+            rte_mempool* indirect_pool, rte_mbuf** out, uint16_t cap);
+
+}  // namespace grod::gro
+
+#endif  // GROD_DATAPLANE_GRO_GRO_ENGINE_H_
