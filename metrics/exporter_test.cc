@@ -1,0 +1,101 @@
+// Scrapes a live exporter over HTTP and runs `promtool check metrics` on
+// the result, the same check Prometheus' maintainers recommend for exporters.
+#include "metrics/exporter.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "common/testing/fake_dataplane.h"
+#include "gtest/gtest.h"
+#include "metrics/testing/http_get.h"
+#include "metrics/testing/sample_stats.h"
+
+namespace grod::metrics {
+namespace {
+
+std::string TmpFile(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return std::string(dir ? dir : "/tmp") + "/" + name;
+}
+
+// Runs promtool on `text`; returns its exit status and fills `output`.
+int Promtool(const std::string& text, std::string* output) {
+  const std::string in = TmpFile("scrape.txt");
+  const std::string out = TmpFile("promtool.out");
+  std::ofstream(in) << text;
+  const std::string cmd =
+      "/usr/bin/promtool check metrics < " + in + " > " + out + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  std::ifstream f(out);
+  output->assign(std::istreambuf_iterator<char>(f), {});
+  return rc;
+}
+
+class ExporterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dp_.SetStats(testing::SampleStats(3));
+    ExporterOptions options;
+    options.config_version = [] {
+      return ConfigVersion{5, absl::FromUnixSeconds(1700000000)};
+    };
+    auto exporter = Exporter::Create("127.0.0.1:0", &dp_, options);
+    ASSERT_TRUE(exporter.ok()) << exporter.status();
+    exporter_ = std::move(*exporter);
+    ASSERT_GT(exporter_->port(), 0);
+  }
+
+  std::string Scrape() {
+    auto body = testing::HttpGet(exporter_->port(), "/metrics");
+    EXPECT_TRUE(body.ok()) << body.status();
+    return body.ok() ? *body : "";
+  }
+
+  grod::testing::FakeDataPlane dp_;
+  std::unique_ptr<Exporter> exporter_;
+};
+
+TEST_F(ExporterTest, ScrapePassesPromtool) {
+  const std::string text = Scrape();
+  for (const char* want : {
+           "grod_port_receive_packets_total{port=\"net_ring0\"} 300",
+           "grod_gro_output_packets_total{tenant=\"blue\",mode=\"merge\"} 30",
+           "grod_gro_segments_per_output_bucket{tenant=\"red\",le=\"+Inf\"} 60",
+           "grod_config_generation 5",
+           "grod_worker_busy_ratio{lcore=\"1\"}",
+       }) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
+  }
+  std::string promtool;
+  EXPECT_EQ(Promtool(text, &promtool), 0) << promtool << "\n" << text;
+}
+
+// The check must be able to fail: a counter without _total is a lint error.
+TEST_F(ExporterTest, PromtoolRejectsABadExposition) {
+  std::string promtool;
+  EXPECT_NE(Promtool("# HELP bad_packets x\n# TYPE bad_packets counter\n"
+                     "bad_packets 1\n",
+                     &promtool),
+            0)
+      << promtool;
+}
+
+TEST_F(ExporterTest, ScrapeReflectsNewCounters) {
+  dp_.SetStats(testing::SampleStats(10));
+  EXPECT_NE(Scrape().find("grod_port_receive_packets_total{port=\"net_ring1\"} "
+                          "1000"),
+            std::string::npos);
+}
+
+TEST(ExporterCreateTest, BusyPortIsAnError) {
+  grod::testing::FakeDataPlane dp;
+  auto first = Exporter::Create("127.0.0.1:0", &dp);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second =
+      Exporter::Create("127.0.0.1:" + std::to_string((*first)->port()), &dp);
+  EXPECT_FALSE(second.ok());
+}
+
+}  // namespace
+}  // namespace grod::metrics

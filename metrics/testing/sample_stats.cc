@@ -1,0 +1,52 @@
+#include "metrics/testing/sample_stats.h"
+
+#include <string>
+
+#include "metrics/segment_buckets.h"
+
+namespace grod::metrics::testing {
+
+StatsSnapshot SampleStats(uint64_t scale) {
+  StatsSnapshot s;
+  s.config_generation = 3;
+  for (uint16_t id = 0; id < 2; ++id) {
+    PortCounters p;
+    p.port_id = id;
+    p.name = "net_ring" + std::to_string(id);
+    p.rx_packets = 100 * scale;
+    p.rx_bytes = 150000 * scale;
+    p.tx_packets = 40 * scale;
+    p.tx_bytes = 149000 * scale;
+    p.tx_dropped = 1 * scale;
+    p.rx_missed = 2 * scale;
+    p.gso_segments = 3 * scale;
+    s.ports.push_back(p);
+  }
+  for (const char* name : {"blue", "red"}) {
+    TenantCounters t;
+    t.tenant = name;
+    t.packets_in = 100 * scale;
+    t.bytes_in = 150000 * scale;
+    t.merged_packets_out = 10 * scale;
+    t.list_packets_out = 5 * scale;
+    t.bypass_packets = 5 * scale;
+    t.packets_out = 20 * scale;
+    t.segments_merged = 60 * scale;
+    t.segments_listed = 20 * scale;
+    t.held_flows = 2;
+    t.held_packets = 7;
+    t.segments_per_output.assign(kSegmentBucketCount, 0);
+    t.segments_per_output[SegmentBucketIndex(1)] = 5 * scale;
+    t.segments_per_output[SegmentBucketIndex(4)] = 5 * scale;
+    t.segments_per_output[SegmentBucketIndex(8)] = 10 * scale;
+    t.flushes = {{"per_burst", 8 * scale}, {"timeout", 2 * scale}};
+    t.passthrough = {{"not_ip", 1 * scale}, {"fragment", 2 * scale}};
+    s.tenants.push_back(t);
+  }
+  for (uint32_t lcore : {1u, 2u}) {
+    s.workers.push_back({lcore, 25 * scale * lcore, 100 * scale * lcore});
+  }
+  return s;
+}
+
+}  // namespace grod::metrics::testing
