@@ -1,0 +1,218 @@
+#include "dataplane/dpdk_dataplane.h"
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_version.h>
+
+#include "absl/strings/str_cat.h"
+#include "dataplane/runtime/port.h"
+
+namespace grod::dataplane {
+
+absl::StatusOr<std::unique_ptr<DpdkDataPlane>> DpdkDataPlane::Start(
+    const RuntimeConfig& config) {
+  std::unique_ptr<DpdkDataPlane> dp(new DpdkDataPlane());
+  unsigned lcore;
+  RTE_LCORE_FOREACH_WORKER(lcore) { dp->worker_lcores_.push_back(lcore); }
+  if (dp->worker_lcores_.empty()) {
+    return absl::InvalidArgumentError(
+        "grod needs at least one worker lcore besides the main one: pass "
+        "e.g. \"-l\", \"0-1\" in eal_args");
+  }
+  if (absl::Status s = dp->ResolvePorts(config); !s.ok()) return s;
+  if (absl::Status s = dp->StartPortsAndWorkers(config); !s.ok()) {
+    dp->Stop();
+    return s;
+  }
+  return dp;
+}
+
+absl::Status DpdkDataPlane::ResolvePorts(const RuntimeConfig& config) {
+  std::vector<uint16_t> ids;
+  if (config.ports.empty()) {
+    uint16_t id;
+    RTE_ETH_FOREACH_DEV(id) { ids.push_back(id); }
+    if (ids.empty()) {
+      return absl::InvalidArgumentError(
+          "EAL probed no ports: add devices to eal_args (-a <pci address> "
+          "for a NIC bound to vfio-pci, or --vdev=net_tap0 to try without "
+          "one)");
+    }
+    // Pair ports in probe order; a lone port forwards to itself.
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const size_t peer = (i % 2 == 0) ? i + 1 : i - 1;
+      ports_.push_back({ids[i], ids[peer < ids.size() ? peer : i], {}});
+    }
+  } else {
+    for (const PortSpec& spec : config.ports) {
+      absl::StatusOr<uint16_t> id = PortByName(spec.device);
+      if (!id.ok()) return id.status();
+      ids.push_back(*id);
+    }
+    for (size_t i = 0; i < config.ports.size(); ++i) {
+      const PortSpec& spec = config.ports[i];
+      const size_t pair = i ^ 1;  // default: paired in listed order
+      uint16_t peer = ids[pair < ids.size() ? pair : i];
+      if (!spec.peer.empty()) {
+        absl::StatusOr<uint16_t> p = PortByName(spec.peer);
+        if (!p.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("ports[", i, "].peer: ", p.status().message()));
+        }
+        peer = *p;
+      }
+      ports_.push_back({ids[i], peer, {}});
+    }
+  }
+  for (const Port& p : ports_) peer_of_[p.id] = p.peer;
+  return absl::OkStatus();
+}
+
+absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
+  const uint16_t nq = worker_lcores_.size();
+  PortQueues queues;
+  queues.rx_queues = queues.tx_queues = nq;
+  if (!config.ports.empty()) {
+    queues.rx_descriptors = config.ports[0].rx_descriptors;
+    queues.tx_descriptors = config.ports[0].tx_descriptors;
+  }
+  // Every RX ring is kept full, and TX rings plus per-lcore batches hold
+  // more; a pool smaller than that starves RX.
+  const uint64_t needed = uint64_t{ports_.size()} * nq *
+                              (queues.rx_descriptors + queues.tx_descriptors) +
+                          nq * 1024;
+  if (config.mbufs < needed) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mbufs: ", config.mbufs, " is too few for ", ports_.size(),
+                     " ports x ", nq, " queues; need at least ", needed,
+                     " (raise mbufs or lower rx/tx_descriptors)"));
+  }
+  pool_ = rte_pktmbuf_pool_create("grod_pkts", config.mbufs, 256, 0,
+                                  RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+  if (pool_ == nullptr) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot create a pool of ", config.mbufs, " mbufs (",
+                     rte_strerror(rte_errno),
+                     "): give EAL more memory (-m <MB> with --no-huge, or more "
+                     "hugepages)"));
+  }
+  for (Port& p : ports_) {
+    absl::StatusOr<PortCapabilities> caps = StartPort(p.id, queues, pool_);
+    if (!caps.ok()) return caps.status();
+    p.caps = *caps;
+  }
+  for (uint16_t q = 0; q < nq; ++q) {
+    WorkerSetup setup;
+    setup.lcore = worker_lcores_[q];
+    setup.tx_queue = q;
+    setup.peer_of = peer_of_;
+    setup.idle_sleep_us = config.idle_sleep_us;
+    for (const Port& p : ports_) setup.rx.push_back({p.id, q});
+    workers_.push_back(std::make_unique<Worker>(setup));
+  }
+  for (auto& w : workers_) {
+    int rc = rte_eal_remote_launch(&Worker::Main, w.get(), w->lcore());
+    if (rc != 0) {
+      return absl::InternalError(absl::StrCat("cannot launch worker on lcore ",
+                                              w->lcore(), ": ",
+                                              rte_strerror(-rc)));
+    }
+  }
+  launched_ = true;
+  ready_ = true;
+  return absl::OkStatus();
+}
+
+void DpdkDataPlane::Stop() {
+  ready_ = false;
+  if (launched_) {
+    for (auto& w : workers_) w->Stop();
+    for (auto& w : workers_) rte_eal_wait_lcore(w->lcore());
+    launched_ = false;
+  }
+  for (const Port& p : ports_) StopPort(p.id);
+  ports_.clear();
+  if (pool_ != nullptr) {
+    rte_mempool_free(pool_);
+    pool_ = nullptr;
+  }
+}
+
+DpdkDataPlane::~DpdkDataPlane() { Stop(); }
+
+unsigned DpdkDataPlane::MbufsInUse() const {
+  return pool_ ? rte_mempool_in_use_count(pool_) : 0;
+}
+
+DataPlaneInfo DpdkDataPlane::Info() const {
+  DataPlaneInfo info;
+  info.dpdk_version = rte_version();
+  info.main_lcore = rte_get_main_lcore();
+  info.worker_lcores.assign(worker_lcores_.begin(), worker_lcores_.end());
+  return info;
+}
+
+std::vector<PortInfo> DpdkDataPlane::Ports() const {
+  std::vector<PortInfo> out;
+  for (const Port& p : ports_) {
+    PortInfo info = DescribePort(p.id);
+    info.peer_port_id = p.peer;
+    info.capabilities = p.caps;
+    info.rx_queues = info.tx_queues = worker_lcores_.size();
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+StatsSnapshot DpdkDataPlane::Stats() const {
+  StatsSnapshot s;
+  for (const Port& p : ports_) {
+    PortCounters c;
+    c.port_id = p.id;
+    char name[RTE_ETH_NAME_MAX_LEN] = {};
+    if (rte_eth_dev_get_name_by_port(p.id, name) == 0) c.name = name;
+    for (const auto& w : workers_) {
+      const PortLcoreCounters& lc = w->port_counters(p.id);
+      c.rx_packets += ReadCounter(lc.rx_packets);
+      c.rx_bytes += ReadCounter(lc.rx_bytes);
+      c.tx_packets += ReadCounter(lc.tx_packets);
+      c.tx_bytes += ReadCounter(lc.tx_bytes);
+      c.tx_dropped += ReadCounter(lc.tx_dropped);
+      c.gso_segments += ReadCounter(lc.gso_segments);
+    }
+    rte_eth_stats hw;
+    if (rte_eth_stats_get(p.id, &hw) == 0) c.rx_missed = hw.imissed;
+    s.ports.push_back(std::move(c));
+  }
+  for (const auto& w : workers_) {
+    WorkerCounters wc;
+    wc.lcore = w->lcore();
+    wc.busy_cycles = ReadCounter(w->load().busy_cycles);
+    wc.total_cycles = ReadCounter(w->load().total_cycles);
+    s.workers.push_back(wc);
+  }
+  return s;
+}
+
+// Tenants and route hints arrive with the multi-tenant data plane.
+absl::Status DpdkDataPlane::UpsertTenant(const TenantSpec&) {
+  return absl::UnimplementedError("tenants are not supported yet");
+}
+absl::Status DpdkDataPlane::RemoveTenant(const std::string&) {
+  return absl::UnimplementedError("tenants are not supported yet");
+}
+absl::Status DpdkDataPlane::AddRouteHints(const std::string&,
+                                          const std::vector<RouteHint>&) {
+  return absl::UnimplementedError("route hints are not supported yet");
+}
+absl::Status DpdkDataPlane::RemoveRouteHints(const std::string&,
+                                             const std::vector<IpPrefix>&) {
+  return absl::UnimplementedError("route hints are not supported yet");
+}
+absl::Status DpdkDataPlane::SetUnmatchedTenant(const std::string& tenant) {
+  if (tenant.empty()) return absl::OkStatus();
+  return absl::UnimplementedError("tenants are not supported yet");
+}
+
+}  // namespace grod::dataplane

@@ -1,0 +1,68 @@
+// grod's real data plane: DPDK ports and worker lcores behind the pure
+// grod::DataPlane interface the control plane uses.
+#ifndef GROD_DATAPLANE_DPDK_DATAPLANE_H_
+#define GROD_DATAPLANE_DPDK_DATAPLANE_H_
+
+#include <rte_mempool.h>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/dataplane.h"
+#include "dataplane/runtime/runtime_config.h"
+#include "dataplane/runtime/worker.h"
+
+namespace grod::dataplane {
+
+class DpdkDataPlane : public grod::DataPlane {
+ public:
+  // EAL must be initialised. Creates the mbuf pool, starts every port and
+  // launches one worker per EAL worker lcore.
+  static absl::StatusOr<std::unique_ptr<DpdkDataPlane>> Start(
+      const RuntimeConfig& config);
+  ~DpdkDataPlane() override;
+
+  // Stops workers (they flush what they hold), then ports; frees the pool.
+  // Idempotent.
+  void Stop();
+
+  // Mbufs currently taken from the pool (for leak checks).
+  unsigned MbufsInUse() const;
+
+  bool Ready() const override { return ready_.load(); }
+  DataPlaneInfo Info() const override;
+  std::vector<PortInfo> Ports() const override;
+  absl::Status UpsertTenant(const TenantSpec& spec) override;
+  absl::Status RemoveTenant(const std::string& name) override;
+  absl::Status AddRouteHints(const std::string& tenant,
+                             const std::vector<RouteHint>& hints) override;
+  absl::Status RemoveRouteHints(const std::string& tenant,
+                                const std::vector<IpPrefix>& prefixes) override;
+  absl::Status SetUnmatchedTenant(const std::string& tenant) override;
+  StatsSnapshot Stats() const override;
+
+ private:
+  struct Port {
+    uint16_t id;
+    uint16_t peer;
+    PortCapabilities caps;
+  };
+
+  DpdkDataPlane() = default;
+  absl::Status ResolvePorts(const RuntimeConfig& config);
+  absl::Status StartPortsAndWorkers(const RuntimeConfig& config);
+
+  std::atomic<bool> ready_{false};
+  rte_mempool* pool_ = nullptr;
+  std::vector<Port> ports_;
+  std::vector<unsigned> worker_lcores_;
+  uint16_t peer_of_[RTE_MAX_ETHPORTS] = {};
+  std::vector<std::unique_ptr<Worker>> workers_;
+  bool launched_ = false;
+};
+
+}  // namespace grod::dataplane
+
+#endif  // GROD_DATAPLANE_DPDK_DATAPLANE_H_

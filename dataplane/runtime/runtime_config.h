@@ -1,0 +1,29 @@
+// What the DPDK runtime needs to start: plain values, filled by grod's main
+// from the config file and flags.
+#ifndef GROD_DATAPLANE_RUNTIME_RUNTIME_CONFIG_H_
+#define GROD_DATAPLANE_RUNTIME_RUNTIME_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace grod::dataplane {
+
+struct PortSpec {
+  std::string device;  // EAL device name, e.g. "net_pcap0" or "0000:3b:00.0"
+  std::string peer;    // device to forward to; empty = paired in probe order
+  uint16_t rx_descriptors = 1024;
+  uint16_t tx_descriptors = 1024;
+};
+
+struct RuntimeConfig {
+  std::vector<std::string> eal_args;  // argv[1..] for rte_eal_init
+  std::vector<PortSpec> ports;        // empty = all probed ports, paired
+  uint32_t mbufs = 16383;
+  uint16_t vxlan_port = 4789;
+  uint32_t idle_sleep_us = 0;
+};
+
+}  // namespace grod::dataplane
+
+#endif  // GROD_DATAPLANE_RUNTIME_RUNTIME_CONFIG_H_

@@ -1,0 +1,201 @@
+#include "grod/config.h"
+
+#include <sched.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+
+namespace grod {
+namespace {
+
+class ErrorCollector : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, int column, const std::string& message) override {
+    if (first_.empty()) {
+      // Lines and columns are zero-based in protobuf's tokenizer.
+      first_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ",
+                            message);
+    }
+  }
+  const std::string& first() const { return first_; }
+
+ private:
+  std::string first_;
+};
+
+// Two CPUs this process may run on (the same one twice on a 1-CPU box), so
+// the embedded default works on laptops, CI runners and containers alike.
+std::pair<int, int> TwoAllowedCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE && cpus.size() < 2; ++c) {
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    }
+  }
+  if (cpus.empty()) cpus.push_back(0);
+  return {cpus[0], cpus.size() > 1 ? cpus[1] : cpus[0]};
+}
+
+absl::Status CheckListen(const std::string& field, const std::string& addr) {
+  const size_t colon = addr.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(addr.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": '", addr,
+                     "' is not host:port (e.g. 127.0.0.1:50051 or [::1]:0)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::GrodConfig> ParseConfigText(const std::string& text,
+                                               const std::string& origin) {
+  v1::GrodConfig config;
+  google::protobuf::TextFormat::Parser parser;
+  ErrorCollector errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, &config)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": ", errors.first(),
+                     " (the format is grod.v1.GrodConfig in protobuf text "
+                     "format; see deploy/grod.textproto)"));
+  }
+  return config;
+}
+
+absl::StatusOr<v1::GrodConfig> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read config file '", path,
+                                            "': ", std::strerror(errno)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseConfigText(text.str(), path);
+}
+
+bool UsesEmbeddedDefault(const v1::GrodConfig& config) {
+  return config.eal_args_size() == 0;
+}
+
+void ApplyDefaults(v1::GrodConfig* config, const std::string& sample_pcap) {
+  if (UsesEmbeddedDefault(*config)) {
+    auto [main_cpu, worker_cpu] = TwoAllowedCpus();
+    for (const std::string& arg : std::vector<std::string>{
+             absl::StrCat("--lcores=0@", main_cpu, ",1@", worker_cpu),
+             "--no-huge", "-m", "512", "--no-pci", "--file-prefix=grod",
+             absl::StrCat("--vdev=net_pcap0,rx_pcap=", sample_pcap,
+                          ",infinite_rx=1"),
+             "--vdev=net_null0,no-rx=1", "--log-level=*:notice"}) {
+      config->add_eal_args(arg);
+    }
+  }
+  if (config->grpc_listen().empty())
+    config->set_grpc_listen(kDefaultGrpcListen);
+  if (config->metrics_listen().empty()) {
+    config->set_metrics_listen(kDefaultMetricsListen);
+  }
+  if (config->mbufs() == 0) config->set_mbufs(16383);
+  if (config->vxlan_port() == 0) config->set_vxlan_port(4789);
+  for (v1::PortConfig& port : *config->mutable_ports()) {
+    if (port.rx_descriptors() == 0) port.set_rx_descriptors(1024);
+    if (port.tx_descriptors() == 0) port.set_tx_descriptors(1024);
+  }
+}
+
+absl::Status ValidateConfig(const v1::GrodConfig& config) {
+  if (absl::Status s = CheckListen("grpc_listen", config.grpc_listen());
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckListen("metrics_listen", config.metrics_listen());
+      !s.ok()) {
+    return s;
+  }
+  if (config.vxlan_port() > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "vxlan_port: ", config.vxlan_port(), " is not a UDP port (1..65535)"));
+  }
+  if (config.mbufs() < 1024 || config.mbufs() > (1u << 24)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mbufs: ", config.mbufs(), " must be between 1024 and 16777216"));
+  }
+  if (config.idle_sleep_us() > 100000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("idle_sleep_us: ", config.idle_sleep_us(),
+                     " is over 100000 (100 ms), which would stall RX"));
+  }
+  std::vector<std::string> devices;
+  for (int i = 0; i < config.ports_size(); ++i) {
+    const v1::PortConfig& p = config.ports(i);
+    const std::string field = absl::StrCat("ports[", i, "]");
+    if (p.device().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".device: must name an EAL device"));
+    }
+    for (const std::string& d : devices) {
+      if (d == p.device()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".device: '", p.device(), "' is listed twice"));
+      }
+    }
+    devices.push_back(p.device());
+    for (auto [name, n] : {std::pair{"rx_descriptors", p.rx_descriptors()},
+                           std::pair{"tx_descriptors", p.tx_descriptors()}}) {
+      if (n < 64 || n > 32768) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ".", name, ": ", n, " must be between 64 and 32768"));
+      }
+    }
+  }
+  for (int i = 0; i < config.ports_size(); ++i) {
+    const std::string& peer = config.ports(i).peer();
+    if (peer.empty()) continue;
+    if (std::find(devices.begin(), devices.end(), peer) == devices.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ports[", i, "].peer: '", peer,
+                       "' is not the device of any entry in ports"));
+    }
+  }
+  const v1::SecurityConfig& sec = config.security();
+  if (sec.tls_cert_file().empty() != sec.tls_key_file().empty()) {
+    return absl::InvalidArgumentError(
+        "security: tls_cert_file and tls_key_file must be set together");
+  }
+  if (!sec.tls_client_ca_file().empty() && sec.tls_cert_file().empty()) {
+    return absl::InvalidArgumentError(
+        "security.tls_client_ca_file: mutual TLS needs tls_cert_file and "
+        "tls_key_file too");
+  }
+  return absl::OkStatus();
+}
+
+dataplane::RuntimeConfig ToRuntimeConfig(const v1::GrodConfig& config) {
+  dataplane::RuntimeConfig rc;
+  rc.eal_args.assign(config.eal_args().begin(), config.eal_args().end());
+  for (const v1::PortConfig& p : config.ports()) {
+    dataplane::PortSpec spec;
+    spec.device = p.device();
+    spec.peer = p.peer();
+    spec.rx_descriptors = p.rx_descriptors();
+    spec.tx_descriptors = p.tx_descriptors();
+    rc.ports.push_back(spec);
+  }
+  rc.mbufs = config.mbufs();
+  rc.vxlan_port = config.vxlan_port();
+  rc.idle_sleep_us = config.idle_sleep_us();
+  return rc;
+}
+
+}  // namespace grod

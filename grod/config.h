@@ -1,0 +1,38 @@
+// grod's configuration: a grod.v1.GrodConfig text proto, command-line
+// overrides, validation, and the embedded default used when no file is given.
+#ifndef GROD_GROD_CONFIG_H_
+#define GROD_GROD_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "dataplane/runtime/runtime_config.h"
+#include "proto/grod/v1/config.pb.h"
+
+namespace grod {
+
+inline constexpr char kDefaultGrpcListen[] = "127.0.0.1:50051";
+inline constexpr char kDefaultMetricsListen[] = "127.0.0.1:9464";
+
+// Parses a text-format GrodConfig; errors name the file, line and column.
+absl::StatusOr<v1::GrodConfig> ParseConfigText(const std::string& text,
+                                               const std::string& origin);
+absl::StatusOr<v1::GrodConfig> LoadConfigFile(const std::string& path);
+
+// Fills unset fields with defaults. With no eal_args, selects the embedded
+// default: two virtual ports (net_pcap replaying `sample_pcap` forever into
+// net_null), no hugepages, no PCI, main + one worker lcore.
+void ApplyDefaults(v1::GrodConfig* config, const std::string& sample_pcap);
+
+// True when ApplyDefaults would choose the embedded virtual-device setup.
+bool UsesEmbeddedDefault(const v1::GrodConfig& config);
+
+// Checks every field; the error names the field and says what is allowed.
+absl::Status ValidateConfig(const v1::GrodConfig& config);
+
+// The data-plane view of a validated config.
+dataplane::RuntimeConfig ToRuntimeConfig(const v1::GrodConfig& config);
+
+}  // namespace grod
+
+#endif  // GROD_GROD_CONFIG_H_

@@ -1,0 +1,196 @@
+// grod: one process with the DPDK data plane, the gRPC control plane and
+// the Prometheus endpoint. See README.md for running it.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "controlplane/control_plane.h"
+#include "dataplane/dpdk_dataplane.h"
+#include "dataplane/runtime/eal.h"
+#include "grod/config.h"
+#include "grod/sample_traffic.h"
+#include "grod/version.h"
+#include "metrics/exporter.h"
+#include "metrics/telemetry.h"
+
+ABSL_FLAG(std::string, config, "",
+          "Path to a grod.v1.GrodConfig text proto. Empty: the embedded "
+          "default (virtual devices replaying a sample capture).");
+ABSL_FLAG(std::string, grpc_listen, "",
+          "gRPC listen address (overrides the config; default " +
+              std::string(grod::kDefaultGrpcListen) + ")");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Prometheus /metrics listen address (overrides the config; default " +
+              std::string(grod::kDefaultMetricsListen) + ")");
+ABSL_FLAG(std::string, state_file, "",
+          "Where desired state is persisted (overrides the config)");
+ABSL_FLAG(bool, discard_corrupt_state, false,
+          "If the state file is corrupt, move it aside and start empty "
+          "instead of refusing to start");
+ABSL_FLAG(std::string, write_sample_pcap, "",
+          "Write the embedded default's sample capture to this path and exit");
+ABSL_FLAG(bool, check_config, false,
+          "Parse and validate the configuration, print it, and exit");
+
+namespace grod {
+namespace {
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "grod: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+void Log(const std::string& line) {
+  std::fprintf(stderr, "grod: %s\n", line.c_str());
+}
+
+// Sets *embedded when the config leaves the EAL setup to the default.
+absl::StatusOr<v1::GrodConfig> BuildConfig(const std::string& sample_pcap,
+                                           bool* embedded) {
+  v1::GrodConfig config;
+  if (!absl::GetFlag(FLAGS_config).empty()) {
+    absl::StatusOr<v1::GrodConfig> loaded =
+        LoadConfigFile(absl::GetFlag(FLAGS_config));
+    if (!loaded.ok()) return loaded.status();
+    config = *std::move(loaded);
+  }
+  if (!absl::GetFlag(FLAGS_grpc_listen).empty()) {
+    config.set_grpc_listen(absl::GetFlag(FLAGS_grpc_listen));
+  }
+  if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
+    config.set_metrics_listen(absl::GetFlag(FLAGS_metrics_listen));
+  }
+  if (!absl::GetFlag(FLAGS_state_file).empty()) {
+    config.set_state_file(absl::GetFlag(FLAGS_state_file));
+  }
+  *embedded = UsesEmbeddedDefault(config);
+  ApplyDefaults(&config, sample_pcap);
+  if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
+  return config;
+}
+
+int Run() {
+  // Block the stop signals before any thread starts, so every thread
+  // inherits the mask and only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  const std::string sample_pcap =
+      (std::filesystem::temp_directory_path() /
+       absl::StrCat("grod-sample-", getpid(), ".pcap"))
+          .string();
+  bool embedded = false;
+  absl::StatusOr<v1::GrodConfig> config = BuildConfig(sample_pcap, &embedded);
+  if (!config.ok()) return Fail(config.status());
+  if (absl::GetFlag(FLAGS_check_config)) {
+    std::printf("%s", config->DebugString().c_str());
+    return 0;
+  }
+  if (embedded) {
+    if (absl::Status s = WritePcap(sample_pcap, SampleFrames()); !s.ok()) {
+      return Fail(s);
+    }
+    Log("no --config: embedded default (net_pcap0 replays a sample capture "
+        "into net_null0; no NIC, no hugepages)");
+  }
+
+  if (absl::Status s = dataplane::InitEal(std::vector<std::string>(
+          config->eal_args().begin(), config->eal_args().end()));
+      !s.ok()) {
+    return Fail(s);
+  }
+  int exit_code = 0;
+  {
+    absl::StatusOr<std::unique_ptr<dataplane::DpdkDataPlane>> dp =
+        dataplane::DpdkDataPlane::Start(ToRuntimeConfig(*config));
+    if (!dp.ok()) {
+      dataplane::CleanupEal();
+      return Fail(dp.status());
+    }
+    exit_code = [&]() -> int {
+      std::unique_ptr<controlplane::ControlPlane> cp;
+      // Scrapes may start before the control plane exists.
+      std::atomic<controlplane::ControlPlane*> cp_for_metrics{nullptr};
+      metrics::ExporterOptions exporter_options;
+      exporter_options.config_version = [&cp_for_metrics]() {
+        controlplane::ControlPlane* c = cp_for_metrics.load();
+        metrics::ConfigVersion v;
+        if (c != nullptr) {
+          v.generation = c->config_generation();
+          v.last_change = c->last_change_time();
+        }
+        return v;
+      };
+      absl::StatusOr<std::unique_ptr<metrics::Exporter>> exporter =
+          metrics::Exporter::Create(config->metrics_listen(), dp->get(),
+                                    exporter_options);
+      if (!exporter.ok()) return Fail(exporter.status());
+
+      controlplane::ControlPlaneOptions options;
+      options.listen_address = config->grpc_listen();
+      options.security = config->security();
+      options.state_file = config->state_file();
+      options.discard_corrupt_state =
+          absl::GetFlag(FLAGS_discard_corrupt_state);
+      options.version = kVersion;
+      options.build = BuildInfo();
+      options.interceptors.push_back((*exporter)->MakeRpcInterceptorFactory());
+      absl::StatusOr<std::unique_ptr<controlplane::ControlPlane>> created =
+          controlplane::ControlPlane::Create(std::move(options), dp->get());
+      if (!created.ok()) return Fail(created.status());
+      cp = *std::move(created);
+      cp_for_metrics = cp.get();
+      if (absl::Status s = cp->Bootstrap(*config); !s.ok()) return Fail(s);
+      if (absl::Status s = cp->Start(); !s.ok()) return Fail(s);
+      cp->UpdateHealth();
+      metrics::RegisterTelemetry(dp->get());
+
+      Log(absl::StrCat("serving gRPC on ", config->grpc_listen(),
+                       " (bound port ", cp->port(), "), metrics on http://",
+                       config->metrics_listen(), "/metrics (bound port ",
+                       (*exporter)->port(), ")"));
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      Log(absl::StrCat("received ", strsignal(sig), ", shutting down"));
+      cp->Shutdown();
+      cp_for_metrics = nullptr;
+      return 0;
+    }();
+    (*dp)->Stop();
+  }
+  metrics::UnregisterTelemetry();
+  dataplane::CleanupEal();
+  if (embedded) std::filesystem::remove(sample_pcap);
+  if (exit_code == 0) Log("stopped cleanly");
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace grod
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "grod: gRPC-controlled multi-tenant GRO for DPDK.\n"
+      "  grod                         run on the embedded default\n"
+      "  grod --config=grod.textproto run with a config file\n"
+      "  grod --check_config --config=...  validate a config and exit");
+  absl::ParseCommandLine(argc, argv);
+  if (!absl::GetFlag(FLAGS_write_sample_pcap).empty()) {
+    absl::Status s = grod::WritePcap(absl::GetFlag(FLAGS_write_sample_pcap),
+                                     grod::SampleFrames());
+    if (!s.ok()) return grod::Fail(s);
+    return 0;
+  }
+  return grod::Run();
+}
