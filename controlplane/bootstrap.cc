@@ -1,0 +1,132 @@
+#include "controlplane/bootstrap.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "controlplane/convert.h"
+#include "controlplane/limits.h"
+#include "controlplane/prefix.h"
+#include "controlplane/validate.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace grod::controlplane {
+
+namespace {
+
+absl::Status WithPrefix(const absl::Status& s, absl::string_view prefix) {
+  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
+}
+
+}  // namespace
+
+absl::Status CheckSelectorConflicts(const DesiredState& state,
+                                    const v1::Tenant& tenant,
+                                    const std::string& field) {
+  using google::protobuf::util::MessageDifferencer;
+  for (int i = 0; i < tenant.selectors_size(); ++i) {
+    for (const auto& [name, other] : state.tenants) {
+      if (name == tenant.name()) continue;
+      for (const v1::TrafficSelector& s : other.tenant.selectors()) {
+        if (MessageDifferencer::Equals(s, tenant.selectors(i))) {
+          return absl::FailedPreconditionError(
+              absl::StrCat(field, ".selectors[", i,
+                           "]: identical to a selector of tenant ", name));
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DesiredState> StateFromConfig(const v1::GrodConfig& config,
+                                             absl::Time now) {
+  DesiredState state;
+  if (config.tenants_size() > kMaxTenants) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("config: tenants: ", config.tenants_size(),
+                     " tenants; at most ", kMaxTenants));
+  }
+  for (int i = 0; i < config.tenants_size(); ++i) {
+    const std::string field = absl::StrCat("tenants[", i, "]");
+    absl::StatusOr<v1::Tenant> t =
+        NormalizeTenant(config.tenants(i), field, nullptr);
+    if (!t.ok()) return WithPrefix(t.status(), "config: ");
+    if (state.tenants.contains(t->name())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: ", field, ".name: duplicate tenant ", t->name()));
+    }
+    if (absl::Status s = CheckSelectorConflicts(state, *t, field); !s.ok()) {
+      return WithPrefix(s, "config: ");
+    }
+    *t->mutable_create_time() = ToProtoTime(now);
+    *t->mutable_update_time() = ToProtoTime(now);
+    state.tenants[t->name()].tenant = *std::move(t);
+  }
+  for (int i = 0; i < config.route_hints_size(); ++i) {
+    const v1::TenantRouteHints& rh = config.route_hints(i);
+    const std::string field = absl::StrCat("config: route_hints[", i, "]");
+    auto it = state.tenants.find(rh.tenant());
+    if (it == state.tenants.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".tenant: no tenant ", rh.tenant(), " in the config"));
+    }
+    for (int j = 0; j < rh.hints_size(); ++j) {
+      const std::string hf = absl::StrCat(field, ".hints[", j, "]");
+      absl::StatusOr<IpPrefix> p = ParseIpPrefix(rh.hints(j).prefix());
+      if (!p.ok()) {
+        return WithPrefix(p.status(), absl::StrCat(hf, ".prefix: "));
+      }
+      if (absl::Status s =
+              ValidateHintMode(rh.hints(j).mode(), absl::StrCat(hf, ".mode"));
+          !s.ok()) {
+        return s;
+      }
+      it->second.hints[*p] = ToGroMode(rh.hints(j).mode());
+    }
+    if (it->second.hints.size() > static_cast<size_t>(kMaxHintsPerTenant)) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(field, ": tenant ", rh.tenant(), " has more than ",
+                       kMaxHintsPerTenant, " route hints"));
+    }
+  }
+  if (!config.unmatched_tenant().empty()) {
+    if (!state.tenants.contains(config.unmatched_tenant())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: unmatched_tenant: no tenant ",
+                       config.unmatched_tenant(), " in the config"));
+    }
+    state.unmatched_tenant = config.unmatched_tenant();
+  }
+  return state;
+}
+
+DesiredState MergeStates(DesiredState from_config, DesiredState persisted) {
+  DesiredState out = std::move(persisted);
+  const std::set<std::string>& deleted = out.deleted_tenants;
+  for (auto& [name, ts] : from_config.tenants) {
+    if (out.tenants.contains(name) || deleted.contains(name)) continue;
+    if (out.tenants.size() >= static_cast<size_t>(kMaxTenants)) {
+      std::fprintf(stderr,
+                   "grod: config tenant %s not added: %d tenants already\n",
+                   name.c_str(), kMaxTenants);
+      continue;
+    }
+    // A config tenant whose selector was meanwhile given to another tenant
+    // through the API loses: the API change is the newer intent.
+    if (!CheckSelectorConflicts(out, ts.tenant, "tenant").ok()) {
+      std::fprintf(stderr,
+                   "grod: config tenant %s not added: a selector of it "
+                   "belongs to another tenant in the state file\n",
+                   name.c_str());
+      continue;
+    }
+    out.tenants[name] = std::move(ts);
+  }
+  if (out.unmatched_tenant.empty() &&
+      out.tenants.contains(from_config.unmatched_tenant)) {
+    out.unmatched_tenant = from_config.unmatched_tenant;
+  }
+  return out;
+}
+
+}  // namespace grod::controlplane

@@ -1,0 +1,88 @@
+// grod's control plane: the stable entry point grod's main uses.
+//
+//   ControlPlaneOptions opts;  opts.state_file = ...;
+//   auto cp = ControlPlane::Create(std::move(opts), &dataplane);
+//   (*cp)->Bootstrap(config);    // before forwarding starts
+//   (*cp)->Start();              // binds and serves gRPC
+//   ... start ports ...; (*cp)->UpdateHealth();
+//   (*cp)->Shutdown();
+//
+// Serves grod.v1.Grod, grpc.health.v1.Health (SERVING only while the data
+// plane is ready) and server reflection.
+#ifndef GROD_CONTROLPLANE_CONTROL_PLANE_H_
+#define GROD_CONTROLPLANE_CONTROL_PLANE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/dataplane.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/support/server_interceptor.h"
+#include "proto/grod/v1/config.pb.h"
+
+namespace grod::controlplane {
+
+class Authorizer;
+class Controller;
+class GrodService;
+
+struct ControlPlaneOptions {
+  std::string listen_address = "127.0.0.1:50051";
+  v1::SecurityConfig security;
+  // Empty = no persistence.
+  std::string state_file;
+  // Move a corrupt state file aside ("<file>.corrupt-<time>") and start
+  // from the config instead of failing Bootstrap.
+  bool discard_corrupt_state = false;
+  std::string version, build;
+  // Installed on the server in order (e.g. a metrics interceptor).
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+};
+
+class ControlPlane {
+ public:
+  // Reads TLS material and the credentials file; does not bind yet.
+  static absl::StatusOr<std::unique_ptr<ControlPlane>> Create(
+      ControlPlaneOptions opts, DataPlane* dp);
+  ~ControlPlane();
+
+  // Applies config-file tenants/hints/unmatched_tenant, merged with the
+  // persisted state file (which wins), to the data plane.
+  absl::Status Bootstrap(const v1::GrodConfig& config);
+  // Binds and serves; error if the address cannot be bound.
+  absl::Status Start();
+  // Bound port (listen on ":0" in tests); 0 before Start.
+  int port() const;
+  // Re-reads dp->Ready() into the health service.
+  void UpdateHealth();
+  // Ends streams and stops the server promptly. Idempotent.
+  void Shutdown();
+
+  uint64_t config_generation() const;
+  absl::Time last_change_time() const;
+
+ private:
+  ControlPlane(ControlPlaneOptions opts, DataPlane* dp);
+
+  ControlPlaneOptions opts_;
+  DataPlane* const dp_;
+  std::shared_ptr<grpc::ServerCredentials> credentials_;
+  std::unique_ptr<Authorizer> auth_;
+  std::unique_ptr<Controller> controller_;
+  std::unique_ptr<GrodService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::atomic<bool> shut_down_{false};
+};
+
+}  // namespace grod::controlplane
+
+#endif  // GROD_CONTROLPLANE_CONTROL_PLANE_H_

@@ -1,0 +1,98 @@
+// The owner of grod's desired configuration.
+//
+// Every change follows one sequence under `mu_` (control path only; the
+// data plane never takes it): validate -> apply to the DataPlane -> update
+// memory -> persist -> reply. If the data plane rejects the change nothing
+// else happens; if persisting fails, memory and the data plane are rolled
+// back. So a failed call changes nothing anywhere, and an acknowledged one
+// is on disk. Knows nothing about gRPC or authorization (see service.h).
+#ifndef GROD_CONTROLPLANE_CONTROLLER_H_
+#define GROD_CONTROLPLANE_CONTROLLER_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/dataplane.h"
+#include "controlplane/desired_state.h"
+#include "proto/grod/v1/config.pb.h"
+#include "proto/grod/v1/grod.pb.h"
+
+namespace grod::controlplane {
+
+class Controller {
+ public:
+  // `state_file` empty = no persistence.
+  Controller(DataPlane* dp, std::string state_file, bool discard_corrupt_state);
+
+  // See bootstrap.h for how the config and the state file combine.
+  absl::Status Bootstrap(const v1::GrodConfig& config);
+
+  // Mutations: `deadline` is checked once the lock is held, so a request
+  // that waited past its deadline is not applied behind the client's back.
+  absl::StatusOr<v1::Tenant> CreateTenant(const v1::Tenant& tenant,
+                                          absl::Time deadline);
+  absl::StatusOr<v1::Tenant> UpdateTenant(const v1::UpdateTenantRequest& req,
+                                          absl::Time deadline);
+  absl::Status DeleteTenant(const std::string& name, absl::Time deadline);
+  absl::StatusOr<v1::FlushPolicy> SetFlushPolicy(
+      const v1::SetFlushPolicyRequest& req, absl::Time deadline);
+  absl::StatusOr<v1::AddRouteHintsResponse> AddRouteHints(
+      const v1::AddRouteHintsRequest& req, absl::Time deadline);
+  absl::StatusOr<v1::RemoveRouteHintsResponse> RemoveRouteHints(
+      const v1::RemoveRouteHintsRequest& req, absl::Time deadline);
+
+  absl::StatusOr<v1::Tenant> GetTenant(const std::string& name) const;
+  // `only`, if set, restricts the listing to that tenant (tenant
+  // credentials see only their own).
+  absl::StatusOr<v1::ListTenantsResponse> ListTenants(
+      const v1::ListTenantsRequest& req,
+      const std::optional<std::string>& only) const;
+  absl::StatusOr<v1::FlushPolicy> GetFlushPolicy(const std::string& name) const;
+  absl::StatusOr<v1::ListRouteHintsResponse> ListRouteHints(
+      const v1::ListRouteHintsRequest& req) const;
+
+  bool HasTenant(const std::string& name) const;
+  int tenant_count() const;
+  uint64_t generation() const;
+  absl::Time last_change_time() const;
+
+ private:
+  // Starts a mutation: the deadline check.
+  absl::Status CheckDeadline(absl::Time deadline) const;
+  // Ends a mutation whose data-plane part and memory update are done:
+  // bumps the generation and persists. On failure runs `undo_memory` then
+  // `undo_dataplane` and returns the error.
+  absl::Status Commit(const std::function<void()>& undo_memory,
+                      const std::function<void()>& undo_dataplane)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Persist() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Pushes the whole desired state to the data plane (bootstrap only).
+  absl::Status ApplyAll() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Re-creates a tenant and its hints in the data plane (rollback of a
+  // delete whose persisting failed).
+  void RestoreTenant(const TenantState& ts) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Checks the tenant against others and the data plane's ports; applies it.
+  absl::StatusOr<v1::Tenant> Normalize(const v1::Tenant& tenant,
+                                       const std::string& field) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  v1::Tenant WithHintCount(const TenantState& ts) const;
+
+  DataPlane* const dp_;
+  const std::string state_file_;
+  const bool discard_corrupt_state_;
+
+  mutable absl::Mutex mu_;
+  DesiredState state_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_change_ ABSL_GUARDED_BY(mu_) = absl::Now();
+};
+
+}  // namespace grod::controlplane
+
+#endif  // GROD_CONTROLPLANE_CONTROLLER_H_

@@ -1,0 +1,229 @@
+// Controller's route-hint calls (part of the :controller target; split from
+// controller.cc only to keep files small).
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "controlplane/controller.h"
+#include "controlplane/convert.h"
+#include "controlplane/limits.h"
+#include "controlplane/page_token.h"
+#include "controlplane/prefix.h"
+#include "controlplane/validate.h"
+
+namespace grod::controlplane {
+
+namespace {
+
+absl::Status FieldError(const absl::Status& s, absl::string_view field) {
+  return absl::Status(s.code(), absl::StrCat(field, ": ", s.message()));
+}
+
+absl::Status TooMany(absl::string_view field, int n) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      field, ": ", n, " in one request; at most ", kMaxHintsPerRequest));
+}
+
+void LogRollback(const absl::Status& s) {
+  if (!s.ok()) {
+    std::fprintf(stderr,
+                 "grod: control plane: rollback of route hints in the data "
+                 "plane failed: %s\n",
+                 s.ToString().c_str());
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<v1::AddRouteHintsResponse> Controller::AddRouteHints(
+    const v1::AddRouteHintsRequest& req, absl::Time deadline) {
+  if (absl::Status s = ValidateTenantName(req.tenant(), "tenant"); !s.ok()) {
+    return s;
+  }
+  if (req.hints_size() > kMaxHintsPerRequest) {
+    return TooMany("hints", req.hints_size());
+  }
+  // Parse outside the lock: a 100000-hint batch should not stall readers.
+  std::vector<RouteHint> hints;
+  hints.reserve(req.hints_size());
+  std::map<IpPrefix, int> seen;
+  for (int i = 0; i < req.hints_size(); ++i) {
+    const std::string field = absl::StrCat("hints[", i, "]");
+    absl::StatusOr<IpPrefix> p = ParseIpPrefix(req.hints(i).prefix());
+    if (!p.ok()) return FieldError(p.status(), absl::StrCat(field, ".prefix"));
+    if (absl::Status s =
+            ValidateHintMode(req.hints(i).mode(), absl::StrCat(field, ".mode"));
+        !s.ok()) {
+      return s;
+    }
+    auto [it, inserted] = seen.emplace(*p, i);
+    if (!inserted) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".prefix: duplicate of hints[", it->second, "]"));
+    }
+    hints.push_back({*p, ToGroMode(req.hints(i).mode())});
+  }
+
+  absl::MutexLock l(&mu_);
+  if (absl::Status s = CheckDeadline(deadline); !s.ok()) return s;
+  auto t = state_.tenants.find(req.tenant());
+  if (t == state_.tenants.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("tenant ", req.tenant(), " not found"));
+  }
+  std::map<IpPrefix, GroMode>& current = t->second.hints;
+  std::vector<IpPrefix> added;
+  std::vector<RouteHint> replaced;  // with their previous modes
+  for (const RouteHint& h : hints) {
+    auto it = current.find(h.prefix);
+    if (it == current.end()) {
+      added.push_back(h.prefix);
+    } else {
+      replaced.push_back({h.prefix, it->second});
+    }
+  }
+  if (current.size() + added.size() > static_cast<size_t>(kMaxHintsPerTenant)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("hints: tenant ", req.tenant(), " would have ",
+                     current.size() + added.size(), " route hints; at most ",
+                     kMaxHintsPerTenant));
+  }
+  v1::AddRouteHintsResponse resp;
+  if (!hints.empty()) {
+    if (absl::Status s = dp_->AddRouteHints(req.tenant(), hints); !s.ok()) {
+      return absl::Status(
+          s.code(),
+          absl::StrCat("data plane rejected the change: ", s.message()));
+    }
+    for (const RouteHint& h : hints) current[h.prefix] = h.mode;
+    absl::Status s = Commit(
+        [&] {
+          for (const IpPrefix& p : added) current.erase(p);
+          for (const RouteHint& h : replaced) current[h.prefix] = h.mode;
+        },
+        [&] {
+          if (!added.empty()) {
+            LogRollback(dp_->RemoveRouteHints(req.tenant(), added));
+          }
+          if (!replaced.empty()) {
+            LogRollback(dp_->AddRouteHints(req.tenant(), replaced));
+          }
+        });
+    if (!s.ok()) return s;
+  }
+  resp.set_added(static_cast<uint32_t>(added.size()));
+  resp.set_replaced(static_cast<uint32_t>(replaced.size()));
+  resp.set_total(static_cast<uint32_t>(current.size()));
+  return resp;
+}
+
+absl::StatusOr<v1::RemoveRouteHintsResponse> Controller::RemoveRouteHints(
+    const v1::RemoveRouteHintsRequest& req, absl::Time deadline) {
+  if (absl::Status s = ValidateTenantName(req.tenant(), "tenant"); !s.ok()) {
+    return s;
+  }
+  if (req.prefixes_size() > kMaxHintsPerRequest) {
+    return TooMany("prefixes", req.prefixes_size());
+  }
+  std::vector<IpPrefix> prefixes;
+  prefixes.reserve(req.prefixes_size());
+  std::map<IpPrefix, int> seen;
+  for (int i = 0; i < req.prefixes_size(); ++i) {
+    const std::string field = absl::StrCat("prefixes[", i, "]");
+    absl::StatusOr<IpPrefix> p = ParseIpPrefix(req.prefixes(i));
+    if (!p.ok()) return FieldError(p.status(), field);
+    auto [it, inserted] = seen.emplace(*p, i);
+    if (!inserted) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": duplicate of prefixes[", it->second, "]"));
+    }
+    prefixes.push_back(*p);
+  }
+
+  absl::MutexLock l(&mu_);
+  if (absl::Status s = CheckDeadline(deadline); !s.ok()) return s;
+  auto t = state_.tenants.find(req.tenant());
+  if (t == state_.tenants.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("tenant ", req.tenant(), " not found"));
+  }
+  std::map<IpPrefix, GroMode>& current = t->second.hints;
+  std::vector<IpPrefix> present;
+  std::vector<RouteHint> removed;
+  for (size_t i = 0; i < prefixes.size(); ++i) {
+    auto it = current.find(prefixes[i]);
+    if (it == current.end()) {
+      if (req.allow_missing()) continue;
+      return absl::NotFoundError(
+          absl::StrCat("prefixes[", i, "]: ", FormatIpPrefix(prefixes[i]),
+                       " is not a route hint of tenant ", req.tenant()));
+    }
+    present.push_back(prefixes[i]);
+    removed.push_back({prefixes[i], it->second});
+  }
+  v1::RemoveRouteHintsResponse resp;
+  if (!present.empty()) {
+    if (absl::Status s = dp_->RemoveRouteHints(req.tenant(), present);
+        !s.ok()) {
+      return absl::Status(
+          s.code(),
+          absl::StrCat("data plane rejected the change: ", s.message()));
+    }
+    for (const IpPrefix& p : present) current.erase(p);
+    absl::Status s = Commit(
+        [&] {
+          for (const RouteHint& h : removed) current[h.prefix] = h.mode;
+        },
+        [&] { LogRollback(dp_->AddRouteHints(req.tenant(), removed)); });
+    if (!s.ok()) return s;
+  }
+  resp.set_removed(static_cast<uint32_t>(present.size()));
+  resp.set_total(static_cast<uint32_t>(current.size()));
+  return resp;
+}
+
+absl::StatusOr<v1::ListRouteHintsResponse> Controller::ListRouteHints(
+    const v1::ListRouteHintsRequest& req) const {
+  if (absl::Status s = ValidateTenantName(req.tenant(), "tenant"); !s.ok()) {
+    return s;
+  }
+  if (req.page_size() < 0 || req.page_size() > kMaxHintPageSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size: must be between 0 and ", kMaxHintPageSize));
+  }
+  const int page_size =
+      req.page_size() == 0 ? kDefaultHintPageSize : req.page_size();
+  std::optional<IpPrefix> after;
+  if (!req.page_token().empty()) {
+    absl::StatusOr<std::string> key =
+        DecodePageToken(req.page_token(), "hints", req.tenant());
+    if (!key.ok()) return key.status();
+    absl::StatusOr<IpPrefix> p = ParseIpPrefix(*key);
+    if (!p.ok()) return absl::InvalidArgumentError("page_token: malformed");
+    after = *p;
+  }
+  absl::ReaderMutexLock l(&mu_);
+  auto t = state_.tenants.find(req.tenant());
+  if (t == state_.tenants.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("tenant ", req.tenant(), " not found"));
+  }
+  const std::map<IpPrefix, GroMode>& hints = t->second.hints;
+  v1::ListRouteHintsResponse resp;
+  resp.set_total(static_cast<uint32_t>(hints.size()));
+  auto it = after.has_value() ? hints.upper_bound(*after) : hints.begin();
+  for (; it != hints.end(); ++it) {
+    if (resp.hints_size() == page_size) {
+      resp.set_next_page_token(EncodePageToken(
+          "hints", req.tenant(), resp.hints(resp.hints_size() - 1).prefix()));
+      break;
+    }
+    v1::RouteHint* h = resp.add_hints();
+    h->set_prefix(FormatIpPrefix(it->first));
+    h->set_mode(ToProto(it->second));
+  }
+  return resp;
+}
+
+}  // namespace grod::controlplane

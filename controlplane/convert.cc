@@ -1,0 +1,154 @@
+#include "controlplane/convert.h"
+
+namespace grod::controlplane {
+
+GroMode ToGroMode(v1::GroMode mode) {
+  switch (mode) {
+    case v1::GRO_MODE_LIST:
+      return GroMode::kList;
+    case v1::GRO_MODE_BYPASS:
+      return GroMode::kBypass;
+    default:
+      return GroMode::kMerge;
+  }
+}
+
+v1::GroMode ToProto(GroMode mode) {
+  switch (mode) {
+    case GroMode::kList:
+      return v1::GRO_MODE_LIST;
+    case GroMode::kBypass:
+      return v1::GRO_MODE_BYPASS;
+    case GroMode::kMerge:
+      break;
+  }
+  return v1::GRO_MODE_MERGE;
+}
+
+FlushPolicy ToFlushPolicy(const v1::FlushPolicy& policy) {
+  FlushPolicy out;
+  switch (policy.kind()) {
+    case v1::FLUSH_KIND_TIMEOUT:
+      out.kind = FlushKind::kTimeout;
+      break;
+    case v1::FLUSH_KIND_ADAPTIVE:
+      out.kind = FlushKind::kAdaptive;
+      break;
+    default:
+      out.kind = FlushKind::kPerBurst;
+      break;
+  }
+  if (out.kind != FlushKind::kPerBurst) {
+    out.timeout_ns =
+        static_cast<uint64_t>(policy.timeout().seconds()) * 1'000'000'000 +
+        static_cast<uint64_t>(policy.timeout().nanos());
+  }
+  out.max_merged_bytes =
+      policy.max_merged_bytes() == 0 ? 65535 : policy.max_merged_bytes();
+  out.max_segments = policy.max_segments() == 0 ? 64 : policy.max_segments();
+  return out;
+}
+
+TenantSpec ToTenantSpec(const v1::Tenant& tenant) {
+  TenantSpec spec;
+  spec.name = tenant.name();
+  for (const v1::TrafficSelector& s : tenant.selectors()) {
+    TrafficSelector sel;
+    if (s.has_port_id()) sel.port_id = static_cast<uint16_t>(s.port_id());
+    if (s.has_vlan_id()) sel.vlan_id = static_cast<uint16_t>(s.vlan_id());
+    if (s.has_vni()) sel.vni = s.vni();
+    spec.selectors.push_back(sel);
+  }
+  if (tenant.quotas().max_flows() != 0) {
+    spec.max_flows = tenant.quotas().max_flows();
+  }
+  if (tenant.quotas().max_held_packets() != 0) {
+    spec.max_held_packets = tenant.quotas().max_held_packets();
+  }
+  if (tenant.gro_types_size() > 0) {
+    spec.gro_types = 0;
+    for (int t : tenant.gro_types()) {
+      // GroType values 1..6 map to bits 0..5 of GroTypeBit.
+      spec.gro_types |= 1u << (t - 1);
+    }
+  }
+  spec.default_mode = ToGroMode(tenant.default_mode());
+  spec.flush = ToFlushPolicy(tenant.flush_policy());
+  return spec;
+}
+
+v1::Port ToProto(const PortInfo& port) {
+  v1::Port out;
+  out.set_port_id(port.port_id);
+  out.set_name(port.name);
+  out.set_driver(port.driver);
+  out.set_mac_address(port.mac_address);
+  out.set_rx_queues(port.rx_queues);
+  out.set_tx_queues(port.tx_queues);
+  v1::PortCapabilities* c = out.mutable_capabilities();
+  c->set_tcp_tso(port.capabilities.tcp_tso);
+  c->set_udp_tso(port.capabilities.udp_tso);
+  c->set_ipv4_checksum(port.capabilities.ipv4_checksum);
+  c->set_tcp_checksum(port.capabilities.tcp_checksum);
+  c->set_udp_checksum(port.capabilities.udp_checksum);
+  c->set_multi_segment_tx(port.capabilities.multi_segment_tx);
+  c->set_vxlan_tso(port.capabilities.vxlan_tso);
+  out.set_peer_port_id(port.peer_port_id);
+  out.set_link_up(port.link_up);
+  out.set_link_speed_mbps(port.link_speed_mbps);
+  out.set_mtu(port.mtu);
+  return out;
+}
+
+v1::TenantStats ToProto(const TenantCounters& c) {
+  v1::TenantStats out;
+  out.set_tenant(c.tenant);
+  out.set_packets_in(c.packets_in);
+  out.set_bytes_in(c.bytes_in);
+  out.set_packets_out(c.packets_out);
+  out.set_merged_packets_out(c.merged_packets_out);
+  out.set_list_packets_out(c.list_packets_out);
+  out.set_segments_merged(c.segments_merged);
+  out.set_segments_listed(c.segments_listed);
+  out.set_bypass_packets(c.bypass_packets);
+  out.set_held_flows(c.held_flows);
+  out.set_held_packets(c.held_packets);
+  for (const auto& [reason, n] : c.passthrough) {
+    (*out.mutable_passthrough())[reason] = n;
+  }
+  for (const auto& [reason, n] : c.flushes)
+    (*out.mutable_flushes())[reason] = n;
+  return out;
+}
+
+v1::PortStats ToProto(const PortCounters& c) {
+  v1::PortStats out;
+  out.set_port_id(c.port_id);
+  out.set_name(c.name);
+  out.set_rx_packets(c.rx_packets);
+  out.set_rx_bytes(c.rx_bytes);
+  out.set_tx_packets(c.tx_packets);
+  out.set_tx_bytes(c.tx_bytes);
+  out.set_tx_dropped(c.tx_dropped);
+  out.set_rx_missed(c.rx_missed);
+  out.set_gso_segments(c.gso_segments);
+  return out;
+}
+
+google::protobuf::Timestamp ToProtoTime(absl::Time t) {
+  google::protobuf::Timestamp out;
+  const int64_t ns = absl::ToUnixNanos(t);
+  out.set_seconds(ns / 1'000'000'000);
+  out.set_nanos(static_cast<int32_t>(ns % 1'000'000'000));
+  if (out.nanos() < 0) {
+    out.set_seconds(out.seconds() - 1);
+    out.set_nanos(out.nanos() + 1'000'000'000);
+  }
+  return out;
+}
+
+absl::Time FromProtoTime(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+}  // namespace grod::controlplane

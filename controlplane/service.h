@@ -1,0 +1,99 @@
+// grod.v1.Grod over gRPC: authentication, authorization, readiness and
+// status mapping around the Controller, plus the read-only calls (info,
+// ports, stats) that go straight to the DataPlane.
+#ifndef GROD_CONTROLPLANE_SERVICE_H_
+#define GROD_CONTROLPLANE_SERVICE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/dataplane.h"
+#include "controlplane/auth.h"
+#include "controlplane/controller.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/grod/v1/grod.grpc.pb.h"
+
+namespace grod::controlplane {
+
+class GrodService final : public v1::Grod::Service {
+ public:
+  struct Identity {
+    std::string version;
+    std::string build;
+    absl::Time start_time;
+  };
+
+  GrodService(Controller* controller, DataPlane* dp, const Authorizer* auth,
+              Identity identity);
+
+  // Ends every WatchStats stream promptly (before Server::Shutdown, which
+  // would otherwise wait for them).
+  void StopStreams();
+
+  grpc::Status GetInfo(grpc::ServerContext* ctx, const v1::GetInfoRequest* req,
+                       v1::ServiceInfo* resp) override;
+  grpc::Status ListPorts(grpc::ServerContext* ctx,
+                         const v1::ListPortsRequest* req,
+                         v1::ListPortsResponse* resp) override;
+  grpc::Status CreateTenant(grpc::ServerContext* ctx,
+                            const v1::CreateTenantRequest* req,
+                            v1::Tenant* resp) override;
+  grpc::Status GetTenant(grpc::ServerContext* ctx,
+                         const v1::GetTenantRequest* req,
+                         v1::Tenant* resp) override;
+  grpc::Status ListTenants(grpc::ServerContext* ctx,
+                           const v1::ListTenantsRequest* req,
+                           v1::ListTenantsResponse* resp) override;
+  grpc::Status UpdateTenant(grpc::ServerContext* ctx,
+                            const v1::UpdateTenantRequest* req,
+                            v1::Tenant* resp) override;
+  grpc::Status DeleteTenant(grpc::ServerContext* ctx,
+                            const v1::DeleteTenantRequest* req,
+                            google::protobuf::Empty* resp) override;
+  grpc::Status SetFlushPolicy(grpc::ServerContext* ctx,
+                              const v1::SetFlushPolicyRequest* req,
+                              v1::FlushPolicy* resp) override;
+  grpc::Status GetFlushPolicy(grpc::ServerContext* ctx,
+                              const v1::GetFlushPolicyRequest* req,
+                              v1::FlushPolicy* resp) override;
+  grpc::Status AddRouteHints(grpc::ServerContext* ctx,
+                             const v1::AddRouteHintsRequest* req,
+                             v1::AddRouteHintsResponse* resp) override;
+  grpc::Status RemoveRouteHints(grpc::ServerContext* ctx,
+                                const v1::RemoveRouteHintsRequest* req,
+                                v1::RemoveRouteHintsResponse* resp) override;
+  grpc::Status ListRouteHints(grpc::ServerContext* ctx,
+                              const v1::ListRouteHintsRequest* req,
+                              v1::ListRouteHintsResponse* resp) override;
+  grpc::Status GetStats(grpc::ServerContext* ctx,
+                        const v1::GetStatsRequest* req,
+                        v1::Stats* resp) override;
+  grpc::Status WatchStats(grpc::ServerContext* ctx,
+                          const v1::WatchStatsRequest* req,
+                          grpc::ServerWriter<v1::Stats>* writer) override;
+
+ private:
+  // Authenticates the caller and, if `tenant` is non-null, checks it may
+  // act on that tenant. Denials are logged (method + principal).
+  absl::StatusOr<Principal> Authorize(grpc::ServerContext* ctx,
+                                      absl::string_view method,
+                                      const std::string* tenant) const;
+  absl::Status RequireReady() const;
+  // Stats for `tenant` (empty = all `p` may see).
+  absl::StatusOr<v1::Stats> BuildStats(const Principal& p,
+                                       const std::string& tenant) const;
+
+  Controller* const controller_;
+  DataPlane* const dp_;
+  const Authorizer* const auth_;
+  const Identity identity_;
+
+  absl::Mutex stop_mu_;
+  bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
+};
+
+}  // namespace grod::controlplane
+
+#endif  // GROD_CONTROLPLANE_SERVICE_H_
