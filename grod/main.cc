@@ -154,7 +154,9 @@ int Run() {
       if (absl::Status s = cp->Bootstrap(*config); !s.ok()) return Fail(s);
       if (absl::Status s = cp->Start(); !s.ok()) return Fail(s);
       cp->UpdateHealth();
-      metrics::RegisterTelemetry(dp->get());
+      absl::StatusOr<std::unique_ptr<metrics::TelemetryRegistration>>
+          telemetry = metrics::RegisterTelemetry(dp->get());
+      if (!telemetry.ok()) return Fail(telemetry.status());
 
       Log(absl::StrCat("serving gRPC on ", config->grpc_listen(),
                        " (bound port ", cp->port(), "), metrics on http://",
@@ -169,7 +171,6 @@ int Run() {
     }();
     (*dp)->Stop();
   }
-  metrics::UnregisterTelemetry();
   dataplane::CleanupEal();
   if (embedded) std::filesystem::remove(sample_pcap);
   if (exit_code == 0) Log("stopped cleanly");

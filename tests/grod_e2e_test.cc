@@ -119,12 +119,13 @@ TEST_F(GrodE2eTest, ServesForwardsAndStopsCleanly) {
         testing::HttpGet(grod_->metrics_port(), "/metrics");
     ASSERT_TRUE(body.ok()) << body.status();
     metrics = *body;
-    rx = MetricSum(metrics, "grod_port_received_packets_total",
+    rx = MetricSum(metrics, "grod_port_receive_packets_total",
                    "port=\"net_pcap0\"");
     absl::SleepFor(absl::Milliseconds(50));
   }
   EXPECT_EQ(rx, frames_.size()) << metrics;
-  EXPECT_THAT(metrics, HasSubstr("# TYPE grod_port_received_packets_total counter"));
+  EXPECT_THAT(metrics,
+              HasSubstr("# TYPE grod_port_receive_packets_total counter"));
 
   absl::StatusOr<int> code = grod_->Stop(SIGTERM);
   ASSERT_TRUE(code.ok()) << code.status();

@@ -82,8 +82,8 @@ bool ParseFrame(const uint8_t* p, size_t n, uint16_t vxlan_port,
     if (dport == vxlan_port && prefix.empty() && l4_len >= 16) {
       const uint32_t vni = (l4[12] << 16) | (l4[13] << 8) | l4[14];
       return ParseFrame(l4 + 16, l4_len - 16, vxlan_port,
-                        absl::StrCat("vni=", vni, " ", src, ">", dst, " "),
-                        out, bad_csum, flow, payload, is_udp);
+                        absl::StrCat("vni=", vni, " ", src, ">", dst, " "), out,
+                        bad_csum, flow, payload, is_udp);
     }
     if (Be16(l4 + 6) != 0 && !ChecksumOk(l4, l4_len, pseudo)) {
       *bad_csum = true;

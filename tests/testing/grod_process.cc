@@ -37,13 +37,15 @@ int counter = 0;
 [[noreturn]] void ExecInChild(const std::vector<std::string>& argv,
                               const std::string& out, const std::string& err) {
   int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  int e = err == out ? o : open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int e =
+      err == out ? o : open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   dup2(o, 1);
   dup2(e, 2);
   int devnull = open("/dev/null", O_RDONLY);
   dup2(devnull, 0);
   std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   execv(args[0], args.data());
   std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
@@ -73,11 +75,16 @@ std::string Runfile(const std::string& workspace_path) {
 
 std::vector<std::string> TestEalArgs(const std::vector<std::string>& vdevs) {
   std::vector<std::string> args = {
-      "-l",          "0-1",
-      "--no-huge",   "-m",
-      "256",         "--no-pci",
-      "--no-shconf", absl::StrCat("--file-prefix=t", getpid(), "_", counter++),
-      "--no-telemetry", "--log-level=*:warning"};
+      "-l",
+      "0-1",
+      "--no-huge",
+      "-m",
+      "256",
+      "--no-pci",
+      "--no-shconf",
+      absl::StrCat("--file-prefix=t", getpid(), "_", counter++),
+      "--no-telemetry",
+      "--log-level=*:warning"};
   for (const std::string& v : vdevs) args.push_back("--vdev=" + v);
   return args;
 }
@@ -107,7 +114,8 @@ absl::StatusOr<GrodProcess> GrodProcess::Start(
 
   // grod logs "serving gRPC on ... (bound port N), metrics on ... (bound
   // port M)" once everything is up.
-  const std::regex ready(R"(bound port (\d+)\), metrics on .*bound port (\d+))");
+  const std::regex ready(
+      R"(bound port (\d+)\), metrics on .*bound port (\d+))");
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     std::smatch m;
@@ -166,8 +174,8 @@ absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     close(fd);
-    return absl::UnavailableError(absl::StrCat("connect to port ", port, ": ",
-                                               std::strerror(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("connect to port ", port, ": ", std::strerror(errno)));
   }
   const std::string req =
       absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: localhost\r\n\r\n");
@@ -185,7 +193,8 @@ absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
     return absl::InternalError("not an HTTP response: " + resp.substr(0, 200));
   }
   if (resp.find(" 200 ") > resp.find("\r\n")) {
-    return absl::InternalError("HTTP error: " + resp.substr(0, resp.find("\r\n")));
+    return absl::InternalError("HTTP error: " +
+                               resp.substr(0, resp.find("\r\n")));
   }
   return resp.substr(body + 4);
 }

@@ -43,7 +43,8 @@ class GrodProcess {
 
   // Sends `signal` and waits for exit; returns the exit status (as from
   // waitpid's WEXITSTATUS, or 128+signal if it died of a signal).
-  absl::StatusOr<int> Stop(int signal, absl::Duration timeout = absl::Seconds(30));
+  absl::StatusOr<int> Stop(int signal,
+                           absl::Duration timeout = absl::Seconds(30));
 
  private:
   GrodProcess() = default;
