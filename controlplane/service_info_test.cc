@@ -125,8 +125,7 @@ TEST_F(ServiceTest, WatchStatsErrorsAndDeadline) {
     // The server ends the stream at the deadline; whichever side notices
     // first decides the code.
     const StatusCode code = reader->Finish().error_code();
-    EXPECT_TRUE(code == StatusCode::OK ||
-                code == StatusCode::DEADLINE_EXCEEDED)
+    EXPECT_TRUE(code == StatusCode::OK || code == StatusCode::DEADLINE_EXCEEDED)
         << code;
   }
 }
