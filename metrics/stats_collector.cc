@@ -185,8 +185,10 @@ std::vector<MetricFamily> StatsCollector::Families(
              "Packets the tenant's GRO stage emitted (all modes).", kCounter);
   MetricFamily by_mode = Family(
       "grod_gro_output_packets_total",
-      "GRO output packets by mode: merge (coalesced into one packet), list "
-      "(chained as a packet list), bypass (passed without GRO).",
+      "GRO output packets by mode: merge (several segments coalesced into "
+      "one packet), list (several segments chained as a packet list), "
+      "bypass (passed without GRO by mode). Single-segment outputs are in "
+      "grod_tenant_output_packets_total only.",
       kCounter);
   MetricFamily merged =
       Family("grod_gro_segments_merged_total",
@@ -238,13 +240,17 @@ std::vector<MetricFamily> StatsCollector::Families(
   }
 
   // --- Workers -------------------------------------------------------------
-  MetricFamily busy = Family("grod_worker_busy_polls_total",
-                             "RX polls that returned packets.", kCounter);
+  MetricFamily busy =
+      Family("grod_worker_busy_cycles_total",
+             "TSC cycles the worker spent in RX polls that returned packets.",
+             kCounter);
   MetricFamily polls =
-      Family("grod_worker_polls_total", "All RX polls.", kCounter);
+      Family("grod_worker_cycles_total",
+             "TSC cycles the worker spent polling, busy or not.", kCounter);
   MetricFamily ratio =
       Family("grod_worker_busy_ratio",
-             "Share of polls that returned packets since the previous scrape.",
+             "Share of polling cycles that found packets, since the previous "
+             "scrape.",
              kGauge);
   for (const WorkerCounters& w : stats.workers) {
     const Labels wl = {{"lcore", std::to_string(w.lcore)}};
