@@ -86,14 +86,14 @@ struct ParseConfig {
 struct alignas(16) FlowKey {
   uint8_t src[16], dst[16];              // inner IP addresses
   uint8_t outer_src[16], outer_dst[16];  // VXLAN outer IP addresses
-  uint8_t mac[12], outer_mac[12];        // dst+src MAC (inner, outer)
-  uint16_t tci[2];                       // VLAN TCIs (outer first), 0 = none
-  uint16_t outer_tci[2];                 // VLAN TCIs of the VXLAN inner frame
-  uint16_t sport, dport;                 // L4 ports; IPv4 fragments: IP ID, 0
-  uint16_t outer_sport, outer_dport;     // VXLAN UDP ports
-  uint32_t vni;                          // VNI | 1<<24 when VXLAN
-  uint8_t type;                          // GroType bit (without kVxlan)
-  uint8_t proto;                         // IP protocol
+  uint8_t mac[12], outer_mac[12];  // dst+src MAC of the GROed / VXLAN frame
+  uint16_t tci[2];                 // VLAN TCIs of the outermost frame, 0 = none
+  uint16_t inner_tci[2];           // VLAN TCIs of the VXLAN inner frame
+  uint16_t sport, dport;           // L4 ports; IPv4 fragments: IP ID, 0
+  uint16_t outer_sport, outer_dport;  // VXLAN UDP ports
+  uint32_t vni;                       // VNI | 1<<24 when VXLAN
+  uint8_t type;                       // GroType bit (without kVxlan)
+  uint8_t proto;                      // IP protocol
   uint8_t pad[2];
 };
 static_assert(sizeof(FlowKey) % 16 == 0);
@@ -238,8 +238,9 @@ uint16_t ReassembleBurst(rte_mbuf** pkts, uint16_t n, Mode mode,
 bool RegisterDynfield();
 bool IsList(const rte_mbuf* m);
 uint16_t ListLength(const rte_mbuf* head);  // 1 for a non-list packet
-// Writes up to `cap` original packets in order and clears the list flag;
-// returns how many were written (all of them if cap >= ListLength).
+// Writes the original packets in order and clears the list flag; returns
+// how many were written.  All or nothing: returns 0 (list untouched) when
+// cap < ListLength(head).  A non-list packet yields itself.
 uint16_t Unlink(rte_mbuf* head, rte_mbuf** out, uint16_t cap);
 // Frees a packet, a merged chain, or a whole list.
 void FreePacket(rte_mbuf* m);

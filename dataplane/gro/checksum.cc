@@ -1,0 +1,91 @@
+#include "dataplane/gro/checksum.h"
+
+#include <netinet/in.h>
+#include <rte_ip.h>
+
+#include <cstring>
+
+namespace grod::gro {
+namespace {
+
+uint32_t RawSum(const void* p, size_t n) { return rte_raw_cksum(p, n); }
+
+bool Ipv4HeaderOk(const uint8_t* ip) {
+  const size_t ihl = (ip[0] & 0x0f) * 4u;
+  return Fold(RawSum(ip, ihl)) == 0xffff;
+}
+
+// Verifies the L4 checksum of the datagram whose IP header is at l3_off.
+bool L4Ok(const rte_mbuf* m, uint32_t l3_off, bool v6, uint32_t l4_off,
+          uint32_t ip_end, uint8_t proto) {
+  const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*) + l3_off;
+  const uint8_t* l4 = rte_pktmbuf_mtod(m, const uint8_t*) + l4_off;
+  if (proto == IPPROTO_UDP && l4[6] == 0 && l4[7] == 0) return true;
+  const uint32_t len = ip_end - l4_off;
+  uint16_t raw = 0;
+  if (rte_raw_cksum_mbuf(m, l4_off, len, &raw) != 0) return false;
+  return Fold(PseudoHeaderSum(ip, v6, proto, len) + raw) == 0xffff;
+}
+
+uint32_t IpEnd(const uint8_t* d, uint32_t l3_off, bool v6) {
+  const uint8_t* ip = d + l3_off;
+  return v6 ? l3_off + 40 + (ip[4] << 8 | ip[5])
+            : l3_off + (ip[2] << 8 | ip[3]);
+}
+
+}  // namespace
+
+uint16_t Fold(uint32_t sum) {
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return uint16_t(sum);
+}
+
+uint32_t PseudoHeaderSum(const uint8_t* ip, bool v6, uint8_t proto,
+                         uint32_t l4_len) {
+  uint32_t sum = v6 ? RawSum(ip + 8, 32) : RawSum(ip + 12, 8);
+  // Raw sums are in host order of 16-bit big-endian words read natively;
+  // add proto and length the same way.
+  uint8_t tail[8] = {0, 0, 0, proto, 0, 0, 0, 0};
+  tail[4] = uint8_t(l4_len >> 24);
+  tail[5] = uint8_t(l4_len >> 16);
+  tail[6] = uint8_t(l4_len >> 8);
+  tail[7] = uint8_t(l4_len);
+  return sum + RawSum(tail, sizeof(tail));
+}
+
+void SetIpv4Checksum(uint8_t* ip) {
+  ip[10] = ip[11] = 0;
+  const uint16_t c = ~Fold(RawSum(ip, (ip[0] & 0x0f) * 4u));
+  memcpy(ip + 10, &c, 2);  // raw sums are byte-order neutral
+}
+
+void SetL4Checksum(rte_mbuf* m, uint32_t l3_off, bool v6, uint32_t l4_off,
+                   uint32_t l4_len, uint8_t proto) {
+  uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
+  uint8_t* field = d + l4_off + (proto == IPPROTO_TCP ? 16 : 6);
+  field[0] = field[1] = 0;
+  uint16_t raw = 0;
+  rte_raw_cksum_mbuf(m, l4_off, l4_len, &raw);
+  uint16_t c = ~Fold(PseudoHeaderSum(d + l3_off, v6, proto, l4_len) + raw);
+  if (proto == IPPROTO_UDP && c == 0) c = 0xffff;
+  memcpy(field, &c, 2);
+}
+
+bool ChecksumsOk(const rte_mbuf* m, const ParsedPacket& p) {
+  const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+  if (p.has_vni) {
+    if (!p.outer_is_v6 && !Ipv4HeaderOk(d + p.outer_l3_off)) return false;
+    const uint32_t end = IpEnd(d, p.outer_l3_off, p.outer_is_v6);
+    if (!L4Ok(m, p.outer_l3_off, p.outer_is_v6, p.outer_l4_off, end,
+              IPPROTO_UDP)) {
+      return false;
+    }
+  }
+  if (!p.is_v6 && !Ipv4HeaderOk(d + p.l3_off)) return false;
+  if (p.type == kIpv4Frag) return true;  // L4 sum spans all fragments
+  return L4Ok(m, p.l3_off, p.is_v6, p.l4_off, IpEnd(d, p.l3_off, p.is_v6),
+              p.l4_proto);
+}
+
+}  // namespace grod::gro

@@ -1,0 +1,311 @@
+// Header parser.  Reads only bytes inside the first mbuf segment and inside
+// the lengths the headers claim, so malformed input can never make it read
+// out of bounds (the DPDK bug class "invalid TCP header length OOB").
+#include <netinet/in.h>
+#include <rte_hash_crc.h>
+
+#include <cstring>
+
+#include "dataplane/gro/gro_engine.h"
+
+namespace grod::gro {
+namespace {
+
+constexpr uint16_t kEthIpv4 = 0x0800;
+constexpr uint16_t kEthIpv6 = 0x86DD;
+constexpr uint16_t kEthVlan = 0x8100;
+constexpr uint16_t kEthQinQ = 0x88A8;
+constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04;
+constexpr uint8_t kTcpUrg = 0x20, kTcpEce = 0x40, kTcpCwr = 0x80;
+constexpr uint8_t kTcpNoMerge = kTcpSyn | kTcpRst | kTcpUrg | kTcpEce | kTcpCwr;
+constexpr uint32_t kHashSeed = 0x9e3779b9;
+
+inline uint16_t Be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+inline uint32_t Be32(const uint8_t* p) {
+  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 |
+         p[3];
+}
+
+// One Ethernet/IP/L4 layer.  A VXLAN packet has two.
+struct Layer {
+  uint16_t l2_off, l3_off, l4_off, payload_off;
+  uint16_t tci[2];
+  const uint8_t* mac;
+  const uint8_t* src;
+  const uint8_t* dst;
+  bool is_v6, frag, mf, df, padded;
+  uint8_t proto, ttl, tos;
+  uint16_t ip_id;
+  uint32_t flow_label;
+  uint32_t frag_off;     // bytes
+  uint32_t ip_end;       // offset just after the IP datagram
+  uint32_t payload_len;  // L4 payload, or IP payload for fragments
+};
+
+class Reader {
+ public:
+  Reader(const uint8_t* d, uint32_t seg_len, uint32_t pkt_len)
+      : d_(d), seg_len_(seg_len), pkt_len_(pkt_len) {}
+  const uint8_t* data() const { return d_; }
+  // kPassNone when [0, end) lies inside the first segment and `frame_end`.
+  PassReason Need(uint32_t end, uint32_t frame_end) const {
+    if (end > frame_end || end > pkt_len_) return kPassTruncated;
+    if (end > seg_len_) return kPassMultiSeg;
+    return kPassNone;
+  }
+
+ private:
+  const uint8_t* d_;
+  uint32_t seg_len_, pkt_len_;
+};
+
+PassReason ParseL2(const Reader& r, uint32_t off, uint32_t frame_end, Layer* l,
+                   uint16_t* ethertype) {
+  l->l2_off = off;
+  if (PassReason e = r.Need(off + 14, frame_end)) return e;
+  const uint8_t* d = r.data();
+  l->mac = d + off;
+  uint16_t type = Be16(d + off + 12);
+  off += 14;
+  l->tci[0] = l->tci[1] = 0;
+  for (int i = 0; type == kEthVlan || type == kEthQinQ; ++i) {
+    if (i == 2) return kPassNotIp;  // three tags: not something we coalesce
+    if (PassReason e = r.Need(off + 4, frame_end)) return e;
+    // A TCI of 0 would be indistinguishable from "no tag" in the key; the
+    // 0x1000 bit (CFI/DEI) is folded in to keep them apart.
+    l->tci[i] = Be16(d + off) | (Be16(d + off) == 0 ? 0x1000 : 0);
+    type = Be16(d + off + 2);
+    off += 4;
+  }
+  l->l3_off = off;
+  *ethertype = type;
+  return kPassNone;
+}
+
+PassReason ParseIpv4(const Reader& r, uint32_t frame_end, Layer* l) {
+  const uint32_t off = l->l3_off;
+  if (PassReason e = r.Need(off + 20, frame_end)) return e;
+  const uint8_t* h = r.data() + off;
+  const uint32_t ihl = (h[0] & 0x0f) * 4u;
+  const uint32_t total = Be16(h + 2);
+  if ((h[0] >> 4) != 4 || ihl < 20 || total < ihl) return kPassBadIpHeader;
+  if (PassReason e = r.Need(off + ihl, frame_end)) return e;
+  if (off + total > frame_end) return kPassIpLength;
+  const uint16_t frag = Be16(h + 6);
+  if (frag & 0x8000) return kPassBadIpHeader;  // reserved bit
+  l->is_v6 = false;
+  l->tos = h[1];
+  l->ip_id = Be16(h + 4);
+  l->df = frag & 0x4000;
+  l->mf = frag & 0x2000;
+  l->frag_off = (frag & 0x1fff) * 8u;
+  l->frag = l->mf || l->frag_off != 0;
+  l->ttl = h[8];
+  l->proto = h[9];
+  l->src = h + 12;
+  l->dst = h + 16;
+  l->flow_label = 0;
+  l->l4_off = off + ihl;
+  l->ip_end = off + total;
+  l->padded = l->ip_end < frame_end;
+  if (l->frag) {
+    l->payload_off = l->l4_off;
+    l->payload_len = total - ihl;
+    // Non-last fragments carry multiples of 8 bytes; a datagram ends at 64K.
+    if ((l->mf && (l->payload_len & 7)) ||
+        l->frag_off + l->payload_len + ihl > 65535) {
+      return kPassBadIpHeader;
+    }
+  }
+  return kPassNone;
+}
+
+PassReason ParseIpv6(const Reader& r, uint32_t frame_end, Layer* l) {
+  const uint32_t off = l->l3_off;
+  if (PassReason e = r.Need(off + 40, frame_end)) return e;
+  const uint8_t* h = r.data() + off;
+  const uint32_t w0 = Be32(h);
+  const uint32_t plen = Be16(h + 4);
+  if ((w0 >> 28) != 6 || plen == 0) return kPassBadIpHeader;  // no jumbo
+  if (off + 40 + plen > frame_end) return kPassIpLength;
+  l->is_v6 = true;
+  l->tos = (w0 >> 20) & 0xff;
+  l->flow_label = w0 & 0xfffff;
+  l->proto = h[6];
+  l->ttl = h[7];
+  l->src = h + 8;
+  l->dst = h + 24;
+  l->ip_id = 0;
+  // IPv6 has no ID to check: behave like IPv4 with DF set (ID ignored).
+  l->df = true;
+  l->mf = l->frag = false;
+  l->frag_off = 0;
+  l->l4_off = off + 40;
+  l->ip_end = off + 40 + plen;
+  l->padded = l->ip_end < frame_end;
+  return kPassNone;
+}
+
+// Parses TCP/UDP of a non-fragment.  *tcp_flags is 0 for UDP.
+PassReason ParseL4(const Reader& r, Layer* l, uint8_t* tcp_flags) {
+  const uint32_t region = l->ip_end - l->l4_off;
+  const uint8_t* h = r.data() + l->l4_off;
+  if (l->proto == IPPROTO_TCP) {
+    if (region < 20) return kPassBadL4Header;
+    if (PassReason e = r.Need(l->l4_off + 20, l->ip_end)) return e;
+    const uint32_t doff = (h[12] >> 4) * 4u;
+    if (doff < 20 || doff > region) return kPassBadL4Header;
+    if (PassReason e = r.Need(l->l4_off + doff, l->ip_end)) return e;
+    *tcp_flags = h[13];
+    l->payload_off = l->l4_off + doff;
+    l->payload_len = region - doff;
+    return kPassNone;
+  }
+  if (l->proto == IPPROTO_UDP) {
+    if (region < 8) return kPassBadL4Header;
+    if (PassReason e = r.Need(l->l4_off + 8, l->ip_end)) return e;
+    if (Be16(h + 4) != region) return kPassBadL4Header;
+    *tcp_flags = 0;
+    l->payload_off = l->l4_off + 8;
+    l->payload_len = region - 8;
+    return kPassNone;
+  }
+  return kPassUnsupportedL4;
+}
+
+PassReason ParseLayer(const Reader& r, uint32_t off, uint32_t frame_end,
+                      Layer* l, uint8_t* tcp_flags) {
+  uint16_t type;
+  if (PassReason e = ParseL2(r, off, frame_end, l, &type)) return e;
+  PassReason e;
+  if (type == kEthIpv4) {
+    e = ParseIpv4(r, frame_end, l);
+  } else if (type == kEthIpv6) {
+    e = ParseIpv6(r, frame_end, l);
+  } else {
+    return kPassNotIp;
+  }
+  if (e != kPassNone) return e;
+  *tcp_flags = 0;
+  if (l->frag) return kPassNone;
+  return ParseL4(r, l, tcp_flags);
+}
+
+void CopyAddr(uint8_t* dst, const uint8_t* src, bool v6) {
+  memcpy(dst, src, v6 ? 16 : 4);
+}
+
+}  // namespace
+
+bool Parse(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out) {
+  memset(out, 0, sizeof(*out));
+  const Reader r(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, m->pkt_len);
+  const uint8_t* d = r.data();
+  Layer outer, inner;
+  uint8_t flags = 0;
+  PassReason e = ParseLayer(r, 0, m->pkt_len, &outer, &flags);
+  if (e != kPassNone) {
+    out->reason = e;
+    return true;
+  }
+  out->vlan_id = outer.tci[0] & 0x0fff;
+  const Layer* l = &outer;
+  bool vxlan = !outer.frag && outer.proto == IPPROTO_UDP &&
+               Be16(d + outer.l4_off + 2) == cfg.vxlan_port;
+  if (vxlan) {
+    const uint32_t vx = outer.payload_off;
+    if ((e = r.Need(vx + 8, outer.ip_end)) != kPassNone) {
+      out->reason = e;
+      return true;
+    }
+    if (!(d[vx] & 0x08)) {  // the I flag: VNI present
+      out->reason = kPassBadL4Header;
+      return true;
+    }
+    out->has_vni = true;
+    out->vni = Be32(d + vx + 4) >> 8;
+    e = ParseLayer(r, vx + 8, outer.ip_end, &inner, &flags);
+    if (e != kPassNone) {
+      out->reason = e;
+      return true;
+    }
+    l = &inner;
+    out->outer_is_v6 = outer.is_v6;
+    out->outer_l3_off = outer.l3_off;
+    out->outer_l4_off = outer.l4_off;
+    out->outer_ip_id = outer.ip_id;
+  }
+  out->dst_is_v6 = l->is_v6;
+  CopyAddr(out->dst_ip, l->dst, l->is_v6);
+  out->is_v6 = l->is_v6;
+  out->l4_proto = l->proto;
+  out->tcp_flags = flags;
+  out->more_frags = l->mf;
+  out->l2_off = l->l2_off;
+  out->l3_off = l->l3_off;
+  out->l4_off = l->l4_off;
+  out->payload_off = l->payload_off;
+  out->payload_len = l->payload_len;
+  out->ip_id = l->ip_id;
+
+  // The key and attributes.
+  FlowKey& k = out->key;
+  CopyAddr(k.src, l->src, l->is_v6);
+  CopyAddr(k.dst, l->dst, l->is_v6);
+  memcpy(k.mac, l->mac, 12);
+  k.tci[0] = outer.tci[0];
+  k.tci[1] = outer.tci[1];
+  k.proto = l->proto;
+  FlowAttrs& a = out->attrs;
+  if (vxlan) {
+    CopyAddr(k.outer_src, outer.src, outer.is_v6);
+    CopyAddr(k.outer_dst, outer.dst, outer.is_v6);
+    memcpy(k.outer_mac, outer.mac, 12);
+    k.inner_tci[0] = inner.tci[0];
+    k.inner_tci[1] = inner.tci[1];
+    k.outer_sport = Be16(d + outer.l4_off);
+    k.outer_dport = Be16(d + outer.l4_off + 2);
+    k.vni = out->vni | 1u << 24;
+    a.outer_ttl = outer.ttl;
+    a.outer_tos = outer.tos;
+    a.outer_df = outer.df;
+  }
+  if (l->frag) {
+    out->type = kIpv4Frag;
+    out->seq = l->frag_off;
+    k.sport = l->ip_id;  // fragments of one datagram share src/dst/proto/id
+  } else {
+    const uint8_t* l4 = d + l->l4_off;
+    k.sport = Be16(l4);
+    k.dport = Be16(l4 + 2);
+    a.ttl = l->ttl;
+    a.tos = l->tos;
+    a.flow_label = l->flow_label;
+    a.df = l->df;
+    if (l->proto == IPPROTO_TCP) {
+      out->type = l->is_v6 ? kTcp6 : kTcp4;
+      out->seq = Be32(l4 + 4);
+      a.ack = Be32(l4 + 8);
+      a.opt_len = l->payload_off - l->l4_off - 20;
+    } else {
+      out->type = l->is_v6 ? kUdp6 : kUdp4;
+      a.udp_csum_zero = Be16(l4 + 6) == 0;
+    }
+  }
+  k.type = static_cast<uint8_t>(out->type);
+  out->key_valid = true;
+  out->hash = rte_hash_crc(&k, sizeof(k), kHashSeed);
+
+  // Reasons that still allow a flow lookup (to keep the flow in order).
+  if (outer.padded || (vxlan && inner.padded)) {
+    out->reason = kPassEthPadding;
+  } else if (flags & kTcpNoMerge) {
+    out->reason = kPassTcpFlags;
+  } else if (out->payload_len == 0) {
+    out->reason = kPassNoPayload;
+  }
+  (void)kTcpFin;
+  return true;
+}
+
+}  // namespace grod::gro
