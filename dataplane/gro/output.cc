@@ -63,39 +63,7 @@ void FinalizeMerged(const Flow& f, const Run& r) {
   uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
   const uint32_t end = l.payload_off + r.bytes;  // end of the merged packet
   SetMetadata(m, l);
-  if (l.type == kIpv4Frag) {
-    // A merged run of fragments is a larger fragment (or, when it spans the
-    // whole datagram, the reassembled datagram).
-    uint8_t* ip = d + l.l3_off;
-    const uint32_t df = ip[6] & 0x40;
-    Put16(ip + 6, (df << 8) | (r.last_mf ? 0x2000 : 0) | (r.start / 8));
-    SetIpLength(d, l.l3_off, false, end);
-    if (r.start == 0 && !r.last_mf) {
-      // Reassembled: the L4 header is the one in the first fragment.
-      m->packet_type = (m->packet_type & ~RTE_PTYPE_L4_MASK) |
-                       (l.proto == IPPROTO_TCP   ? RTE_PTYPE_L4_TCP
-                        : l.proto == IPPROTO_UDP ? RTE_PTYPE_L4_UDP
-                                                 : RTE_PTYPE_L4_NONFRAG);
-    }
-    m->ol_flags |= RTE_MBUF_F_TX_IPV4;
-    return;
-  }
-  uint8_t* l4 = d + l.l4_off;
-  SetIpLength(d, l.l3_off, l.is_v6, end);
-  uint64_t flags = l.is_v6 ? RTE_MBUF_F_TX_IPV6
-                           : (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
-  if (l.proto == IPPROTO_TCP) {
-    l4[13] |= r.flags;  // PSH/FIN of later segments (at the TCP flags byte)
-    flags |= RTE_MBUF_F_TX_TCP_SEG;
-  } else {
-    Put16(l4 + 4, end - l.l4_off);
-    flags |= RTE_MBUF_F_TX_UDP_SEG;
-  }
-  // TSO/USO contract: the L4 checksum field holds the pseudo-header sum
-  // without length; hardware (or Segment()) completes it per segment.
-  const uint16_t phdr =
-      Fold(PseudoHeaderSum(d + l.l3_off, l.is_v6, l.proto, 0));
-  memcpy(l4 + (l.proto == IPPROTO_TCP ? 16 : 6), &phdr, 2);
+  uint64_t flags = 0;
   if (l.vxlan) {
     SetIpLength(d, l.outer_l3_off, l.outer_is_v6, end);
     uint8_t* udp = d + l.outer_l4_off;
@@ -108,6 +76,41 @@ void FinalizeMerged(const Flow& f, const Run& r) {
                   ? RTE_MBUF_F_TX_OUTER_IPV6
                   : (RTE_MBUF_F_TX_OUTER_IPV4 | RTE_MBUF_F_TX_OUTER_IP_CKSUM));
   }
+  if (l.type == kIpv4Frag) {
+    // A merged run of fragments is a larger fragment (or, when it spans the
+    // whole datagram, the reassembled datagram).
+    uint8_t* ip = d + l.l3_off;
+    const uint32_t df = ip[6] & 0x40;
+    Put16(ip + 6, (df << 8) | (r.last_mf ? 0x2000 : 0) | (r.start / 8));
+    SetIpLength(d, l.l3_off, false, end);
+    if (r.start == 0 && !r.last_mf) {
+      // Reassembled: the L4 header is the one in the first fragment.
+      const uint32_t l4 = l.proto == IPPROTO_TCP   ? RTE_PTYPE_L4_TCP
+                          : l.proto == IPPROTO_UDP ? RTE_PTYPE_L4_UDP
+                                                   : RTE_PTYPE_L4_NONFRAG;
+      m->packet_type =
+          l.vxlan ? (m->packet_type & ~RTE_PTYPE_INNER_L4_MASK) | (l4 << 16)
+                  : (m->packet_type & ~RTE_PTYPE_L4_MASK) | l4;
+    }
+    m->ol_flags |= flags;
+    return;
+  }
+  uint8_t* l4 = d + l.l4_off;
+  SetIpLength(d, l.l3_off, l.is_v6, end);
+  flags |= l.is_v6 ? RTE_MBUF_F_TX_IPV6
+                   : (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
+  if (l.proto == IPPROTO_TCP) {
+    l4[13] |= r.flags;  // PSH/FIN of later segments (at the TCP flags byte)
+    flags |= RTE_MBUF_F_TX_TCP_SEG;
+  } else {
+    Put16(l4 + 4, end - l.l4_off);
+    flags |= RTE_MBUF_F_TX_UDP_SEG;
+  }
+  // TSO/USO contract: the L4 checksum field holds the pseudo-header sum
+  // without length; hardware (or Segment()) completes it per segment.
+  const uint16_t phdr =
+      Fold(PseudoHeaderSum(d + l.l3_off, l.is_v6, l.proto, 0));
+  memcpy(l4 + (l.proto == IPPROTO_TCP ? 16 : 6), &phdr, 2);
   m->ol_flags |= flags;
   m->tso_segsz = r.mss;
 }
