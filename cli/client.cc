@@ -1,0 +1,175 @@
+#include "cli/client.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace grod::cli {
+
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     const char* flag) {
+  std::ifstream in(path);
+  std::stringstream buf;
+  if (in) buf << in.rdbuf();
+  if (!in || buf.str().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": cannot read ", path));
+  }
+  return buf.str();
+}
+
+}  // namespace
+
+FlagParser GlobalFlags() {
+  return FlagParser({
+      {"server", 0, "HOST:PORT",
+       "grod address (env GROD_SERVER; default localhost:50051)"},
+      {"tls", 0, "", "use TLS (env GROD_TLS=1; implied by --ca/--cert)"},
+      {"ca", 0, "FILE", "CA certificate to verify grod (env GROD_CA)"},
+      {"cert", 0, "FILE", "client certificate for mutual TLS (env GROD_CERT)"},
+      {"key", 0, "FILE", "client private key for mutual TLS (env GROD_KEY)"},
+      {"token", 0, "SECRET",
+       "credential sent as 'authorization: Bearer' (env GROD_TOKEN)"},
+      {"timeout", 0, "DURATION", "per-call deadline (default 10s)"},
+      {"output", 'o', "FORMAT", "table (default) or json"},
+      {"help", 'h', "", "show usage"},
+  });
+}
+
+absl::StatusOr<ClientOptions> ResolveOptions(const ParsedArgs& flags) {
+  ClientOptions o;
+  if (!Env("GROD_SERVER").empty()) o.server = Env("GROD_SERVER");
+  const std::string tls_env = Env("GROD_TLS");
+  o.tls = tls_env == "1" || tls_env == "true" || tls_env == "yes";
+  o.ca = Env("GROD_CA");
+  o.cert = Env("GROD_CERT");
+  o.key = Env("GROD_KEY");
+  o.token = Env("GROD_TOKEN");
+  o.server = flags.Get("server", o.server);
+  if (flags.Has("tls")) o.tls = true;
+  o.ca = flags.Get("ca", o.ca);
+  o.cert = flags.Get("cert", o.cert);
+  o.key = flags.Get("key", o.key);
+  o.token = flags.Get("token", o.token);
+  if (!o.ca.empty() || !o.cert.empty()) o.tls = true;
+  if (o.cert.empty() != o.key.empty()) {
+    return absl::InvalidArgumentError("--cert and --key go together");
+  }
+  if (flags.Has("timeout")) {
+    if (!absl::ParseDuration(flags.Get("timeout"), &o.timeout) ||
+        o.timeout <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          "--timeout: expected a positive duration such as 5s or 500ms");
+    }
+  }
+  const std::string output = flags.Get("output", "table");
+  if (output != "table" && output != "json") {
+    return absl::InvalidArgumentError("-o: expected table or json");
+  }
+  o.json = output == "json";
+  return o;
+}
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions opts) {
+  std::unique_ptr<Client> c(new Client(std::move(opts)));
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (c->opts_.tls) {
+    grpc::SslCredentialsOptions ssl;
+    if (!c->opts_.ca.empty()) {
+      absl::StatusOr<std::string> ca = ReadFile(c->opts_.ca, "ca");
+      if (!ca.ok()) return ca.status();
+      ssl.pem_root_certs = *ca;
+    }
+    if (!c->opts_.cert.empty()) {
+      absl::StatusOr<std::string> cert = ReadFile(c->opts_.cert, "cert");
+      if (!cert.ok()) return cert.status();
+      absl::StatusOr<std::string> key = ReadFile(c->opts_.key, "key");
+      if (!key.ok()) return key.status();
+      ssl.pem_cert_chain = *cert;
+      ssl.pem_private_key = *key;
+    }
+    creds = grpc::SslCredentials(ssl);
+  } else {
+    creds = grpc::InsecureChannelCredentials();
+  }
+  c->channel_ = grpc::CreateChannel(c->opts_.server, creds);
+  c->stub_ = v1::Grod::NewStub(c->channel_);
+  return c;
+}
+
+std::unique_ptr<grpc::ClientContext> Client::Context(bool stream) const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!stream) {
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      absl::ToChronoMilliseconds(opts_.timeout));
+  }
+  if (!opts_.token.empty()) {
+    ctx->AddMetadata("authorization", "Bearer " + opts_.token);
+  }
+  return ctx;
+}
+
+int Client::Fail(const grpc::Status& status, std::ostream& err) const {
+  const bool unreachable =
+      (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+       status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) &&
+      channel_->GetState(false) != GRPC_CHANNEL_READY;
+  err << "grocli: " << StatusCodeName(status.error_code()) << ": ";
+  if (unreachable) err << "cannot reach grod at " << opts_.server << ": ";
+  err << status.error_message() << "\n";
+  return unreachable ? kExitUnreachable : kExitFailed;
+}
+
+const char* StatusCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+}  // namespace grod::cli

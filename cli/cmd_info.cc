@@ -1,0 +1,91 @@
+#include "cli/cmd_info.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/output.h"
+
+namespace grod::cli {
+
+namespace {
+
+const char* YesNo(bool b) { return b ? "yes" : "no"; }
+
+int RunInfo(CommandEnv& env, const ParsedArgs& args) {
+  if (absl::Status s = WantArgs(args, 0, "no arguments"); !s.ok()) {
+    return UsageError(env, "info", std::string(s.message()));
+  }
+  v1::ServiceInfo info;
+  grpc::Status s =
+      env.client->stub().GetInfo(env.client->Context().get(), {}, &info);
+  if (!s.ok()) return env.client->Fail(s, env.err);
+  if (env.client->options().json) {
+    PrintJson(info, env.out);
+    return kExitOk;
+  }
+  Table t({"FIELD", "VALUE"});
+  t.Add({"version", info.version()});
+  t.Add({"build", info.build()});
+  t.Add({"dpdk", info.dpdk_version()});
+  t.Add({"uptime", DurationText(info.uptime())});
+  t.Add({"main lcore", absl::StrCat(info.main_lcore())});
+  t.Add({"worker lcores", absl::StrJoin(info.worker_lcores(), ",")});
+  t.Add({"data plane ready", YesNo(info.data_plane_ready())});
+  t.Add({"tenants", absl::StrCat(info.tenant_count())});
+  t.Add({"config generation", absl::StrCat(info.config_generation())});
+  t.Print(env.out);
+  return kExitOk;
+}
+
+int RunPorts(CommandEnv& env, const ParsedArgs& args) {
+  if (absl::Status s = WantArgs(args, 0, "no arguments"); !s.ok()) {
+    return UsageError(env, "ports", std::string(s.message()));
+  }
+  v1::ListPortsResponse resp;
+  grpc::Status s =
+      env.client->stub().ListPorts(env.client->Context().get(), {}, &resp);
+  if (!s.ok()) return env.client->Fail(s, env.err);
+  if (env.client->options().json) {
+    PrintJson(resp, env.out);
+    return kExitOk;
+  }
+  Table t({"ID", "NAME", "DRIVER", "MAC", "LINK", "SPEED", "MTU", "PEER", "RXQ",
+           "TXQ", "OFFLOADS"});
+  for (const v1::Port& p : resp.ports()) {
+    const v1::PortCapabilities& c = p.capabilities();
+    std::vector<std::string> caps;
+    if (c.tcp_tso()) caps.push_back("tcp-tso");
+    if (c.udp_tso()) caps.push_back("udp-tso");
+    if (c.vxlan_tso()) caps.push_back("vxlan-tso");
+    if (c.ipv4_checksum()) caps.push_back("ipv4-csum");
+    if (c.tcp_checksum()) caps.push_back("tcp-csum");
+    if (c.udp_checksum()) caps.push_back("udp-csum");
+    if (c.multi_segment_tx()) caps.push_back("multi-seg");
+    t.Add({absl::StrCat(p.port_id()), p.name(), p.driver(), p.mac_address(),
+           p.link_up() ? "up" : "down", absl::StrCat(p.link_speed_mbps(), "M"),
+           absl::StrCat(p.mtu()), absl::StrCat(p.peer_port_id()),
+           absl::StrCat(p.rx_queues()), absl::StrCat(p.tx_queues()),
+           caps.empty() ? "-" : absl::StrJoin(caps, ",")});
+  }
+  t.Print(env.out);
+  return kExitOk;
+}
+
+}  // namespace
+
+Command InfoCommand() {
+  return {
+      "info\n\nVersion, build, uptime, lcores and readiness of grod.\n\n"
+      "Example:\n  grocli info -o json\n",
+      {},
+      RunInfo};
+}
+
+Command PortsCommand() {
+  return {
+      "ports\n\nDPDK ports with link state, offload capabilities and "
+      "forwarding peer.\n\nExample:\n  grocli ports\n",
+      {},
+      RunPorts};
+}
+
+}  // namespace grod::cli

@@ -1,0 +1,105 @@
+#include "cli/cmd_policy.h"
+
+#include "absl/strings/str_cat.h"
+#include "cli/output.h"
+#include "cli/parse.h"
+
+namespace grod::cli {
+
+namespace {
+
+void PrintPolicy(CommandEnv& env, const v1::FlushPolicy& p) {
+  if (env.client->options().json) {
+    PrintJson(p, env.out);
+    return;
+  }
+  Table t({"FIELD", "VALUE"});
+  t.Add({"flush", FlushText(p)});
+  t.Add({"max merged bytes", absl::StrCat(p.max_merged_bytes())});
+  t.Add({"max segments", absl::StrCat(p.max_segments())});
+  t.Print(env.out);
+}
+
+int RunSet(CommandEnv& env, const ParsedArgs& a) {
+  if (absl::Status s = WantArgs(a, 1, "TENANT"); !s.ok()) {
+    return UsageError(env, "policy set", std::string(s.message()));
+  }
+  v1::SetFlushPolicyRequest req;
+  req.set_tenant(a.positional()[0]);
+  v1::FlushPolicy* p = req.mutable_policy();
+  if (!a.Has("kind"))
+    return UsageError(env, "policy set", "--kind is required");
+  absl::StatusOr<v1::FlushKind> kind = ParseFlushKind(a.Get("kind"));
+  if (!kind.ok()) {
+    return UsageError(env, "policy set", std::string(kind.status().message()));
+  }
+  p->set_kind(*kind);
+  if (a.Has("timeout")) {
+    absl::StatusOr<google::protobuf::Duration> d =
+        ParseProtoDuration(a.Get("timeout"));
+    if (!d.ok()) {
+      return UsageError(env, "policy set", std::string(d.status().message()));
+    }
+    *p->mutable_timeout() = *d;
+  }
+  for (const char* flag : {"max-merged-bytes", "max-segments"}) {
+    if (!a.Has(flag)) continue;
+    absl::StatusOr<uint32_t> v = ParseUint(a.Get(flag), flag);
+    if (!v.ok()) {
+      return UsageError(env, "policy set", std::string(v.status().message()));
+    }
+    if (std::string(flag) == "max-segments") {
+      p->set_max_segments(*v);
+    } else {
+      p->set_max_merged_bytes(*v);
+    }
+  }
+  v1::FlushPolicy resp;
+  grpc::Status s = env.client->stub().SetFlushPolicy(
+      env.client->Context().get(), req, &resp);
+  if (!s.ok()) return env.client->Fail(s, env.err);
+  PrintPolicy(env, resp);
+  return kExitOk;
+}
+
+int RunGet(CommandEnv& env, const ParsedArgs& a) {
+  if (absl::Status s = WantArgs(a, 1, "TENANT"); !s.ok()) {
+    return UsageError(env, "policy get", std::string(s.message()));
+  }
+  v1::GetFlushPolicyRequest req;
+  req.set_tenant(a.positional()[0]);
+  v1::FlushPolicy resp;
+  grpc::Status s = env.client->stub().GetFlushPolicy(
+      env.client->Context().get(), req, &resp);
+  if (!s.ok()) return env.client->Fail(s, env.err);
+  PrintPolicy(env, resp);
+  return kExitOk;
+}
+
+}  // namespace
+
+Command PolicySetCommand() {
+  return {
+      "policy set TENANT --kind KIND [--timeout DUR] [flags]\n\n"
+      "Replaces a tenant's flush policy. per-burst flushes at the end of\n"
+      "every RX burst; timeout holds a flow at most DUR; adaptive flushes\n"
+      "at once when the queue is idle and holds up to DUR under load.\n\n"
+      "Examples:\n"
+      "  grocli policy set acme --kind timeout --timeout 100us\n"
+      "  grocli policy set acme --kind per-burst --max-segments 16\n",
+      {{"kind", 0, "KIND", "per-burst, timeout or adaptive"},
+       {"timeout", 0, "DUR", "1us..10s, for timeout and adaptive"},
+       {"max-merged-bytes", 0, "N", "1..65535 (default 65535)"},
+       {"max-segments", 0, "N", "1..64 (default 64)"}},
+      RunSet};
+}
+
+Command PolicyGetCommand() {
+  return {
+      "policy get TENANT\n\nShows a tenant's flush policy.\n\n"
+      "Example:\n  grocli policy get acme\n",
+      {},
+      RunGet};
+}
+
+}  // namespace grod::cli

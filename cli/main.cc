@@ -1,0 +1,141 @@
+// grocli: the command-line client of grod's gRPC API.
+#include <unistd.h>
+
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cli/client.h"
+#include "cli/cmd_info.h"
+#include "cli/cmd_policy.h"
+#include "cli/cmd_route.h"
+#include "cli/cmd_stats.h"
+#include "cli/cmd_tenant.h"
+#include "cli/command.h"
+
+namespace grod::cli {
+namespace {
+
+constexpr char kUsage[] = R"(Usage: grocli [global flags] COMMAND [args] [flags]
+
+Controls a running grod over its gRPC API.
+
+Commands:
+  info                          version, uptime, lcores, readiness
+  ports                         DPDK ports, offloads, forwarding peers
+  tenant create NAME --selector SEL [flags]
+  tenant get NAME
+  tenant list
+  tenant update NAME [flags]    change only the settings given
+  tenant delete NAME
+  route add TENANT [PREFIX MODE]... [--file FILE]
+  route del TENANT [PREFIX]... [--file FILE] [--allow-missing]
+  route list TENANT
+  policy set TENANT --kind per-burst|timeout|adaptive [--timeout DUR]
+  policy get TENANT
+  stats [TENANT] [--watch] [--interval 1s]
+
+Run 'grocli COMMAND --help' for a command's flags and examples.
+
+Global flags (anywhere on the line; environment variables in parentheses):
+%s
+Exit codes:
+  0  success
+  1  the request failed; stderr has one line "grocli: <CODE>: <message>"
+  2  usage error (bad command, flag or argument)
+  3  grod unreachable (not running, wrong --server, TLS handshake failed)
+
+Examples:
+  grocli info
+  grocli tenant create acme --selector port=0,vlan=100 --flush timeout --flush-timeout 100us
+  grocli route add acme 10.0.0.0/8 list
+  grocli route add acme --file hints.txt        # "PREFIX MODE" per line
+  grocli tenant list -o json | jq '.tenants[].name'
+  grocli stats --watch --interval 500ms
+  GROD_SERVER=10.0.0.5:50051 GROD_TOKEN=... grocli --ca ca.pem tenant list
+)";
+
+const std::map<std::string, Command (*)()>& Commands() {
+  static const auto* m = new std::map<std::string, Command (*)()>{
+      {"info", InfoCommand},
+      {"ports", PortsCommand},
+      {"tenant create", TenantCreateCommand},
+      {"tenant get", TenantGetCommand},
+      {"tenant list", TenantListCommand},
+      {"tenant update", TenantUpdateCommand},
+      {"tenant delete", TenantDeleteCommand},
+      {"route add", RouteAddCommand},
+      {"route del", RouteDelCommand},
+      {"route list", RouteListCommand},
+      {"policy set", PolicySetCommand},
+      {"policy get", PolicyGetCommand},
+      {"stats", StatsCommand},
+  };
+  return *m;
+}
+
+void PrintUsage(std::ostream& out) {
+  const std::string usage = kUsage;
+  const size_t at = usage.find("%s");
+  out << usage.substr(0, at) << GlobalFlags().Usage() << usage.substr(at + 2);
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::vector<std::string> rest;
+  absl::StatusOr<ParsedArgs> global = GlobalFlags().Extract(args, &rest);
+  if (!global.ok()) {
+    std::cerr << "grocli: " << global.status().message()
+              << "\nRun 'grocli --help' for usage.\n";
+    return kExitUsage;
+  }
+  if (rest.empty() || rest[0] == "help") {
+    if (!rest.empty() || global->Has("help")) {
+      PrintUsage(std::cout);
+      return kExitOk;
+    }
+    PrintUsage(std::cerr);
+    return kExitUsage;
+  }
+  // "tenant create ..." vs "info ...": try two words, then one.
+  std::string name = rest[0];
+  size_t used = 1;
+  if (rest.size() >= 2 && Commands().contains(rest[0] + " " + rest[1])) {
+    name = rest[0] + " " + rest[1];
+    used = 2;
+  }
+  auto it = Commands().find(name);
+  if (it == Commands().end()) {
+    bool is_group = false;
+    for (const auto& [n, c] : Commands()) {
+      if (n.rfind(rest[0] + " ", 0) == 0) is_group = true;
+    }
+    std::cerr << "grocli: unknown command \"" << name
+              << (is_group ? " ...\": give a subcommand" : "\"")
+              << "\nRun 'grocli --help' for usage.\n";
+    return kExitUsage;
+  }
+  std::vector<std::string> cmd_args(rest.begin() + used, rest.end());
+  // --help after the command belongs to the command.
+  if (global->Has("help")) cmd_args.push_back("--help");
+
+  absl::StatusOr<ClientOptions> opts = ResolveOptions(*global);
+  if (!opts.ok()) {
+    std::cerr << "grocli: " << opts.status().message()
+              << "\nRun 'grocli --help' for usage.\n";
+    return kExitUsage;
+  }
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(*opts);
+  if (!client.ok()) {
+    std::cerr << "grocli: " << client.status().message() << "\n";
+    return kExitUsage;
+  }
+  CommandEnv env{client->get(), std::cout, std::cerr, isatty(1) == 1};
+  return RunCommand(env, name, it->second(), cmd_args);
+}
+
+}  // namespace
+}  // namespace grod::cli
+
+int main(int argc, char** argv) { return grod::cli::Main(argc, argv); }
