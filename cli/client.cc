@@ -41,7 +41,7 @@ FlagParser GlobalFlags() {
       {"key", 0, "FILE", "client private key for mutual TLS (env GROD_KEY)"},
       {"token", 0, "SECRET",
        "credential sent as 'authorization: Bearer' (env GROD_TOKEN)"},
-      {"timeout", 0, "DURATION", "per-call deadline (default 10s)"},
+      {"deadline", 0, "DURATION", "per-call deadline (default 10s)"},
       {"output", 'o', "FORMAT", "table (default) or json"},
       {"help", 'h', "", "show usage"},
   });
@@ -66,11 +66,11 @@ absl::StatusOr<ClientOptions> ResolveOptions(const ParsedArgs& flags) {
   if (o.cert.empty() != o.key.empty()) {
     return absl::InvalidArgumentError("--cert and --key go together");
   }
-  if (flags.Has("timeout")) {
-    if (!absl::ParseDuration(flags.Get("timeout"), &o.timeout) ||
+  if (flags.Has("deadline")) {
+    if (!absl::ParseDuration(flags.Get("deadline"), &o.timeout) ||
         o.timeout <= absl::ZeroDuration()) {
       return absl::InvalidArgumentError(
-          "--timeout: expected a positive duration such as 5s or 500ms");
+          "--deadline: expected a positive duration such as 5s or 500ms");
     }
   }
   const std::string output = flags.Get("output", "table");

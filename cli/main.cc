@@ -95,6 +95,7 @@ int Main(int argc, char** argv) {
       PrintUsage(std::cout);
       return kExitOk;
     }
+    std::cerr << "grocli: no command given\n";
     PrintUsage(std::cerr);
     return kExitUsage;
   }

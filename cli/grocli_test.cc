@@ -1,0 +1,306 @@
+// Runs the built grocli binary against an in-process grod control plane
+// over a FakeDataPlane: every subcommand, -o json, and the exit codes.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "controlplane/prefix.h"
+#include "controlplane/test_server.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+
+namespace grod::cli {
+namespace {
+
+using controlplane::ParseIpPrefix;
+using controlplane::TestServer;
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+// Runs grocli with `args` and exactly the environment `env`.
+Result RunGrocli(const std::vector<std::string>& args,
+                 const std::vector<std::string>& env = {},
+                 const std::string& stdin_text = "") {
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  const std::string in = dir + "/stdin", out = dir + "/stdout",
+                    err = dir + "/stderr";
+  std::ofstream(in) << stdin_text;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fi = open(in.c_str(), O_RDONLY);
+    const int fo = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int fe = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fi, 0);
+    dup2(fo, 1);
+    dup2(fe, 2);
+    std::vector<char*> argv = {const_cast<char*>("grocli")};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    execve("cli/grocli", argv.data(), envp.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  Result r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = Slurp(out);
+  r.err = Slurp(err);
+  return r;
+}
+
+template <typename T>
+T FromJson(const std::string& json) {
+  T msg;
+  auto s = google::protobuf::util::JsonStringToMessage(json, &msg);
+  EXPECT_TRUE(s.ok()) << s.ToString() << " in " << json;
+  return msg;
+}
+
+class GrocliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { server_ = std::make_unique<TestServer>(); }
+  // Runs against the test server via --server.
+  Result Run(std::vector<std::string> args,
+             const std::string& stdin_text = "") {
+    args.insert(args.begin(), {"--server", server_->address()});
+    return RunGrocli(args, {}, stdin_text);
+  }
+  Result Ok(std::vector<std::string> args, const std::string& stdin_text = "") {
+    Result r = Run(args, stdin_text);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    return r;
+  }
+  std::unique_ptr<TestServer> server_;
+};
+
+TEST_F(GrocliTest, InfoAndPorts) {
+  Result r = Ok({"info"});
+  EXPECT_NE(r.out.find("test-version"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("data plane ready   yes"), std::string::npos) << r.out;
+  auto info = FromJson<v1::ServiceInfo>(Ok({"info", "-o", "json"}).out);
+  EXPECT_EQ(info.dpdk_version(), "DPDK 22.11.0-fake");
+  r = Ok({"ports"});
+  EXPECT_NE(r.out.find("net_fake1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("udp-tso"), std::string::npos);
+  auto ports = FromJson<v1::ListPortsResponse>(Ok({"-o", "json", "ports"}).out);
+  ASSERT_EQ(ports.ports_size(), 2);
+  EXPECT_EQ(ports.ports(1).peer_port_id(), 0u);
+}
+
+TEST_F(GrocliTest, TenantLifecycle) {
+  Ok({"tenant", "create", "acme", "--selector", "port=0,vlan=100", "--selector",
+      "port=1,vlan=100", "--mode", "list", "--flush", "timeout",
+      "--flush-timeout", "200us", "--gro-types", "tcp4,udp4", "--max-flows",
+      "1000"});
+  auto spec = server_->dp().tenant("acme");
+  ASSERT_TRUE(spec.has_value());
+  EXPECT_EQ(spec->selectors.size(), 2u);
+  EXPECT_EQ(spec->default_mode, GroMode::kList);
+  EXPECT_EQ(spec->flush.timeout_ns, 200000u);
+  EXPECT_EQ(spec->gro_types, kGroTcp4 | kGroUdp4);
+  EXPECT_EQ(spec->max_flows, 1000u);
+
+  auto t =
+      FromJson<v1::Tenant>(Ok({"tenant", "get", "acme", "-o", "json"}).out);
+  EXPECT_EQ(t.name(), "acme");
+  EXPECT_EQ(t.flush_policy().timeout().nanos(), 200000);
+
+  Ok({"tenant", "create", "beta", "--selector", "vni=5001"});
+  Result r = Ok({"tenant", "list"});
+  EXPECT_NE(r.out.find("acme"), std::string::npos);
+  EXPECT_NE(r.out.find("port=0,vlan=100 port=1,vlan=100"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("timeout 200us"), std::string::npos) << r.out;
+  auto list = FromJson<v1::ListTenantsResponse>(
+      Ok({"tenant", "list", "--page-size", "1", "-o", "json"}).out);
+  ASSERT_EQ(list.tenants_size(), 2) << "all pages followed";
+
+  // Update changes only what is given; flush flags keep the other fields.
+  Ok({"tenant", "update", "acme", "--max-segments", "8"});
+  spec = server_->dp().tenant("acme");
+  EXPECT_EQ(spec->flush.max_segments, 8u);
+  EXPECT_EQ(spec->flush.timeout_ns, 200000u);
+  EXPECT_EQ(spec->max_flows, 1000u);
+
+  r = Ok({"tenant", "delete", "beta"});
+  EXPECT_EQ(r.out, "deleted tenant beta\n");
+  EXPECT_FALSE(server_->dp().tenant("beta").has_value());
+}
+
+TEST_F(GrocliTest, RoutesFromArgsFileAndStdin) {
+  Ok({"tenant", "create", "acme", "--selector", "port=0"});
+  Result r = Ok({"route", "add", "acme", "10.0.0.0/8", "list", "2001:db8::/32",
+                 "bypass"});
+  EXPECT_EQ(r.out, "added 2, replaced 0; tenant acme has 2 route hints\n");
+  const std::string file = std::string(std::getenv("TEST_TMPDIR")) + "/hints";
+  std::ofstream(file) << "# hints\n10.1.0.0/16 merge\n10.0.0.0/8 merge\n";
+  auto added = FromJson<v1::AddRouteHintsResponse>(
+      Ok({"route", "add", "acme", "--file", file, "-o", "json"}).out);
+  EXPECT_EQ(added.added(), 1u);
+  EXPECT_EQ(added.replaced(), 1u);
+  Ok({"route", "add", "acme", "-f", "-"}, "192.168.0.0/16 list\n");
+  EXPECT_EQ(server_->dp().hints("acme").size(), 4u);
+  EXPECT_EQ(server_->dp().hints("acme").at(*ParseIpPrefix("10.0.0.0/8")),
+            GroMode::kMerge);
+
+  r = Ok({"route", "list", "acme"});
+  EXPECT_EQ(r.out,
+            "PREFIX          MODE\n"
+            "10.0.0.0/8      merge\n"
+            "10.1.0.0/16     merge\n"
+            "192.168.0.0/16  list\n"
+            "2001:db8::/32   bypass\n");
+  auto list = FromJson<v1::ListRouteHintsResponse>(
+      Ok({"route", "list", "acme", "--page-size", "3", "-o", "json"}).out);
+  EXPECT_EQ(list.hints_size(), 4);
+
+  r = Run({"route", "del", "acme", "10.0.0.0/8", "172.16.0.0/12"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err,
+            "grocli: NOT_FOUND: prefixes[1]: 172.16.0.0/12 is not a route "
+            "hint of tenant acme\n");
+  EXPECT_EQ(server_->dp().hints("acme").size(), 4u) << "all-or-nothing";
+  r = Ok({"route", "del", "acme", "10.0.0.0/8", "172.16.0.0/12",
+          "--allow-missing"});
+  EXPECT_EQ(r.out, "removed 1; tenant acme has 3 route hints\n");
+  Ok({"route", "del", "acme", "--file", file, "--allow-missing"});
+  EXPECT_EQ(server_->dp().hints("acme").size(), 2u);
+
+  r = Run({"route", "add", "acme", "10.0.0.1/8", "list"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.rfind("grocli: INVALID_ARGUMENT: hints[0].prefix: ", 0), 0u)
+      << r.err;
+}
+
+TEST_F(GrocliTest, Policy) {
+  Ok({"tenant", "create", "acme", "--selector", "port=0"});
+  Result r = Ok({"policy", "set", "acme", "--kind", "adaptive", "--timeout",
+                 "50us", "--max-merged-bytes", "9000"});
+  EXPECT_NE(r.out.find("adaptive 50us"), std::string::npos) << r.out;
+  EXPECT_EQ(server_->dp().tenant("acme")->flush.kind, FlushKind::kAdaptive);
+  auto p = FromJson<v1::FlushPolicy>(
+      Ok({"policy", "get", "acme", "-o", "json"}).out);
+  EXPECT_EQ(p.max_merged_bytes(), 9000u);
+  r = Run({"policy", "set", "acme", "--kind", "timeout", "--timeout", "20s"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err,
+            "grocli: INVALID_ARGUMENT: policy.timeout: must be between 1us "
+            "and 10s\n");
+}
+
+TEST_F(GrocliTest, Stats) {
+  Ok({"tenant", "create", "acme", "--selector", "port=0"});
+  StatsSnapshot snap;
+  TenantCounters c;
+  c.tenant = "acme";
+  c.packets_in = 4242;
+  snap.tenants.push_back(c);
+  snap.ports.push_back(PortCounters{.port_id = 0, .name = "net_fake0"});
+  server_->dp().SetStats(snap);
+  Result r = Ok({"stats"});
+  EXPECT_NE(r.out.find("4242"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("net_fake0"), std::string::npos) << r.out;
+  auto st = FromJson<v1::Stats>(Ok({"stats", "acme", "-o", "json"}).out);
+  EXPECT_EQ(st.tenants(0).packets_in(), 4242u);
+
+  r = Ok({"stats", "--watch", "--interval", "100ms", "--count", "3", "-o",
+          "json"});
+  std::vector<std::string> lines =
+      absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  for (const auto& l : lines) {
+    EXPECT_EQ(FromJson<v1::Stats>(l).tenants(0).packets_in(), 4242u);
+  }
+  r = Ok({"stats", "-w", "-i", "100ms", "-n", "2"});
+  EXPECT_EQ(r.out.find("\033["), std::string::npos) << "no ANSI into a pipe";
+  const std::vector<std::string> blocks = absl::StrSplit(r.out, "generation ");
+  EXPECT_EQ(blocks.size(), 3u) << r.out;
+
+  r = Run({"stats", "nope"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "grocli: NOT_FOUND: tenant nope not found\n");
+}
+
+TEST_F(GrocliTest, ExitCodes) {
+  // Request failed: 1, one line.
+  Result r = Run({"tenant", "get", "nope"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "grocli: NOT_FOUND: tenant nope not found\n");
+  r = Run({"tenant", "create", "x", "--selector", "port=0,vlan=5000"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("tenant.selectors[0].vlan_id"), std::string::npos);
+  server_->dp().SetReady(false);
+  r = Run({"tenant", "create", "x", "--selector", "port=0"});
+  EXPECT_EQ(r.code, 1) << "server-side UNAVAILABLE is a failed request";
+  EXPECT_NE(r.err.find("grocli: UNAVAILABLE: data plane is not ready"),
+            std::string::npos);
+
+  // Usage errors: 2.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {},
+           {"frobnicate"},
+           {"tenant"},
+           {"tenant", "get"},
+           {"tenant", "get", "a", "b"},
+           {"tenant", "list", "--bogus"},
+           {"route", "add", "acme", "10.0.0.0/8"},
+           {"route", "add", "acme", "10.0.0.0/8", "fast"},
+           {"policy", "set", "acme"},
+           {"stats", "--interval", "1s"},
+           {"-o", "yaml", "info"},
+           {"--deadline", "soon", "info"},
+           {"tenant", "update", "acme"},
+       }) {
+    r = Run(args);
+    EXPECT_EQ(r.code, 2) << absl::StrJoin(args, " ") << ": " << r.err;
+    EXPECT_EQ(r.err.rfind("grocli: ", 0), 0u) << r.err;
+  }
+  r = Run({"--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("Exit codes:"), std::string::npos);
+  r = Run({"route", "add", "--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("--file FILE"), std::string::npos);
+
+  // Unreachable: 3.
+  r = RunGrocli({"--server", "127.0.0.1:1", "info"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_EQ(r.err.rfind("grocli: UNAVAILABLE: cannot reach grod at "
+                        "127.0.0.1:1",
+                        0),
+            0u)
+      << r.err;
+}
+
+TEST_F(GrocliTest, EnvironmentSelectsServer) {
+  Result r =
+      RunGrocli({"info", "-o", "json"}, {"GROD_SERVER=" + server_->address()});
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = RunGrocli({"--server", server_->address(), "info"},
+                {"GROD_SERVER=127.0.0.1:1"});
+  EXPECT_EQ(r.code, 0) << "flag beats environment: " << r.err;
+}
+
+}  // namespace
+}  // namespace grod::cli
