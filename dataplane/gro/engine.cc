@@ -122,6 +122,7 @@ bool Engine::CanAppend(const Flow& f, const Run& r,
     if (!r.last_mf) return false;
   } else {
     if (r.last_len != r.mss || len > r.mss) return false;
+    if (r.flags & (kTcpPsh | kTcpFin)) return false;
     if (!f.attrs.df && p.ip_id != uint16_t(r.last_id + 1)) return false;
   }
   if (f.layout.vxlan && !f.attrs.outer_df &&
@@ -139,6 +140,9 @@ bool Engine::CanPrepend(const Flow& f, const Run& r,
   } else {
     // The new first packet defines the MSS of the whole run.
     if (r.segs == 1 ? r.mss > len : r.mss != len) return false;
+    // PSH/FIN end a merge (Linux): they may not land mid-packet, where
+    // re-segmentation could not put them back.
+    if (p.tcp_flags & (kTcpPsh | kTcpFin)) return false;
     if (!f.attrs.df && uint16_t(p.ip_id + 1) != r.first_id) return false;
   }
   if (f.layout.vxlan && !f.attrs.outer_df &&
@@ -197,7 +201,7 @@ void Engine::TryJoin(Flow* f, int i) {
   if (i + 1 >= f->nruns) return;
   Run& a = f->runs[i];
   Run& b = f->runs[i + 1];
-  if (a.end != b.start) return;
+  if (a.end != b.start || (a.flags & (kTcpPsh | kTcpFin))) return;
   if (f->layout.type == kIpv4Frag) {
     if (!a.last_mf) return;
   } else {

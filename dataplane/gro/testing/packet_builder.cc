@@ -1,5 +1,6 @@
 #include "dataplane/gro/testing/packet_builder.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace grod::gro::testing {
@@ -191,27 +192,27 @@ std::vector<Bytes> Fragment(const Bytes& frame, uint32_t chunk) {
 }
 
 rte_mbuf* ToMbuf(rte_mempool* pool, const Bytes& b, uint32_t split) {
-  rte_mbuf* m = rte_pktmbuf_alloc(pool);
-  if (m == nullptr) return nullptr;
-  const uint32_t first = (split > 0 && split < b.size()) ? split : b.size();
-  char* d = rte_pktmbuf_append(m, first);
-  if (d == nullptr) {
-    rte_pktmbuf_free(m);
-    return nullptr;
-  }
-  std::memcpy(d, b.data(), first);
-  if (first < b.size()) {
-    rte_mbuf* s = rte_pktmbuf_alloc(pool);
-    char* d2 = s ? rte_pktmbuf_append(s, b.size() - first) : nullptr;
-    if (d2 == nullptr) {
-      rte_pktmbuf_free(s);
-      rte_pktmbuf_free(m);
+  rte_mbuf* head = nullptr;
+  size_t at = 0;
+  do {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool);
+    if (m == nullptr) {
+      rte_pktmbuf_free(head);
       return nullptr;
     }
-    std::memcpy(d2, b.data() + first, b.size() - first);
-    rte_pktmbuf_chain(m, s);
-  }
-  return m;
+    size_t n = std::min<size_t>(b.size() - at, rte_pktmbuf_tailroom(m));
+    if (head == nullptr && split > 0 && split < n) n = split;
+    std::memcpy(rte_pktmbuf_append(m, n), b.data() + at, n);
+    at += n;
+    if (head == nullptr) {
+      head = m;
+    } else if (rte_pktmbuf_chain(head, m) != 0) {
+      rte_pktmbuf_free(m);
+      rte_pktmbuf_free(head);
+      return nullptr;
+    }
+  } while (at < b.size());
+  return head;
 }
 
 Bytes ToBytes(const rte_mbuf* m) {
