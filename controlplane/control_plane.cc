@@ -70,6 +70,9 @@ absl::Status ControlPlane::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default, which would let a second grod bind
+  // the same port and silently share its clients.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(opts_.listen_address, credentials_, &port_);
   builder.RegisterService(service_.get());
   if (!opts_.interceptors.empty()) {

@@ -45,7 +45,7 @@ World ServiceTest::Snapshot() {
   v1::ListTenantsRequest req;
   req.set_page_size(1000);
   v1::ListTenantsResponse resp;
-  EXPECT_TRUE(stub_->ListTenants(Ctx().get(), req, &resp).ok());
+  EXPECT_TRUE(stub_->ListTenants(Ctx(admin_token_).get(), req, &resp).ok());
   w.api_tenants = resp.SerializeAsString();
   return w;
 }

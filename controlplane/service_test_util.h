@@ -38,6 +38,7 @@ class ServiceTest : public ::testing::Test {
   v1::Tenant Create(const std::string& name, uint32_t vlan = 10);
 
   std::string state_file_;
+  std::string admin_token_;  // sent by Snapshot() when auth is on
   std::unique_ptr<TestServer> server_;
   std::unique_ptr<v1::Grod::Stub> stub_;
 };
