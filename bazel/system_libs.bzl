@@ -34,7 +34,8 @@ _LIBS = {
 
 _EXTRA_LINKOPTS = {
     "grpc_reflection": ["-lgrpc++_reflection"],
-    "dpdk": ["-lrte_net_ring", "-lrte_net_pcap"],
+    # Tests create ring-backed ports (rte_eth_from_rings).
+    "dpdk": ["-lrte_net_ring"],
 }
 
 def _pkg_config(ctx, args):
@@ -46,7 +47,10 @@ def _pkg_config(ctx, args):
 def _system_libs_impl(ctx):
     build = ['package(default_visibility = ["//visibility:public"])', ""]
     for name, (modules, include_dirs) in _LIBS.items():
-        libs = _pkg_config(ctx, ["--libs"] + modules)
+        # Bazel links tests against one shared object per cc_library; with
+        # --as-needed the binary would drop DPDK libraries only those
+        # objects use.
+        libs = [f for f in _pkg_config(ctx, ["--libs"] + modules) if f != "-Wl,--as-needed"]
         cflags = _pkg_config(ctx, ["--cflags"] + modules)
 
         # -I and -include flags are expressed through `includes`; the rest

@@ -5,7 +5,10 @@
 #include <rte_mbuf.h>
 #include <rte_version.h>
 
+#include <rte_malloc.h>
+
 #include "absl/strings/str_cat.h"
+#include "dataplane/gro/gro_engine.h"
 #include "dataplane/runtime/port.h"
 
 namespace grod::dataplane {
@@ -97,20 +100,52 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
                      "): give EAL more memory (-m <MB> with --no-huge, or more "
                      "hugepages)"));
   }
+  // Software GSO references payload through indirect mbufs (zero copy).
+  indirect_pool_ = rte_pktmbuf_pool_create("grod_gso_ind", config.mbufs, 256, 0,
+                                           0, rte_socket_id());
+  if (indirect_pool_ == nullptr) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot create the GSO pool (", rte_strerror(rte_errno),
+                     "): give EAL more memory"));
+  }
+  if (!gro::RegisterDynfield()) {
+    return absl::InternalError("cannot register the GRO list mbuf field");
+  }
   for (Port& p : ports_) {
     absl::StatusOr<PortCapabilities> caps = StartPort(p.id, queues, pool_);
     if (!caps.ok()) return caps.status();
     p.caps = *caps;
+    caps_of_[p.id] = p.caps;
   }
+
+  const size_t qsbr_size = rte_rcu_qsbr_get_memsize(nq);
+  qsbr_ = static_cast<rte_rcu_qsbr*>(
+      rte_zmalloc("grod_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE));
+  if (qsbr_ == nullptr || rte_rcu_qsbr_init(qsbr_, nq) != 0) {
+    return absl::ResourceExhaustedError("cannot allocate the RCU variable");
+  }
+  tenants_ = std::make_unique<TenantManager>(qsbr_, config.vxlan_port);
+
+  std::vector<Worker*> workers;
   for (uint16_t q = 0; q < nq; ++q) {
     WorkerSetup setup;
     setup.lcore = worker_lcores_[q];
+    setup.rcu_thread_id = q;
     setup.tx_queue = q;
-    setup.peer_of = peer_of_;
+    setup.ports = {peer_of_, caps_of_, pool_, indirect_pool_};
+    setup.vxlan_port = config.vxlan_port;
     setup.idle_sleep_us = config.idle_sleep_us;
+    setup.qsbr = qsbr_;
+    setup.snapshot = tenants_->snapshot();
     for (const Port& p : ports_) setup.rx.push_back({p.id, q});
-    workers_.push_back(std::make_unique<Worker>(setup));
+    std::unique_ptr<Worker> w = Worker::Create(setup);
+    if (w == nullptr) {
+      return absl::ResourceExhaustedError("cannot allocate a command ring");
+    }
+    workers.push_back(w.get());
+    workers_.push_back(std::move(w));
   }
+  tenants_->AttachWorkers(workers);
   for (auto& w : workers_) {
     int rc = rte_eal_remote_launch(&Worker::Main, w.get(), w->lcore());
     if (rc != 0) {
@@ -131,18 +166,25 @@ void DpdkDataPlane::Stop() {
     for (auto& w : workers_) rte_eal_wait_lcore(w->lcore());
     launched_ = false;
   }
+  // Workers flushed what they held on the way out; free their contexts
+  // before the pools the held mbufs came from.
+  workers_.clear();
   for (const Port& p : ports_) StopPort(p.id);
   ports_.clear();
-  if (pool_ != nullptr) {
-    rte_mempool_free(pool_);
-    pool_ = nullptr;
-  }
+  tenants_.reset();
+  rte_free(qsbr_);
+  qsbr_ = nullptr;
+  rte_mempool_free(indirect_pool_);
+  indirect_pool_ = nullptr;
+  rte_mempool_free(pool_);
+  pool_ = nullptr;
 }
 
 DpdkDataPlane::~DpdkDataPlane() { Stop(); }
 
 unsigned DpdkDataPlane::MbufsInUse() const {
-  return pool_ ? rte_mempool_in_use_count(pool_) : 0;
+  return (pool_ ? rte_mempool_in_use_count(pool_) : 0) +
+         (indirect_pool_ ? rte_mempool_in_use_count(indirect_pool_) : 0);
 }
 
 DataPlaneInfo DpdkDataPlane::Info() const {
@@ -185,6 +227,7 @@ StatsSnapshot DpdkDataPlane::Stats() const {
     if (rte_eth_stats_get(p.id, &hw) == 0) c.rx_missed = hw.imissed;
     s.ports.push_back(std::move(c));
   }
+  if (tenants_) tenants_->AddStats(&s);
   for (const auto& w : workers_) {
     WorkerCounters wc;
     wc.lcore = w->lcore();
@@ -195,24 +238,31 @@ StatsSnapshot DpdkDataPlane::Stats() const {
   return s;
 }
 
-// Tenants and route hints arrive with the multi-tenant data plane.
-absl::Status DpdkDataPlane::UpsertTenant(const TenantSpec&) {
-  return absl::UnimplementedError("tenants are not supported yet");
+absl::Status DpdkDataPlane::UpsertTenant(const TenantSpec& spec) {
+  if (!tenants_) return absl::UnavailableError("the data plane is stopped");
+  return tenants_->Upsert(spec);
 }
-absl::Status DpdkDataPlane::RemoveTenant(const std::string&) {
-  return absl::UnimplementedError("tenants are not supported yet");
+
+absl::Status DpdkDataPlane::RemoveTenant(const std::string& name) {
+  if (!tenants_) return absl::UnavailableError("the data plane is stopped");
+  return tenants_->Remove(name);
 }
-absl::Status DpdkDataPlane::AddRouteHints(const std::string&,
-                                          const std::vector<RouteHint>&) {
-  return absl::UnimplementedError("route hints are not supported yet");
+
+absl::Status DpdkDataPlane::AddRouteHints(const std::string& tenant,
+                                          const std::vector<RouteHint>& hints) {
+  if (!tenants_) return absl::UnavailableError("the data plane is stopped");
+  return tenants_->AddHints(tenant, hints);
 }
-absl::Status DpdkDataPlane::RemoveRouteHints(const std::string&,
-                                             const std::vector<IpPrefix>&) {
-  return absl::UnimplementedError("route hints are not supported yet");
+
+absl::Status DpdkDataPlane::RemoveRouteHints(
+    const std::string& tenant, const std::vector<IpPrefix>& prefixes) {
+  if (!tenants_) return absl::UnavailableError("the data plane is stopped");
+  return tenants_->RemoveHints(tenant, prefixes);
 }
+
 absl::Status DpdkDataPlane::SetUnmatchedTenant(const std::string& tenant) {
-  if (tenant.empty()) return absl::OkStatus();
-  return absl::UnimplementedError("tenants are not supported yet");
+  if (!tenants_) return absl::UnavailableError("the data plane is stopped");
+  return tenants_->SetUnmatched(tenant);
 }
 
 }  // namespace grod::dataplane

@@ -4,6 +4,7 @@
 #define GROD_DATAPLANE_DPDK_DATAPLANE_H_
 
 #include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
 
 #include <atomic>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "common/dataplane.h"
 #include "dataplane/runtime/runtime_config.h"
 #include "dataplane/runtime/worker.h"
+#include "dataplane/tenant/tenant_manager.h"
 
 namespace grod::dataplane {
 
@@ -28,7 +30,7 @@ class DpdkDataPlane : public grod::DataPlane {
   // Idempotent.
   void Stop();
 
-  // Mbufs currently taken from the pool (for leak checks).
+  // Mbufs currently taken from the pools (for leak checks).
   unsigned MbufsInUse() const;
 
   bool Ready() const override { return ready_.load(); }
@@ -56,6 +58,10 @@ class DpdkDataPlane : public grod::DataPlane {
 
   std::atomic<bool> ready_{false};
   rte_mempool* pool_ = nullptr;
+  rte_mempool* indirect_pool_ = nullptr;  // software GSO payload references
+  rte_rcu_qsbr* qsbr_ = nullptr;
+  std::unique_ptr<TenantManager> tenants_;
+  PortCapabilities caps_of_[RTE_MAX_ETHPORTS] = {};
   std::vector<Port> ports_;
   std::vector<unsigned> worker_lcores_;
   uint16_t peer_of_[RTE_MAX_ETHPORTS] = {};

@@ -40,8 +40,12 @@ uint16_t Fold(uint32_t sum) {
   return ~sum & 0xffff;
 }
 
-void Ethernet(Frame& f, uint16_t ethertype) {
+void Ethernet(Frame& f, uint16_t ethertype, uint16_t vlan = 0) {
   f.Bytes({0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01});
+  if (vlan != 0) {
+    f.U16(0x8100);
+    f.U16(vlan);
+  }
   f.U16(ethertype);
 }
 
@@ -75,8 +79,10 @@ size_t Ipv6(Frame& f, uint8_t proto, uint8_t src_last, uint8_t dst_last,
   return off;
 }
 
-void Payload(Frame& f, int flow, int seg, size_t n) {
-  for (size_t i = 0; i < n; ++i) f.Bytes({uint8_t(flow * 31 + seg * 7 + i)});
+void Payload(Frame& f, uint32_t seed, uint32_t offset, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    f.Bytes({uint8_t(seed * 31 + ((offset + i) * 7) + ((offset + i) >> 8))});
+  }
 }
 
 // L4 checksum over the pseudo-header and [l4_off, end).
@@ -92,48 +98,72 @@ void L4Checksum(Frame& f, size_t ip_off, bool v6, size_t l4_off,
   f.Put16(csum_off, c);
 }
 
-void TcpSegment(Frame& f, size_t ip_off, bool v6, uint16_t sport, uint32_t seq,
-                uint8_t flags, int flow, int seg, size_t len) {
+size_t IpHeader(Frame& f, const FlowAddress& a, uint8_t proto, uint16_t l4_len,
+                uint16_t id) {
+  Ethernet(f, a.v6 ? 0x86dd : 0x0800, a.vlan);
+  return a.v6 ? Ipv6(f, proto, a.src_v6_last, a.dst_v6_last, l4_len)
+              : Ipv4(f, proto, a.src_v4, a.dst_v4, l4_len, id);
+}
+
+}  // namespace
+
+std::vector<uint8_t> TcpFrame(const FlowAddress& a, uint32_t seq, size_t len,
+                              uint8_t flags) {
+  Frame f;
+  // IPv4 ID advances with the data so DF=0 peers would accept it too.
+  const size_t ip = IpHeader(f, a, 6, 20 + len, uint16_t(seq / 1024));
   const size_t l4 = f.size();
-  f.U16(sport);
-  f.U16(5201);
+  f.U16(a.sport);
+  f.U16(a.dport);
   f.U32(seq);
   f.U32(1);  // ack
   f.Bytes({0x50, flags});
   f.U16(65535);
   f.U32(0);  // checksum, urgent pointer
-  Payload(f, flow, seg, len);
-  L4Checksum(f, ip_off, v6, l4, l4 + 16, 6);
+  Payload(f, a.sport ^ a.dport, seq, len);
+  L4Checksum(f, ip, a.v6, l4, l4 + 16, 6);
+  return f.Take();
 }
 
-std::vector<uint8_t> Tcp4(int flow, int seg, size_t len, uint8_t flags) {
+std::vector<uint8_t> UdpFrame(const FlowAddress& a, uint32_t index,
+                              size_t len) {
   Frame f;
-  Ethernet(f, 0x0800);
-  const size_t ip = Ipv4(f, 6, 0x0a000001 + flow, 0x0a640001, 20 + len, seg);
-  TcpSegment(f, ip, false, 40000 + flow, 1 + seg * kMss, flags, flow, seg, len);
+  const size_t ip = IpHeader(f, a, 17, 8 + len, uint16_t(index));
+  const size_t l4 = f.size();
+  f.U16(a.sport);
+  f.U16(a.dport);
+  f.U16(8 + len);
+  f.U16(0);
+  Payload(f, a.sport ^ a.dport, index * 65521, len);
+  L4Checksum(f, ip, a.v6, l4, l4 + 6, 17);
   return f.Take();
+}
+
+namespace {
+
+std::vector<uint8_t> Tcp4(int flow, int seg, size_t len, uint8_t flags) {
+  FlowAddress a;
+  a.src_v4 = 0x0a000001 + flow;
+  a.sport = 40000 + flow;
+  return TcpFrame(a, 1 + seg * kMss, len, flags);
 }
 
 std::vector<uint8_t> Tcp6(int flow, int seg, size_t len) {
-  Frame f;
-  Ethernet(f, 0x86dd);
-  const size_t ip = Ipv6(f, 6, 0x10 + flow, 0x01, 20 + len);
-  TcpSegment(f, ip, true, 41000 + flow, 1 + seg * kMss, 0x10, flow, seg, len);
-  return f.Take();
+  FlowAddress a;
+  a.v6 = true;
+  a.src_v6_last = 0x10 + flow;
+  a.dst_v6_last = 0x01;
+  a.sport = 41000 + flow;
+  return TcpFrame(a, 1 + seg * kMss, len);
 }
 
 std::vector<uint8_t> Udp4(int flow, int seg, size_t len) {
-  Frame f;
-  Ethernet(f, 0x0800);
-  const size_t ip = Ipv4(f, 17, 0x0a000101 + flow, 0x0a640002, 8 + len, seg);
-  const size_t l4 = f.size();
-  f.U16(42000 + flow);
-  f.U16(4433);
-  f.U16(8 + len);
-  f.U16(0);
-  Payload(f, flow, seg, len);
-  L4Checksum(f, ip, false, l4, l4 + 6, 17);
-  return f.Take();
+  FlowAddress a;
+  a.src_v4 = 0x0a000101 + flow;
+  a.dst_v4 = 0x0a640002;
+  a.sport = 42000 + flow;
+  a.dport = 4433;
+  return UdpFrame(a, seg, len);
 }
 
 std::vector<uint8_t> VxlanTcp4(int flow, int seg, size_t len) {

@@ -2,6 +2,41 @@
 
 namespace grod::dataplane {
 
+void Egress::SendList(rte_mbuf* head) {
+  rte_mbuf* members[kMaxSplit];
+  // A list never exceeds max_segments (<= 64) members; Unlink writes them
+  // all in their original order.
+  const uint16_t n = gro::Unlink(head, members, kMaxSplit);
+  for (uint16_t i = 0; i < n; ++i) Send(members[i]);
+}
+
+void Egress::SendMerged(rte_mbuf* m) {
+  const uint16_t out_port = peer_of_[m->port];
+  const PortCapabilities& caps = ports_.caps[out_port];
+  const bool tunnel = m->ol_flags & RTE_MBUF_F_TX_TUNNEL_MASK;
+  const bool udp = m->ol_flags & RTE_MBUF_F_TX_UDP_SEG;
+  const bool hw = tunnel ? caps.vxlan_tso : (udp ? caps.udp_tso : caps.tcp_tso);
+  if (hw && caps.multi_segment_tx) {
+    Send(m);  // the NIC cuts it back into tso_segsz segments
+    return;
+  }
+  rte_mbuf* segs[kMaxSplit];
+  const uint16_t in_port = m->port;
+  const int n = gro::Segment(m, ports_.gso_direct_pool,
+                             ports_.gso_indirect_pool, segs, kMaxSplit);
+  if (n < 0) {
+    // Out of mbufs for the segments: nothing better to do than drop it.
+    counters_[out_port].tx_dropped += 1;
+    gro::FreePacket(m);
+    return;
+  }
+  counters_[out_port].gso_segments += n;
+  for (int i = 0; i < n; ++i) {
+    segs[i]->port = in_port;  // routes like the packet it came from
+    Send(segs[i]);
+  }
+}
+
 void Egress::FlushAll() {
   for (uint16_t port = 0; port < RTE_MAX_ETHPORTS; ++port) {
     if (pending_[port].count) Transmit(port);

@@ -2,34 +2,95 @@
 
 #include <rte_cycles.h>
 
+#include <string>
+
 namespace grod::dataplane {
 
-Worker::Worker(const WorkerSetup& setup)
-    : setup_(setup), egress_(setup.tx_queue, setup.peer_of, port_counters_) {}
+std::unique_ptr<Worker> Worker::Create(const WorkerSetup& setup) {
+  const std::string name = "grod_cmd_" + std::to_string(setup.lcore);
+  rte_ring* ring = rte_ring_create(name.c_str(), 1024, SOCKET_ID_ANY,
+                                   RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (ring == nullptr) return nullptr;
+  return std::unique_ptr<Worker>(new Worker(setup, ring));
+}
+
+Worker::Worker(const WorkerSetup& setup, rte_ring* commands)
+    : setup_(setup),
+      commands_(commands),
+      egress_(setup.tx_queue, setup.ports, port_counters_),
+      gro_(setup.vxlan_port, &egress_) {}
+
+Worker::~Worker() { rte_ring_free(commands_); }
 
 int Worker::Main(void* arg) {
   static_cast<Worker*>(arg)->Run();
   return 0;
 }
 
+uint64_t Worker::Post(const WorkerCommand* cmd) {
+  // The control side waits for each batch before posting more, so the
+  // ring (1024 entries) cannot fill up.
+  while (rte_ring_enqueue(commands_, const_cast<WorkerCommand*>(cmd)) != 0) {
+    rte_pause();
+  }
+  return ++commands_posted_;
+}
+
+void Worker::ExecuteCommands() {
+  void* cmd;
+  while (rte_ring_dequeue(commands_, &cmd) == 0) {
+    if (!gro_.Execute(*static_cast<const WorkerCommand*>(cmd))) {
+      __atomic_store_n(&commands_failed_, commands_failed_ + 1,
+                       __ATOMIC_RELAXED);
+    }
+    // Release: the control side may free `cmd` once it sees this.
+    __atomic_store_n(&commands_done_, commands_done_ + 1, __ATOMIC_RELEASE);
+  }
+}
+
 void Worker::Run() {
+  rte_rcu_qsbr* qsbr = setup_.qsbr;
+  const unsigned tid = setup_.rcu_thread_id;
+  rte_rcu_qsbr_thread_register(qsbr, tid);
+  rte_rcu_qsbr_thread_online(qsbr, tid);
   while (!stop_.load(std::memory_order_relaxed)) {
     const uint64_t start = rte_rdtsc();
+    ExecuteCommands();
+    const ConfigSnapshot* snap =
+        setup_.snapshot->load(std::memory_order_acquire);
+    gro_.BeginIteration(*snap);
     uint32_t received = 0;
-    for (const RxQueueRef& q : setup_.rx) received += PollQueue(q);
+    bool busy = false;
+    for (const RxQueueRef& q : setup_.rx) {
+      const uint16_t n = PollQueue(q, *snap, start);
+      received += n;
+      busy |= n == kBurst;
+    }
+    gro_.FlushByPolicy(*snap, start, busy);
     egress_.FlushAll();
+    // From here on this lcore holds no pointer into `snap`.
+    rte_rcu_qsbr_quiescent(qsbr, tid);
+
     const uint64_t spent = rte_rdtsc() - start;
     load_.total_cycles += spent;
     if (received) {
       load_.busy_cycles += spent;
     } else if (setup_.idle_sleep_us) {
+      // Offline while asleep, so config changes need not wait for us.
+      rte_rcu_qsbr_thread_offline(qsbr, tid);
       rte_delay_us_sleep(setup_.idle_sleep_us);
+      rte_rcu_qsbr_thread_online(qsbr, tid);
     }
   }
+  ExecuteCommands();
+  gro_.FlushAll(gro::kFlushExplicit);
   egress_.FlushAll();
+  rte_rcu_qsbr_thread_offline(qsbr, tid);
+  rte_rcu_qsbr_thread_unregister(qsbr, tid);
 }
 
-uint16_t Worker::PollQueue(const RxQueueRef& q) {
+uint16_t Worker::PollQueue(const RxQueueRef& q, const ConfigSnapshot& snap,
+                           uint64_t now) {
   rte_mbuf* pkts[kBurst];
   const uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts, kBurst);
   if (n == 0) return 0;
@@ -38,10 +99,10 @@ uint16_t Worker::PollQueue(const RxQueueRef& q) {
   for (uint16_t i = 0; i < n; ++i) {
     bytes += pkts[i]->pkt_len;
     pkts[i]->port = q.port;  // egress routes by ingress port
-    egress_.Send(pkts[i]);
   }
   c.rx_packets += n;
   c.rx_bytes += bytes;
+  gro_.ProcessBurst(snap, pkts, n, now);
   return n;
 }
 

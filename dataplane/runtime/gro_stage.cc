@@ -1,0 +1,174 @@
+#include "dataplane/runtime/gro_stage.h"
+
+#include "dataplane/runtime/lcore_counters.h"
+
+namespace grod::dataplane {
+namespace {
+
+void AddEngineCounters(const gro::Counters& c, TenantCounters* out) {
+  out->packets_in += ReadCounter(c.packets_in);
+  out->bytes_in += ReadCounter(c.bytes_in);
+  out->packets_out += ReadCounter(c.packets_out);
+  out->merged_packets_out += ReadCounter(c.merged_out);
+  out->list_packets_out += ReadCounter(c.list_out);
+  out->segments_merged += ReadCounter(c.segments_merged);
+  out->segments_listed += ReadCounter(c.segments_listed);
+  out->bypass_packets += ReadCounter(c.bypass);
+  for (int r = 1; r < gro::kPassReasonCount; ++r) {
+    if (const uint64_t v = ReadCounter(c.passthrough[r])) {
+      out->passthrough[gro::kPassReasonNames[r]] += v;
+    }
+  }
+  for (int r = 0; r < gro::kFlushReasonCount; ++r) {
+    if (const uint64_t v = ReadCounter(c.flushes[r])) {
+      out->flushes[gro::kFlushReasonNames[r]] += v;
+    }
+  }
+  out->segments_per_output.resize(gro::kSegmentBucketCount);
+  for (int b = 0; b < gro::kSegmentBucketCount; ++b) {
+    out->segments_per_output[b] += ReadCounter(c.segments_hist[b]);
+  }
+}
+
+void Accumulate(const gro::Counters& from, gro::Counters* into) {
+  into->packets_in += from.packets_in;
+  into->bytes_in += from.bytes_in;
+  into->packets_out += from.packets_out;
+  into->merged_out += from.merged_out;
+  into->list_out += from.list_out;
+  into->segments_merged += from.segments_merged;
+  into->segments_listed += from.segments_listed;
+  into->bypass += from.bypass;
+  for (int r = 0; r < gro::kPassReasonCount; ++r) {
+    into->passthrough[r] += from.passthrough[r];
+  }
+  for (int r = 0; r < gro::kFlushReasonCount; ++r) {
+    into->flushes[r] += from.flushes[r];
+  }
+  for (int b = 0; b < gro::kSegmentBucketCount; ++b) {
+    into->segments_hist[b] += from.segments_hist[b];
+  }
+}
+
+}  // namespace
+
+GroStage::GroStage(uint16_t vxlan_port, Egress* egress)
+    : parse_config_{vxlan_port}, egress_(egress) {
+  out_ = gro::Output{out_buf_, 0, 64, &GroStage::Drain, this};
+}
+
+GroStage::~GroStage() { FlushAll(gro::kFlushExplicit); }
+
+void GroStage::Drain(gro::Output* out, void* arg) {
+  auto* self = static_cast<GroStage*>(arg);
+  for (uint16_t i = 0; i < out->count; ++i)
+    self->egress_->SendGro(out->pkts[i]);
+  out->count = 0;
+}
+
+void GroStage::Retire(uint16_t slot) {
+  if (!contexts_[slot]) return;
+  contexts_[slot]->FlushAll(&out_, gro::kFlushConfig);
+  Drain(&out_, this);
+  Accumulate(contexts_[slot]->counters(), &retired_[slot]);
+  contexts_[slot].reset();
+}
+
+bool GroStage::Execute(const WorkerCommand& cmd) {
+  switch (cmd.kind) {
+    case WorkerCommand::Kind::kDestroy:
+      Retire(cmd.slot);
+      retired_[cmd.slot] =
+          gro::Counters{};  // the slot's next tenant starts at 0
+      return true;
+    case WorkerCommand::Kind::kReplace:
+      Retire(cmd.slot);
+      [[fallthrough]];
+    case WorkerCommand::Kind::kCreate:
+      contexts_[cmd.slot] = gro::Context::Create(cmd.config);
+      return contexts_[cmd.slot] != nullptr;
+  }
+  return false;
+}
+
+void GroStage::BeginIteration(const ConfigSnapshot& snap) {
+  if (snap.classification_epoch == seen_epoch_) return;
+  seen_epoch_ = snap.classification_epoch;
+  FlushAll(gro::kFlushConfig);
+}
+
+void GroStage::ProcessBurst(const ConfigSnapshot& snap, rte_mbuf** pkts,
+                            uint16_t n, uint64_t now_tsc) {
+  gro::ParsedPacket p;
+  // Bursts are mostly one tenant: remember the last classification.
+  uint32_t last_key = UINT32_MAX;
+  int64_t last_vni = -2;
+  int slot = Classifier::kNoTenant;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    gro::Parse(m, parse_config_, &p);
+    const int64_t vni = p.has_vni ? int64_t{p.vni} : -1;
+    const uint32_t key = (uint32_t{m->port} << 16) | p.vlan_id;
+    if (key != last_key || vni != last_vni) {
+      slot = snap.classifier.Match(m->port, p.vlan_id, vni);
+      if (slot == Classifier::kNoTenant) slot = snap.unmatched_slot;
+      last_key = key;
+      last_vni = vni;
+    }
+    gro::Context* ctx = slot >= 0 ? contexts_[slot].get() : nullptr;
+    if (ctx == nullptr) {
+      ++unmatched_packets_;
+      unmatched_bytes_ += m->pkt_len;
+      egress_->Send(m);
+      continue;
+    }
+    const GroMode mode = snap.tenants[slot].ModeFor(p.dst_is_v6, p.dst_ip);
+    ctx->Process(m, p, static_cast<gro::Mode>(mode), now_tsc, &out_);
+  }
+  Drain(&out_, this);
+}
+
+void GroStage::FlushByPolicy(const ConfigSnapshot& snap, uint64_t now_tsc,
+                             bool busy) {
+  for (uint16_t slot = 0; slot < kMaxTenants; ++slot) {
+    gro::Context* ctx = contexts_[slot].get();
+    if (ctx == nullptr || ctx->held_packets() == 0) continue;
+    const TenantRuntime& t = snap.tenants[slot];
+    switch (t.flush_kind) {
+      case FlushKind::kPerBurst:
+        ctx->FlushAll(&out_, gro::kFlushBurstEnd);
+        break;
+      case FlushKind::kTimeout:
+        ctx->FlushTimedOut(now_tsc, t.timeout_tsc, &out_);
+        break;
+      case FlushKind::kAdaptive:
+        // An idle queue means nothing will join the held flows soon:
+        // send them now for latency; under load, batch up to the timeout.
+        if (busy) {
+          ctx->FlushTimedOut(now_tsc, t.timeout_tsc, &out_);
+        } else {
+          ctx->FlushAll(&out_, gro::kFlushBurstEnd);
+        }
+        break;
+    }
+  }
+  Drain(&out_, this);
+}
+
+void GroStage::FlushAll(gro::FlushReason reason) {
+  for (auto& ctx : contexts_) {
+    if (ctx && ctx->held_packets()) ctx->FlushAll(&out_, reason);
+  }
+  Drain(&out_, this);
+}
+
+void GroStage::AddCounters(uint16_t slot, TenantCounters* out) const {
+  AddEngineCounters(retired_[slot], out);
+  if (const gro::Context* ctx = contexts_[slot].get()) {
+    AddEngineCounters(ctx->counters(), out);
+    out->held_flows += ctx->held_flows();
+    out->held_packets += ctx->held_packets();
+  }
+}
+
+}  // namespace grod::dataplane

@@ -1,0 +1,73 @@
+// A worker lcore's GRO stage: classifies each received packet to a tenant,
+// picks its mode from the tenant's route hints, runs it through that
+// tenant's GRO context on this lcore, and applies each tenant's flush
+// policy. It owns the lcore's contexts; the control side changes them only
+// through WorkerCommands executed here, between bursts.
+#ifndef GROD_DATAPLANE_RUNTIME_GRO_STAGE_H_
+#define GROD_DATAPLANE_RUNTIME_GRO_STAGE_H_
+
+#include <rte_mbuf.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+
+#include "common/dataplane_types.h"
+#include "dataplane/gro/gro_engine.h"
+#include "dataplane/runtime/egress.h"
+#include "dataplane/tenant/config_snapshot.h"
+#include "dataplane/tenant/worker_command.h"
+
+namespace grod::dataplane {
+
+class GroStage {
+ public:
+  GroStage(uint16_t vxlan_port, Egress* egress);
+  ~GroStage();
+  GroStage(const GroStage&) = delete;
+  GroStage& operator=(const GroStage&) = delete;
+
+  // Returns false if a context could not be created (out of memory); the
+  // slot then bypasses GRO, which loses nothing.
+  bool Execute(const WorkerCommand& cmd);
+
+  // Call once per loop iteration with the snapshot used for it: flushes
+  // everything held if classification changed since the last call.
+  void BeginIteration(const ConfigSnapshot& snap);
+
+  void ProcessBurst(const ConfigSnapshot& snap, rte_mbuf** pkts, uint16_t n,
+                    uint64_t now_tsc);
+
+  // Applies every tenant's flush policy; `busy` = the RX queues returned
+  // full bursts this iteration (ADAPTIVE holds only then).
+  void FlushByPolicy(const ConfigSnapshot& snap, uint64_t now_tsc, bool busy);
+
+  void FlushAll(gro::FlushReason reason);
+
+  // Control side, while no command is in flight: adds this lcore's counters
+  // for `slot` (live context + contexts it replaced) into `out`.
+  void AddCounters(uint16_t slot, TenantCounters* out) const;
+  // Packets no tenant claimed (bypassed GRO).
+  const uint64_t& unmatched_packets() const { return unmatched_packets_; }
+  const uint64_t& unmatched_bytes() const { return unmatched_bytes_; }
+
+ private:
+  static void Drain(gro::Output* out, void* arg);
+  void Retire(uint16_t slot);
+
+  const gro::ParseConfig parse_config_;
+  Egress* const egress_;
+  std::array<std::unique_ptr<gro::Context>, kMaxTenants> contexts_;
+  // Counters of contexts this lcore replaced, so tenant counters never go
+  // backwards when a tenant's settings change.
+  std::array<gro::Counters, kMaxTenants> retired_{};
+  uint64_t seen_epoch_ = 0;
+  uint64_t unmatched_packets_ = 0;
+  uint64_t unmatched_bytes_ = 0;
+  rte_mbuf* out_buf_[64];
+  gro::Output out_;
+};
+
+}  // namespace grod::dataplane
+
+#endif  // GROD_DATAPLANE_RUNTIME_GRO_STAGE_H_

@@ -1,0 +1,49 @@
+// The read-mostly configuration every worker lcore reads on the fast path:
+// immutable once published, swapped atomically by the TenantManager and
+// freed only after an RCU grace period (rte_rcu_qsbr), so workers read it
+// with no lock and no reference counting.
+#ifndef GROD_DATAPLANE_TENANT_CONFIG_SNAPSHOT_H_
+#define GROD_DATAPLANE_TENANT_CONFIG_SNAPSHOT_H_
+
+#include <array>
+#include <cstdint>
+
+#include "common/dataplane_types.h"
+#include "dataplane/tenant/classifier.h"
+#include "dataplane/tenant/route_table.h"
+
+namespace grod::dataplane {
+
+inline constexpr uint16_t kMaxTenants = 256;
+
+struct TenantRuntime {
+  bool active = false;
+  GroMode default_mode = GroMode::kMerge;
+  FlushKind flush_kind = FlushKind::kPerBurst;
+  uint64_t timeout_tsc = 0;  // TIMEOUT / ADAPTIVE hold limit in TSC cycles
+  const RouteTable* routes = nullptr;  // null: no hints
+
+  // The mode for a packet to `dst` (network order, 4 or 16 bytes).
+  GroMode ModeFor(bool v6, const uint8_t* dst) const {
+    if (routes == nullptr) return default_mode;
+    const uint8_t hint = v6 ? routes->Lookup6(dst) : routes->Lookup4(dst);
+    return hint == RouteTable::kNoHint ? default_mode
+                                       : static_cast<GroMode>(hint);
+  }
+};
+
+struct ConfigSnapshot {
+  uint64_t generation = 0;
+  // Bumped whenever which tenant a packet belongs to may have changed
+  // (selectors, tenants added/removed, unmatched tenant). A worker that
+  // sees a new epoch flushes everything it holds before classifying under
+  // it, so a flow moving between tenants is never reordered.
+  uint64_t classification_epoch = 0;
+  Classifier classifier;
+  int unmatched_slot = Classifier::kNoTenant;  // kNoTenant: bypass GRO
+  std::array<TenantRuntime, kMaxTenants> tenants{};
+};
+
+}  // namespace grod::dataplane
+
+#endif  // GROD_DATAPLANE_TENANT_CONFIG_SNAPSHOT_H_

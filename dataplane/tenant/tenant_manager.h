@@ -1,0 +1,99 @@
+// The control side of the multi-tenant data plane. It owns the desired
+// tenant set, hands workers immutable ConfigSnapshots (swapped atomically,
+// old ones freed after an rte_rcu_qsbr grace period) and changes what each
+// worker owns (its GRO contexts) through per-lcore command rings.
+//
+// Route hints are double-buffered: each tenant has two RouteTables; a change
+// is applied to the one no snapshot publishes, that one is published, and
+// after the grace period the same change is applied to the other. Workers
+// therefore never see a half-applied batch, and lookups never race with
+// updates.
+//
+// Thread-safe: calls are serialised by a mutex that workers never take.
+#ifndef GROD_DATAPLANE_TENANT_TENANT_MANAGER_H_
+#define GROD_DATAPLANE_TENANT_TENANT_MANAGER_H_
+
+#include <rte_rcu_qsbr.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "common/dataplane_types.h"
+#include "dataplane/runtime/worker.h"
+#include "dataplane/tenant/config_snapshot.h"
+#include "dataplane/tenant/route_table.h"
+
+namespace grod::dataplane {
+
+class TenantManager {
+ public:
+  // `qsbr` is the workers' RCU variable; `vxlan_port` goes into every
+  // tenant's GRO contexts.
+  TenantManager(rte_rcu_qsbr* qsbr, uint16_t vxlan_port);
+  ~TenantManager();
+
+  // Where workers read the current snapshot (never null).
+  const std::atomic<const ConfigSnapshot*>* snapshot() const {
+    return &current_;
+  }
+  // The workers commands go to; set once, before any tenant exists.
+  void AttachWorkers(std::vector<Worker*> workers);
+
+  absl::Status Upsert(const TenantSpec& spec);
+  absl::Status Remove(const std::string& name);
+  absl::Status AddHints(const std::string& tenant,
+                        const std::vector<RouteHint>& hints);
+  absl::Status RemoveHints(const std::string& tenant,
+                           const std::vector<IpPrefix>& prefixes);
+  absl::Status SetUnmatched(const std::string& tenant);
+
+  // Appends one TenantCounters per tenant (and "_unmatched" for traffic no
+  // tenant claimed), summed over workers.
+  void AddStats(StatsSnapshot* stats) const;
+  uint64_t generation() const;
+
+ private:
+  struct Tenant {
+    TenantSpec spec;
+    uint16_t slot = 0;
+    std::map<IpPrefix, GroMode> hints;
+    std::unique_ptr<RouteTable> tables[2];
+    int published = 0;  // index of the table snapshots point to
+  };
+
+  gro::ContextConfig ContextConfigOf(const TenantSpec& spec) const;
+  // Builds and publishes a snapshot of tenants_, then waits until no
+  // worker can still read the previous one and frees it.
+  void Publish(bool reclassified) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `cmd` on every worker and waits for all of them.
+  absl::Status RunOnWorkers(const WorkerCommand& cmd)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckSelectors(const TenantSpec& spec) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Makes `table` hold exactly `hints`.
+  static absl::Status Rebuild(RouteTable* table,
+                              const std::map<IpPrefix, GroMode>& hints);
+
+  rte_rcu_qsbr* const qsbr_;
+  const uint16_t vxlan_port_;
+  const uint64_t tsc_hz_;
+  std::atomic<const ConfigSnapshot*> current_;
+
+  mutable absl::Mutex mu_;
+  std::vector<Worker*> workers_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Tenant> tenants_ ABSL_GUARDED_BY(mu_);
+  std::string unmatched_ ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  bool slot_used_[kMaxTenants] ABSL_GUARDED_BY(mu_) = {};
+};
+
+}  // namespace grod::dataplane
+
+#endif  // GROD_DATAPLANE_TENANT_TENANT_MANAGER_H_

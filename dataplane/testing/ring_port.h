@@ -1,0 +1,57 @@
+// A DPDK port made of two rte_rings (rte_eth_from_rings), for in-process
+// data-plane tests: the test enqueues packets the port "receives" and
+// dequeues what the data plane transmitted on it.
+#ifndef GROD_DATAPLANE_TESTING_RING_PORT_H_
+#define GROD_DATAPLANE_TESTING_RING_PORT_H_
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace grod::dataplane::testing {
+
+// Initialises EAL once for the test process: no hugepages, no PCI, unique
+// file prefix, no telemetry socket, main lcore + one worker.
+void InitTestEal();
+
+class RingPort {
+ public:
+  // Creates the rings, the port (named `name`) and a pool for Inject().
+  explicit RingPort(const std::string& name);
+  ~RingPort();  // frees what is left in the rings; the port is closed by
+                // the data plane's Stop()
+
+  uint16_t port_id() const { return port_id_; }
+  // The EAL device name, as configs refer to it.
+  const std::string& name() const { return device_; }
+
+  // Copies frames into mbufs and queues them for RX; waits while the RX
+  // ring is full. Returns the number queued (all of them).
+  size_t Inject(const std::vector<std::vector<uint8_t>>& frames);
+
+  // Everything transmitted so far, as bytes (mbufs are freed).
+  std::vector<std::vector<uint8_t>> Collect();
+  // Collects until `count` frames arrived or `timeout_ms` passed.
+  std::vector<std::vector<uint8_t>> CollectAtLeast(size_t count,
+                                                   int timeout_ms = 5000);
+  // Collects until no frame arrived for `quiet_ms`.
+  std::vector<std::vector<uint8_t>> CollectUntilQuiet(int quiet_ms = 200);
+
+  // Mbufs of the injection pool still out (0 once everything came back).
+  unsigned InjectPoolInUse() const;
+
+ private:
+  std::string name_;
+  std::string device_;
+  rte_ring* rx_ = nullptr;
+  rte_ring* tx_ = nullptr;
+  rte_mempool* pool_ = nullptr;
+  uint16_t port_id_ = 0;
+};
+
+}  // namespace grod::dataplane::testing
+
+#endif  // GROD_DATAPLANE_TESTING_RING_PORT_H_
