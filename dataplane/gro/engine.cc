@@ -83,7 +83,10 @@ bool Engine::Fits(const Flow& f, uint32_t bytes, uint32_t segs) const {
   // Bytes covered by the outermost IP length field besides the payload.
   const uint32_t base = l.vxlan ? l.outer_l3_off + (l.outer_is_v6 ? 40 : 0)
                                 : l.l3_off + (l.is_v6 ? 40 : 0);
-  return segs <= cfg_.max_segments && l.payload_off - base + bytes <= limit_;
+  // max_segments bounds what a GSO engine must re-split; a reassembled
+  // datagram is bounded by its 64K length alone (as in ip_defrag).
+  return (segs <= cfg_.max_segments || l.type == kIpv4Frag) &&
+         l.payload_off - base + bytes <= limit_;
 }
 
 bool Engine::Compatible(const Flow& f, const ParsedPacket& p, const rte_mbuf* m,
@@ -402,7 +405,7 @@ void Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
   // In-order flow that can't grow (full, or ended by a short segment):
   // deliver now rather than at the timeout.
   if (f->nruns == 1 &&
-      (r0.segs >= cfg_.max_segments ||
+      ((r0.segs >= cfg_.max_segments && f->layout.type != kIpv4Frag) ||
        (f->layout.type != kIpv4Frag && r0.last_len < r0.mss))) {
     return FlushFlow(f, kFlushSize, out);
   }
