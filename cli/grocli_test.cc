@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/testing/test_certs.h"
 #include "controlplane/prefix.h"
 #include "controlplane/test_server.h"
 #include "google/protobuf/util/json_util.h"
@@ -300,6 +301,56 @@ TEST_F(GrocliTest, EnvironmentSelectsServer) {
   r = RunGrocli({"--server", server_->address(), "info"},
                 {"GROD_SERVER=127.0.0.1:1"});
   EXPECT_EQ(r.code, 0) << "flag beats environment: " << r.err;
+}
+
+TEST(GrocliSecurityTest, TokenAndMutualTls) {
+  auto certs = grod::testing::MakeTestCerts(
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/certs"));
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  const std::string creds =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/credentials");
+  std::ofstream(creds) << "admin:admin-secret\nacme:acme-secret\n";
+  controlplane::ControlPlaneOptions opts;
+  opts.security.set_tls_cert_file(certs->server_cert);
+  opts.security.set_tls_key_file(certs->server_key);
+  opts.security.set_tls_client_ca_file(certs->ca_cert);
+  opts.security.set_credentials_file(creds);
+  TestServer server(std::move(opts));
+  const std::vector<std::string> tls = {
+      "--server", server.address(),   "--ca",  certs->ca_cert,
+      "--cert",   certs->client_cert, "--key", certs->client_key};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = tls;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  };
+
+  Result r = RunGrocli(with({"--token", "admin-secret", "tenant", "create",
+                             "acme", "--selector", "port=0"}));
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = RunGrocli(with({"tenant", "list"}));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.rfind("grocli: UNAUTHENTICATED: ", 0), 0u) << r.err;
+  r = RunGrocli(with({"tenant", "create", "beta", "--selector", "port=1"}),
+                {"GROD_TOKEN=acme-secret"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.rfind("grocli: PERMISSION_DENIED: ", 0), 0u) << r.err;
+  r = RunGrocli(with({"tenant", "list", "-o", "json"}),
+                {"GROD_TOKEN=acme-secret"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(FromJson<v1::ListTenantsResponse>(r.out).tenants_size(), 1);
+
+  // Without a client certificate the TLS handshake fails: unreachable.
+  r = RunGrocli({"--server", server.address(), "--ca", certs->ca_cert,
+                 "--token", "admin-secret", "info"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  // Plaintext against a TLS port: unreachable too.
+  r = RunGrocli(
+      {"--server", server.address(), "--token", "admin-secret", "info"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  // Unreadable TLS files are usage errors.
+  r = RunGrocli({"--server", server.address(), "--ca", "/nonexistent", "info"});
+  EXPECT_EQ(r.code, 2) << r.err;
 }
 
 }  // namespace

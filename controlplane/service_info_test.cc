@@ -1,6 +1,8 @@
 // Info, ports, stats (unary and streaming), health and reflection.
 #include <thread>
 
+#include "grpcpp/generic/generic_stub.h"
+
 #include "controlplane/service_test_util.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "proto/grpc/health/v1/health.grpc.pb.h"
@@ -160,6 +162,45 @@ TEST_F(ServiceTest, HealthFollowsDataPlaneReadiness) {
   server_->cp().UpdateHealth();
   ASSERT_TRUE(health->Check(Ctx().get(), req, &resp).ok());
   EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST_F(ServiceTest, ReflectionListsTheService) {
+  // grpc.reflection.v1alpha ServerReflectionInfo with list_services: ""
+  // (field 7), hand-encoded: the reflection protos are not in the build.
+  auto channel = grpc::CreateChannel(server_->address(),
+                                     grpc::InsecureChannelCredentials());
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext ctx;
+  grpc::CompletionQueue cq;
+  auto call = generic.PrepareCall(
+      &ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      &cq);
+  void* tag;
+  bool ok;
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  const char request[] = {0x3a, 0x00};
+  grpc::Slice slice(request, sizeof(request));
+  grpc::ByteBuffer out(&slice, 1);
+  call->Write(out, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  grpc::ByteBuffer in;
+  call->Read(&in, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(in.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& s : slices) {
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  EXPECT_NE(bytes.find("grod.v1.Grod"), std::string::npos);
+  ctx.TryCancel();
+  grpc::Status finished;
+  call->Finish(&finished, reinterpret_cast<void*>(4));
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
 }
 
 }  // namespace
