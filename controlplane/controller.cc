@@ -135,11 +135,11 @@ absl::Status Controller::Persist() {
   if (state_file_.empty()) return absl::OkStatus();
   absl::Status s = SaveState(state_file_, ToPersisted(state_));
   if (s.ok()) return s;
-  return absl::Status(s.code() == absl::StatusCode::kResourceExhausted
-                          ? s.code()
-                          : absl::StatusCode::kInternal,
-                      absl::StrCat("cannot save state file ", state_file_,
-                                   " (change rolled back): ", s.message()));
+  return absl::Status(
+      s.code() == absl::StatusCode::kResourceExhausted
+          ? s.code()
+          : absl::StatusCode::kInternal,
+      absl::StrCat("cannot save state file ", state_file_, ": ", s.message()));
 }
 
 absl::Status Controller::CheckDeadline(absl::Time deadline) const {
@@ -159,7 +159,8 @@ absl::Status Controller::Commit(const std::function<void()>& undo_memory,
     --state_.generation;
     undo_memory();
     undo_dataplane();
-    return s;
+    return absl::Status(s.code(),
+                        absl::StrCat(s.message(), " (change rolled back)"));
   }
   last_change_ = absl::Now();
   return absl::OkStatus();

@@ -1,4 +1,5 @@
 // Info, ports, stats (unary and streaming), health and reflection.
+#include <atomic>
 #include <thread>
 
 #include "grpcpp/generic/generic_stub.h"
@@ -162,6 +163,49 @@ TEST_F(ServiceTest, HealthFollowsDataPlaneReadiness) {
   server_->cp().UpdateHealth();
   ASSERT_TRUE(health->Check(Ctx().get(), req, &resp).ok());
   EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// Counts calls: stands in for another team's metrics interceptor.
+class CountingInterceptor : public grpc::experimental::Interceptor {
+ public:
+  explicit CountingInterceptor(std::atomic<int>* n) : n_(n) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* m) override {
+    if (m->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::
+                POST_RECV_INITIAL_METADATA)) {
+      ++*n_;
+    }
+    m->Proceed();
+  }
+
+ private:
+  std::atomic<int>* n_;
+};
+
+class CountingFactory
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit CountingFactory(std::atomic<int>* n) : n_(n) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo*) override {
+    return new CountingInterceptor(n_);
+  }
+
+ private:
+  std::atomic<int>* n_;
+};
+
+TEST(InterceptorTest, OptionsInterceptorsSeeEveryCall) {
+  std::atomic<int> calls{0};
+  ControlPlaneOptions opts;
+  opts.interceptors.push_back(std::make_unique<CountingFactory>(&calls));
+  TestServer server(std::move(opts));
+  auto stub = server.Stub();
+  v1::ServiceInfo info;
+  ASSERT_TRUE(stub->GetInfo(Ctx().get(), {}, &info).ok());
+  v1::ListPortsResponse ports;
+  ASSERT_TRUE(stub->ListPorts(Ctx().get(), {}, &ports).ok());
+  EXPECT_EQ(calls.load(), 2);
 }
 
 TEST_F(ServiceTest, ReflectionListsTheService) {
