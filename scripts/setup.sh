@@ -12,7 +12,7 @@ PACKAGES=(
   libabsl-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev
   # tests: metrics, wire, independent gRPC client, deployment checks
   prometheus python3-grpcio python3-protobuf python3-scapy python3-yaml iperf3 iproute2
-  tcpdump systemd curl
+  tcpdump systemd curl ethtool
 )
 
 missing=()
