@@ -1,4 +1,6 @@
 // Burst mode on top of a cached per-thread Context.
+#include <cstring>
+
 #include "dataplane/gro/gro_engine.h"
 
 namespace grod::gro {
@@ -44,11 +46,15 @@ uint16_t ReassembleBurst(rte_mbuf** pkts, uint16_t n, Mode mode,
   rte_mbuf* buf[32];
   BurstSink sink{pkts, 0};
   Output out{buf, 0, 32, DrainToBurst, &sink};
-  ParsedPacket p;
-  for (uint16_t i = 0; i < n; ++i) {
-    rte_mbuf* m = pkts[i];
-    Parse(m, pc, &p);
-    ctx->Process(m, p, mode, 0, &out);
+  ParsedPacket p[32];
+  for (uint16_t i = 0; i < n; i += 32) {
+    const uint16_t k = n - i < 32 ? n - i : 32;
+    ParseBurst(pkts + i, k, pc, p);
+    // pkts[i..i+k) are read before any output of this chunk is written
+    // back (outputs never outnumber the inputs consumed).
+    rte_mbuf* chunk[32];
+    memcpy(chunk, pkts + i, k * sizeof(chunk[0]));
+    ctx->ProcessBurst(chunk, p, k, mode, 0, &out);
   }
   ctx->FlushAll(&out, kFlushBurstEnd);
   DrainToBurst(&out, &sink);

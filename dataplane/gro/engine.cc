@@ -43,6 +43,12 @@ inline int HistBucket(uint32_t segs) {
   return b < kSegmentBucketCount - 1 ? b : kSegmentBucketCount - 1;
 }
 
+// rte_pktmbuf_lastseg() reads `next`, in the mbuf's second cache line,
+// which RX never touches; nb_segs (first line) usually answers.
+inline rte_mbuf* LastSeg(rte_mbuf* m) {
+  return m->nb_segs == 1 ? m : rte_pktmbuf_lastseg(m);
+}
+
 enum class AddResult { kAdded, kDuplicate, kNoFit, kTooManyRuns };
 
 // Stateless helpers bound to one context's config, table and counters.
@@ -91,18 +97,28 @@ bool Engine::Fits(const Flow& f, uint32_t bytes, uint32_t segs) const {
 
 bool Engine::Compatible(const Flow& f, const ParsedPacket& p, const rte_mbuf* m,
                         Mode mode) const {
-  const Layout l = LayoutOf(p, mode);
-  if (memcmp(&l, &f.layout, sizeof(l)) != 0 ||
+  // Field by field: a Layout built on the stack and compared wide would
+  // stall on store forwarding.
+  const Layout& l = f.layout;
+  if (l.payload_off != p.payload_off || l.l4_off != p.l4_off ||
+      l.l3_off != p.l3_off || l.l2_off != p.l2_off || l.mode != uint8_t(mode) ||
+      l.vxlan != p.has_vni ||
+      (l.vxlan &&
+       (l.outer_l3_off != p.outer_l3_off || l.outer_l4_off != p.outer_l4_off ||
+        l.outer_is_v6 != p.outer_is_v6)) ||
       memcmp(&p.attrs, &f.attrs, sizeof(p.attrs)) != 0) {
-    return false;
+    return false;  // type/proto/version are part of the key
   }
   // IPv4 and TCP option bytes must be identical (Linux, DPDK): compare the
-  // bytes between the fixed IP header and the payload with the held head,
-  // whose headers are always intact.  TCP's fixed fields in between are
-  // skipped.
+  // bytes between the fixed headers and the payload with the held head,
+  // whose headers are always intact.  Only then is the head touched.
+  const bool ip_opts = !p.is_v6 && l.l4_off - l.l3_off > 20;
+  const bool outer_opts =
+      l.vxlan && !l.outer_is_v6 && l.outer_l4_off - l.outer_l3_off > 20;
+  if (!ip_opts && !outer_opts && p.attrs.opt_len == 0) return true;
   const uint8_t* a = rte_pktmbuf_mtod(m, const uint8_t*);
   const uint8_t* b = rte_pktmbuf_mtod(f.runs[0].head, const uint8_t*);
-  if (!p.is_v6 && l.l4_off - l.l3_off > 20 &&
+  if (ip_opts &&
       memcmp(a + l.l3_off + 20, b + l.l3_off + 20, l.l4_off - l.l3_off - 20)) {
     return false;
   }
@@ -110,9 +126,8 @@ bool Engine::Compatible(const Flow& f, const ParsedPacket& p, const rte_mbuf* m,
       memcmp(a + l.l4_off + 20, b + l.l4_off + 20, p.attrs.opt_len) != 0) {
     return false;
   }
-  if (l.vxlan && !l.outer_is_v6 && l.outer_l4_off - l.outer_l3_off > 20 &&
-      memcmp(a + l.outer_l3_off + 20, b + l.outer_l3_off + 20,
-             l.outer_l4_off - l.outer_l3_off - 20) != 0) {
+  if (outer_opts && memcmp(a + l.outer_l3_off + 20, b + l.outer_l3_off + 20,
+                           l.outer_l4_off - l.outer_l3_off - 20) != 0) {
     return false;
   }
   return true;
@@ -172,7 +187,7 @@ void Engine::Append(Flow* f, Run* r, rte_mbuf* m, const ParsedPacket& p) {
     r->tail = m;
   } else {
     Chain(r->head, r->tail, m, f->layout.payload_off);
-    r->tail = rte_pktmbuf_lastseg(m);
+    r->tail = LastSeg(m);
   }
   r->end += p.payload_len;
   r->bytes += p.payload_len;
@@ -188,7 +203,7 @@ void Engine::Prepend(Flow* f, Run* r, rte_mbuf* m, const ParsedPacket& p) {
   if (f->layout.mode == uint8_t(Mode::kList)) {
     internal::Link(m)->next = r->head;
   } else {
-    Chain(m, rte_pktmbuf_lastseg(m), r->head, f->layout.payload_off);
+    Chain(m, LastSeg(m), r->head, f->layout.payload_off);
   }
   r->head = m;
   r->start = p.seq;
@@ -244,7 +259,7 @@ void Engine::StartRun(Flow* f, int i, rte_mbuf* m, const ParsedPacket& p) {
     internal::Link(m)->next = nullptr;
     r.tail = m;
   } else {
-    r.tail = rte_pktmbuf_lastseg(m);
+    r.tail = LastSeg(m);
   }
   r.start = p.seq;
   r.end = p.seq + p.payload_len;
@@ -452,6 +467,27 @@ Context::~Context() {
 void Context::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
                       uint64_t now_tsc, Output* out) {
   Engine(cfg_, table_, &counters_).Process(m, p, mode, now_tsc, out);
+}
+
+void Context::ProcessBurst(rte_mbuf* const* pkts, const ParsedPacket* p,
+                           uint16_t n, Mode mode, uint64_t now_tsc,
+                           Output* out) {
+  // Prefetch in stages -- slot, flow entry, held mbufs -- a few packets
+  // ahead, so that with many flows the table's cache misses overlap.
+  constexpr uint16_t kFlowAhead = 6, kRunAhead = 3;
+  const bool any = table_->size() != 0;
+  if (any) {
+    for (uint16_t i = 0; i < n; ++i) table_->PrefetchSlot(p[i].hash);
+    for (uint16_t i = 0; i < n && i < kFlowAhead; ++i) {
+      table_->PrefetchFlow(p[i].hash);
+    }
+  }
+  Engine e(cfg_, table_, &counters_);
+  for (uint16_t i = 0; i < n; ++i) {
+    if (any && i + kFlowAhead < n) table_->PrefetchFlow(p[i + kFlowAhead].hash);
+    if (any && i + kRunAhead < n) table_->PrefetchRun(p[i + kRunAhead].hash);
+    e.Process(pkts[i], p[i], mode, now_tsc, out);
+  }
 }
 
 void Context::FlushTimedOut(uint64_t now_tsc, uint64_t max_age_tsc,
