@@ -1,0 +1,958 @@
+// Forwarding-path benchmark (issue #4). Prints Markdown tables.
+//
+//   bazel run -c opt //dataplane/bench:forwarding_benchmark -- --quick  # ~1 min
+//   bazel run -c opt //dataplane/bench:forwarding_benchmark             # ~3 min
+//   ... -- --sections=forwarding --reps=31                              # one part
+//
+// Sections:
+//  forwarding  LIST + unlink vs MERGE + software GSO vs BYPASS, per packet,
+//              on one core. The benchmark thread drives the real GroStage and
+//              Egress classes through a copy of Worker::Run's loop body (RX
+//              burst from a ring-backed port, ProcessBurst, FlushByPolicy,
+//              Egress::FlushAll), transmitting into net_null (no-rx=1), which
+//              frees what it is given. Mbufs are built before the timed region.
+//  config      Time for UpsertTenant / AddRouteHints to return, i.e. until
+//              every worker lcore acknowledged the change or passed an RCU
+//              grace period, with the real DpdkDataPlane and its worker
+//              polling (idle, idle with idle_sleep_us, under traffic).
+//  hints       One AddRouteHints call with 100 000 IPv4 / IPv6 prefixes.
+//  flush       Flush policies: merge ratio and per-packet latency (timestamp
+//              written into the payload at injection, read at TX collection)
+//              at a low packet rate and at full load, with the real worker.
+#include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "common/dataplane_types.h"
+#include "dataplane/dpdk_dataplane.h"
+#include "dataplane/gro/gro_engine.h"
+#include "dataplane/runtime/eal.h"
+#include "dataplane/runtime/egress.h"
+#include "dataplane/runtime/gro_stage.h"
+#include "dataplane/runtime/lcore_counters.h"
+#include "dataplane/runtime/port.h"
+#include "dataplane/tenant/config_snapshot.h"
+#include "dataplane/tenant/worker_command.h"
+#include "grod/sample_traffic.h"
+
+ABSL_FLAG(bool, quick, false, "fewer repetitions and changes (~1 min)");
+ABSL_FLAG(bool, smoke, false,
+          "toy sizes, for the test suite: checks only that nothing fails");
+ABSL_FLAG(std::string, sections, "forwarding,config,hints,flush",
+          "comma-separated: forwarding, config, hints, flush");
+ABSL_FLAG(int, reps, 0,
+          "forwarding: repetitions per configuration, interleaved "
+          "(0 = 9 with --quick, 21 otherwise)");
+ABSL_FLAG(int, batch, 16384, "forwarding: packets per timed run");
+ABSL_FLAG(int, train, 16,
+          "forwarding: consecutive segments of one flow before another flow "
+          "(a sender's TSO burst as the NIC delivers it)");
+ABSL_FLAG(int, changes, 0,
+          "config: changes timed per kind and scenario "
+          "(0 = 300 with --quick, 1000 otherwise)");
+ABSL_FLAG(int, hints, 100000, "hints: prefixes per AddRouteHints call");
+ABSL_FLAG(double, flush_seconds, 0,
+          "flush: seconds per measurement (0 = 0.15 quick, 0.4 full)");
+
+namespace grod::dataplane::bench {
+namespace {
+
+using Frames = std::vector<std::vector<uint8_t>>;
+
+constexpr size_t kTcpPayload = 1448;
+constexpr size_t kUdpPayload = 1400;
+constexpr uint16_t kBurst = 32;  // Worker::kBurst
+constexpr size_t kTcp4PayloadOffset = 14 + 20 + 20;
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "forwarding_benchmark: %s\n", what.c_str());
+  std::exit(1);
+}
+
+void Check(const absl::Status& s, const std::string& what) {
+  if (!s.ok()) Die(absl::StrCat(what, ": ", s.ToString()));
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, size_t(p / 100.0 * v.size()));
+  return v[i];
+}
+double Median(std::vector<double> v) { return Percentile(std::move(v), 50); }
+double Max(const std::vector<double>& v) {
+  return v.empty() ? 0 : *std::max_element(v.begin(), v.end());
+}
+
+double TscToNs(double cycles) { return cycles * 1e9 / rte_get_tsc_hz(); }
+
+void InitBenchEal() {
+  Check(InitEal({"-l", "0-1", "--no-huge", "-m", "2048", "--no-pci",
+                 "--no-shconf", absl::StrCat("--file-prefix=bench", getpid()),
+                 "--no-telemetry", "--log-level=*:warning"}),
+        "EAL");
+  if (!gro::RegisterDynfield()) Die("cannot register the GRO list field");
+}
+
+// Creates a virtual device at run time and returns its port id.
+uint16_t ProbeVdev(const std::string& name, const std::string& args) {
+  const std::string devargs = args.empty() ? name : name + "," + args;
+  if (int rc = rte_dev_probe(devargs.c_str()); rc != 0) {
+    Die(absl::StrCat("rte_dev_probe(", devargs, "): ", rte_strerror(-rc)));
+  }
+  uint16_t id;
+  if (rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0) {
+    Die("no port " + name);
+  }
+  return id;
+}
+
+std::string PortName(uint16_t port) {
+  char name[RTE_ETH_NAME_MAX_LEN] = {};
+  rte_eth_dev_get_name_by_port(port, name);
+  return name;
+}
+
+// ---------------------------------------------------------------------------
+// Traffic
+
+enum class Proto { kTcp4, kUdp4 };
+const char* ProtoName(Proto p) { return p == Proto::kTcp4 ? "TCP4" : "UDP4"; }
+
+FlowAddress FlowOf(uint32_t f) {
+  FlowAddress a;
+  a.src_v4 = 0x0a000001 + f;
+  a.dst_v4 = 0x0a640001;
+  a.sport = uint16_t(10000 + f);
+  a.dport = 5201;
+  return a;
+}
+
+// `packets` full-size segments of `flows` flows: trains of `train`
+// consecutive segments of one flow, the flow of each train picked at random.
+Frames MakeTrains(Proto proto, uint32_t flows, uint32_t packets,
+                  uint32_t train, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint32_t> next(flows, 0);
+  Frames out;
+  out.reserve(packets);
+  while (out.size() < packets) {
+    const uint32_t f = flows == 1 ? 0 : rng() % flows;
+    for (uint32_t k = 0; k < train && out.size() < packets; ++k) {
+      const uint32_t i = next[f]++;
+      out.push_back(proto == Proto::kTcp4
+                        ? TcpFrame(FlowOf(f), 1 + i * kTcpPayload, kTcpPayload)
+                        : UdpFrame(FlowOf(f), i, kUdpPayload));
+    }
+  }
+  return out;
+}
+
+TenantCounters TenantStats(const StatsSnapshot& s, const std::string& name) {
+  for (const TenantCounters& t : s.tenants) {
+    if (t.tenant == name) return t;
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------
+// Section: forwarding cost per packet
+
+enum class FwdMode { kList, kMergeGso, kBypass, kMergeTso };
+constexpr FwdMode kFwdModes[] = {FwdMode::kList, FwdMode::kMergeGso,
+                                 FwdMode::kBypass, FwdMode::kMergeTso};
+constexpr int kNumFwdModes = 4;
+
+struct FwdRun {
+  double cycles_per_pkt = 0;
+  double segs_per_output = 0;  // GRO outputs (merged packets / lists)
+};
+
+class ForwardingHarness {
+ public:
+  explicit ForwardingHarness(uint32_t batch) : batch_(batch) {
+    pool_ = rte_pktmbuf_pool_create("bfwd_pkts", batch + 8191, 256, 0,
+                                    RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+    indirect_ = rte_pktmbuf_pool_create("bfwd_ind", 8191, 256, 0, 0,
+                                        rte_socket_id());
+    rx_ring_ = rte_ring_create("bfwd_rx", rte_align32pow2(batch + 1),
+                               SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    tx_ring_ = rte_ring_create("bfwd_tx", 1024, SOCKET_ID_ANY,
+                               RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (!pool_ || !indirect_ || !rx_ring_ || !tx_ring_) Die("harness memory");
+    const int rx = rte_eth_from_rings("bfwd", &rx_ring_, 1, &tx_ring_, 1,
+                                      SOCKET_ID_ANY);
+    if (rx < 0) Die("rte_eth_from_rings");
+    rx_port_ = rx;
+    sink_ = ProbeVdev("net_null_bfwd", "no-rx=1");
+    PortQueues q;
+    absl::StatusOr<PortCapabilities> c = StartPort(rx_port_, q, pool_);
+    Check(c.status(), "start rx port");
+    c = StartPort(sink_, q, pool_);
+    Check(c.status(), "start net_null");
+    sink_caps_ = *c;
+    if (sink_caps_.tcp_tso || sink_caps_.udp_tso) {
+      Die("net_null advertises TSO: MERGE would not use software GSO");
+    }
+    for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; ++p) peer_of_[p] = sink_;
+    frame_mbufs_.resize(batch);
+  }
+
+  ~ForwardingHarness() {
+    StopPort(rx_port_);
+    StopPort(sink_);
+    rte_ring_free(rx_ring_);
+    rte_ring_free(tx_ring_);
+    rte_mempool_free(indirect_);
+    rte_mempool_free(pool_);
+  }
+
+  FwdRun Run(const Frames& frames, FwdMode mode) {
+    const uint32_t n = frames.size();
+    // Untimed: fresh mbufs (MERGE rewrites headers, so none is reused).
+    if (rte_pktmbuf_alloc_bulk(pool_, frame_mbufs_.data(), n) != 0) {
+      Die("input pool empty: a previous run leaked");
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      rte_mbuf* m = frame_mbufs_[i];
+      memcpy(rte_pktmbuf_append(m, frames[i].size()), frames[i].data(),
+             frames[i].size());
+      m->port = rx_port_;
+    }
+    if (rte_ring_enqueue_bulk(rx_ring_,
+                              reinterpret_cast<void**>(frame_mbufs_.data()), n,
+                              nullptr) != n) {
+      Die("rx ring too small");
+    }
+
+    PortCapabilities caps[RTE_MAX_ETHPORTS] = {};
+    caps[sink_] = sink_caps_;
+    if (mode == FwdMode::kMergeTso) {
+      // What a TSO/USO-capable NIC would be handed: one chain per merge.
+      caps[sink_].tcp_tso = caps[sink_].udp_tso = true;
+      caps[sink_].multi_segment_tx = true;
+    }
+    auto counters = std::make_unique<PortLcoreCounters[]>(RTE_MAX_ETHPORTS);
+    auto egress = std::make_unique<Egress>(
+        0, Egress::Ports{peer_of_, caps, pool_, indirect_}, counters.get());
+    auto stage = std::make_unique<GroStage>(4789, egress.get());
+    WorkerCommand create{WorkerCommand::Kind::kCreate, 0, gro::ContextConfig{}};
+    if (!stage->Execute(create)) Die("cannot create a GRO context");
+    auto snap = std::make_unique<ConfigSnapshot>();
+    Check(snap->classifier.Add({rx_port_, std::nullopt, std::nullopt}, 0),
+          "classifier");
+    TenantRuntime& t = snap->tenants[0];
+    t.active = true;
+    t.flush_kind = FlushKind::kPerBurst;
+    t.default_mode = mode == FwdMode::kList     ? GroMode::kList
+                     : mode == FwdMode::kBypass ? GroMode::kBypass
+                                                : GroMode::kMerge;
+
+    // Timed: Worker::Run's loop body for one RX queue, minus the command
+    // ring poll and the RCU quiescent-state store.
+    rte_mbuf* pkts[kBurst];
+    PortLcoreCounters& rxc = counters[rx_port_];
+    const uint64_t t0 = rte_rdtsc_precise();
+    for (;;) {
+      const uint64_t now = rte_rdtsc();
+      stage->BeginIteration(*snap);
+      const uint16_t k = rte_eth_rx_burst(rx_port_, 0, pkts, kBurst);
+      if (k == 0) break;
+      uint64_t bytes = 0;
+      for (uint16_t i = 0; i < k; ++i) {
+        bytes += pkts[i]->pkt_len;
+        pkts[i]->port = rx_port_;
+      }
+      rxc.rx_packets += k;
+      rxc.rx_bytes += bytes;
+      stage->ProcessBurst(*snap, pkts, k, now);
+      stage->FlushByPolicy(*snap, now, k == kBurst);
+      egress->FlushAll();
+    }
+    stage->FlushAll(gro::kFlushExplicit);
+    egress->FlushAll();
+    const uint64_t t1 = rte_rdtsc_precise();
+
+    const PortLcoreCounters& tx = counters[sink_];
+    TenantCounters tc;
+    stage->AddCounters(0, &tc);
+    const uint64_t want_tx = mode == FwdMode::kMergeTso ? tc.packets_out : n;
+    if (rxc.rx_packets != n || tx.tx_packets != want_tx || tx.tx_dropped) {
+      Die(absl::StrFormat("mode %d: rx %u tx %u (want %u) dropped %u",
+                          int(mode), rxc.rx_packets, tx.tx_packets, want_tx,
+                          tx.tx_dropped));
+    }
+    if (mode == FwdMode::kMergeGso && tc.merged_packets_out &&
+        tx.gso_segments == 0) {
+      Die("MERGE output did not go through software GSO");
+    }
+    stage.reset();
+    egress.reset();
+    if (rte_mempool_in_use_count(pool_) || rte_mempool_in_use_count(indirect_))
+      Die("mbuf leak in the forwarding path");
+    FwdRun r;
+    r.cycles_per_pkt = double(t1 - t0) / n;
+    r.segs_per_output = tc.packets_out ? double(tc.packets_in) / tc.packets_out
+                                       : 0;
+    return r;
+  }
+
+  const PortCapabilities& sink_caps() const { return sink_caps_; }
+
+ private:
+  const uint32_t batch_;
+  rte_mempool* pool_ = nullptr;
+  rte_mempool* indirect_ = nullptr;
+  rte_ring* rx_ring_ = nullptr;
+  rte_ring* tx_ring_ = nullptr;
+  uint16_t rx_port_ = 0;
+  uint16_t sink_ = 0;
+  PortCapabilities sink_caps_;
+  uint16_t peer_of_[RTE_MAX_ETHPORTS] = {};
+  std::vector<rte_mbuf*> frame_mbufs_;
+};
+
+void ForwardingSection(int reps, uint32_t batch, uint32_t train,
+                       const std::vector<uint32_t>& flow_counts) {
+  ForwardingHarness h(batch);
+  struct Config {
+    Proto proto;
+    uint32_t flows;
+    Frames frames;
+    std::vector<double> cycles[kNumFwdModes];
+    std::vector<double> ratio_list_merge, ratio_list_bypass;
+    double segs[kNumFwdModes] = {};
+  };
+  std::vector<Config> configs;
+  for (Proto proto : {Proto::kTcp4, Proto::kUdp4}) {
+    for (uint32_t flows : flow_counts) {
+      Config c;
+      c.proto = proto;
+      c.flows = flows;
+      c.frames = MakeTrains(proto, flows, batch, train, 42 + flows);
+      configs.push_back(std::move(c));
+    }
+  }
+  // Warm-up (page faults, caches), not recorded.
+  for (Config& c : configs) {
+    for (FwdMode m : kFwdModes) h.Run(c.frames, m);
+  }
+  for (int rep = 0; rep < reps; ++rep) {
+    for (Config& c : configs) {
+      double cyc[kNumFwdModes];
+      // Rotate the order so no mode always runs first or after another.
+      for (int j = 0; j < kNumFwdModes; ++j) {
+        const int mi = (j + rep) % kNumFwdModes;
+        FwdRun r = h.Run(c.frames, kFwdModes[mi]);
+        cyc[mi] = r.cycles_per_pkt;
+        c.cycles[mi].push_back(r.cycles_per_pkt);
+        c.segs[mi] = r.segs_per_output;
+      }
+      c.ratio_list_merge.push_back(cyc[1] / cyc[0]);
+      c.ratio_list_bypass.push_back(cyc[2] / cyc[0]);
+    }
+  }
+
+  std::printf(
+      "\n## Forwarding cost per packet (one core, %d interleaved repetitions "
+      "of %u packets, medians)\n\n",
+      reps, batch);
+  std::printf(
+      "TX port: net_null (no TSO/USO advertised: tcp_tso=%d udp_tso=%d), so "
+      "MERGE output goes through software GSO. Trains of %u segments per "
+      "flow; flush policy PER_BURST; RX bursts of %u.\n\n",
+      h.sink_caps().tcp_tso, h.sink_caps().udp_tso, train, kBurst);
+  std::printf(
+      "| traffic | flows | LIST+unlink Mpps (ns/pkt) | MERGE+GSO Mpps "
+      "(ns/pkt) | no GRO (BYPASS) Mpps (ns/pkt) | MERGE, TSO port* Mpps "
+      "(ns/pkt) | LIST / MERGE+GSO | LIST / no GRO | segs/output "
+      "LIST, MERGE |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const Config& c : configs) {
+    std::string cells;
+    for (int mi = 0; mi < kNumFwdModes; ++mi) {
+      const double ns = TscToNs(Median(c.cycles[mi]));
+      cells += absl::StrFormat(" %.2f (%.0f) |", 1e3 / ns, ns);
+    }
+    std::printf("| %s %zuB | %u |%s %.2fx | %.2fx | %.1f, %.1f |\n",
+                ProtoName(c.proto),
+                c.proto == Proto::kTcp4 ? kTcpPayload : kUdpPayload, c.flows,
+                cells.c_str(), Median(c.ratio_list_merge),
+                Median(c.ratio_list_bypass), c.segs[0], c.segs[1]);
+  }
+  std::printf(
+      "\n*MERGE, TSO port: the same run with the TX port pretending to have "
+      "TSO/USO, so each merged chain is handed to net_null whole: the "
+      "forwarding cost with a TSO NIC, not counting the NIC.\n"
+      "Ratios are medians of per-repetition ratios (modes of one repetition "
+      "run back to back). Spread (p10..p90 of ns/pkt, LIST | MERGE+GSO):");
+  for (const Config& c : configs) {
+    std::printf(" %s/%u: %.0f..%.0f | %.0f..%.0f;", ProtoName(c.proto),
+                c.flows, TscToNs(Percentile(c.cycles[0], 10)),
+                TscToNs(Percentile(c.cycles[0], 90)),
+                TscToNs(Percentile(c.cycles[1], 10)),
+                TscToNs(Percentile(c.cycles[1], 90)));
+  }
+  std::printf("\n");
+}
+
+// ---------------------------------------------------------------------------
+// Data plane fixtures (real DpdkDataPlane, one worker on lcore 1)
+
+std::unique_ptr<DpdkDataPlane> StartDataPlane(std::vector<PortSpec> ports,
+                                              uint32_t idle_sleep_us) {
+  RuntimeConfig rc;
+  rc.ports = std::move(ports);
+  rc.mbufs = 16383;
+  rc.idle_sleep_us = idle_sleep_us;
+  absl::StatusOr<std::unique_ptr<DpdkDataPlane>> dp = DpdkDataPlane::Start(rc);
+  Check(dp.status(), "DpdkDataPlane::Start");
+  return *std::move(dp);
+}
+
+TenantSpec TenantOn(const std::string& name, uint16_t port, GroMode mode) {
+  TenantSpec t;
+  t.name = name;
+  t.selectors.push_back({port, std::nullopt, std::nullopt});
+  t.default_mode = mode;
+  return t;
+}
+
+IpPrefix V4(uint32_t addr, uint8_t len) {
+  IpPrefix p;
+  const uint32_t masked = len == 0 ? 0 : addr & (~0u << (32 - len));
+  p.addr[0] = masked >> 24;
+  p.addr[1] = masked >> 16;
+  p.addr[2] = masked >> 8;
+  p.addr[3] = masked;
+  p.length = len;
+  return p;
+}
+
+IpPrefix V6(const std::array<uint8_t, 16>& addr, uint8_t len) {
+  IpPrefix p;
+  p.is_v6 = true;
+  p.length = len;
+  for (int b = 0; b < 16; ++b) {
+    const int keep = std::clamp(int(len) - b * 8, 0, 8);
+    p.addr[b] = keep == 0 ? 0 : addr[b] & uint8_t(0xff << (8 - keep));
+  }
+  return p;
+}
+
+struct Scenario {
+  std::string name;
+  std::unique_ptr<DpdkDataPlane> dp;
+  uint16_t rx_port = 0;
+  bool traffic = false;
+};
+
+// Idle: one net_null port with no RX; the worker polls it in a tight loop
+// (or sleeps idle_sleep_us between empty polls).
+Scenario IdleScenario(const std::string& tag, uint32_t idle_sleep_us) {
+  Scenario s;
+  s.name = idle_sleep_us
+               ? absl::StrCat("idle, idle_sleep_us=", idle_sleep_us)
+               : "idle (busy polling)";
+  const std::string dev = "net_null_b" + tag;
+  s.rx_port = ProbeVdev(dev, "no-rx=1");
+  s.dp = StartDataPlane({{dev, "", 512, 512}}, idle_sleep_us);
+  return s;
+}
+
+// Under traffic: net_pcap replays TCP bulk traffic (64 flows, MSS segments)
+// forever; the worker merges it and transmits to net_null through GSO.
+Scenario TrafficScenario(const std::string& tag, const std::string& pcap) {
+  Scenario s;
+  s.name = "under traffic (worker 100% busy)";
+  s.traffic = true;
+  const std::string rx = "net_pcap_b" + tag, tx = "net_null_b" + tag;
+  s.rx_port = ProbeVdev(rx, absl::StrCat("rx_pcap=", pcap, ",infinite_rx=1"));
+  ProbeVdev(tx, "no-rx=1");
+  s.dp = StartDataPlane({{rx, tx, 512, 512}, {tx, rx, 512, 512}}, 0);
+  return s;
+}
+
+void StopScenario(Scenario& s) {
+  s.dp->Stop();
+  if (s.dp->MbufsInUse() != 0) Die("data plane leaked mbufs");
+  s.dp.reset();
+}
+
+struct Latencies {
+  std::vector<double> us;
+  std::string Row() const {
+    return absl::StrFormat("%.1f | %.1f | %.1f", Median(us),
+                           Percentile(us, 99), Max(us));
+  }
+};
+
+Latencies TimeCalls(int n, const std::function<absl::Status(int)>& call,
+                    const std::string& what) {
+  Latencies l;
+  l.us.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    absl::Status s = call(i);
+    const auto t1 = std::chrono::steady_clock::now();
+    Check(s, what);
+    l.us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  return l;
+}
+
+uint64_t RxPackets(const DpdkDataPlane& dp) {
+  uint64_t n = 0;
+  for (const PortCounters& p : dp.Stats().ports) n += p.rx_packets;
+  return n;
+}
+
+void ConfigSection(int changes, const std::string& pcap) {
+  std::printf(
+      "\n## Config change -> every worker lcore using it (%d changes per "
+      "row; call latency in us)\n\n",
+      changes);
+  std::printf(
+      "The calls return only after every worker acknowledged the change "
+      "(context rebuild through its command ring) and/or an RCU grace period "
+      "passed (snapshot swap), so the call latency is the time until every "
+      "lcore uses the new config. One worker lcore.\n\n");
+  std::printf(
+      "| worker state | change | median | p99 | max |\n"
+      "|---|---|---:|---:|---:|\n");
+  std::vector<std::function<Scenario()>> makers = {
+      [] { return IdleScenario("cfg0", 0); },
+      [&] { return TrafficScenario("cfg1", pcap); },
+      [] { return IdleScenario("cfg2", 100); },
+  };
+  for (auto& make : makers) {
+    Scenario s = make();
+    TenantSpec t = TenantOn("bench", s.rx_port, GroMode::kMerge);
+    t.flush.timeout_ns = 50'000;
+    Check(s.dp->UpsertTenant(t), "create tenant");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const uint64_t rx0 = RxPackets(*s.dp);
+    const auto start = std::chrono::steady_clock::now();
+
+    Latencies policy = TimeCalls(
+        changes,
+        [&](int i) {
+          t.flush.kind = i % 2 ? FlushKind::kPerBurst : FlushKind::kTimeout;
+          return s.dp->UpsertTenant(t);
+        },
+        "policy change");
+    t.flush.kind = FlushKind::kPerBurst;
+    Latencies quota = TimeCalls(
+        changes,
+        [&](int i) {
+          t.max_flows = i % 2 ? 4096 : 4000;
+          return s.dp->UpsertTenant(t);
+        },
+        "quota change");
+    Latencies hint = TimeCalls(
+        changes,
+        [&](int i) {
+          const RouteHint h{V4(0xc6120000u + uint32_t(i) * 256, 24),
+                            i % 2 ? GroMode::kList : GroMode::kBypass};
+          return s.dp->AddRouteHints("bench", {h});
+        },
+        "1 hint");
+    const double secs = std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+    const double mpps = (RxPackets(*s.dp) - rx0) / secs / 1e6;
+    std::string state = s.name;
+    if (s.traffic) state += absl::StrFormat(", %.2f Mpps", mpps);
+    std::printf("| %s | UpsertTenant: flush policy (snapshot swap) | %s |\n",
+                state.c_str(), policy.Row().c_str());
+    std::printf(
+        "| %s | UpsertTenant: max_flows (context rebuild + swap) | %s |\n",
+        state.c_str(), quota.Row().c_str());
+    std::printf("| %s | AddRouteHints: 1 hint | %s |\n", state.c_str(),
+                hint.Row().c_str());
+    StopScenario(s);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Section: route hint install rate
+
+std::vector<RouteHint> V4Hints(uint32_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::set<IpPrefix> seen;
+  std::vector<RouteHint> out;
+  // 95% /16../24 (uniform), 5% /32 host routes.
+  while (out.size() < n) {
+    const uint8_t len = rng() % 20 == 0 ? 32 : 16 + rng() % 9;
+    const IpPrefix p = V4(rng(), len);
+    if (!seen.insert(p).second) continue;
+    out.push_back({p, rng() % 2 ? GroMode::kList : GroMode::kBypass});
+  }
+  return out;
+}
+
+// Like a provider's customer assignments under one /32: /48s, /56s and /64s
+// (random 16-bit site ids, dense subnets), 5% /128 hosts.
+std::vector<RouteHint> V6Hints(uint32_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::set<IpPrefix> seen;
+  std::vector<RouteHint> out;
+  while (out.size() < n) {
+    std::array<uint8_t, 16> a = {0x20, 0x01, 0x0d, 0xb8};
+    const uint32_t r = rng();
+    const uint32_t site = r % 4096;  // 2001:db8:0XXX::/48
+    a[4] = site >> 8;
+    a[5] = site;
+    a[6] = rng() % 8;  // subnets densely numbered
+    a[7] = rng();
+    for (int b = 8; b < 16; ++b) a[b] = rng();
+    const uint32_t k = rng() % 20;
+    const uint8_t len = k == 0 ? 128 : (k < 4 ? 48 : (k < 10 ? 56 : 64));
+    const IpPrefix p = V6(a, len);
+    if (!seen.insert(p).second) continue;
+    out.push_back({p, rng() % 2 ? GroMode::kList : GroMode::kBypass});
+  }
+  return out;
+}
+
+void HintsSection(int reps, uint32_t n, const std::string& pcap) {
+  std::printf(
+      "\n## Route hint install: one AddRouteHints call with %u prefixes on "
+      "one tenant (seconds; %d repetition(s), fresh tenant each)\n\n",
+      n, reps);
+  std::printf(
+      "IPv4: 95%% /16../24, 5%% /32. IPv6: under 2001:db8::/32, 4096 "
+      "sites, 15%% /48, 30%% /56, 50%% /64, 5%% /128. Each call fills the "
+      "spare table, publishes it (one grace period), then brings the other "
+      "table up to date.\n\n");
+  std::printf(
+      "| worker state | family | median s | max s | hints/s |\n"
+      "|---|---|---:|---:|---:|\n");
+  const std::vector<RouteHint> v4 = V4Hints(n, 1), v6 = V6Hints(n, 2);
+  std::vector<std::function<Scenario()>> makers = {
+      [] { return IdleScenario("hint0", 0); },
+      [&] { return TrafficScenario("hint1", pcap); },
+  };
+  for (auto& make : makers) {
+    Scenario s = make();
+    for (const auto* hints : {&v4, &v6}) {
+      std::vector<double> secs;
+      for (int r = 0; r < reps; ++r) {
+        const std::string name = absl::StrCat("hints", r);
+        Check(s.dp->UpsertTenant(TenantOn(name, s.rx_port, GroMode::kMerge)),
+              "create tenant");
+        const auto t0 = std::chrono::steady_clock::now();
+        absl::Status st = s.dp->AddRouteHints(name, *hints);
+        const auto t1 = std::chrono::steady_clock::now();
+        if (!st.ok()) {
+          std::printf("| %s | %s | FAILED: %s | | |\n", s.name.c_str(),
+                      hints == &v4 ? "IPv4" : "IPv6", st.ToString().c_str());
+          Check(s.dp->RemoveTenant(name), "remove tenant");
+          secs.clear();
+          break;
+        }
+        secs.push_back(std::chrono::duration<double>(t1 - t0).count());
+        Check(s.dp->RemoveTenant(name), "remove tenant");
+      }
+      if (secs.empty()) continue;
+      std::printf("| %s | %s | %.3f | %.3f | %.0f |\n", s.name.c_str(),
+                  hints == &v4 ? "IPv4" : "IPv6", Median(secs), Max(secs),
+                  n / Median(secs));
+    }
+    StopScenario(s);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Section: flush policies, merge ratio vs added latency
+
+struct Policy {
+  const char* name;
+  GroMode mode;
+  FlushKind kind;
+  uint64_t timeout_ns;
+};
+constexpr Policy kPolicies[] = {
+    {"no GRO (BYPASS), reference", GroMode::kBypass, FlushKind::kPerBurst, 0},
+    {"PER_BURST", GroMode::kMerge, FlushKind::kPerBurst, 0},
+    {"TIMEOUT 50us", GroMode::kMerge, FlushKind::kTimeout, 50'000},
+    {"TIMEOUT 200us", GroMode::kMerge, FlushKind::kTimeout, 200'000},
+    {"ADAPTIVE 200us", GroMode::kMerge, FlushKind::kAdaptive, 200'000},
+};
+
+struct Load {
+  const char* name;
+  uint32_t flows;
+  uint32_t interval_ns;  // 0 = full load
+};
+
+struct FlushResult {
+  double segs_per_output = 0;
+  std::vector<double> lat_us;
+  double mpps = 0;
+  double busy = 0;  // worker busy fraction
+};
+
+class FlushHarness {
+ public:
+  FlushHarness() {
+    rx_ = rte_ring_create("bfl_rx", 4096, SOCKET_ID_ANY,
+                          RING_F_SP_ENQ | RING_F_SC_DEQ);
+    tx_ = rte_ring_create("bfl_tx", 65536, SOCKET_ID_ANY,
+                          RING_F_SP_ENQ | RING_F_SC_DEQ);
+    pool_ = rte_pktmbuf_pool_create("bfl_pool", 32767, 256, 0,
+                                    RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+    if (!rx_ || !tx_ || !pool_) Die("flush harness memory");
+    const int id = rte_eth_from_rings("bfl", &rx_, 1, &tx_, 1, SOCKET_ID_ANY);
+    if (id < 0) Die("rte_eth_from_rings");
+    port_ = id;
+    dp_ = StartDataPlane({{PortName(port_), "", 512, 512}}, 0);
+    for (uint32_t f = 0; f < 1024; ++f) {
+      templates_.push_back(TcpFrame(FlowOf(f), 1, kTcpPayload));
+    }
+  }
+  ~FlushHarness() {
+    dp_->Stop();
+    Drain();
+    if (dp_->MbufsInUse() != 0) Die("data plane leaked mbufs");
+    dp_.reset();
+    rte_ring_free(rx_);
+    rte_ring_free(tx_);
+    if (rte_mempool_in_use_count(pool_) != 0) Die("injected mbufs leaked");
+    rte_mempool_free(pool_);
+  }
+
+  FlushResult Run(const Policy& policy, const Load& load, double seconds) {
+    TenantSpec t = TenantOn("flush", port_, policy.mode);
+    t.flush.kind = policy.kind;
+    t.flush.timeout_ns = policy.timeout_ns;
+    Check(dp_->UpsertTenant(t), "set policy");
+    std::vector<uint32_t> seq(load.flows, 1);
+    const StatsSnapshot before = dp_->Stats();
+    FlushResult r;
+    r.lat_us.reserve(size_t(seconds * 8e6));
+    const uint64_t hz = rte_get_tsc_hz();
+    const uint64_t start = rte_rdtsc();
+    const uint64_t end = start + uint64_t(seconds * hz);
+    const uint64_t interval = uint64_t(double(load.interval_ns) * hz / 1e9);
+    uint64_t next_send = start;
+    uint64_t injected = 0, collected = 0;
+    uint32_t next_flow = 0;
+    rte_mbuf* burst[kBurst];
+    for (uint64_t now = start; now < end; now = rte_rdtsc()) {
+      collected += Collect(&r.lat_us);
+      uint16_t k = 0;
+      if (load.interval_ns) {
+        if (now >= next_send) {
+          k = 1;
+          next_send += interval;
+        }
+      } else if (rte_ring_count(rx_) < 2 * kBurst) {
+        k = kBurst;
+      }
+      if (k == 0) continue;
+      if (rte_pktmbuf_alloc_bulk(pool_, burst, k) != 0) continue;
+      for (uint16_t i = 0; i < k; ++i) {
+        const uint32_t f = next_flow;
+        next_flow = (next_flow + 1) % load.flows;
+        const std::vector<uint8_t>& tmpl = templates_[f];
+        uint8_t* d = reinterpret_cast<uint8_t*>(
+            rte_pktmbuf_append(burst[i], tmpl.size()));
+        memcpy(d, tmpl.data(), tmpl.size());
+        const uint32_t s = seq[f];
+        seq[f] += kTcpPayload;
+        d[38] = s >> 24, d[39] = s >> 16, d[40] = s >> 8, d[41] = s;
+      }
+      const uint64_t stamp = rte_rdtsc();
+      for (uint16_t i = 0; i < k; ++i) {
+        memcpy(rte_pktmbuf_mtod_offset(burst[i], uint8_t*, kTcp4PayloadOffset),
+               &stamp, sizeof(stamp));
+      }
+      const unsigned q = rte_ring_enqueue_burst(
+          rx_, reinterpret_cast<void**>(burst), k, nullptr);
+      for (unsigned i = q; i < k; ++i) rte_pktmbuf_free(burst[i]);
+      injected += q;
+    }
+    // Everything injected comes back (GSO restores MSS segments); held
+    // packets leave within the policy's timeout.
+    const uint64_t deadline = rte_rdtsc() + hz;
+    while (collected < injected && rte_rdtsc() < deadline) {
+      collected += Collect(&r.lat_us);
+    }
+    if (collected != injected) {
+      Die(absl::StrCat(policy.name, "/", load.name, ": injected ", injected,
+                       ", got back ", collected));
+    }
+    const StatsSnapshot after = dp_->Stats();
+    const TenantCounters a = TenantStats(after, "flush"),
+                         b = TenantStats(before, "flush");
+    const uint64_t in = a.packets_in - b.packets_in,
+                   out = a.packets_out - b.packets_out;
+    r.segs_per_output = out ? double(in) / out : 0;
+    r.mpps = injected / seconds / 1e6;
+    const double busy = after.workers[0].busy_cycles -
+                        before.workers[0].busy_cycles,
+                 total = after.workers[0].total_cycles -
+                         before.workers[0].total_cycles;
+    r.busy = total > 0 ? busy / total : 0;
+    return r;
+  }
+
+ private:
+  uint64_t Collect(std::vector<double>* lat) {
+    void* objs[64];
+    const unsigned n = rte_ring_dequeue_burst(tx_, objs, 64, nullptr);
+    if (n == 0) return 0;
+    const uint64_t now = rte_rdtsc();
+    const double us_per_tsc = 1e6 / rte_get_tsc_hz();
+    for (unsigned i = 0; i < n; ++i) {
+      rte_mbuf* m = static_cast<rte_mbuf*>(objs[i]);
+      uint64_t stamp;
+      const void* p =
+          rte_pktmbuf_read(m, kTcp4PayloadOffset, sizeof(stamp), &stamp);
+      if (p != &stamp) memcpy(&stamp, p, sizeof(stamp));
+      lat->push_back(double(now - stamp) * us_per_tsc);
+      rte_pktmbuf_free(m);
+    }
+    return n;
+  }
+  void Drain() {
+    void* m = nullptr;
+    while (rte_ring_dequeue(tx_, &m) == 0) {
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    }
+    while (rte_ring_dequeue(rx_, &m) == 0) {
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    }
+  }
+
+  rte_ring* rx_ = nullptr;
+  rte_ring* tx_ = nullptr;
+  rte_mempool* pool_ = nullptr;
+  uint16_t port_ = 0;
+  std::unique_ptr<DpdkDataPlane> dp_;
+  Frames templates_;
+};
+
+void FlushSection(double seconds, int reps) {
+  const Load loads[] = {
+      {"low rate: 1 flow, 100 kpps", 1, 10'000},
+      {"low rate: 64 flows, 100 kpps", 64, 10'000},
+      {"full load: 1 flow", 1, 0},
+      {"full load: 64 flows (round robin)", 64, 0},
+  };
+  FlushHarness h;
+  std::printf(
+      "\n## Flush policies: aggregation vs added latency (real worker, TCP4 "
+      "%zuB, MERGE + software GSO; %.2f s per cell, median of %d)\n\n",
+      kTcpPayload, seconds, reps);
+  std::printf(
+      "Latency: TSC written into each packet's payload right before it is "
+      "enqueued on the RX ring, read when the segment is taken off the TX "
+      "ring (includes the rings and the collecting thread: see the BYPASS "
+      "row). Full load: a 32-packet burst is enqueued whenever fewer than 64 "
+      "packets wait, so the worker sees back-to-back full bursts with at "
+      "most ~3 bursts queued. Low-rate flows are round robin.\n\n");
+  std::printf(
+      "| load | policy | segs/output | latency p50 us | p99 us | added p50 "
+      "us (vs BYPASS) | achieved Mpps | worker busy |\n"
+      "|---|---|---:|---:|---:|---:|---:|---:|\n");
+  for (const Load& load : loads) {
+    double ref_p50 = 0;
+    for (const Policy& p : kPolicies) {
+      std::vector<double> segs, p50, p99, mpps, busy;
+      for (int rep = 0; rep < reps; ++rep) {
+        FlushResult r = h.Run(p, load, seconds);
+        segs.push_back(r.segs_per_output);
+        p50.push_back(Median(r.lat_us));
+        p99.push_back(Percentile(r.lat_us, 99));
+        mpps.push_back(r.mpps);
+        busy.push_back(r.busy);
+      }
+      if (p.mode == GroMode::kBypass) ref_p50 = Median(p50);
+      std::printf("| %s | %s | %.1f | %.1f | %.1f | %+.1f | %.2f | %.0f%% |\n",
+                  load.name, p.name, Median(segs), Median(p50), Median(p99),
+                  Median(p50) - ref_p50, Median(mpps), 100 * Median(busy));
+    }
+  }
+}
+
+int Main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const bool quick = absl::GetFlag(FLAGS_quick);
+  const bool smoke = absl::GetFlag(FLAGS_smoke);
+  const std::vector<std::string> sections =
+      absl::StrSplit(absl::GetFlag(FLAGS_sections), ',');
+  auto want = [&](const char* s) {
+    return std::find(sections.begin(), sections.end(), s) != sections.end();
+  };
+  int reps = absl::GetFlag(FLAGS_reps);
+  if (reps <= 0) reps = smoke ? 1 : (quick ? 9 : 21);
+  uint32_t batch = smoke ? 512 : absl::GetFlag(FLAGS_batch);
+  int changes = absl::GetFlag(FLAGS_changes);
+  if (changes <= 0) changes = smoke ? 10 : (quick ? 300 : 1000);
+  const uint32_t hints = smoke ? 1000 : absl::GetFlag(FLAGS_hints);
+  double flush_s = absl::GetFlag(FLAGS_flush_seconds);
+  if (flush_s <= 0) flush_s = smoke ? 0.02 : (quick ? 0.15 : 0.4);
+
+  InitBenchEal();
+  char cpu[256] = "unknown";
+  if (FILE* f = popen("lscpu | sed -n 's/^Model name: *//p'", "r")) {
+    if (fgets(cpu, sizeof(cpu), f) == nullptr) strcpy(cpu, "unknown\n");
+    pclose(f);
+  }
+  std::printf("# grod forwarding benchmark\n\nCPU: %sTSC: %.3f GHz; %u lcores "
+              "(main + 1 worker)%s\n",
+              cpu, rte_get_tsc_hz() / 1e9, rte_lcore_count(),
+              smoke ? "; SMOKE RUN (toy sizes, numbers meaningless)" : "");
+
+  // Traffic for the "under traffic" scenarios: 64 TCP flows in trains.
+  const std::string pcap = absl::StrCat("/tmp/grod_bench_", getpid(), ".pcap");
+  if (want("config") || want("hints")) {
+    Check(WritePcap(pcap, MakeTrains(Proto::kTcp4, 64, 2048, 16, 7)),
+          "write pcap");
+  }
+  if (want("forwarding")) {
+    ForwardingSection(reps, batch, absl::GetFlag(FLAGS_train),
+                      smoke ? std::vector<uint32_t>{1, 64}
+                            : std::vector<uint32_t>{1, 64, 1024});
+  }
+  if (want("config")) ConfigSection(changes, pcap);
+  if (want("hints")) HintsSection(smoke || quick ? 1 : 3, hints, pcap);
+  if (want("flush")) FlushSection(flush_s, smoke || quick ? 1 : 3);
+  std::remove(pcap.c_str());
+  std::fflush(stdout);
+  CleanupEal();
+  return 0;
+}
+
+}  // namespace
+}  // namespace grod::dataplane::bench
+
+int main(int argc, char** argv) {
+  return grod::dataplane::bench::Main(argc, argv);
+}
