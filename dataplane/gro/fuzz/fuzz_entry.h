@@ -1,0 +1,19 @@
+// The fuzz entry shared by the libFuzzer binary (run_fuzz.sh) and the
+// gtest that replays the seed corpus plus random inputs (fuzz_test.cc).
+#ifndef GROD_DATAPLANE_GRO_FUZZ_FUZZ_ENTRY_H_
+#define GROD_DATAPLANE_GRO_FUZZ_FUZZ_ENTRY_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace grod::gro::fuzz {
+
+// Initializes DPDK once (no hugepages) and runs one input through Parse and
+// a Context, expands every output (Unlink / Segment) and frees it.  Aborts
+// on a broken invariant (mbuf leak, list length, segment count).
+// Input: [cfg flags][gro types] then records [len hi][len lo][flags][bytes].
+int GroFuzzOne(const uint8_t* data, size_t size);
+
+}  // namespace grod::gro::fuzz
+
+#endif  // GROD_DATAPLANE_GRO_FUZZ_FUZZ_ENTRY_H_
