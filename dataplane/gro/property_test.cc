@@ -303,8 +303,19 @@ TEST_P(PropertyTest, OutputReproducesInputPerFlow) {
   uint64_t now = 0;
   for (size_t i = 0; i < input.size();) {
     const size_t burst = g.Rand(1, 64);
-    for (size_t k = 0; k < burst && i < input.size(); ++k, ++i) {
-      Feed(input[i].first, input[i].second, now);
+    if (g.Chance(0.5)) {  // the burst API, one mode for the burst
+      std::vector<rte_mbuf*> ms;
+      const Mode mode = input[i].second;
+      for (size_t k = 0; k < burst && i < input.size(); ++k, ++i) {
+        ms.push_back(ToMbuf(pool_, input[i].first));
+      }
+      std::vector<ParsedPacket> ps(ms.size());
+      ParseBurst(ms.data(), ms.size(), ParseConfig{cfg.vxlan_port}, ps.data());
+      ctx_->ProcessBurst(ms.data(), ps.data(), ms.size(), mode, now, &col_.out);
+    } else {
+      for (size_t k = 0; k < burst && i < input.size(); ++k, ++i) {
+        Feed(input[i].first, input[i].second, now);
+      }
     }
     now += g.Rand(0, 100);
     if (g.Chance(0.3)) ctx_->FlushTimedOut(now, g.Rand(0, 300), &col_.out);
