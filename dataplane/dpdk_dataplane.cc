@@ -159,6 +159,10 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
   return absl::OkStatus();
 }
 
+void DpdkDataPlane::StartForwarding() {
+  for (auto& w : workers_) w->StartForwarding();
+}
+
 void DpdkDataPlane::Stop() {
   ready_ = false;
   if (launched_) {

@@ -21,10 +21,14 @@ namespace grod::dataplane {
 class DpdkDataPlane : public grod::DataPlane {
  public:
   // EAL must be initialised. Creates the mbuf pool, starts every port and
-  // launches one worker per EAL worker lcore.
+  // launches one worker per EAL worker lcore. Workers accept configuration
+  // at once but forward nothing until StartForwarding(), so tenants and
+  // hints restored at start apply to the very first packet.
   static absl::StatusOr<std::unique_ptr<DpdkDataPlane>> Start(
       const RuntimeConfig& config);
   ~DpdkDataPlane() override;
+
+  void StartForwarding();
 
   // Stops workers (they flush what they hold), then ports; frees the pool.
   // Idempotent.

@@ -18,6 +18,7 @@ namespace grod::dataplane {
 namespace {
 
 using Frames = std::vector<std::vector<uint8_t>>;
+using ::grod::testing::DiffStreams;
 using ::grod::testing::SplitFlows;
 
 constexpr size_t kMss = 1448;
@@ -70,6 +71,7 @@ class MultiTenantTest : public ::testing::Test {
     ASSERT_TRUE(dp.ok()) << dp.status();
     dp_ = *std::move(dp);
     ASSERT_TRUE(dp_->Ready());
+    dp_->StartForwarding();
   }
 
   void TearDown() override {
@@ -125,7 +127,7 @@ TEST_F(MultiTenantTest, MergeThenSoftwareGsoRestoresMssSegments) {
   Frames out = port_->CollectUntilQuiet();
 
   auto want = SplitFlows(in), got = SplitFlows(out);
-  EXPECT_EQ(got.streams, want.streams);
+  EXPECT_EQ(testing::DiffStreams(want, got), "");
   EXPECT_EQ(got.bad_checksums, 0);
   for (const auto& [flow, max] : got.max_payload) EXPECT_LE(max, kMss) << flow;
   EXPECT_EQ(out.size(), in.size());  // GSO cut each merge back into MSS
@@ -153,7 +155,7 @@ TEST_F(MultiTenantTest, RouteHintsPickListAndBypassPerDestination) {
   Frames out = port_->CollectUntilQuiet();
 
   auto want = SplitFlows(in), got = SplitFlows(out);
-  EXPECT_EQ(got.streams, want.streams);
+  EXPECT_EQ(testing::DiffStreams(want, got), "");
   // LIST and BYPASS output is byte-identical to the input, in order.
   Frames in_untouched, out_untouched;
   auto untouched = [](const std::vector<uint8_t>& f) {
@@ -201,7 +203,7 @@ TEST_F(MultiTenantTest, TimeoutPolicyHoldsAndDeleteFlushesHeldPackets) {
 
   ASSERT_TRUE(dp_->RemoveTenant("slow").ok());
   Frames out = port_->CollectUntilQuiet();
-  EXPECT_EQ(SplitFlows(out).streams, SplitFlows(in).streams);
+  EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
 }
 
 TEST_F(MultiTenantTest, AdaptiveFlushesAsSoonAsTheQueueIsIdle) {
@@ -211,7 +213,7 @@ TEST_F(MultiTenantTest, AdaptiveFlushesAsSoonAsTheQueueIsIdle) {
   const Frames in = TcpBulk({Flow(1, 0x0a640001)}, 8);
   port_->Inject(in);
   Frames out = port_->CollectAtLeast(in.size(), 2000);
-  EXPECT_EQ(SplitFlows(out).streams, SplitFlows(in).streams);
+  EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
 }
 
 TEST_F(MultiTenantTest, TimeoutPolicyFlushesAfterTheTimeout) {
@@ -222,7 +224,7 @@ TEST_F(MultiTenantTest, TimeoutPolicyFlushesAfterTheTimeout) {
   port_->Inject(in);
   EXPECT_TRUE(port_->CollectUntilQuiet(30).empty());
   Frames out = port_->CollectAtLeast(in.size(), 3000);
-  EXPECT_EQ(SplitFlows(out).streams, SplitFlows(in).streams);
+  EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
   EXPECT_GT(Counters(dp_->Stats(), "timed").flushes.at("timeout"), 0u);
 }
 
@@ -282,7 +284,7 @@ TEST_F(MultiTenantTest, OneTenantFloodingFlowsDoesNotDisturbAnother) {
   }
   port_->Inject(in);
   Frames out = port_->CollectUntilQuiet(600);
-  EXPECT_EQ(SplitFlows(out).streams, SplitFlows(in).streams);
+  EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
 
   StatsSnapshot s = dp_->Stats();
   const TenantCounters q = Counters(s, "quiet");

@@ -151,7 +151,9 @@ int Run() {
       if (!created.ok()) return Fail(created.status());
       cp = *std::move(created);
       cp_for_metrics = cp.get();
+      // Configured and persisted tenants apply before the first packet.
       if (absl::Status s = cp->Bootstrap(*config); !s.ok()) return Fail(s);
+      (*dp)->StartForwarding();
       if (absl::Status s = cp->Start(); !s.ok()) return Fail(s);
       cp->UpdateHealth();
       absl::StatusOr<std::unique_ptr<metrics::TelemetryRegistration>>

@@ -54,6 +54,12 @@ void Worker::Run() {
   rte_rcu_qsbr_thread_register(qsbr, tid);
   rte_rcu_qsbr_thread_online(qsbr, tid);
   while (!stop_.load(std::memory_order_relaxed)) {
+    if (!forwarding_.load(std::memory_order_acquire)) {
+      ExecuteCommands();
+      rte_rcu_qsbr_quiescent(qsbr, tid);
+      rte_delay_us_sleep(50);
+      continue;
+    }
     const uint64_t start = rte_rdtsc();
     ExecuteCommands();
     const ConfigSnapshot* snap =

@@ -48,6 +48,9 @@ class Worker {
   // The lcore entry point (rte_eal_remote_launch); arg is the Worker.
   static int Main(void* arg);
   void Stop() { stop_.store(true, std::memory_order_relaxed); }
+  // Until called, the worker executes commands but polls no RX queue, so
+  // configuration can be applied before the first packet is forwarded.
+  void StartForwarding() { forwarding_.store(true, std::memory_order_release); }
 
   // Control side: queue a command (the caller keeps `cmd` alive until
   // commands_done() reaches the returned sequence number).
@@ -76,6 +79,7 @@ class Worker {
   uint64_t commands_done_ = 0;    // written by the worker
   uint64_t commands_failed_ = 0;  // written by the worker
   std::atomic<bool> stop_{false};
+  std::atomic<bool> forwarding_{false};
   PortLcoreCounters port_counters_[RTE_MAX_ETHPORTS];
   WorkerLoadCounters load_;
   Egress egress_;

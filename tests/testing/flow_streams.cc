@@ -29,8 +29,10 @@ bool ParseFrame(const uint8_t* p, size_t n, uint16_t vxlan_port,
   if (n < 14) return false;
   size_t off = 12;
   uint16_t type = Be16(p + off);
+  std::string vlans;
   while (type == 0x8100 || type == 0x88a8) {
     if (off + 6 > n) return false;
+    absl::StrAppend(&vlans, "vlan=", Be16(p + off + 2) & 0xfff, " ");
     off += 4;
     type = Be16(p + off);
   }
@@ -70,8 +72,8 @@ bool ParseFrame(const uint8_t* p, size_t n, uint16_t vxlan_port,
     const size_t thl = (l4[12] >> 4) * 4;
     if (thl < 20 || thl > l4_len) return false;
     if (!ChecksumOk(l4, l4_len, pseudo)) *bad_csum = true;
-    *flow = absl::StrCat(prefix, "tcp", v6 ? 6 : 4, " ", src, ":", Be16(l4),
-                         ">", dst, ":", Be16(l4 + 2));
+    *flow = absl::StrCat(prefix, vlans, "tcp", v6 ? 6 : 4, " ", src, ":",
+                         Be16(l4), ">", dst, ":", Be16(l4 + 2));
     payload->assign(reinterpret_cast<const char*>(l4 + thl), l4_len - thl);
     *is_udp = false;
     return true;
@@ -81,15 +83,16 @@ bool ParseFrame(const uint8_t* p, size_t n, uint16_t vxlan_port,
     const uint16_t dport = Be16(l4 + 2);
     if (dport == vxlan_port && prefix.empty() && l4_len >= 16) {
       const uint32_t vni = (l4[12] << 16) | (l4[13] << 8) | l4[14];
-      return ParseFrame(l4 + 16, l4_len - 16, vxlan_port,
-                        absl::StrCat("vni=", vni, " ", src, ">", dst, " "), out,
-                        bad_csum, flow, payload, is_udp);
+      return ParseFrame(
+          l4 + 16, l4_len - 16, vxlan_port,
+          absl::StrCat(vlans, "vni=", vni, " ", src, ">", dst, " "), out,
+          bad_csum, flow, payload, is_udp);
     }
     if (Be16(l4 + 6) != 0 && !ChecksumOk(l4, l4_len, pseudo)) {
       *bad_csum = true;
     }
-    *flow = absl::StrCat(prefix, "udp", v6 ? 6 : 4, " ", src, ":", Be16(l4),
-                         ">", dst, ":", dport);
+    *flow = absl::StrCat(prefix, vlans, "udp", v6 ? 6 : 4, " ", src, ":",
+                         Be16(l4), ">", dst, ":", dport);
     payload->assign(reinterpret_cast<const char*>(l4 + 8), l4_len - 8);
     *is_udp = true;
     (void)alen;
@@ -123,6 +126,29 @@ FlowStreams SplitFlows(const std::vector<std::vector<uint8_t>>& frames,
     if (payload.size() > mx) mx = payload.size();
   }
   return fs;
+}
+
+std::string DiffStreams(const FlowStreams& want, const FlowStreams& got) {
+  std::string out;
+  for (const auto& [flow, w] : want.streams) {
+    auto it = got.streams.find(flow);
+    if (it == got.streams.end()) {
+      absl::StrAppend(&out, flow, ": missing (", w.size(), " bytes)\n");
+      continue;
+    }
+    const std::string& g = it->second;
+    if (g == w) continue;
+    size_t at = 0;
+    while (at < g.size() && at < w.size() && g[at] == w[at]) ++at;
+    absl::StrAppend(&out, flow, ": ", g.size(), " bytes instead of ", w.size(),
+                    ", first difference at offset ", at, "\n");
+  }
+  for (const auto& [flow, g] : got.streams) {
+    if (!want.streams.contains(flow)) {
+      absl::StrAppend(&out, flow, ": unexpected (", g.size(), " bytes)\n");
+    }
+  }
+  return out;
 }
 
 }  // namespace grod::testing

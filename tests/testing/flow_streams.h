@@ -29,6 +29,10 @@ struct FlowStreams {
 FlowStreams SplitFlows(const std::vector<std::vector<uint8_t>>& frames,
                        uint16_t vxlan_port = 4789);
 
+// "" when every flow's stream is equal; otherwise one short line per
+// differing flow (missing, extra, or size and first differing offset).
+std::string DiffStreams(const FlowStreams& want, const FlowStreams& got);
+
 }  // namespace grod::testing
 
 #endif  // GROD_TESTS_TESTING_FLOW_STREAMS_H_
