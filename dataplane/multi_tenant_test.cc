@@ -127,7 +127,7 @@ TEST_F(MultiTenantTest, MergeThenSoftwareGsoRestoresMssSegments) {
   Frames out = port_->CollectUntilQuiet();
 
   auto want = SplitFlows(in), got = SplitFlows(out);
-  EXPECT_EQ(testing::DiffStreams(want, got), "");
+  EXPECT_EQ(DiffStreams(want, got), "");
   EXPECT_EQ(got.bad_checksums, 0);
   for (const auto& [flow, max] : got.max_payload) EXPECT_LE(max, kMss) << flow;
   EXPECT_EQ(out.size(), in.size());  // GSO cut each merge back into MSS
@@ -155,7 +155,7 @@ TEST_F(MultiTenantTest, RouteHintsPickListAndBypassPerDestination) {
   Frames out = port_->CollectUntilQuiet();
 
   auto want = SplitFlows(in), got = SplitFlows(out);
-  EXPECT_EQ(testing::DiffStreams(want, got), "");
+  EXPECT_EQ(DiffStreams(want, got), "");
   // LIST and BYPASS output is byte-identical to the input, in order.
   Frames in_untouched, out_untouched;
   auto untouched = [](const std::vector<uint8_t>& f) {
