@@ -242,7 +242,8 @@ uint16_t ReassembleBurst(rte_mbuf** pkts, uint16_t n, Mode mode,
 // field "grod_gro_list_link" {rte_mbuf* next; uint16_t count}: `next`
 // links the members in order (NULL after the last), `count` (valid in the
 // head) is the number of members.  Members are the original packets with
-// no byte changed; only metadata (l2/l3/l4_len, packet_type) is set.  A
+// no byte changed; only metadata changes (the head's l2/l3/l4_len and
+// packet_type are set at output and copied to every member by Unlink).  A
 // list must be Unlink()ed (or FreePacket()d) before transmission: no NIC
 // understands it.
 // Registers the field and flag; call after rte_eal_init.  Idempotent.

@@ -48,11 +48,17 @@ uint16_t Unlink(rte_mbuf* head, rte_mbuf** out, uint16_t cap) {
   }
   const uint16_t count = Link(head)->count;
   if (cap < count) return 0;  // all or nothing: a partial unlink loses packets
+  // The engine described only the head (see FinalizeList); members share
+  // its layout, so they get the same metadata here.
+  const uint64_t tx_offload = head->tx_offload;
+  const uint32_t ptype = head->packet_type;
+  head->ol_flags &= ~g_list_flag;
   rte_mbuf* m = head;
   uint16_t n = 0;
   while (m != nullptr && n < count) {
     rte_mbuf* next = Link(m)->next;
-    m->ol_flags &= ~g_list_flag;
+    m->tx_offload = tx_offload;
+    m->packet_type = ptype;
     Link(m)->next = nullptr;
     out[n++] = m;
     m = next;

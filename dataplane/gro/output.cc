@@ -116,11 +116,10 @@ void FinalizeMerged(const Flow& f, const Run& r) {
 }
 
 void FinalizeList(const Flow& f, const Run& r) {
-  rte_mbuf* m = r.head;
-  for (uint16_t i = 0; i < r.segs; ++i) {
-    SetMetadata(m, f.layout);
-    m = internal::Link(m)->next;
-  }
+  // Only the head is touched: members were held long ago and are cold with
+  // many flows.  Unlink() copies the head's metadata to each member (all
+  // members share the flow's header layout).
+  SetMetadata(r.head, f.layout);
   r.head->ol_flags |= internal::g_list_flag;
   internal::Link(r.head)->count = r.segs;
   r.head->tso_segsz = r.mss;
