@@ -6,6 +6,8 @@
 #include <rte_mbuf.h>
 #include <unistd.h>
 
+#include <sched.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -14,12 +16,25 @@
 
 namespace grod::dataplane::testing {
 
-void InitTestEal() {
+void InitTestEal(int workers) {
   static bool done = false;
   if (done) return;
   const std::string prefix = "--file-prefix=dp" + std::to_string(getpid());
-  absl::Status s = InitEal({"-l", "0-1", "--no-huge", "-m", "1024", "--no-pci",
-                            "--no-shconf", prefix, "--no-telemetry",
+  // lcore 0 on the first allowed CPU, workers spread over the others.
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  sched_getaffinity(0, sizeof(set), &set);
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  }
+  std::string lcores = "0@" + std::to_string(cpus[0]);
+  for (int w = 1; w <= workers; ++w) {
+    lcores +=
+        "," + std::to_string(w) + "@" + std::to_string(cpus[w % cpus.size()]);
+  }
+  absl::Status s = InitEal({"--lcores=" + lcores, "--no-huge", "-m", "1024",
+                            "--no-pci", "--no-shconf", prefix, "--no-telemetry",
                             "--log-level=*:warning"});
   if (!s.ok()) {
     std::fprintf(stderr, "EAL init failed: %s\n", s.ToString().c_str());
@@ -28,16 +43,22 @@ void InitTestEal() {
   done = true;
 }
 
-RingPort::RingPort(const std::string& name) : name_(name) {
-  rx_ = rte_ring_create((name + "_rx").c_str(), 4096, SOCKET_ID_ANY,
-                        RING_F_SP_ENQ | RING_F_SC_DEQ);
-  tx_ = rte_ring_create((name + "_tx").c_str(), 65536, SOCKET_ID_ANY,
-                        RING_F_SP_ENQ | RING_F_SC_DEQ);
+RingPort::RingPort(const std::string& name, int queues) : name_(name) {
+  bool ok = true;
+  for (int q = 0; q < queues; ++q) {
+    const std::string n = name + "_" + std::to_string(q);
+    rx_.push_back(rte_ring_create((n + "rx").c_str(), 4096, SOCKET_ID_ANY,
+                                  RING_F_SP_ENQ | RING_F_SC_DEQ));
+    tx_.push_back(rte_ring_create((n + "tx").c_str(), 65536, SOCKET_ID_ANY,
+                                  RING_F_SP_ENQ | RING_F_SC_DEQ));
+    ok = ok && rx_.back() != nullptr && tx_.back() != nullptr;
+  }
   pool_ = rte_pktmbuf_pool_create((name + "_pool").c_str(), 16383, 0, 0,
                                   RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-  const int id =
-      rte_eth_from_rings(name.c_str(), &rx_, 1, &tx_, 1, SOCKET_ID_ANY);
-  if (rx_ == nullptr || tx_ == nullptr || pool_ == nullptr || id < 0) {
+  const int id = ok ? rte_eth_from_rings(name.c_str(), rx_.data(), queues,
+                                         tx_.data(), queues, SOCKET_ID_ANY)
+                    : -1;
+  if (pool_ == nullptr || id < 0) {
     std::fprintf(stderr, "RingPort %s: setup failed\n", name.c_str());
     std::abort();
   }
@@ -50,15 +71,19 @@ RingPort::RingPort(const std::string& name) : name_(name) {
 
 RingPort::~RingPort() {
   Collect();
-  void* m;
-  while (rte_ring_dequeue(rx_, &m) == 0)
-    rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-  rte_ring_free(rx_);
-  rte_ring_free(tx_);
+  for (rte_ring* r : rx_) {
+    void* m;
+    while (rte_ring_dequeue(r, &m) == 0) {
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    }
+    rte_ring_free(r);
+  }
+  for (rte_ring* r : tx_) rte_ring_free(r);
   rte_mempool_free(pool_);
 }
 
-size_t RingPort::Inject(const std::vector<std::vector<uint8_t>>& frames) {
+size_t RingPort::Inject(const std::vector<std::vector<uint8_t>>& frames,
+                        int queue) {
   // Build every mbuf first, then enqueue in bursts, so the data plane sees
   // the packets back to back as from a NIC rather than trickling in.
   std::vector<rte_mbuf*> mbufs;
@@ -75,8 +100,8 @@ size_t RingPort::Inject(const std::vector<std::vector<uint8_t>>& frames) {
   size_t done = 0;
   while (done < mbufs.size()) {
     done += rte_ring_enqueue_burst(
-        rx_, reinterpret_cast<void**>(mbufs.data() + done), mbufs.size() - done,
-        nullptr);
+        rx_[queue], reinterpret_cast<void**>(mbufs.data() + done),
+        mbufs.size() - done, nullptr);
     if (done < mbufs.size()) {
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
@@ -87,13 +112,15 @@ size_t RingPort::Inject(const std::vector<std::vector<uint8_t>>& frames) {
 std::vector<std::vector<uint8_t>> RingPort::Collect() {
   std::vector<std::vector<uint8_t>> out;
   void* p;
-  while (rte_ring_dequeue(tx_, &p) == 0) {
-    rte_mbuf* m = static_cast<rte_mbuf*>(p);
-    std::vector<uint8_t> bytes(m->pkt_len);
-    const void* d = rte_pktmbuf_read(m, 0, m->pkt_len, bytes.data());
-    if (d != bytes.data()) memcpy(bytes.data(), d, m->pkt_len);
-    out.push_back(std::move(bytes));
-    rte_pktmbuf_free(m);
+  for (rte_ring* r : tx_) {
+    while (rte_ring_dequeue(r, &p) == 0) {
+      rte_mbuf* m = static_cast<rte_mbuf*>(p);
+      std::vector<uint8_t> bytes(m->pkt_len);
+      const void* d = rte_pktmbuf_read(m, 0, m->pkt_len, bytes.data());
+      if (d != bytes.data()) memcpy(bytes.data(), d, m->pkt_len);
+      out.push_back(std::move(bytes));
+      rte_pktmbuf_free(m);
+    }
   }
   return out;
 }
@@ -116,7 +143,9 @@ std::vector<std::vector<uint8_t>> RingPort::CollectUntilQuiet(int quiet_ms) {
   while (std::chrono::steady_clock::now() - last <
          std::chrono::milliseconds(quiet_ms)) {
     std::vector<std::vector<uint8_t>> got = Collect();
-    if (!got.empty() || rte_ring_count(rx_) != 0) {
+    bool pending = false;
+    for (rte_ring* r : rx_) pending |= rte_ring_count(r) != 0;
+    if (!got.empty() || pending) {
       last = std::chrono::steady_clock::now();
     }
     for (auto& f : got) out.push_back(std::move(f));

@@ -14,13 +14,15 @@
 namespace grod::dataplane::testing {
 
 // Initialises EAL once for the test process: no hugepages, no PCI, unique
-// file prefix, no telemetry socket, main lcore + one worker.
-void InitTestEal();
+// file prefix, no telemetry socket, main lcore + `workers` worker lcores
+// (mapped onto the CPUs this process may use).
+void InitTestEal(int workers = 1);
 
 class RingPort {
  public:
-  // Creates the rings, the port (named `name`) and a pool for Inject().
-  explicit RingPort(const std::string& name);
+  // Creates the rings (`queues` RX/TX pairs), the port and a pool for
+  // Inject().
+  explicit RingPort(const std::string& name, int queues = 1);
   ~RingPort();  // frees what is left in the rings; the port is closed by
                 // the data plane's Stop()
 
@@ -28,9 +30,9 @@ class RingPort {
   // The EAL device name, as configs refer to it.
   const std::string& name() const { return device_; }
 
-  // Copies frames into mbufs and queues them for RX; waits while the RX
-  // ring is full. Returns the number queued (all of them).
-  size_t Inject(const std::vector<std::vector<uint8_t>>& frames);
+  // Copies frames into mbufs and queues them on RX queue `queue` (as RSS
+  // would); waits while the ring is full. Returns the number queued.
+  size_t Inject(const std::vector<std::vector<uint8_t>>& frames, int queue = 0);
 
   // Everything transmitted so far, as bytes (mbufs are freed).
   std::vector<std::vector<uint8_t>> Collect();
@@ -46,8 +48,8 @@ class RingPort {
  private:
   std::string name_;
   std::string device_;
-  rte_ring* rx_ = nullptr;
-  rte_ring* tx_ = nullptr;
+  std::vector<rte_ring*> rx_;
+  std::vector<rte_ring*> tx_;
   rte_mempool* pool_ = nullptr;
   uint16_t port_id_ = 0;
 };
