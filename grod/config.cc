@@ -100,6 +100,26 @@ void ApplyDefaults(v1::GrodConfig* config, const std::string& sample_pcap) {
              "--vdev=net_null0,no-rx=1", "--log-level=*:notice"}) {
       config->add_eal_args(arg);
     }
+    if (config->tenants_size() == 0) {
+      // A demo tenant, so the default shows both modes at work: the
+      // capture's IPv6 flows are LISTed (route hint), the rest MERGEd.
+      constexpr char kDemo[] = R"pb(
+        tenants {
+          name: "demo"
+          selectors { port_id: 0 }
+          default_mode: GRO_MODE_MERGE
+          flush_policy {
+            kind: FLUSH_KIND_ADAPTIVE
+            timeout { nanos: 100000 }
+          }
+        }
+        route_hints {
+          tenant: "demo"
+          hints { prefix: "2001:db8::/32" mode: GRO_MODE_LIST }
+        }
+      )pb";
+      google::protobuf::TextFormat::MergeFromString(kDemo, config);
+    }
   }
   if (config->grpc_listen().empty())
     config->set_grpc_listen(kDefaultGrpcListen);

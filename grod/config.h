@@ -21,7 +21,9 @@ absl::StatusOr<v1::GrodConfig> LoadConfigFile(const std::string& path);
 
 // Fills unset fields with defaults. With no eal_args, selects the embedded
 // default: two virtual ports (net_pcap replaying `sample_pcap` forever into
-// net_null), no hugepages, no PCI, main + one worker lcore.
+// net_null), no hugepages, no PCI, main + one worker lcore, and (unless the
+// config has tenants) a "demo" tenant on port 0: MERGE, with 2001:db8::/32
+// LISTed by a route hint.
 void ApplyDefaults(v1::GrodConfig* config, const std::string& sample_pcap);
 
 // True when ApplyDefaults would choose the embedded virtual-device setup.

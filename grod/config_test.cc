@@ -57,6 +57,10 @@ TEST(ConfigTest, EmbeddedDefaultUsesVirtualDevicesWithoutHugepages) {
   EXPECT_THAT(args, HasSubstr("--no-pci"));
   EXPECT_THAT(args, HasSubstr("rx_pcap=/tmp/s.pcap"));
   EXPECT_THAT(args, HasSubstr("net_null0"));
+  ASSERT_EQ(c.tenants_size(), 1);
+  EXPECT_EQ(c.tenants(0).name(), "demo");
+  ASSERT_EQ(c.route_hints_size(), 1);
+  EXPECT_EQ(c.route_hints(0).hints(0).mode(), v1::GRO_MODE_LIST);
   EXPECT_EQ(c.grpc_listen(), kDefaultGrpcListen);
   EXPECT_EQ(c.metrics_listen(), kDefaultMetricsListen);
   EXPECT_TRUE(ValidateConfig(c).ok());
