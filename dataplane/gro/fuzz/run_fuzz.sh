@@ -11,7 +11,7 @@ ROOT="$(cd "$HERE/../../.." && pwd)"
 WORK="${WORK:-$(mktemp -d /tmp/gro_fuzz.XXXXXX)}"
 SRC=(parse.cc engine.cc flow_table.cc list.cc output.cc checksum.cc burst.cc
      segment.cc)
-clang++-14 -std=c++20 -O1 -g -march=corei7 -fsanitize=fuzzer,address,undefined \
+clang++-14 -std=c++20 -Wno-deprecated-volatile -O1 -g -march=corei7 -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=undefined -I"$ROOT" $(pkg-config --cflags libdpdk) \
   "${SRC[@]/#/$ROOT/dataplane/gro/}" "$HERE/fuzz_entry.cc" "$HERE/fuzz_main.cc" \
   $(pkg-config --libs libdpdk) -o "$WORK/gro_fuzz"
