@@ -114,8 +114,9 @@ struct TenantCounters {
   uint64_t segments_merged = 0, segments_listed = 0;
   uint64_t bypass_packets = 0;
   uint64_t held_flows = 0, held_packets = 0;
-  // Output packets by how many segments they carry: bucket i counts outputs
-  // with <= kSegmentBuckets[i] segments (the last bucket is +Inf).
+  // Output packets by how many segments they carry, NOT cumulative: entry
+  // i counts outputs in bucket SegmentBucketIndex() == i of
+  // common/segment_buckets.h (the last entry is above the largest bound).
   std::vector<uint64_t> segments_per_output;
   std::map<std::string, uint64_t> passthrough;  // reason -> packets
   std::map<std::string, uint64_t> flushes;      // reason -> flush events

@@ -4,7 +4,7 @@
 #include <string>
 #include <utility>
 
-#include "metrics/segment_buckets.h"
+#include "common/segment_buckets.h"
 
 namespace grod::metrics {
 namespace {

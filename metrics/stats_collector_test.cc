@@ -6,7 +6,7 @@
 
 #include "common/testing/fake_dataplane.h"
 #include "gtest/gtest.h"
-#include "metrics/segment_buckets.h"
+#include "common/segment_buckets.h"
 #include "metrics/testing/sample_stats.h"
 
 namespace grod::metrics {

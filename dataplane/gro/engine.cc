@@ -38,9 +38,7 @@ constexpr uint8_t kTcpFin = 0x01, kTcpPsh = 0x08;
 inline bool SeqLt(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
 
 inline int HistBucket(uint32_t segs) {
-  if (segs <= 1) return 0;
-  const int b = 32 - __builtin_clz(segs - 1);
-  return b < kSegmentBucketCount - 1 ? b : kSegmentBucketCount - 1;
+  return static_cast<int>(grod::SegmentBucketIndex(segs));
 }
 
 // rte_pktmbuf_lastseg() reads `next`, in the mbuf's second cache line,

@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "common/segment_buckets.h"
+
 namespace grod::gro {
 
 // Same numbering as grod::GroMode (common/dataplane_types.h).
@@ -71,10 +73,11 @@ enum FlushReason : uint8_t {
 extern const char* const kFlushReasonNames[kFlushReasonCount];
 
 // Output packets by the number of original segments they carry: bucket i
-// counts outputs with <= kSegmentBucketBounds[i] segments; the last bucket
+// counts outputs with <= kSegmentBuckets[i] segments; the last bucket
 // (index kSegmentBucketCount - 1) is +Inf.
-inline constexpr uint32_t kSegmentBucketBounds[] = {1, 2, 4, 8, 16, 32, 64};
-inline constexpr int kSegmentBucketCount = 8;
+// The bounds are grod::kSegmentBuckets (common/segment_buckets.h), shared
+// with the exporter.
+inline constexpr int kSegmentBucketCount = grod::kSegmentBucketCount;
 
 struct ParseConfig {
   uint16_t vxlan_port = 4789;

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "metrics/segment_buckets.h"
+#include "common/segment_buckets.h"
 
 namespace grod::metrics::testing {
 

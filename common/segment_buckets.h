@@ -1,17 +1,18 @@
 // Bucket bounds of the "segments per GRO output packet" histogram.
 //
-// The data plane fills TenantCounters::segments_per_output with these bounds
-// and the exporter turns them into grod_gro_segments_per_output; both sides
-// must agree, so the bounds and the bucket rule live here, once.
-#ifndef GROD_METRICS_SEGMENT_BUCKETS_H_
-#define GROD_METRICS_SEGMENT_BUCKETS_H_
+// The GRO engine counts outputs per bucket, the data plane reports them in
+// TenantCounters::segments_per_output, and the exporter turns them into
+// grod_gro_segments_per_output; all must agree, so the bounds and the bucket
+// rule live here, once.
+#ifndef GROD_COMMON_SEGMENT_BUCKETS_H_
+#define GROD_COMMON_SEGMENT_BUCKETS_H_
 
 #include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 
-namespace grod::metrics {
+namespace grod {
 
 // Inclusive upper bounds. Powers of two, so SegmentBucketIndex is one
 // instruction on the fast path; 64 matches FlushPolicy::max_segments' default.
@@ -33,6 +34,6 @@ constexpr size_t SegmentBucketIndex(uint32_t segments) {
   return i < kSegmentBuckets.size() ? i : kSegmentBuckets.size();
 }
 
-}  // namespace grod::metrics
+}  // namespace grod
 
-#endif  // GROD_METRICS_SEGMENT_BUCKETS_H_
+#endif  // GROD_COMMON_SEGMENT_BUCKETS_H_
