@@ -25,6 +25,22 @@ absl::Status TooMany(absl::string_view field, int n) {
       field, ": ", n, " in one request; at most ", kMaxHintsPerRequest));
 }
 
+// Parses entry `i` of a request's prefix list `list` (its field name is
+// `field`); a prefix that appeared earlier in the list is an error.
+absl::StatusOr<IpPrefix> ParseUniquePrefix(const std::string& text,
+                                           const std::string& field,
+                                           absl::string_view list, int i,
+                                           std::map<IpPrefix, int>* seen) {
+  absl::StatusOr<IpPrefix> p = ParseIpPrefix(text);
+  if (!p.ok()) return FieldError(p.status(), field);
+  auto [it, inserted] = seen->emplace(*p, i);
+  if (!inserted) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": duplicate of ", list, "[", it->second, "]"));
+  }
+  return *p;
+}
+
 void LogRollback(const absl::Status& s) {
   if (!s.ok()) {
     std::fprintf(stderr,
@@ -50,17 +66,14 @@ absl::StatusOr<v1::AddRouteHintsResponse> Controller::AddRouteHints(
   std::map<IpPrefix, int> seen;
   for (int i = 0; i < req.hints_size(); ++i) {
     const std::string field = absl::StrCat("hints[", i, "]");
-    absl::StatusOr<IpPrefix> p = ParseIpPrefix(req.hints(i).prefix());
-    if (!p.ok()) return FieldError(p.status(), absl::StrCat(field, ".prefix"));
+    absl::StatusOr<IpPrefix> p =
+        ParseUniquePrefix(req.hints(i).prefix(), absl::StrCat(field, ".prefix"),
+                          "hints", i, &seen);
+    if (!p.ok()) return p.status();
     if (absl::Status s =
             ValidateHintMode(req.hints(i).mode(), absl::StrCat(field, ".mode"));
         !s.ok()) {
       return s;
-    }
-    auto [it, inserted] = seen.emplace(*p, i);
-    if (!inserted) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".prefix: duplicate of hints[", it->second, "]"));
     }
     hints.push_back({*p, ToGroMode(req.hints(i).mode())});
   }
@@ -131,13 +144,9 @@ absl::StatusOr<v1::RemoveRouteHintsResponse> Controller::RemoveRouteHints(
   std::map<IpPrefix, int> seen;
   for (int i = 0; i < req.prefixes_size(); ++i) {
     const std::string field = absl::StrCat("prefixes[", i, "]");
-    absl::StatusOr<IpPrefix> p = ParseIpPrefix(req.prefixes(i));
-    if (!p.ok()) return FieldError(p.status(), field);
-    auto [it, inserted] = seen.emplace(*p, i);
-    if (!inserted) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": duplicate of prefixes[", it->second, "]"));
-    }
+    absl::StatusOr<IpPrefix> p =
+        ParseUniquePrefix(req.prefixes(i), field, "prefixes", i, &seen);
+    if (!p.ok()) return p.status();
     prefixes.push_back(*p);
   }
 
