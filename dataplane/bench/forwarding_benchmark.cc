@@ -81,6 +81,9 @@ ABSL_FLAG(double, wait_quiet, 0,
           "before each section, wait up to this many seconds until both "
           "lcores get >= 90% of a CPU (other processes on a shared machine "
           "distort every number); the share obtained is printed either way");
+ABSL_FLAG(std::string, lcores, "0-1",
+          "EAL -l argument (two lcores: main, worker), or an --lcores map "
+          "such as 0@1,1@0 to swap which CPU runs the worker");
 ABSL_FLAG(double, flush_seconds, 0,
           "flush: seconds per measurement (0 = 0.15 quick, 0.4 full)");
 
@@ -118,7 +121,9 @@ double Max(const std::vector<double>& v) {
 double TscToNs(double cycles) { return cycles * 1e9 / rte_get_tsc_hz(); }
 
 void InitBenchEal() {
-  Check(InitEal({"-l", "0-1", "--no-huge", "-m", "2048", "--no-pci",
+  const std::string lcores = absl::GetFlag(FLAGS_lcores);
+  const bool map = lcores.find('@') != std::string::npos;
+  Check(InitEal({map ? "--lcores" : "-l", lcores, "--no-huge", "-m", "2048", "--no-pci",
                  "--no-shconf", absl::StrCat("--file-prefix=bench", getpid()),
                  "--no-telemetry", "--log-level=*:warning"}),
         "EAL");
