@@ -1,0 +1,651 @@
+// grocli against a real grod on DPDK null devices: every subcommand, its
+// table and JSON output, its exit codes, a plain gRPC client, and the live
+// /metrics exposition checked by promtool.
+#include <signal.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/grod/v1/grod.grpc.pb.h"
+#include "tests/testing/grod_process.h"
+
+namespace grod {
+namespace {
+
+using ::grod::testing::CommandResult;
+using ::grod::testing::GrodProcess;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+using ::testing::UnorderedElementsAre;
+
+std::string TempPath(const std::string& name) {
+  return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
+}
+
+// Two null ports without traffic (port 0 <-> port 1). 512 MB instead of the
+// helper's 256 MB: an IPv6 route table alone needs more than 256 MB leaves.
+std::string NullDevicesConfig() {
+  std::string text;
+  std::vector<std::string> args =
+      testing::TestEalArgs({"net_null0,no-rx=1", "net_null1,no-rx=1"});
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "-m") args[i + 1] = "512";
+  }
+  for (const std::string& a : args) text += "eal_args: \"" + a + "\"\n";
+  return text + "idle_sleep_us: 100\n";
+}
+
+template <typename M>
+M ParseJson(const std::string& json) {
+  M msg;
+  auto s = google::protobuf::util::JsonStringToMessage(json, &msg);
+  EXPECT_TRUE(s.ok()) << s.ToString() << "\n" << json;
+  return msg;
+}
+
+// Non-empty lines of `text`.
+std::vector<std::string> Lines(const std::string& text) {
+  return absl::StrSplit(text, '\n', absl::SkipWhitespace());
+}
+
+// First column of every table row after the header.
+std::vector<std::string> FirstColumn(const std::string& table) {
+  std::vector<std::string> lines = Lines(table);
+  std::vector<std::string> col;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    col.push_back(std::string(lines[i].substr(0, lines[i].find(' '))));
+  }
+  return col;
+}
+
+class GrocliE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<GrodProcess> grod = GrodProcess::Start(NullDevicesConfig());
+    ASSERT_TRUE(grod.ok()) << grod.status();
+    grod_.emplace(std::move(*grod));
+    stub_ = v1::Grod::NewStub(grpc::CreateChannel(
+        grod_->grpc_target(), grpc::InsecureChannelCredentials()));
+  }
+
+  // grocli --server <grod> ARGS...
+  CommandResult Cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {testing::Runfile("cli/grocli"), "--server",
+                               grod_->grpc_target()});
+    return testing::RunCommand(args);
+  }
+
+  // Runs grocli expecting exit 0; returns stdout.
+  std::string Ok(const std::vector<std::string>& args) {
+    CommandResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 0) << "grocli " << absl::StrJoin(args, " ")
+                              << "\nstdout: " << r.out << "\nstderr: " << r.err;
+    return r.out;
+  }
+
+  // Runs grocli expecting exit 1 with "grocli: CODE: ..." on stderr.
+  std::string Fails(const std::vector<std::string>& args,
+                    const std::string& code) {
+    CommandResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 1) << "grocli " << absl::StrJoin(args, " ")
+                              << "\nstdout: " << r.out << "\nstderr: " << r.err;
+    EXPECT_THAT(r.err, StartsWith("grocli: " + code + ": "))
+        << "grocli " << absl::StrJoin(args, " ");
+    EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+    return r.err;
+  }
+
+  void CreateAcme() {
+    Ok({"tenant",
+        "create",
+        "acme",
+        "--selector",
+        "port=0,vlan=100",
+        "--selector",
+        "vni=5001",
+        "--mode",
+        "list",
+        "--flush",
+        "timeout",
+        "--flush-timeout",
+        "100us",
+        "--gro-types",
+        "tcp4,tcp6",
+        "--max-flows",
+        "1000",
+        "--max-held",
+        "2000",
+        "--max-segments",
+        "16",
+        "--max-merged-bytes",
+        "30000"});
+  }
+
+  std::optional<GrodProcess> grod_;
+  std::unique_ptr<v1::Grod::Stub> stub_;
+};
+
+TEST_F(GrocliE2eTest, InfoAndPorts) {
+  std::string table = Ok({"info"});
+  EXPECT_THAT(table, HasSubstr("version"));
+  EXPECT_THAT(table, HasSubstr("DPDK"));
+  EXPECT_THAT(table, HasSubstr("data plane ready   yes"));
+
+  v1::ServiceInfo info = ParseJson<v1::ServiceInfo>(Ok({"info", "-o", "json"}));
+  EXPECT_FALSE(info.version().empty());
+  EXPECT_THAT(table, HasSubstr(info.version()));
+  EXPECT_THAT(info.dpdk_version(), HasSubstr("DPDK"));
+  EXPECT_TRUE(info.data_plane_ready());
+  EXPECT_EQ(info.main_lcore(), 0u);
+  EXPECT_THAT(info.worker_lcores(), ElementsAre(1u));
+  EXPECT_EQ(info.tenant_count(), 0u);
+
+  table = Ok({"ports"});
+  EXPECT_THAT(FirstColumn(table), ElementsAre("0", "1")) << table;
+  EXPECT_THAT(table, HasSubstr("net_null0"));
+  EXPECT_THAT(table, HasSubstr("net_null1"));
+
+  v1::ListPortsResponse ports =
+      ParseJson<v1::ListPortsResponse>(Ok({"ports", "-o", "json"}));
+  ASSERT_EQ(ports.ports_size(), 2);
+  EXPECT_EQ(ports.ports(0).name(), "net_null0");
+  EXPECT_EQ(ports.ports(0).driver(), "net_null");
+  EXPECT_EQ(ports.ports(0).peer_port_id(), 1u);
+  EXPECT_EQ(ports.ports(1).name(), "net_null1");
+  EXPECT_EQ(ports.ports(1).peer_port_id(), 0u);
+  EXPECT_EQ(ports.ports(0).rx_queues(), 1u);
+}
+
+TEST_F(GrocliE2eTest, TenantCreateGetListUpdateDelete) {
+  // create: JSON output is the created tenant with every flag applied.
+  v1::Tenant acme = ParseJson<v1::Tenant>(Ok({"tenant",
+                                              "create",
+                                              "acme",
+                                              "--selector",
+                                              "port=0,vlan=100",
+                                              "--selector",
+                                              "vni=5001",
+                                              "--mode",
+                                              "list",
+                                              "--flush",
+                                              "timeout",
+                                              "--flush-timeout",
+                                              "100us",
+                                              "--gro-types",
+                                              "tcp4,tcp6",
+                                              "--max-flows",
+                                              "1000",
+                                              "--max-held",
+                                              "2000",
+                                              "--max-segments",
+                                              "16",
+                                              "--max-merged-bytes",
+                                              "30000",
+                                              "-o",
+                                              "json"}));
+  EXPECT_EQ(acme.name(), "acme");
+  ASSERT_EQ(acme.selectors_size(), 2);
+  EXPECT_EQ(acme.selectors(0).port_id(), 0u);
+  EXPECT_EQ(acme.selectors(0).vlan_id(), 100u);
+  EXPECT_FALSE(acme.selectors(0).has_vni());
+  EXPECT_FALSE(acme.selectors(1).has_port_id());
+  EXPECT_FALSE(acme.selectors(1).has_vlan_id());
+  EXPECT_EQ(acme.selectors(1).vni(), 5001u);
+  EXPECT_EQ(acme.default_mode(), v1::GRO_MODE_LIST);
+  EXPECT_THAT(acme.gro_types(),
+              ElementsAre(v1::GRO_TYPE_TCP4, v1::GRO_TYPE_TCP6));
+  EXPECT_EQ(acme.flush_policy().kind(), v1::FLUSH_KIND_TIMEOUT);
+  EXPECT_EQ(acme.flush_policy().timeout().seconds(), 0);
+  EXPECT_EQ(acme.flush_policy().timeout().nanos(), 100000);
+  EXPECT_EQ(acme.flush_policy().max_segments(), 16u);
+  EXPECT_EQ(acme.flush_policy().max_merged_bytes(), 30000u);
+  EXPECT_EQ(acme.quotas().max_flows(), 1000u);
+  EXPECT_EQ(acme.quotas().max_held_packets(), 2000u);
+  EXPECT_TRUE(acme.has_create_time());
+
+  // Table output of create (defaults filled in).
+  std::string table = Ok({"tenant", "create", "blue", "--selector", "port=1"});
+  EXPECT_THAT(table, HasSubstr("blue"));
+  EXPECT_THAT(table, HasSubstr("per-burst"));
+
+  // get: table and JSON.
+  table = Ok({"tenant", "get", "acme"});
+  EXPECT_THAT(table, HasSubstr("port=0,vlan=100 vni=5001"));
+  EXPECT_THAT(table, HasSubstr("timeout 100us"));
+  EXPECT_THAT(table, HasSubstr("tcp4,tcp6"));
+  v1::Tenant got =
+      ParseJson<v1::Tenant>(Ok({"tenant", "get", "acme", "-o", "json"}));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(got, acme))
+      << got.DebugString() << "\nvs\n"
+      << acme.DebugString();
+
+  // list: table, JSON, and a page size smaller than the tenant count (grocli
+  // follows every page).
+  EXPECT_THAT(FirstColumn(Ok({"tenant", "list"})),
+              UnorderedElementsAre("acme", "blue"));
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"tenant", "list", "-o", "json"},
+        std::vector<std::string>{"tenant", "list", "--page-size", "1", "-o",
+                                 "json"}}) {
+    v1::ListTenantsResponse list = ParseJson<v1::ListTenantsResponse>(Ok(args));
+    std::vector<std::string> names;
+    for (const v1::Tenant& t : list.tenants()) names.push_back(t.name());
+    EXPECT_THAT(names, UnorderedElementsAre("acme", "blue"))
+        << absl::StrJoin(args, " ");
+  }
+  // The server really paginates at page size 1.
+  {
+    grpc::ClientContext ctx;
+    v1::ListTenantsRequest req;
+    req.set_page_size(1);
+    v1::ListTenantsResponse resp;
+    ASSERT_TRUE(stub_->ListTenants(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.tenants_size(), 1);
+    EXPECT_FALSE(resp.next_page_token().empty());
+  }
+
+  // update: only max-flows changes.
+  v1::Tenant updated = ParseJson<v1::Tenant>(
+      Ok({"tenant", "update", "acme", "--max-flows", "2000", "-o", "json"}));
+  EXPECT_EQ(updated.quotas().max_flows(), 2000u);
+  v1::Tenant want = acme;
+  want.mutable_quotas()->set_max_flows(2000);
+  want.clear_update_time();
+  v1::Tenant now =
+      ParseJson<v1::Tenant>(Ok({"tenant", "get", "acme", "-o", "json"}));
+  EXPECT_GE(
+      now.update_time().seconds() * 1000000000LL + now.update_time().nanos(),
+      acme.update_time().seconds() * 1000000000LL + acme.update_time().nanos());
+  now.clear_update_time();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(now, want))
+      << now.DebugString() << "\nwant\n"
+      << want.DebugString();
+
+  // update of another field through the table output.
+  table = Ok({"tenant", "update", "acme", "--mode", "bypass"});
+  EXPECT_THAT(table, HasSubstr("bypass"));
+  now = ParseJson<v1::Tenant>(Ok({"tenant", "get", "acme", "-o", "json"}));
+  EXPECT_EQ(now.default_mode(), v1::GRO_MODE_BYPASS);
+  EXPECT_EQ(now.quotas().max_flows(), 2000u);
+  EXPECT_EQ(now.selectors_size(), 2);
+  EXPECT_EQ(now.flush_policy().kind(), v1::FLUSH_KIND_TIMEOUT);
+
+  // Conflicts and bad values.
+  Fails({"tenant", "create", "acme", "--selector", "vni=9"}, "ALREADY_EXISTS");
+  EXPECT_THAT(Fails({"tenant", "create", "red", "--selector", "port=1"},
+                    "FAILED_PRECONDITION"),
+              HasSubstr("blue"));
+  EXPECT_THAT(Fails({"tenant", "create", "red", "--selector", "port=9"},
+                    "INVALID_ARGUMENT"),
+              HasSubstr("port_id"));
+  EXPECT_THAT(Fails({"tenant", "update", "acme", "--selector", "vlan=5000"},
+                    "INVALID_ARGUMENT"),
+              HasSubstr("vlan_id"));
+  Fails({"tenant", "update", "nope", "--max-flows", "5"}, "NOT_FOUND");
+
+  // delete.
+  Ok({"tenant", "delete", "blue"});
+  Fails({"tenant", "get", "blue"}, "NOT_FOUND");
+  Fails({"tenant", "delete", "blue"}, "NOT_FOUND");
+  EXPECT_THAT(FirstColumn(Ok({"tenant", "list"})), ElementsAre("acme"));
+  // Its selector is free again.
+  Ok({"tenant", "create", "red", "--selector", "port=1"});
+  v1::ServiceInfo info = ParseJson<v1::ServiceInfo>(Ok({"info", "-o", "json"}));
+  EXPECT_EQ(info.tenant_count(), 2u);
+}
+
+TEST_F(GrocliE2eTest, RouteAddListDel) {
+  CreateAcme();
+  std::string out = Ok(
+      {"route", "add", "acme", "10.1.0.0/16", "bypass", "10.0.0.0/8", "list"});
+  EXPECT_THAT(out, HasSubstr("added 2"));
+  const std::string file = TempPath("hints.txt");
+  std::ofstream(file) << "# comment line\n"
+                      << "192.168.1.0/24 merge\n\n"
+                      << "2001:db8::/32 list\n"
+                      << "172.16.0.0/12 bypass\n";
+  out = Ok({"route", "add", "acme", "--file", file});
+  EXPECT_THAT(out, HasSubstr("added 3"));
+  EXPECT_THAT(out, HasSubstr("5 route hints"));
+
+  // Listed in prefix order whatever the insertion order.
+  std::vector<std::string> want_prefixes = {"10.0.0.0/8", "10.1.0.0/16",
+                                            "172.16.0.0/12", "192.168.1.0/24",
+                                            "2001:db8::/32"};
+  std::string table = Ok({"route", "list", "acme"});
+  EXPECT_EQ(FirstColumn(table), want_prefixes) << table;
+  EXPECT_THAT(Lines(table), ::testing::Contains(::testing::MatchesRegex(
+                                "10\\.1\\.0\\.0/16 +bypass")));
+
+  for (const std::string& page_size : {"", "2", "1"}) {
+    std::vector<std::string> args = {"route", "list", "acme", "-o", "json"};
+    if (!page_size.empty()) {
+      args.push_back("--page-size");
+      args.push_back(page_size);
+    }
+    v1::ListRouteHintsResponse list =
+        ParseJson<v1::ListRouteHintsResponse>(Ok(args));
+    std::vector<std::string> prefixes;
+    for (const v1::RouteHint& h : list.hints()) prefixes.push_back(h.prefix());
+    EXPECT_EQ(prefixes, want_prefixes) << "page size " << page_size;
+    ASSERT_EQ(list.hints_size(), 5);
+    EXPECT_EQ(list.hints(0).mode(), v1::GRO_MODE_LIST);
+    EXPECT_EQ(list.hints(1).mode(), v1::GRO_MODE_BYPASS);
+    EXPECT_EQ(list.hints(2).mode(), v1::GRO_MODE_BYPASS);
+    EXPECT_EQ(list.hints(3).mode(), v1::GRO_MODE_MERGE);
+    EXPECT_EQ(list.hints(4).mode(), v1::GRO_MODE_LIST);
+  }
+  // The server paginates: 2 + 2 + 1 with tokens, same order.
+  {
+    std::vector<std::string> prefixes;
+    std::string token;
+    int pages = 0;
+    do {
+      grpc::ClientContext ctx;
+      v1::ListRouteHintsRequest req;
+      req.set_tenant("acme");
+      req.set_page_size(2);
+      req.set_page_token(token);
+      v1::ListRouteHintsResponse resp;
+      grpc::Status s = stub_->ListRouteHints(&ctx, req, &resp);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+      EXPECT_EQ(resp.total(), 5u);
+      EXPECT_LE(resp.hints_size(), 2);
+      for (const v1::RouteHint& h : resp.hints())
+        prefixes.push_back(h.prefix());
+      token = resp.next_page_token();
+      ASSERT_LT(++pages, 10);
+    } while (!token.empty());
+    EXPECT_EQ(pages, 3);
+    EXPECT_EQ(prefixes, want_prefixes);
+  }
+
+  // Re-adding a prefix replaces its mode.
+  out = Ok({"route", "add", "acme", "10.0.0.0/8", "merge"});
+  EXPECT_THAT(out, HasSubstr("added 0, replaced 1"));
+  v1::Tenant t =
+      ParseJson<v1::Tenant>(Ok({"tenant", "get", "acme", "-o", "json"}));
+  EXPECT_EQ(t.route_hint_count(), 5u);
+
+  // Invalid hints: server-side (host bits) and client-side (mode, file).
+  EXPECT_THAT(
+      Fails({"route", "add", "acme", "10.0.0.1/8", "list"}, "INVALID_ARGUMENT"),
+      HasSubstr("hints[0].prefix"));
+  EXPECT_EQ(Cli({"route", "add", "acme", "10.0.0.0/8", "fast"}).exit_code, 2);
+  std::ofstream(TempPath("bad.txt")) << "10.9.0.0/16 list\n10.8.0.0/16 fast\n";
+  EXPECT_EQ(
+      Cli({"route", "add", "acme", "--file", TempPath("bad.txt")}).exit_code,
+      2);
+  Fails({"route", "add", "nope", "10.0.0.0/8", "list"}, "NOT_FOUND");
+  Fails({"route", "list", "nope"}, "NOT_FOUND");
+
+  // del: a missing prefix fails the whole request unless --allow-missing.
+  std::string err =
+      Fails({"route", "del", "acme", "10.1.0.0/16", "9.9.0.0/16"}, "NOT_FOUND");
+  EXPECT_THAT(err, HasSubstr("9.9.0.0/16"));
+  EXPECT_EQ(FirstColumn(Ok({"route", "list", "acme"})), want_prefixes);
+  out = Ok(
+      {"route", "del", "acme", "10.1.0.0/16", "9.9.0.0/16", "--allow-missing"});
+  EXPECT_THAT(out, HasSubstr("removed 1"));
+  EXPECT_THAT(out, HasSubstr("4 route hints"));
+  std::ofstream(TempPath("del.txt")) << "# remove these\n"
+                                     << "2001:db8::/32 list\n"
+                                     << "172.16.0.0/12\n";
+  out = Ok({"route", "del", "acme", "--file", TempPath("del.txt")});
+  EXPECT_THAT(out, HasSubstr("removed 2"));
+  EXPECT_EQ(FirstColumn(Ok({"route", "list", "acme"})),
+            (std::vector<std::string>{"10.0.0.0/8", "192.168.1.0/24"}));
+  Fails({"route", "del", "acme", "172.16.0.0/12"}, "NOT_FOUND");
+
+  // Deleting the tenant drops its hints; a new tenant of that name has none.
+  Ok({"tenant", "delete", "acme"});
+  CreateAcme();
+  v1::ListRouteHintsResponse empty = ParseJson<v1::ListRouteHintsResponse>(
+      Ok({"route", "list", "acme", "-o", "json"}));
+  EXPECT_EQ(empty.hints_size(), 0);
+}
+
+TEST_F(GrocliE2eTest, PolicySetGet) {
+  Ok({"tenant", "create", "acme", "--selector", "port=0"});
+  std::string table = Ok({"policy", "get", "acme"});
+  EXPECT_THAT(table, HasSubstr("per-burst"));
+  v1::FlushPolicy p = ParseJson<v1::FlushPolicy>(
+      Ok({"policy", "set", "acme", "--kind", "adaptive", "--timeout", "50us",
+          "--max-segments", "16", "-o", "json"}));
+  EXPECT_EQ(p.kind(), v1::FLUSH_KIND_ADAPTIVE);
+  p = ParseJson<v1::FlushPolicy>(Ok({"policy", "get", "acme", "-o", "json"}));
+  EXPECT_EQ(p.kind(), v1::FLUSH_KIND_ADAPTIVE);
+  EXPECT_EQ(p.timeout().nanos(), 50000);
+  EXPECT_EQ(p.max_segments(), 16u);
+  EXPECT_EQ(p.max_merged_bytes(), 65535u);
+  EXPECT_THAT(Ok({"policy", "get", "acme"}), HasSubstr("adaptive 50us"));
+  EXPECT_THAT(Ok({"tenant", "get", "acme"}), HasSubstr("adaptive 50us"));
+
+  EXPECT_THAT(
+      Fails({"policy", "set", "acme", "--kind", "timeout"}, "INVALID_ARGUMENT"),
+      HasSubstr("policy.timeout"));
+  EXPECT_EQ(Cli({"policy", "set", "acme", "--kind", "bogus"}).exit_code, 2);
+  Fails({"policy", "get", "nope"}, "NOT_FOUND");
+  Fails({"policy", "set", "nope", "--kind", "per-burst"}, "NOT_FOUND");
+  // The failed calls changed nothing.
+  p = ParseJson<v1::FlushPolicy>(Ok({"policy", "get", "acme", "-o", "json"}));
+  EXPECT_EQ(p.kind(), v1::FLUSH_KIND_ADAPTIVE);
+
+  Ok({"policy", "set", "acme", "--kind", "per-burst"});
+  p = ParseJson<v1::FlushPolicy>(Ok({"policy", "get", "acme", "-o", "json"}));
+  EXPECT_EQ(p.kind(), v1::FLUSH_KIND_PER_BURST);
+}
+
+TEST_F(GrocliE2eTest, Stats) {
+  Ok({"tenant", "create", "acme", "--selector", "port=0"});
+  std::string table = Ok({"stats"});
+  EXPECT_THAT(table, HasSubstr("acme"));
+  EXPECT_THAT(table, HasSubstr("net_null0"));
+  EXPECT_THAT(table, HasSubstr("net_null1"));
+
+  v1::Stats s = ParseJson<v1::Stats>(Ok({"stats", "acme", "-o", "json"}));
+  ASSERT_EQ(s.tenants_size(), 1);
+  EXPECT_EQ(s.tenants(0).tenant(), "acme");
+  EXPECT_EQ(s.tenants(0).packets_in(), 0u);
+  EXPECT_EQ(s.ports_size(), 2);
+  EXPECT_GT(s.config_generation(), 0u);
+  Fails({"stats", "nope"}, "NOT_FOUND");
+
+  // --watch --count 2 ends by itself (RunCommand would kill it after 60s and
+  // report -1) and prints two blocks / two JSON lines.
+  const absl::Time start = absl::Now();
+  CommandResult r =
+      Cli({"stats", "--watch", "--count", "2", "--interval", "100ms"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(30));
+  int blocks = 0;
+  for (const std::string& line : Lines(r.out)) {
+    if (line.rfind("generation ", 0) == 0) ++blocks;
+  }
+  EXPECT_EQ(blocks, 2) << r.out;
+
+  r = Cli({"stats", "acme", "--watch", "-n", "2", "-i", "100ms", "-o", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  for (const std::string& line : lines) {
+    v1::Stats each = ParseJson<v1::Stats>(line);
+    ASSERT_EQ(each.tenants_size(), 1);
+    EXPECT_EQ(each.tenants(0).tenant(), "acme");
+  }
+  EXPECT_EQ(Cli({"stats", "--count", "2"}).exit_code, 2);  // needs --watch
+}
+
+TEST_F(GrocliE2eTest, UsageErrorsAndUnreachable) {
+  // Usage errors: exit 2, nothing sent.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"tenant", "get", "acme", "--bogus"},
+           {"--bogus", "info"},
+           {"frobnicate"},
+           {"tenant"},
+           {"tenant", "get"},
+           {"tenant", "get", "a", "b"},
+           {"tenant", "create", "x", "--max-flows", "many"},
+           {"route", "add", "acme", "10.0.0.0/8"},
+           {"route", "del", "acme"},
+           {"info", "-o", "yaml"}}) {
+    CommandResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 2) << absl::StrJoin(args, " ") << "\n" << r.err;
+    EXPECT_THAT(r.err, HasSubstr("grocli")) << absl::StrJoin(args, " ");
+  }
+  EXPECT_EQ(Cli({"info"}).exit_code, 0);
+  EXPECT_EQ(Cli({"tenant", "create", "--help"}).exit_code, 0);
+
+  EXPECT_THAT(Fails({"tenant", "get", "nope"}, "NOT_FOUND"), HasSubstr("nope"));
+  Fails({"tenant", "delete", "nope"}, "NOT_FOUND");
+
+  // grod gone: exit 3.
+  const std::string target = grod_->grpc_target();
+  absl::StatusOr<int> code = grod_->Stop(SIGTERM);
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << grod_->log();
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"info"},
+           {"tenant", "list"},
+           {"stats", "--watch", "--count", "2"}}) {
+    std::vector<std::string> argv = {testing::Runfile("cli/grocli"), "--server",
+                                     target, "--deadline", "5s"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    CommandResult r = testing::RunCommand(argv);
+    EXPECT_EQ(r.exit_code, 3) << absl::StrJoin(args, " ") << "\n" << r.err;
+    EXPECT_THAT(r.err, HasSubstr(target));
+  }
+}
+
+TEST_F(GrocliE2eTest, GrpcInvalidArgumentNamesTheField) {
+  {
+    grpc::ClientContext ctx;
+    v1::CreateTenantRequest req;
+    req.mutable_tenant()->set_name("acme");
+    req.mutable_tenant()->add_selectors()->set_port_id(0);
+    req.mutable_tenant()->add_selectors()->set_vlan_id(5000);
+    v1::Tenant resp;
+    grpc::Status s = stub_->CreateTenant(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("selectors[1].vlan_id"));
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::CreateTenantRequest req;
+    req.mutable_tenant()->set_name("Bad_Name");
+    req.mutable_tenant()->add_selectors()->set_port_id(0);
+    v1::Tenant resp;
+    grpc::Status s = stub_->CreateTenant(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("tenant.name"));
+  }
+  // A failed call changed nothing.
+  {
+    grpc::ClientContext ctx;
+    v1::ListTenantsResponse resp;
+    ASSERT_TRUE(stub_->ListTenants(&ctx, {}, &resp).ok());
+    EXPECT_EQ(resp.tenants_size(), 0);
+  }
+  // Valid tenant, then a bad hint among good ones: all-or-nothing.
+  {
+    grpc::ClientContext ctx;
+    v1::CreateTenantRequest req;
+    req.mutable_tenant()->set_name("acme");
+    req.mutable_tenant()->add_selectors()->set_port_id(0);
+    v1::Tenant resp;
+    ASSERT_TRUE(stub_->CreateTenant(&ctx, req, &resp).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::AddRouteHintsRequest req;
+    req.set_tenant("acme");
+    v1::RouteHint* h = req.add_hints();
+    h->set_prefix("10.0.0.0/8");
+    h->set_mode(v1::GRO_MODE_LIST);
+    h = req.add_hints();
+    h->set_prefix("10.1.0.0/33");
+    h->set_mode(v1::GRO_MODE_LIST);
+    v1::AddRouteHintsResponse resp;
+    grpc::Status s = stub_->AddRouteHints(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("hints[1].prefix"));
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::AddRouteHintsRequest req;
+    req.set_tenant("acme");
+    v1::RouteHint* h = req.add_hints();
+    h->set_prefix("10.0.0.0/8");
+    v1::AddRouteHintsResponse resp;
+    grpc::Status s = stub_->AddRouteHints(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("hints[0].mode"));
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ListRouteHintsRequest req;
+    req.set_tenant("acme");
+    v1::ListRouteHintsResponse resp;
+    ASSERT_TRUE(stub_->ListRouteHints(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.hints_size(), 0);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::SetFlushPolicyRequest req;
+    req.set_tenant("acme");
+    req.mutable_policy()->set_kind(v1::FLUSH_KIND_PER_BURST);
+    req.mutable_policy()->set_max_segments(65);
+    v1::FlushPolicy resp;
+    grpc::Status s = stub_->SetFlushPolicy(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("max_segments"));
+  }
+}
+
+TEST_F(GrocliE2eTest, LiveMetricsPassPromtool) {
+  Ok({"tenant", "create", "acme", "--selector", "port=0"});
+  Ok({"route", "add", "acme", "10.0.0.0/8", "list"});
+  absl::StatusOr<std::string> body =
+      testing::HttpGet(grod_->metrics_port(), "/metrics");
+  ASSERT_TRUE(body.ok()) << body.status();
+  const std::string path = TempPath("metrics.txt");
+  std::ofstream(path) << *body;
+  CommandResult r = testing::RunCommand(
+      {"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + path});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  // Every grod_tenant_* sample is labelled with its tenant, and acme's
+  // families are there.
+  std::set<std::string> acme_families;
+  for (const std::string& line : Lines(*body)) {
+    if (line.rfind("grod_tenant_", 0) != 0) continue;
+    EXPECT_THAT(line, HasSubstr("tenant=\"")) << line;
+    if (line.find("tenant=\"acme\"") != std::string::npos) {
+      acme_families.insert(line.substr(0, line.find('{')));
+    }
+  }
+  EXPECT_TRUE(acme_families.count("grod_tenant_receive_packets_total"))
+      << *body;
+
+  // After delete, acme's series are gone.
+  Ok({"tenant", "delete", "acme"});
+  body = testing::HttpGet(grod_->metrics_port(), "/metrics");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_THAT(*body, Not(HasSubstr("tenant=\"acme\"")));
+}
+
+}  // namespace
+}  // namespace grod
