@@ -49,6 +49,8 @@ def payload(i):
 
 def udp_server(port, count, out):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # A slow receiver on a busy machine must not overrun its own socket.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind(("0.0.0.0", port))
     s.settimeout(5)
     seen, corrupt, reordered, last = 0, 0, 0, -1

@@ -34,6 +34,8 @@ ip -n "$nsa" addr add 10.77.0.1/24 dev "$va"
 ip -n "$nsb" addr add 10.77.0.2/24 dev "$vb"
 for ns_dev in "$nsa:$va" "$nsb:$vb"; do
   ns=${ns_dev%%:*} dev=${ns_dev#*:}
+  # No IPv6 autoconfiguration chatter: the counters checked below stay still.
+  ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
   ip -n "$ns" link set "$dev" up
   ip -n "$ns" link set lo up
   # Hand grod real MTU-sized frames with complete checksums, as a NIC would.
@@ -87,13 +89,43 @@ ip netns exec "$nsa" /usr/bin/python3 "$traffic" udp-client 10.77.0.2 5202 3000
 wait "$srv" || fail "UDP server failed"
 report=$(cat "$tmp/udp.out")
 echo "UDP: $report"
-[ "$report" = '{"received": 3000, "corrupt": 0, "reordered": 0}' ] || fail "UDP: $report"
+# Every datagram that arrived is intact and in order. A busy machine may
+# drop some in the kernel (socket or af_packet ring overrun, outside grod);
+# that grod itself lost nothing is checked from its counters below.
+/usr/bin/python3 - "$report" <<'PY' || fail "UDP: $report"
+import json, sys
+r = json.loads(sys.argv[1])
+sys.exit(0 if r["corrupt"] == 0 and r["reordered"] == 0 and r["received"] >= 2700 else 1)
+PY
 
-# grod really aggregated: segments were merged for the tenant.
-stats=$("$grocli" --server "127.0.0.1:$grpc_port" -o json stats wire)
-merged=$(/usr/bin/python3 -c 'import json,sys; t=json.load(sys.stdin)["tenants"][0]; print(int(t.get("segmentsMerged", 0)))' <<<"$stats")
-echo "segments merged by grod: $merged"
-[ "$merged" -gt 0 ] || fail "no segment was merged: $stats"
+# grod lost nothing and really aggregated: each direction transmitted what
+# it received (GSO cut merged packets back to the kernel's MSS), no drops,
+# and segments were merged for the tenant.
+check_counters() {
+  stats=$("$grocli" --server "127.0.0.1:$grpc_port" -o json stats wire)
+  /usr/bin/python3 - "$stats" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1])
+ports = {int(p.get("portId", 0)): p for p in s["ports"]}
+n = lambda p, k: int(p.get(k, 0))
+ok = True
+for rx, tx in ((0, 1), (1, 0)):
+    got, sent = n(ports[rx], "rxPackets"), n(ports[tx], "txPackets")
+    print("port %d received %d, port %d transmitted %d" % (rx, got, tx, sent))
+    ok &= got == sent and got > 0
+ok &= all(n(p, "txDropped") == 0 for p in ports.values())
+merged = n(s["tenants"][0], "segmentsMerged")
+print("segments merged by grod:", merged)
+sys.exit(0 if ok and merged > 0 else 1)
+PY
+}
+# A stray packet between the reads of two ports' counters can skew one
+# sample; a real loss shows in every sample.
+for attempt in 1 2 3 4 5; do
+  sleep 0.3
+  check_counters && break
+  [ "$attempt" -eq 5 ] && fail "grod counters: $stats"
+done
 
 kill -TERM "$grod_pid"
 wait "$grod_pid" || fail "grod exited non-zero"
