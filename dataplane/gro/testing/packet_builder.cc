@@ -109,7 +109,10 @@ Bytes Build(const PacketSpec& s) {
       l4[12] = uint8_t((l4.size() / 4) << 4);
       l4[13] = s.tcp_flags;
       Put16(&l4, 14, 65000);
-      std::memcpy(&l4[20], s.tcp_options.data(), s.tcp_options.size());
+      // memcpy from an empty vector's null data() is undefined, even for 0.
+      if (!s.tcp_options.empty()) {
+        std::memcpy(&l4[20], s.tcp_options.data(), s.tcp_options.size());
+      }
     } else {
       l4.resize(8);
       Put16(&l4, 0, s.sport);
@@ -139,7 +142,9 @@ Bytes Build(const PacketSpec& s) {
     f[l3 + 9] = s.proto;
     std::memcpy(&f[l3 + 12], s.src_ip.data(), 4);
     std::memcpy(&f[l3 + 16], s.dst_ip.data(), 4);
-    std::memcpy(&f[l3 + 20], s.ip_options.data(), s.ip_options.size());
+    if (!s.ip_options.empty()) {
+      std::memcpy(&f[l3 + 20], s.ip_options.data(), s.ip_options.size());
+    }
   }
   f.insert(f.end(), l4.begin(), l4.end());
   if (s.raw_ip_payload) {
