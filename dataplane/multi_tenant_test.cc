@@ -295,6 +295,51 @@ TEST_F(MultiTenantTest, OneTenantFloodingFlowsDoesNotDisturbAnother) {
   EXPECT_EQ(Counters(s, "noisy").packets_in, 8u * 16 * 2);
 }
 
+TEST_F(MultiTenantTest, ManyTenantsWithHintsFitAndTablesGrow) {
+  // 100 tenants with a few IPv4 and IPv6 hints each: small RIB-backed
+  // tables, so they fit in the test's DPDK heap many times over.
+  for (int i = 0; i < 100; ++i) {
+    TenantSpec t = Tenant("t" + std::to_string(i), GroMode::kMerge);
+    t.selectors = {{std::nullopt, uint16_t(100 + i), std::nullopt}};
+    ASSERT_TRUE(dp_->UpsertTenant(t).ok()) << i;
+    std::vector<RouteHint> hints;
+    for (int k = 0; k < 4; ++k) {
+      hints.push_back({V4Prefix(0x0a000000 + (k << 16), 16), GroMode::kList});
+      IpPrefix v6;
+      v6.is_v6 = true;
+      v6.addr = {0x20, 0x01, 0x0d, 0xb8, 0, uint8_t(k)};
+      v6.length = 48;
+      hints.push_back({v6, GroMode::kBypass});
+    }
+    ASSERT_TRUE(dp_->AddRouteHints(t.name, hints).ok()) << i;
+  }
+  // One tenant grows past the small-table limit: its tables are rebuilt as
+  // DIR-24-8 with every hint (old and new) still in force.
+  TenantSpec big = Tenant("big", GroMode::kMerge);
+  big.selectors = {{std::nullopt, uint16_t{7}, std::nullopt}};
+  ASSERT_TRUE(dp_->UpsertTenant(big).ok());
+  ASSERT_TRUE(
+      dp_->AddRouteHints("big", {{V4Prefix(0x0b000000, 8), GroMode::kList}})
+          .ok());
+  std::vector<RouteHint> many;
+  for (uint32_t k = 0; k < 5000; ++k) {
+    many.push_back({V4Prefix(0x0c000000 + (k << 8), 24), GroMode::kBypass});
+  }
+  ASSERT_TRUE(dp_->AddRouteHints("big", many).ok());
+
+  const FlowAddress listed = Flow(1, 0x0b010101, 7);  // 11/8 -> LIST
+  const FlowAddress bypass = Flow(2, 0x0c001301, 7);  // 12.0.19/24 -> BYPASS
+  const FlowAddress merged = Flow(3, 0x0d000001, 7);  // no hint -> MERGE
+  const Frames in = TcpBulk({listed, bypass, merged}, 8);
+  port_->Inject(in);
+  Frames out = port_->CollectUntilQuiet();
+  EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
+  const TenantCounters c = Counters(dp_->Stats(), "big");
+  EXPECT_EQ(c.segments_listed, 8u);
+  EXPECT_EQ(c.bypass_packets, 8u);
+  EXPECT_EQ(c.segments_merged, 8u);
+}
+
 TEST_F(MultiTenantTest, ConfigChurnUnderLoadLosesAndReordersNothing) {
   ASSERT_TRUE(dp_->UpsertTenant(Tenant("main", GroMode::kMerge)).ok());
   std::vector<FlowAddress> flows;

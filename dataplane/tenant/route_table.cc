@@ -3,15 +3,16 @@
 #include <rte_errno.h>
 #include <rte_memory.h>
 
+#include <bit>
+
 #include "absl/strings/str_cat.h"
 
 namespace grod::dataplane {
 namespace {
 
-// A /25../32 (v4) or any prefix past the trie's first levels needs a tbl8
-// group (512 bytes with 2-byte next hops); 8192 groups cover that many such
-// hints in distinct /24s. 1-byte next hops would halve tbl24 but allow only
-// 127 groups, too few for host routes.
+// A /25../32 (v4) or a prefix past the trie's first level (v6) needs a tbl8
+// group of 512 bytes (2-byte next hops); 8192 groups cover that many such
+// hints in distinct /24s.
 constexpr uint32_t kTbl8Groups = 1 << 13;
 
 uint32_t V4(const IpPrefix& p) {
@@ -30,68 +31,100 @@ absl::Status FibError(const std::string& what, int rc) {
 }  // namespace
 
 RouteTable::~RouteTable() {
-  if (fib4_ != nullptr) rte_fib_free(fib4_);
-  if (fib6_ != nullptr) rte_fib6_free(fib6_);
+  Free(false);
+  Free(true);
 }
 
-absl::Status RouteTable::EnsureFib(bool v6) {
-  if (!v6 && fib4_ == nullptr) {
-    rte_fib_conf conf{};
-    conf.type = RTE_FIB_DIR24_8;
-    conf.default_nh = kNoHint;
-    conf.max_routes = kMaxHintsPerFamily;
-    conf.dir24_8.nh_sz = RTE_FIB_DIR24_8_2B;
-    conf.dir24_8.num_tbl8 = kTbl8Groups;
-    fib4_ = rte_fib_create((name_ + "4").c_str(), SOCKET_ID_ANY, &conf);
-    if (fib4_ == nullptr) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "cannot create IPv4 route table (", rte_strerror(rte_errno),
-          "): give DPDK more memory (-m or hugepages)"));
+void RouteTable::Free(bool v6) {
+  Family& f = v6 ? v6_ : v4_;
+  if (f.fib != nullptr) {
+    if (v6) {
+      rte_fib6_free(static_cast<rte_fib6*>(f.fib));
+    } else {
+      rte_fib_free(static_cast<rte_fib*>(f.fib));
     }
   }
-  if (v6 && fib6_ == nullptr) {
-    rte_fib6_conf conf{};
-    conf.type = RTE_FIB6_TRIE;
+  f = Family{};
+}
+
+absl::Status RouteTable::Create(bool v6, size_t hints) {
+  Free(v6);
+  if (hints == 0) return absl::OkStatus();
+  if (hints > kMaxHintsPerFamily) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("at most ", kMaxHintsPerFamily,
+                     " route hints per "
+                     "address family and tenant"));
+  }
+  Family& f = v6 ? v6_ : v4_;
+  f.large = hints > kSmallMaxHints;
+  // Room to grow before the next rebuild; small tables stay small.
+  f.capacity = std::bit_ceil(std::max<uint32_t>(64, 2 * hints));
+  if (!f.large) f.capacity = std::min(f.capacity, 2 * kSmallMaxHints);
+  f.capacity = std::min(f.capacity, kMaxHintsPerFamily);
+  const std::string name = name_ + (v6 ? "6" : "4");
+  if (!v6) {
+    rte_fib_conf conf{};
+    conf.type = f.large ? RTE_FIB_DIR24_8 : RTE_FIB_DUMMY;
     conf.default_nh = kNoHint;
-    conf.max_routes = kMaxHintsPerFamily;
+    conf.max_routes = f.capacity;
+    conf.dir24_8.nh_sz = RTE_FIB_DIR24_8_2B;
+    conf.dir24_8.num_tbl8 = kTbl8Groups;
+    f.fib = rte_fib_create(name.c_str(), SOCKET_ID_ANY, &conf);
+  } else {
+    rte_fib6_conf conf{};
+    conf.type = f.large ? RTE_FIB6_TRIE : RTE_FIB6_DUMMY;
+    conf.default_nh = kNoHint;
+    conf.max_routes = f.capacity;
     conf.trie.nh_sz = RTE_FIB6_TRIE_2B;
     conf.trie.num_tbl8 = kTbl8Groups;
-    fib6_ = rte_fib6_create((name_ + "6").c_str(), SOCKET_ID_ANY, &conf);
-    if (fib6_ == nullptr) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "cannot create IPv6 route table (", rte_strerror(rte_errno),
-          "): give DPDK more memory (-m or hugepages)"));
-    }
+    f.fib = rte_fib6_create(name.c_str(), SOCKET_ID_ANY, &conf);
+  }
+  if (f.fib == nullptr) {
+    const int err = rte_errno;
+    f = Family{};
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "cannot create an IPv", v6 ? 6 : 4, " route table for ", hints,
+        " hints (", rte_strerror(err),
+        "): give DPDK more memory (-m, or hugepages) or use fewer hints"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RouteTable::Build(const HintMap& hints) {
+  size_t v4 = 0, v6 = 0;
+  for (const auto& [prefix, mode] : hints) ++(prefix.is_v6 ? v6 : v4);
+  if (absl::Status s = Create(false, v4); !s.ok()) return s;
+  if (absl::Status s = Create(true, v6); !s.ok()) return s;
+  for (const auto& [prefix, mode] : hints) {
+    if (absl::Status s = Add({prefix, mode}); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
 
 absl::Status RouteTable::Add(const RouteHint& hint) {
   const IpPrefix& p = hint.prefix;
-  if (absl::Status s = EnsureFib(p.is_v6); !s.ok()) return s;
+  const Family& f = p.is_v6 ? v6_ : v4_;
+  if (f.fib == nullptr) {
+    return absl::FailedPreconditionError("route table not sized for the hint");
+  }
   const uint64_t nh = static_cast<uint8_t>(hint.mode);
   // rte_fib_add replaces the next hop of an existing prefix.
-  const int rc = p.is_v6 ? rte_fib6_add(fib6_, p.addr.data(), p.length, nh)
-                         : rte_fib_add(fib4_, V4(p), p.length, nh);
+  const int rc =
+      p.is_v6 ? rte_fib6_add(static_cast<rte_fib6*>(f.fib), p.addr.data(),
+                             p.length, nh)
+              : rte_fib_add(static_cast<rte_fib*>(f.fib), V4(p), p.length, nh);
   return rc == 0 ? absl::OkStatus() : FibError("adding a route hint", rc);
 }
 
 absl::Status RouteTable::Remove(const IpPrefix& p) {
-  rte_fib* f4 = fib4_;
-  rte_fib6* f6 = fib6_;
-  if ((p.is_v6 && f6 == nullptr) || (!p.is_v6 && f4 == nullptr)) {
-    return absl::NotFoundError("no such route hint");
-  }
-  const int rc = p.is_v6 ? rte_fib6_delete(f6, p.addr.data(), p.length)
-                         : rte_fib_delete(f4, V4(p), p.length);
+  const Family& f = p.is_v6 ? v6_ : v4_;
+  if (f.fib == nullptr) return absl::NotFoundError("no such route hint");
+  const int rc =
+      p.is_v6 ? rte_fib6_delete(static_cast<rte_fib6*>(f.fib), p.addr.data(),
+                                p.length)
+              : rte_fib_delete(static_cast<rte_fib*>(f.fib), V4(p), p.length);
   return rc == 0 ? absl::OkStatus() : FibError("removing a route hint", rc);
-}
-
-void RouteTable::Clear() {
-  if (fib4_ != nullptr) rte_fib_free(fib4_);
-  if (fib6_ != nullptr) rte_fib6_free(fib6_);
-  fib4_ = nullptr;
-  fib6_ = nullptr;
 }
 
 }  // namespace grod::dataplane

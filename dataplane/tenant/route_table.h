@@ -1,7 +1,12 @@
 // One tenant's route hints: destination prefix -> GRO mode, longest prefix
-// wins. IPv4 uses DPDK's rte_fib (DIR-24-8, 2-byte next hops: 40 MB) and
-// IPv6 rte_fib6 (trie, about the same); each is created on the first hint of
-// its family, so tenants without hints cost no memory.
+// wins, on DPDK's rte_fib (IPv4) and rte_fib6 (IPv6).
+//
+// Tables are sized by need, per family: no hints, no table; up to
+// kSmallMaxHints, a RIB-backed FIB (RTE_FIB_DUMMY / RTE_FIB6_DUMMY: a few
+// hundred bytes per hint, a tree walk per lookup); beyond that the
+// DIR-24-8 / trie FIB (one or two memory reads per lookup, ~40 MB each).
+// So hundreds of tenants with a few hints fit in a small DPDK heap, and a
+// tenant with 100 000 hints still gets the fast structure.
 //
 // Not safe for concurrent writers. Workers read a table only while it is
 // published in a snapshot; the TenantManager writes only tables no snapshot
@@ -13,6 +18,8 @@
 #include <rte_fib6.h>
 
 #include <cstdint>
+#include <cstring>
+#include <map>
 #include <string>
 
 #include "absl/status/status.h"
@@ -20,47 +27,64 @@
 
 namespace grod::dataplane {
 
+using HintMap = std::map<IpPrefix, GroMode>;
+
 class RouteTable {
  public:
   // No hint matched: use the tenant's default mode.
   static constexpr uint8_t kNoHint = 0;
-  static constexpr uint32_t kMaxHintsPerFamily = 1 << 17;  // 131072
+  static constexpr uint32_t kSmallMaxHints = 4096;
+  static constexpr uint32_t kMaxHintsPerFamily = 1 << 20;
 
   explicit RouteTable(std::string name) : name_(std::move(name)) {}
   ~RouteTable();
   RouteTable(const RouteTable&) = delete;
   RouteTable& operator=(const RouteTable&) = delete;
 
-  // Adds or replaces the prefix's mode.
+  // Replaces the whole content with `hints`, (re)creating each family's
+  // FIB with room to grow.
+  absl::Status Build(const HintMap& hints);
+  // True if `v4` IPv4 and `v6` IPv6 hints fit without a Build().
+  bool Fits(size_t v4, size_t v6) const { return v4_.Fits(v4) && v6_.Fits(v6); }
+  // Incremental changes (callers check Fits() first). Add replaces the mode
+  // of an existing prefix.
   absl::Status Add(const RouteHint& hint);
   absl::Status Remove(const IpPrefix& prefix);
-  void Clear();
 
   // GroMode value of the longest matching prefix, or kNoHint. `dst` is the
   // address in network byte order (4 or 16 bytes).
   uint8_t Lookup4(const uint8_t* dst) const {
-    if (fib4_ == nullptr) return kNoHint;
+    if (v4_.fib == nullptr) return kNoHint;
     uint32_t ip =
         (uint32_t{dst[0]} << 24) | (dst[1] << 16) | (dst[2] << 8) | dst[3];
     uint64_t nh = kNoHint;
-    rte_fib_lookup_bulk(fib4_, &ip, &nh, 1);
+    rte_fib_lookup_bulk(static_cast<rte_fib*>(v4_.fib), &ip, &nh, 1);
     return static_cast<uint8_t>(nh);
   }
   uint8_t Lookup6(const uint8_t* dst) const {
-    if (fib6_ == nullptr) return kNoHint;
+    if (v6_.fib == nullptr) return kNoHint;
     uint8_t ip[1][RTE_FIB6_IPV6_ADDR_SIZE];
     memcpy(ip[0], dst, RTE_FIB6_IPV6_ADDR_SIZE);
     uint64_t nh = kNoHint;
-    rte_fib6_lookup_bulk(fib6_, ip, &nh, 1);
+    rte_fib6_lookup_bulk(static_cast<rte_fib6*>(v6_.fib), ip, &nh, 1);
     return static_cast<uint8_t>(nh);
   }
 
  private:
-  absl::Status EnsureFib(bool v6);
+  struct Family {
+    void* fib = nullptr;    // rte_fib* or rte_fib6*
+    uint32_t capacity = 0;  // routes the FIB was created for
+    bool large = false;     // DIR-24-8 / trie rather than RIB-only
+    bool Fits(size_t n) const {
+      return n == 0 || (fib != nullptr && n <= capacity &&
+                        (large || n <= kSmallMaxHints));
+    }
+  };
+  absl::Status Create(bool v6, size_t hints);
+  void Free(bool v6);
 
   const std::string name_;
-  rte_fib* fib4_ = nullptr;
-  rte_fib6* fib6_ = nullptr;
+  Family v4_, v6_;
 };
 
 }  // namespace grod::dataplane

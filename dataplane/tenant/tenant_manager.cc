@@ -204,72 +204,59 @@ absl::Status TenantManager::SetUnmatched(const std::string& tenant) {
   return absl::OkStatus();
 }
 
-absl::Status TenantManager::Rebuild(RouteTable* table,
-                                    const std::map<IpPrefix, GroMode>& hints) {
-  table->Clear();
-  for (const auto& [prefix, mode] : hints) {
-    if (absl::Status s = table->Add({prefix, mode}); !s.ok()) return s;
+absl::Status TenantManager::Apply(RouteTable* table, const HintMap& target,
+                                  const std::vector<RouteHint>& added,
+                                  const std::vector<IpPrefix>& removed) {
+  size_t v4 = 0, v6 = 0;
+  for (const auto& [prefix, mode] : target) ++(prefix.is_v6 ? v6 : v4);
+  if (table->Fits(v4, v6)) {
+    bool ok = true;
+    for (const IpPrefix& p : removed) ok = ok && table->Remove(p).ok();
+    for (const RouteHint& h : added) ok = ok && table->Add(h).ok();
+    if (ok) return absl::OkStatus();
   }
-  return absl::OkStatus();
+  // Too small (or an incremental step failed): rebuild to size.
+  return table->Build(target);
+}
+
+absl::Status TenantManager::ChangeHints(const std::string& tenant,
+                                        const std::vector<RouteHint>& added,
+                                        const std::vector<IpPrefix>& removed) {
+  absl::MutexLock lock(&mu_);
+  auto it = tenants_.find(tenant);
+  if (it == tenants_.end()) {
+    return absl::NotFoundError(absl::StrCat("no tenant '", tenant, "'"));
+  }
+  Tenant& t = it->second;
+  HintMap target = t.hints;
+  std::vector<IpPrefix> gone;
+  for (const IpPrefix& p : removed) {
+    if (target.erase(p)) gone.push_back(p);
+  }
+  for (const RouteHint& h : added) target[h.prefix] = h.mode;
+  if (added.empty() && gone.empty()) return absl::OkStatus();
+
+  RouteTable* spare = t.tables[1 - t.published].get();
+  if (absl::Status s = Apply(spare, target, added, gone); !s.ok()) {
+    // Nothing was published: put the spare back to the current hints.
+    spare->Build(t.hints).IgnoreError();
+    return s;
+  }
+  t.hints = std::move(target);
+  t.published = 1 - t.published;
+  Publish(/*reclassified=*/false);
+  // The old table is now unused by every worker: bring it up to date.
+  return Apply(t.tables[1 - t.published].get(), t.hints, added, gone);
 }
 
 absl::Status TenantManager::AddHints(const std::string& tenant,
                                      const std::vector<RouteHint>& hints) {
-  absl::MutexLock lock(&mu_);
-  auto it = tenants_.find(tenant);
-  if (it == tenants_.end()) {
-    return absl::NotFoundError(absl::StrCat("no tenant '", tenant, "'"));
-  }
-  Tenant& t = it->second;
-  RouteTable* spare = t.tables[1 - t.published].get();
-  for (const RouteHint& h : hints) {
-    if (absl::Status s = spare->Add(h); !s.ok()) {
-      // Put the spare back to the current hints; nothing was published.
-      Rebuild(spare, t.hints).IgnoreError();
-      return s;
-    }
-  }
-  for (const RouteHint& h : hints) t.hints[h.prefix] = h.mode;
-  t.published = 1 - t.published;
-  Publish(/*reclassified=*/false);
-  // The old table is now unused by every worker: bring it up to date.
-  RouteTable* old = t.tables[1 - t.published].get();
-  for (const RouteHint& h : hints) {
-    if (!old->Add(h).ok()) return Rebuild(old, t.hints);
-  }
-  return absl::OkStatus();
+  return ChangeHints(tenant, hints, {});
 }
 
 absl::Status TenantManager::RemoveHints(const std::string& tenant,
                                         const std::vector<IpPrefix>& prefixes) {
-  absl::MutexLock lock(&mu_);
-  auto it = tenants_.find(tenant);
-  if (it == tenants_.end()) {
-    return absl::NotFoundError(absl::StrCat("no tenant '", tenant, "'"));
-  }
-  Tenant& t = it->second;
-  std::vector<IpPrefix> removed;
-  std::map<IpPrefix, GroMode> remaining = t.hints;
-  for (const IpPrefix& p : prefixes) {
-    if (remaining.erase(p)) removed.push_back(p);
-  }
-  if (removed.empty()) return absl::OkStatus();
-  // Same double-buffered dance as AddHints.
-  auto apply = [&](RouteTable* table) {
-    for (const IpPrefix& p : removed) {
-      if (!table->Remove(p).ok()) return Rebuild(table, remaining);
-    }
-    return absl::OkStatus();
-  };
-  RouteTable* spare = t.tables[1 - t.published].get();
-  if (absl::Status s = apply(spare); !s.ok()) {
-    Rebuild(spare, t.hints).IgnoreError();
-    return s;
-  }
-  t.hints = std::move(remaining);
-  t.published = 1 - t.published;
-  Publish(/*reclassified=*/false);
-  return apply(t.tables[1 - t.published].get());
+  return ChangeHints(tenant, {}, prefixes);
 }
 
 void TenantManager::AddStats(StatsSnapshot* stats) const {

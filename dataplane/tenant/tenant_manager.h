@@ -62,7 +62,7 @@ class TenantManager {
   struct Tenant {
     TenantSpec spec;
     uint16_t slot = 0;
-    std::map<IpPrefix, GroMode> hints;
+    HintMap hints;
     std::unique_ptr<RouteTable> tables[2];
     int published = 0;  // index of the table snapshots point to
   };
@@ -76,9 +76,15 @@ class TenantManager {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckSelectors(const TenantSpec& spec) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Makes `table` hold exactly `hints`.
-  static absl::Status Rebuild(RouteTable* table,
-                              const std::map<IpPrefix, GroMode>& hints);
+  // Adds/removes one batch of hints, both tables double-buffered.
+  absl::Status ChangeHints(const std::string& tenant,
+                           const std::vector<RouteHint>& added,
+                           const std::vector<IpPrefix>& removed);
+  // Makes `table` hold exactly `target` (which is its current content with
+  // `added` and `removed` applied), incrementally when it has room.
+  static absl::Status Apply(RouteTable* table, const HintMap& target,
+                            const std::vector<RouteHint>& added,
+                            const std::vector<IpPrefix>& removed);
 
   rte_rcu_qsbr* const qsbr_;
   const uint16_t vxlan_port_;
