@@ -1098,12 +1098,13 @@ class FlushSim {
     }
     // Packets are timed when Egress hands them to the port, at the virtual
     // time of that moment within the loop iteration.
-    if (rte_eth_add_tx_callback(port_, 0, &FlushSim::OnTx, &tx_clock_) ==
-        nullptr) {
-      Die("rte_eth_add_tx_callback");
-    }
+    tx_cb_ = rte_eth_add_tx_callback(port_, 0, &FlushSim::OnTx, &tx_clock_);
+    if (tx_cb_ == nullptr) Die("rte_eth_add_tx_callback");
   }
   ~FlushSim() {
+    // The port id is reused by the next port created: unhook first. (The
+    // callback's small allocation is left to the EAL, as DPDK requires.)
+    rte_eth_remove_tx_callback(port_, 0, tx_cb_);
     StopPort(port_);
     rte_ring_free(rx_);
     rte_ring_free(tx_);
@@ -1232,6 +1233,7 @@ class FlushSim {
   uint16_t peer_of_[RTE_MAX_ETHPORTS] = {};
   Frames templates_;
   TxClock tx_clock_;
+  const rte_eth_rxtx_callback* tx_cb_ = nullptr;
 };
 
 void FlushSimSection(uint32_t low_packets, uint32_t full_packets, int reps) {
