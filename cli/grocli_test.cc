@@ -277,6 +277,11 @@ TEST_F(GrocliTest, ExitCodes) {
     EXPECT_EQ(r.code, 2) << absl::StrJoin(args, " ") << ": " << r.err;
     EXPECT_EQ(r.err.rfind("grocli: ", 0), 0u) << r.err;
   }
+  r = Run({"--bogus", "info"});
+  EXPECT_EQ(r.err.rfind("grocli: unknown flag \"--bogus\"", 0), 0u) << r.err;
+  r = Run({"frobnicate"});
+  EXPECT_EQ(r.err.rfind("grocli: unknown command \"frobnicate\"", 0), 0u)
+      << r.err;
   r = Run({"--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("Exit codes:"), std::string::npos);

@@ -107,6 +107,11 @@ int Main(int argc, char** argv) {
     used = 2;
   }
   auto it = Commands().find(name);
+  if (it == Commands().end() && name.rfind("-", 0) == 0) {
+    std::cerr << "grocli: unknown flag \"" << name
+              << "\"\nRun 'grocli --help' for usage.\n";
+    return kExitUsage;
+  }
   if (it == Commands().end()) {
     bool is_group = false;
     for (const auto& [n, c] : Commands()) {
