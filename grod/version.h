@@ -8,14 +8,19 @@ namespace grod {
 
 inline constexpr char kVersion[] = "0.1.0";
 
-// Compiler and build date, e.g. "gcc 12.2.0, built Nov 22 2026 10:00:00".
+// Compiler and build type, e.g. "gcc 12.2.0, optimized". (No date: Bazel
+// redacts __DATE__ so builds are reproducible.)
 inline std::string BuildInfo() {
 #if defined(__clang__)
   std::string compiler = "clang " __clang_version__;
 #else
   std::string compiler = "gcc " __VERSION__;
 #endif
-  return compiler + ", built " __DATE__ " " __TIME__;
+#if defined(__OPTIMIZE__)
+  return compiler + ", optimized";
+#else
+  return compiler + ", unoptimized";
+#endif
 }
 
 }  // namespace grod
