@@ -216,20 +216,24 @@ struct FwdRun {
 class ForwardingHarness {
  public:
   explicit ForwardingHarness(uint32_t batch) : batch_(batch) {
-    pool_ = rte_pktmbuf_pool_create("bfwd_pkts", batch + 8191, 256, 0,
-                                    RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
-    indirect_ = rte_pktmbuf_pool_create("bfwd_ind", 8191, 256, 0, 0,
-                                        rte_socket_id());
-    rx_ring_ = rte_ring_create("bfwd_rx", rte_align32pow2(batch + 1),
-                               SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    tx_ring_ = rte_ring_create("bfwd_tx", 1024, SOCKET_ID_ANY,
+    static int instance = 0;  // DPDK object names must be unique
+    const std::string tag = absl::StrCat("bfwd", instance++);
+    pool_ = rte_pktmbuf_pool_create((tag + "_pkts").c_str(), batch + 8191,
+                                    256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                    rte_socket_id());
+    indirect_ = rte_pktmbuf_pool_create((tag + "_ind").c_str(), 8191, 256, 0,
+                                        0, rte_socket_id());
+    rx_ring_ =
+        rte_ring_create((tag + "_rx").c_str(), rte_align32pow2(batch + 1),
+                        SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    tx_ring_ = rte_ring_create((tag + "_tx").c_str(), 1024, SOCKET_ID_ANY,
                                RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (!pool_ || !indirect_ || !rx_ring_ || !tx_ring_) Die("harness memory");
-    const int rx = rte_eth_from_rings("bfwd", &rx_ring_, 1, &tx_ring_, 1,
+    const int rx = rte_eth_from_rings(tag.c_str(), &rx_ring_, 1, &tx_ring_, 1,
                                       SOCKET_ID_ANY);
     if (rx < 0) Die("rte_eth_from_rings");
     rx_port_ = rx;
-    sink_ = ProbeVdev("net_null_bfwd", "no-rx=1");
+    sink_ = ProbeVdev("net_null_" + tag, "no-rx=1");
     PortQueues q;
     absl::StatusOr<PortCapabilities> c = StartPort(rx_port_, q, pool_);
     Check(c.status(), "start rx port");
