@@ -649,7 +649,9 @@ uint64_t RxPackets(const DpdkDataPlane& dp) {
   return n;
 }
 
-void ConfigSection(int changes, const std::string& pcap) {
+std::vector<RouteHint> V4Hints(uint32_t n, uint32_t seed);
+
+void ConfigSection(int changes, const std::string& pcap, uint32_t big_hints) {
   std::printf(
       "\n## Config change -> every worker lcore using it (%d changes per "
       "row; call latency in us)\n\n",
@@ -709,6 +711,19 @@ void ConfigSection(int changes, const std::string& pcap) {
           return s.dp->AddRouteHints("bench", {h});
         },
         "1 hint");
+    // A tenant that already has many hints: what one more costs.
+    TenantSpec big = TenantOn("big", s.rx_port, GroMode::kMerge);
+    big.selectors[0].vlan_id = 4000;  // a selector of its own
+    Check(s.dp->UpsertTenant(big), "create big tenant");
+    Check(s.dp->AddRouteHints("big", V4Hints(big_hints, 3)), "big hints");
+    Latencies hint_big = TimeCalls(
+        std::max(10, changes / 5),
+        [&](int i) {
+          const RouteHint h{V4(0x0a000000u + uint32_t(i), 32),
+                            i % 2 ? GroMode::kList : GroMode::kBypass};
+          return s.dp->AddRouteHints("big", {h});
+        },
+        "1 hint on a big tenant");
     const double secs = std::chrono::duration<double>(
                             std::chrono::steady_clock::now() - start)
                             .count();
@@ -726,6 +741,10 @@ void ConfigSection(int changes, const std::string& pcap) {
         "| %s | AddRouteHints: the tenant's first IPv4 hint (creates its "
         "route tables), once | %.1f | | |\n",
         state.c_str(), first_hint_us);
+    std::printf(
+        "| %s | AddRouteHints: 1 hint, tenant already has %u hints (%zu "
+        "changes) | %s |\n",
+        state.c_str(), big_hints, hint_big.us.size(), hint_big.Row().c_str());
     StopScenario(s);
   }
 }
@@ -1501,7 +1520,9 @@ int Main(int argc, char** argv) {
   if (want("lookup")) {
     Section("lookup", [&] { HintLookupSection(reps, batch); });
   }
-  if (want("config")) Section("config", [&] { ConfigSection(changes, pcap); });
+  if (want("config")) {
+    Section("config", [&] { ConfigSection(changes, pcap, hints); });
+  }
   if (want("hints")) {
     Section("hints",
             [&] { HintsSection(smoke || quick ? 1 : 3, hints, pcap); });
