@@ -42,19 +42,16 @@ uint16_t ReassembleBurst(rte_mbuf** pkts, uint16_t n, Mode mode,
     ctx_cfg = cfg;
     if (ctx == nullptr) return n;  // no memory: packets pass unchanged
   }
-  const ParseConfig pc{cfg.vxlan_port};
   rte_mbuf* buf[32];
   BurstSink sink{pkts, 0};
   Output out{buf, 0, 32, DrainToBurst, &sink};
-  ParsedPacket p[32];
   for (uint16_t i = 0; i < n; i += 32) {
     const uint16_t k = n - i < 32 ? n - i : 32;
-    ParseBurst(pkts + i, k, pc, p);
     // pkts[i..i+k) are read before any output of this chunk is written
     // back (outputs never outnumber the inputs consumed).
     rte_mbuf* chunk[32];
     memcpy(chunk, pkts + i, k * sizeof(chunk[0]));
-    ctx->ProcessBurst(chunk, p, k, mode, 0, &out);
+    ctx->ProcessBurst(chunk, k, mode, 0, &out);
   }
   ctx->FlushAll(&out, kFlushBurstEnd);
   DrainToBurst(&out, &sink);

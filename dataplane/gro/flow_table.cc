@@ -1,5 +1,6 @@
 #include "dataplane/gro/flow_table.h"
 
+#include <netinet/in.h>
 #include <rte_malloc.h>
 
 #include <new>
@@ -16,12 +17,15 @@ FlowTable* FlowTable::Create(uint32_t max_flows, int socket_id) {
   FlowTable* t = new (mem) FlowTable();
   t->slots_ = static_cast<Slot*>(rte_malloc_socket(
       "grod_gro_slots", sizeof(Slot) * nslots, RTE_CACHE_LINE_SIZE, socket_id));
-  t->flows_ = static_cast<Flow*>(
-      rte_zmalloc_socket("grod_gro_flows", sizeof(Flow) * max_flows,
+  t->flows_ = static_cast<Flow*>(rte_zmalloc_socket(
+      "grod_gro_flows", sizeof(Flow) * max_flows, 128, socket_id));
+  t->cold_ = static_cast<FlowCold*>(
+      rte_zmalloc_socket("grod_gro_flows_cold", sizeof(FlowCold) * max_flows,
                          RTE_CACHE_LINE_SIZE, socket_id));
   t->free_ = static_cast<uint32_t*>(rte_malloc_socket(
       "grod_gro_free", sizeof(uint32_t) * max_flows, 0, socket_id));
-  if (t->slots_ == nullptr || t->flows_ == nullptr || t->free_ == nullptr) {
+  if (t->slots_ == nullptr || t->flows_ == nullptr || t->cold_ == nullptr ||
+      t->free_ == nullptr) {
     Destroy(t);
     return nullptr;
   }
@@ -38,6 +42,7 @@ void FlowTable::Destroy(FlowTable* t) {
   if (t == nullptr) return;
   rte_free(t->slots_);
   rte_free(t->flows_);
+  rte_free(t->cold_);
   rte_free(t->free_);
   t->~FlowTable();
   rte_free(t);
@@ -46,9 +51,13 @@ void FlowTable::Destroy(FlowTable* t) {
 Flow* FlowTable::Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc) {
   const uint32_t idx = free_[--nfree_];
   Flow* f = &flows_[idx];
-  memcpy(&f->key, &key, sizeof(key));
+  FlowCold& c = cold_[idx];
+  memcpy(&c.key, &key, sizeof(key));
+  c.start_tsc = now_tsc;
   f->hash = hash;
-  f->start_tsc = now_tsc;
+  f->port = key.port;
+  f->shape = kNoShape;
+  f->nruns = 0;
   f->older = newest_;
   f->newer = kNil;
   if (newest_ != kNil) {
@@ -65,7 +74,7 @@ Flow* FlowTable::Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc) {
 }
 
 void FlowTable::Remove(Flow* f) {
-  const uint32_t idx = Index(f);
+  const uint32_t idx = index(f);
   uint32_t i = f->hash & mask_;
   while (slots_[i].idx != idx) i = (i + 1) & mask_;
   // Backward-shift deletion keeps every probe chain gap-free, so lookups
@@ -91,8 +100,98 @@ void FlowTable::Remove(Flow* f) {
   } else {
     newest_ = f->older;
   }
+  if (f->shape != kNoShape) shapes_[f->shape].refs--;
+  f->shape = kNoShape;
+  f->nruns = 0;
   free_[nfree_++] = idx;
   --size_;
+  ++removals;
+}
+
+namespace {
+
+bool SameShape(const Shape& s, const Layout& l, uint8_t df, uint8_t csum0) {
+  return s.layout.mode != 0 && memcmp(&s.layout, &l, sizeof(l)) == 0 &&
+         s.df == df && s.csum_zero == csum0;
+}
+
+void BuildShape(Shape* s, const Layout& l, uint8_t df, uint8_t csum0) {
+  uint8_t m[128] = {};
+  memset(m, 0xff, l.payload_off);
+  auto skip = [&](uint32_t off, uint32_t n) { memset(m + off, 0, n); };
+  const uint32_t l3 = l.l3_off, l4 = l.l4_off;
+  if (l.is_v6) {
+    skip(l3 + 4, 2);  // payload length
+  } else {
+    skip(l3 + 2, 4);   // total length, ID
+    skip(l3 + 10, 2);  // header checksum
+  }
+  if (l.proto == IPPROTO_TCP) {
+    skip(l4 + 4, 4);   // seq
+    skip(l4 + 14, 6);  // window, checksum, urgent pointer
+  } else {
+    skip(l4 + 4, 2);              // length
+    if (!csum0) skip(l4 + 6, 2);  // a present checksum (0 stays compared)
+  }
+  memcpy(s->mask, m, sizeof(m));
+  s->layout = l;
+  s->df = df;
+  s->csum_zero = csum0;
+  s->hdr_len = l.payload_off;
+  s->len_off = l.is_v6 ? l3 + 4 : l3 + 2;
+  s->len_base = l.is_v6 ? l3 + 40 : l3;
+  s->fit_base = l.payload_off - s->len_base;
+  s->nchunks = uint8_t((l.payload_off + 15) / 16);
+  s->udp = l.proto == IPPROTO_UDP;
+}
+
+}  // namespace
+
+uint8_t FlowTable::AcquireShape(const Layout& l, const FlowAttrs& a) {
+  if (l.vxlan || l.l2_off != 0 || l.payload_off > 128 ||
+      !(l.type & (kTcp4 | kTcp6 | kUdp4 | kUdp6)) ||
+      (l.mode != uint8_t(Mode::kMerge) && l.mode != uint8_t(Mode::kList))) {
+    return kNoShape;
+  }
+  const uint8_t df = a.df, csum0 = a.udp_csum_zero;
+  uint8_t pick = kNoShape;
+  if (last_shape_ != kNoShape &&
+      SameShape(shapes_[last_shape_], l, df, csum0)) {
+    pick = last_shape_;
+  } else {
+    uint8_t free_one = kNoShape;
+    for (int i = 0; i < kMaxShapes; ++i) {
+      if (SameShape(shapes_[i], l, df, csum0)) {
+        pick = uint8_t(i);
+        break;
+      }
+      if (free_one == kNoShape && shapes_[i].refs == 0) free_one = uint8_t(i);
+    }
+    if (pick == kNoShape) {
+      if (free_one == kNoShape) return kNoShape;  // all in use
+      pick = free_one;
+      BuildShape(&shapes_[pick], l, df, csum0);
+    }
+  }
+  shapes_[pick].refs++;
+  last_shape_ = pick;
+  return pick;
+}
+
+void FlowTable::SetTemplate(Flow* f, const rte_mbuf* m, const Layout& l,
+                            const FlowAttrs& a) {
+  const uint8_t s = AcquireShape(l, a);
+  if (s == kNoShape) return;
+  const uint32_t n = shapes_[s].nchunks * 16u;
+  // The compare reads whole chunks: stay inside the mbuf's buffer.
+  if (m->nb_segs != 1 || m->data_off + n > m->buf_len) {
+    shapes_[s].refs--;
+    return;
+  }
+  const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+  memcpy(f->tmpl, d, n < 64 ? n : 64);
+  if (n > 64) memcpy(cold(f).tmpl_hi, d + 64, n - 64);
+  f->shape = s;
 }
 
 }  // namespace grod::gro

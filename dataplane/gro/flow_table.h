@@ -1,15 +1,21 @@
 // Per-context flow state: a compact open-addressing hash table (linear
-// probing, backward-shift deletion) over a fixed array of Flow entries, plus
+// probing, backward-shift deletion) over fixed arrays of flow entries, plus
 // an intrusive list of flows in creation order for oldest-first eviction and
 // timeout flushes.
 //
+// A flow entry is split in two arrays by how often it is touched:
+//   * Flow (hot, 128 B = 2 cache lines): line 0 is the header template (the
+//     first 64 header bytes of the flow's first packet, see Shape), line 1
+//     the state a merge updates (run 0, links, hash, port, shape).  A packet
+//     taking the fast path touches only these two lines.
+//   * FlowCold (384 B): template bytes 64..127, the full FlowKey (slow-path
+//     lookups), attributes, layout, creation time, out-of-order runs 1..3.
 // Why not rte_hash: a lookup here is one probe of an 8-byte slot (hash +
-// index; load factor <= 0.5) and one key compare in the Flow itself, with
-// the hash precomputed by Parse.  rte_hash's bucketized cuckoo table keeps
-// keys in a separate array and adds/deletes through a key-store ring, which
-// costs extra cache lines per packet; in BM_FlowTable (gro_benchmark) the
-// add+find+delete cycle of this table is faster at every size we tried.
-// Memory is bounded: max_flows Flow entries + 2x slots, all allocated once.
+// index; load factor <= 0.5) and one compare in the flow itself, with the
+// hash precomputed; rte_hash's bucketized cuckoo table keeps keys in a
+// separate array and adds/deletes through a key-store ring, which costs
+// extra cache lines per packet.  Memory is bounded: max_flows entries + 2x
+// slots, all allocated once.
 #ifndef GROD_DATAPLANE_GRO_FLOW_TABLE_H_
 #define GROD_DATAPLANE_GRO_FLOW_TABLE_H_
 
@@ -30,6 +36,10 @@ namespace grod::gro {
 inline constexpr int kMaxRuns = 4;
 inline constexpr uint32_t kNil = UINT32_MAX;
 
+// MERGE runs update the head mbuf lazily: its pkt_len and nb_segs are
+// written when the run is emitted (from payload_off + bytes and nsegs), so
+// a merge touches only the tail mbuf, never the (cold) head.  LIST runs
+// leave the tail's link undefined until emitted.
 struct Run {
   rte_mbuf* head;  // intact headers (MERGE and LIST)
   rte_mbuf* tail;  // MERGE: last mbuf segment of the chain; LIST: last packet
@@ -40,9 +50,11 @@ struct Run {
   uint16_t last_len;    // payload of the last packet
   uint16_t first_id, last_id;              // inner IPv4 ID
   uint16_t outer_first_id, outer_last_id;  // outer IPv4 ID (VXLAN)
+  uint16_t nsegs;                          // MERGE: mbuf segments in chain
   uint8_t flags;                           // TCP flags ORed
   uint8_t last_mf;                         // fragments: MF of the last one
 };
+static_assert(sizeof(Run) == 48);
 
 // Header layout shared by every packet of a flow (equal offsets imply equal
 // IPv4/TCP option lengths; the option bytes are compared separately).
@@ -59,18 +71,52 @@ inline Layout LayoutOf(const ParsedPacket& p, Mode mode) {
                 p.outer_is_v6,  p.has_vni,      p.l4_proto,      uint8_t(mode)};
 }
 
-// Cache-line aligned: a packet touches the first four lines (key, attrs,
-// layout, runs[0]).
+// What all flows of one header layout, mode and DF / UDP-checksum-zero
+// attribute share, for the fast path: which header bytes must equal the
+// flow's template (everything but the IP length/ID/checksum, TCP seq/
+// window/checksum/urgent pointer, UDP length and a present UDP checksum),
+// and where the fields checked separately are.  A packet whose bytes
+// [0, hdr_len) equal its flow's template under `mask`, whose length fields
+// agree with its mbuf length, and that arrives on the flow's port, would
+// parse to the flow's key, attributes and layout, with no pass reason.
+// Only plain (non-VXLAN) TCP/UDP over IPv4/IPv6 with headers <= 128 bytes
+// get a shape; other flows always take the full path.
+struct alignas(16) Shape {
+  __m128i mask[8];  // 0xff: byte compared with the template
+  Layout layout;
+  uint8_t df;         // IPv4 DF (IPv6: 1): IDs need not increment
+  uint8_t csum_zero;  // UDP checksum 0 (then compared as 0 by the mask)
+  uint16_t hdr_len;   // payload_off
+  uint16_t len_off;   // offset of the inner IP length field
+  uint16_t len_base;  // that field must equal pkt_len - len_base
+  uint16_t fit_base;  // Fits(): length-field bytes besides the payload
+  uint8_t nchunks;    // 16-byte chunks to compare
+  uint8_t udp;
+  uint32_t refs;  // flows using it; 0 = free for reuse
+};
+inline constexpr int kMaxShapes = 32;
+inline constexpr uint8_t kNoShape = 0xff;
+
+// Hot part of a flow entry.
 struct alignas(64) Flow {
-  FlowKey key;
+  uint8_t tmpl[64];  // header bytes [0, 64) of the flow's first packet
+  Run run0;
   uint32_t hash;
   uint32_t older, newer;  // creation-order list (indices)
-  uint64_t start_tsc;
+  uint16_t port;          // ingress port (also in the key)
+  uint8_t shape;          // kNoShape: no fast path for this flow
+  uint8_t nruns;          // 0 = entry free
+};
+static_assert(sizeof(Flow) == 128);
+
+// Cold part of a flow entry (same index).
+struct alignas(64) FlowCold {
+  uint8_t tmpl_hi[64];  // header bytes [64, 128) when hdr_len > 64
+  FlowKey key;
   FlowAttrs attrs;
   Layout layout;
-  uint8_t nruns;
-  uint32_t held;  // packets held in all runs
-  Run runs[kMaxRuns];
+  uint64_t start_tsc;
+  Run runs[kMaxRuns - 1];  // runs 1..3
 };
 
 // Whole-key equality in seven 16-byte compares (no libc call).
@@ -94,40 +140,57 @@ class FlowTable {
     for (uint32_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Slot s = slots_[i];
       if (s.idx == kNil) return nullptr;
-      if (s.hash == hash) {
-        Flow* f = &flows_[s.idx];
-        if (KeyEqual(f->key, key)) return f;
+      if (s.hash == hash && KeyEqual(cold_[s.idx].key, key)) {
+        return &flows_[s.idx];
       }
     }
   }
-  // Two-stage prefetch for a burst: the slot first, then (once the slot is
-  // in cache) the flow entry's first lines.
+  // The first flow whose slot carries `hash` (a candidate: the caller
+  // checks identity), or kNil.
+  uint32_t FindHash(uint32_t hash) const {
+    for (uint32_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot s = slots_[i];
+      if (s.idx == kNil || s.hash == hash) return s.idx;
+    }
+  }
+  // Staged prefetch for a burst: the slot first, then (once the slot is in
+  // cache) the flow entry.
   void PrefetchSlot(uint32_t hash) const {
     rte_prefetch0(&slots_[hash & mask_]);
   }
-  void PrefetchFlow(uint32_t hash) const {
+  // Hot lines, and the cold lines holding the key (slow-path lookups).
+  void PrefetchFlow(uint32_t hash, bool with_key) const {
     const Slot s = slots_[hash & mask_];
     if (s.idx == kNil) return;
-    const char* f = reinterpret_cast<const char*>(&flows_[s.idx]);
-    rte_prefetch0(f);
-    rte_prefetch0(f + 64);
-    rte_prefetch0(f + 128);
-    rte_prefetch0(f + 192);
+    rte_prefetch0(&flows_[s.idx]);
+    rte_prefetch0(&flows_[s.idx].run0);
+    if (with_key) {
+      const char* c = reinterpret_cast<const char*>(&cold_[s.idx].key);
+      rte_prefetch0(c);
+      rte_prefetch0(c + 64);
+    }
   }
-  // Third stage: the mbufs a merge writes (head: lengths in line 0; tail:
-  // `next` in line 1).  Held long ago, they are cold with many flows.
+  // The mbufs a merge writes: the tail's `next` (line 1).  Held long ago,
+  // it is cold with many flows.
+  static void PrefetchTail(const Flow& f) {
+    if (f.nruns == 0) return;
+    rte_prefetch0(reinterpret_cast<const char*>(f.run0.tail) + 64);
+  }
   void PrefetchRun(uint32_t hash) const {
     const Slot s = slots_[hash & mask_];
-    if (s.idx == kNil) return;
-    const Flow& f = flows_[s.idx];
-    if (f.nruns == 0) return;
-    rte_prefetch0(f.runs[0].head);
-    rte_prefetch0(reinterpret_cast<const char*>(f.runs[0].tail) + 64);
+    if (s.idx != kNil) PrefetchTail(flows_[s.idx]);
   }
-  // Requires !full() and no flow with this key.  Fields other than key,
-  // hash, start_tsc and the list links are left for the caller.
+
+  // Requires !full() and no flow with this key.  Sets key, hash, port,
+  // start_tsc, the list links and shape = kNoShape; runs are left to the
+  // caller.
   Flow* Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc);
   void Remove(Flow* f);
+
+  // Gives `f` (whose first packet `m` has just been held with layout `l`)
+  // a shape and a template, when its kind of flow has a fast path.
+  void SetTemplate(Flow* f, const rte_mbuf* m, const Layout& l,
+                   const FlowAttrs& a);
 
   bool full() const { return size_ == capacity_; }
   uint32_t size() const { return size_; }
@@ -135,8 +198,28 @@ class FlowTable {
   Flow* newer(const Flow* f) const {
     return f->newer == kNil ? nullptr : &flows_[f->newer];
   }
+  Flow* flow(uint32_t idx) const { return &flows_[idx]; }
+  uint32_t index(const Flow* f) const { return uint32_t(f - flows_); }
+  FlowCold& cold(const Flow* f) const { return cold_[f - flows_]; }
+  Run& run(Flow* f, int i) const {
+    return i == 0 ? f->run0 : cold_[f - flows_].runs[i - 1];
+  }
+  const Run& run(const Flow* f, int i) const {
+    return i == 0 ? f->run0 : cold_[f - flows_].runs[i - 1];
+  }
+  const Shape& shape(uint8_t i) const { return shapes_[i]; }
+  const Layout& layout(const Flow* f) const {
+    return f->shape != kNoShape ? shapes_[f->shape].layout : cold(f).layout;
+  }
+  // Packets held by one flow.
+  uint32_t held(const Flow* f) const {
+    uint32_t n = f->run0.segs;
+    for (int i = 1; i < f->nruns; ++i) n += cold(f).runs[i - 1].segs;
+    return n;
+  }
 
   uint32_t held_packets = 0;  // over all flows
+  uint64_t removals = 0;      // flows removed so far (entries reused)
 
  private:
   struct Slot {
@@ -144,15 +227,18 @@ class FlowTable {
     uint32_t idx;  // kNil = empty
   };
   FlowTable() = default;
-  uint32_t Index(const Flow* f) const { return uint32_t(f - flows_); }
+  uint8_t AcquireShape(const Layout& l, const FlowAttrs& a);
 
   Slot* slots_ = nullptr;
   uint32_t mask_ = 0;
   Flow* flows_ = nullptr;
+  FlowCold* cold_ = nullptr;
   uint32_t* free_ = nullptr;  // stack of free flow indices
   uint32_t nfree_ = 0;
   uint32_t capacity_ = 0, size_ = 0;
   uint32_t oldest_ = kNil, newest_ = kNil;
+  uint8_t last_shape_ = kNoShape;
+  Shape shapes_[kMaxShapes];
 };
 
 }  // namespace grod::gro

@@ -4,6 +4,8 @@
 //   bazel run //dataplane/gro:gro_benchmark             # full (~5 min)
 //   bazel run //dataplane/gro:gro_benchmark -- --quick  # ~40 s
 //   ... -- --workload=0 --flows=1024                    # one row
+//   ... -- --reps=N --verbose --ours-only   # runs per cell (median), all
+//                                           # samples to stderr, no rte_gro
 // (.bazelrc already builds with -O2; -c opt is not needed.)
 //
 // Traffic: F concurrent flows, each a stream of equal-size segments (the
@@ -145,6 +147,7 @@ std::vector<rte_mbuf*> Materialize(const std::vector<Bytes>& frames,
 }
 
 struct Result {
+  std::vector<uint64_t> bursts;  // cycles of each timed burst (+ final flush)
   double cycles_per_pkt = 0;
   double ratio = 0;  // packets in / packets out
   bool valid = false;
@@ -174,19 +177,27 @@ void Warm(rte_mbuf* const* m, const Bytes* frames, uint16_t n) {
   }
 }
 
-// Runs `body(i, n)` per burst with only `body` timed; returns cycles.
+// Runs `body(i, n)` per burst with only `body` timed; returns the cycles
+// of each burst.
 template <typename F>
-uint64_t TimedBursts(std::vector<rte_mbuf*>& in, const std::vector<Bytes>& fr,
-                     F body) {
-  uint64_t busy = 0;
+std::vector<uint64_t> TimedBursts(std::vector<rte_mbuf*>& in,
+                                  const std::vector<Bytes>& fr, F body) {
+  std::vector<uint64_t> busy;
+  busy.reserve(in.size() / kBurst + 2);
   for (size_t i = 0; i < in.size(); i += kBurst) {
     const uint16_t n = uint16_t(std::min<size_t>(kBurst, in.size() - i));
     Warm(&in[i], &fr[i], n);
     const uint64_t t0 = rte_rdtsc();
     body(i, n);
-    busy += rte_rdtsc() - t0;
+    busy.push_back(rte_rdtsc() - t0);
   }
   return busy;
+}
+
+uint64_t Sum(const std::vector<uint64_t>& v) {
+  uint64_t s = 0;
+  for (uint64_t x : v) s += x;
+  return s;
 }
 
 Result OursContext(const std::vector<Bytes>& frames, uint32_t flows,
@@ -200,26 +211,24 @@ Result OursContext(const std::vector<Bytes>& frames, uint32_t flows,
   sink.all.reserve(in.size());
   rte_mbuf* buf[64];
   Output out{buf, 0, 64, &Sink::Drain, &sink};
-  const ParseConfig pc;
   const uint32_t every = FlushEvery(flows);
-  ParsedPacket p[kBurst];
   uint32_t since = 0;
-  uint64_t cycles = TimedBursts(in, frames, [&](size_t i, uint16_t n) {
-    const uint64_t now = rte_rdtsc();
-    ParseBurst(&in[i], n, pc, p);
-    ctx->ProcessBurst(&in[i], p, n, mode, now, &out);
-    since += n;
-    if (since >= every) {
-      ctx->FlushTimedOut(now, 0, &out);
-      since = 0;
-    }
-  });
+  std::vector<uint64_t> cycles =
+      TimedBursts(in, frames, [&](size_t i, uint16_t n) {
+        const uint64_t now = rte_rdtsc();
+        ctx->ProcessBurst(&in[i], n, mode, now, &out);
+        since += n;
+        if (since >= every) {
+          ctx->FlushTimedOut(now, 0, &out);
+          since = 0;
+        }
+      });
   const uint64_t t0 = rte_rdtsc();
   ctx->FlushAll(&out, kFlushExplicit);
   Sink::Drain(&out, &sink);
-  cycles += rte_rdtsc() - t0;
-  Result r{double(cycles) / in.size(), double(in.size()) / sink.all.size(),
-           true};
+  cycles.push_back(rte_rdtsc() - t0);
+  Result r{cycles, double(Sum(cycles)) / in.size(),
+           double(in.size()) / sink.all.size(), true};
   FreeAll(sink.all);
   return r;
 }
@@ -231,11 +240,13 @@ Result OursBurst(const std::vector<Bytes>& frames, Mode mode) {
   ContextConfig cfg;
   cfg.max_flows = 64;
   cfg.max_held_packets = 256;
-  const uint64_t cycles = TimedBursts(in, frames, [&](size_t i, uint16_t n) {
-    const uint16_t k = ReassembleBurst(&in[i], n, mode, cfg);
-    out.insert(out.end(), &in[i], &in[i] + k);
-  });
-  Result r{double(cycles) / in.size(), double(in.size()) / out.size(), true};
+  const std::vector<uint64_t> cycles =
+      TimedBursts(in, frames, [&](size_t i, uint16_t n) {
+        const uint16_t k = ReassembleBurst(&in[i], n, mode, cfg);
+        out.insert(out.end(), &in[i], &in[i] + k);
+      });
+  Result r{cycles, double(Sum(cycles)) / in.size(),
+           double(in.size()) / out.size(), true};
   FreeAll(out);
   return r;
 }
@@ -260,20 +271,22 @@ Result RteContext(const std::vector<Bytes>& frames, uint32_t flows) {
     }
   };
   uint32_t since = 0;
-  uint64_t cycles = TimedBursts(in, frames, [&](size_t i, uint16_t n) {
-    const uint16_t k = rte_gro_reassemble(&in[i], n, ctx);
-    out.insert(out.end(), &in[i], &in[i] + k);  // returned unprocessed
-    since += n;
-    if (since >= every) {
-      flush();
-      since = 0;
-    }
-  });
+  std::vector<uint64_t> cycles =
+      TimedBursts(in, frames, [&](size_t i, uint16_t n) {
+        const uint16_t k = rte_gro_reassemble(&in[i], n, ctx);
+        out.insert(out.end(), &in[i], &in[i] + k);  // returned unprocessed
+        since += n;
+        if (since >= every) {
+          flush();
+          since = 0;
+        }
+      });
   const uint64_t t0 = rte_rdtsc();
   flush();
-  cycles += rte_rdtsc() - t0;
+  cycles.push_back(rte_rdtsc() - t0);
   rte_gro_ctx_destroy(ctx);
-  Result r{double(cycles) / in.size(), double(in.size()) / out.size(), true};
+  Result r{cycles, double(Sum(cycles)) / in.size(),
+           double(in.size()) / out.size(), true};
   FreeAll(out);
   return r;
 }
@@ -286,11 +299,13 @@ Result RteBurst(const std::vector<Bytes>& frames) {
   param.gro_types = RTE_GRO_TCP_IPV4;
   param.max_flow_num = kBurst;
   param.max_item_per_flow = kBurst;
-  const uint64_t cycles = TimedBursts(in, frames, [&](size_t i, uint16_t n) {
-    const uint16_t k = rte_gro_reassemble_burst(&in[i], n, &param);
-    out.insert(out.end(), &in[i], &in[i] + k);
-  });
-  Result r{double(cycles) / in.size(), double(in.size()) / out.size(), true};
+  const std::vector<uint64_t> cycles =
+      TimedBursts(in, frames, [&](size_t i, uint16_t n) {
+        const uint16_t k = rte_gro_reassemble_burst(&in[i], n, &param);
+        out.insert(out.end(), &in[i], &in[i] + k);
+      });
+  Result r{cycles, double(Sum(cycles)) / in.size(),
+           double(in.size()) / out.size(), true};
   FreeAll(out);
   return r;
 }
@@ -301,6 +316,36 @@ uint32_t RtePackets(uint32_t flows, uint32_t packets) {
   const uint64_t budget = (1ull << 31) / flows;  // ~flow-compare budget
   return uint32_t(
       std::min<uint64_t>(packets, std::max<uint64_t>(budget, flows)));
+}
+
+// Every run does the same work burst by burst (same packets, same calls),
+// so preemption by other processes on a shared machine shows up as a few
+// runs' bursts taking far longer.  The result: each burst's median over
+// the runs, summed, per packet (invalid if no runs).  --verbose also lists
+// each run's own total.
+Result Median(const std::vector<Result>& v, const char* what, uint32_t pkts,
+              bool verbose) {
+  if (v.empty()) return Result{};
+  const size_t nb = v[0].bursts.size();
+  uint64_t total = 0;
+  std::vector<uint64_t> c(v.size());
+  for (size_t b = 0; b < nb; ++b) {
+    for (size_t r = 0; r < v.size(); ++r) c[r] = v[r].bursts[b];
+    std::nth_element(c.begin(), c.begin() + c.size() / 2, c.end());
+    total += c[c.size() / 2];
+  }
+  Result m = v[0];
+  m.bursts.clear();
+  m.cycles_per_pkt = double(total) / pkts;
+  if (verbose) {
+    std::vector<double> runs;
+    for (const Result& r : v) runs.push_back(r.cycles_per_pkt);
+    std::sort(runs.begin(), runs.end());
+    fprintf(stderr, "  %-14s median/burst %.1f; runs:", what, m.cycles_per_pkt);
+    for (double x : runs) fprintf(stderr, " %.1f", x);
+    fprintf(stderr, "\n");
+  }
+  return m;
 }
 
 std::string Fmt(const char* f, double v) {
@@ -317,15 +362,19 @@ int main(int argc, char** argv) {
   bool quick = false;
   int only_workload = -1;
   uint32_t only_flows = 0;
-  int repeat = 0;  // --repeat=N: more runs of ours (for perf record)
+  int reps = 0;  // --reps=N: runs per cell (median); default 7, quick 5
+  bool ours_only = false, verbose = false;
   for (int i = 1; i < argc; ++i) {
     quick |= strcmp(argv[i], "--quick") == 0;
+    ours_only |= strcmp(argv[i], "--ours-only") == 0;
+    verbose |= strcmp(argv[i], "--verbose") == 0;
     if (strncmp(argv[i], "--workload=", 11) == 0) {
       only_workload = atoi(argv[i] + 11);
     }
     if (strncmp(argv[i], "--flows=", 8) == 0) only_flows = atoi(argv[i] + 8);
-    if (strncmp(argv[i], "--repeat=", 9) == 0) repeat = atoi(argv[i] + 9);
+    if (strncmp(argv[i], "--reps=", 7) == 0) reps = atoi(argv[i] + 7);
   }
+  if (reps <= 0) reps = quick ? 5 : 7;
   std::string prefix = "--file-prefix=grobench" + std::to_string(getpid());
   const char* eal[] = {"gro_benchmark",
                        "--no-huge",
@@ -349,8 +398,10 @@ int main(int argc, char** argv) {
             : std::vector<uint32_t>{1, 16, 256, 1024, 16384, 65536};
   const uint32_t packets = quick ? 131072 : 262144;
   if (only_flows != 0) flow_counts = {only_flows};
-  printf("TSC %.2f GHz, %u packets/run, %zu-byte payloads, burst %u\n\n", ghz,
-         packets, kPayload, kBurst);
+  printf(
+      "TSC %.2f GHz, %u packets/run, %zu-byte payloads, burst %u, median of "
+      "%d runs\n\n",
+      ghz, packets, kPayload, kBurst, reps);
   printf(
       "| workload | flows | reorder | ours ctx Mpps | ours ctx cyc/pkt | "
       "ours merge ratio | rte_gro ctx cyc/pkt | rte_gro merge ratio | "
@@ -367,32 +418,30 @@ int main(int argc, char** argv) {
         // At least 8 packets per flow, so every flow count merges alike.
         const uint32_t n = std::max(packets, 8 * flows);
         const auto frames = MakeTraffic(w.kind, flows, n, reorder, 42);
-        Result ours = OursContext(frames, flows, w.mode);
-        for (int rep = 0; rep < (repeat ? repeat : 2); ++rep) {  // best of
-          Result again = OursContext(frames, flows, w.mode);
-          if (again.cycles_per_pkt < ours.cycles_per_pkt) ours = again;
-        }
-        Result ob = OursBurst(frames, w.mode);
-        for (int rep = 0; rep < 2; ++rep) {
-          Result again = OursBurst(frames, w.mode);
-          if (again.cycles_per_pkt < ob.cycles_per_pkt) ob = again;
-        }
-        Result rc, rb;
-        if (w.rte_gro) {
-          const std::vector<Bytes> sub(frames.begin(),
-                                       frames.begin() + RtePackets(flows, n));
-          // Best of several runs for both engines: the machine is shared.
-          rc = RteContext(sub, flows);
-          for (int rep = flows >= 16384 ? 1 : 2; rep > 0; --rep) {
-            Result again = RteContext(sub, flows);
-            if (again.cycles_per_pkt < rc.cycles_per_pkt) rc = again;
+        // Repetitions interleave the engines (the machine may be shared);
+        // each cell is the per-burst median over the runs (see Median).
+        // rte_gro's context mode at >= 16384 flows takes seconds per run:
+        // at most 3 runs there.
+        std::vector<Result> vo, vob, vrc, vrb;
+        const std::vector<Bytes> sub(frames.begin(),
+                                     frames.begin() + RtePackets(flows, n));
+        for (int rep = 0; rep < reps; ++rep) {
+          vo.push_back(OursContext(frames, flows, w.mode));
+          if (w.rte_gro && !ours_only && (flows < 16384 || rep < 3)) {
+            vrc.push_back(RteContext(sub, flows));
           }
-          rb = RteBurst(frames);
-          for (int rep = 0; rep < 2; ++rep) {
-            Result again = RteBurst(frames);
-            if (again.cycles_per_pkt < rb.cycles_per_pkt) rb = again;
-          }
+          vob.push_back(OursBurst(frames, w.mode));
+          if (w.rte_gro && !ours_only) vrb.push_back(RteBurst(frames));
         }
+        if (verbose) {
+          fprintf(stderr, "%s %u flows %s:\n", w.name, flows,
+                  reorder ? "5%" : "0%");
+        }
+        const Result ours = Median(vo, "ours ctx", n, verbose);
+        const Result ob = Median(vob, "ours burst", n, verbose);
+        const Result rc =
+            Median(vrc, "rte_gro ctx", uint32_t(sub.size()), verbose);
+        const Result rb = Median(vrb, "rte_gro burst", n, verbose);
         auto cell = [](const Result& r, const char* f, double v) {
           return r.valid ? Fmt(f, v) : std::string("n/a");
         };

@@ -84,8 +84,10 @@ struct ParseConfig {
 };
 
 // Flow identity: every field that Linux/DPDK require equal for two packets
-// to belong to one GRO flow.  Zero-filled so it can be hashed and compared
-// as bytes.  IPv4 addresses use the first 4 bytes.
+// to belong to one GRO flow, plus the ingress port (packets of one 5-tuple
+// arriving on two ports go to different peers: never merged).  Zero-filled
+// so it can be hashed and compared as bytes.  IPv4 addresses use the first
+// 4 bytes.
 struct alignas(16) FlowKey {
   // Hashed part (first 64 bytes): what usually tells flows apart.
   uint8_t src[16], dst[16];           // inner IP addresses
@@ -94,8 +96,8 @@ struct alignas(16) FlowKey {
   uint32_t vni;                       // VNI | 1<<24 when VXLAN
   uint8_t type;                       // GroType bit (without kVxlan)
   uint8_t proto;                      // IP protocol
-  uint8_t pad[2];
-  uint8_t outer_src[16];  // VXLAN outer IP addresses
+  uint16_t port;                      // rte_mbuf::port (ingress)
+  uint8_t outer_src[16];              // VXLAN outer IP addresses
   // Compared, not hashed.
   uint8_t outer_dst[16];
   uint8_t mac[12], outer_mac[12];  // dst+src MAC of the GROed / VXLAN frame
@@ -148,8 +150,9 @@ struct ParsedPacket {
   FlowKey key;
 };
 
-// Parses headers from the first mbuf segment.  Always fills `out`;
-// malformed packets get a PassReason (never returns false).
+// Parses headers from the first mbuf segment (and m->port, the ingress
+// port, into the key).  Always fills `out`; malformed packets get a
+// PassReason (never returns false).
 bool Parse(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out);
 
 // Parse() over a burst, prefetching packets ahead.
@@ -213,9 +216,30 @@ class Context {
   void Process(rte_mbuf* m, const ParsedPacket& p, Mode mode, uint64_t now_tsc,
                Output* out);
   // Process() for pkts[0..n) in order (p[i] parsed from pkts[i]), with the
-  // flow table prefetched ahead: the fast way with many flows.
+  // flow table prefetched ahead.
   void ProcessBurst(rte_mbuf* const* pkts, const ParsedPacket* p, uint16_t n,
                     Mode mode, uint64_t now_tsc, Output* out);
+  // The fastest way in: parses and processes pkts[0..n) in order, all in
+  // `mode` (so: one tenant, one mode), with exactly the outputs and
+  // counters of Parse() + Process() per packet.  A packet of a held flow
+  // takes a fast path: its header bytes are compared with the flow's
+  // template (16 bytes per compare, masking what legitimately changes: IP
+  // length/ID/checksum, TCP seq/window/checksum/urgent pointer, UDP
+  // length/checksum), its length fields and sequence number are checked,
+  // and it is appended without a parse; the flow is found through the
+  // previous packet's flow or a hash of a few header fields.  Anything
+  // else takes the full path.  Bursts of any size (worked in 32s).
+  void ProcessBurst(rte_mbuf* const* pkts, uint16_t n, Mode mode,
+                    uint64_t now_tsc, Output* out);
+  // For callers that parse and classify each packet themselves: processes
+  // the longest prefix of pkts[0..n) whose packets continue the flow that
+  // the last packet given to this context went into (same ingress port,
+  // same headers but for lengths, IDs, checksums and sequence numbers, so
+  // the same classification), via the fast path, and returns its length
+  // (0 if that packet was not held).  The caller must only use it while the
+  // mode it would pick for those packets is still the one it gave with that
+  // packet (e.g. within one burst and one config snapshot).
+  uint16_t ContinueFlow(rte_mbuf* const* pkts, uint16_t n, Output* out);
   // Emits every flow whose first held packet arrived at or before
   // now_tsc - max_age_tsc.
   void FlushTimedOut(uint64_t now_tsc, uint64_t max_age_tsc, Output* out);
@@ -228,10 +252,12 @@ class Context {
   const ContextConfig& config() const { return cfg_; }
 
  private:
+  friend class FastPath;
   explicit Context(const ContextConfig& cfg);
   ContextConfig cfg_;
   Counters counters_;
   FlowTable* table_ = nullptr;
+  uint32_t last_flow_ = UINT32_MAX;  // flow of the last packet, if held
 };
 
 // Burst mode (like rte_gro_reassemble_burst): everything is flushed before

@@ -57,11 +57,12 @@ void SetMetadata(rte_mbuf* m, const Layout& l) {
   }
 }
 
-void FinalizeMerged(const Flow& f, const Run& r) {
-  const Layout& l = f.layout;
+void FinalizeMerged(const Layout& l, const Run& r) {
   rte_mbuf* m = r.head;
   uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
   const uint32_t end = l.payload_off + r.bytes;  // end of the merged packet
+  m->pkt_len = end;
+  m->nb_segs = r.nsegs;
   SetMetadata(m, l);
   uint64_t flags = 0;
   if (l.vxlan) {
@@ -115,11 +116,12 @@ void FinalizeMerged(const Flow& f, const Run& r) {
   m->tso_segsz = r.mss;
 }
 
-void FinalizeList(const Flow& f, const Run& r) {
-  // Only the head is touched: members were held long ago and are cold with
-  // many flows.  Unlink() copies the head's metadata to each member (all
-  // members share the flow's header layout).
-  SetMetadata(r.head, f.layout);
+void FinalizeList(const Layout& l, const Run& r) {
+  // Only the head (and the last member's link) is touched: members were
+  // held long ago and are cold with many flows.  Unlink() copies the head's
+  // metadata to each member (all members share the flow's header layout).
+  internal::Link(r.tail)->next = nullptr;
+  SetMetadata(r.head, l);
   r.head->ol_flags |= internal::g_list_flag;
   internal::Link(r.head)->count = r.segs;
   r.head->tso_segsz = r.mss;

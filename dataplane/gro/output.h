@@ -13,11 +13,13 @@ namespace grod::gro {
 // Sets l2/l3/l4 (and outer) lengths and packet_type from the parsed layout.
 void SetMetadata(rte_mbuf* m, const Layout& l);
 // Rewrites the head of a merged MERGE run (lengths, IPv4 IDs stay, header
-// checksums, ORed TCP flags, TSO pseudo-header checksum) and sets the
-// offload flags.  Requires run.segs >= 2.
-void FinalizeMerged(const Flow& f, const Run& r);
-// Marks a LIST run (segs >= 2) as a list and sets metadata on each member.
-void FinalizeList(const Flow& f, const Run& r);
+// checksums, ORed TCP flags, TSO pseudo-header checksum), sets the head
+// mbuf's pkt_len / nb_segs (kept lazily while held) and the offload flags.
+// Requires run.segs >= 2.
+void FinalizeMerged(const Layout& l, const Run& r);
+// Marks a LIST run (segs >= 2) as a list: head metadata, count, and the
+// last member's NULL link.
+void FinalizeList(const Layout& l, const Run& r);
 
 inline void Push(Output* out, rte_mbuf* m) {
   if (out->count == out->capacity) out->drain(out, out->arg);

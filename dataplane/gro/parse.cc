@@ -3,13 +3,13 @@
 // out of bounds (the DPDK bug class "invalid TCP header length OOB").
 #include <immintrin.h>
 #include <netinet/in.h>
-#include <rte_hash_crc.h>
 #include <rte_prefetch.h>
 
 #include <cstddef>
 #include <cstring>
 
 #include "dataplane/gro/gro_engine.h"
+#include "dataplane/gro/hash.h"
 
 namespace grod::gro {
 namespace {
@@ -21,7 +21,6 @@ constexpr uint16_t kEthQinQ = 0x88A8;
 constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04;
 constexpr uint8_t kTcpUrg = 0x20, kTcpEce = 0x40, kTcpCwr = 0x80;
 constexpr uint8_t kTcpNoMerge = kTcpSyn | kTcpRst | kTcpUrg | kTcpEce | kTcpCwr;
-constexpr uint32_t kHashSeed = 0x9e3779b9;
 
 inline uint16_t Be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
 inline uint32_t Be32(const uint8_t* p) {
@@ -194,39 +193,6 @@ PassReason ParseLayer(const Reader& r, uint32_t off, uint32_t frame_end,
   return ParseL4(r, l, tcp_flags);
 }
 
-inline uint64_t Load64(const uint8_t* p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
-inline uint64_t Load32(const uint8_t* p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
-
-// CRC32-C of the fields that usually tell flows apart, read from the
-// packet itself (not from the FlowKey just written byte-wise: reloading it
-// wide stalls on store forwarding), in two lanes because crc32 has a
-// 3-cycle latency.  The hash needs entropy, not every field: the table
-// compares whole keys.
-uint32_t HashFlow(const Layer& l, const Layer* outer, uint64_t word) {
-  uint64_t a = kHashSeed, b = ~uint64_t(kHashSeed);
-  if (l.is_v6) {
-    a = rte_hash_crc_8byte(Load64(l.src), uint32_t(a));
-    b = rte_hash_crc_8byte(Load64(l.dst), uint32_t(b));
-    a = rte_hash_crc_8byte(Load64(l.src + 8), uint32_t(a));
-    b = rte_hash_crc_8byte(Load64(l.dst + 8), uint32_t(b));
-  } else {
-    a = rte_hash_crc_8byte(Load32(l.src) << 32 | Load32(l.dst), uint32_t(a));
-  }
-  b = rte_hash_crc_8byte(word, uint32_t(b));
-  if (outer != nullptr) {
-    a = rte_hash_crc_8byte(Load64(outer->src), uint32_t(a));
-  }
-  return uint32_t(a) ^ uint32_t(b) * 0x9e3779b1u;
-}
-
 void CopyAddr(uint8_t* dst, const uint8_t* src, bool v6) {
   memcpy(dst, src, v6 ? 16 : 4);
 }
@@ -335,10 +301,14 @@ bool Parse(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out) {
     }
   }
   k.type = static_cast<uint8_t>(out->type);
+  k.port = m->port;
   out->key_valid = true;
-  out->hash = HashFlow(*l, vxlan ? &outer : nullptr,
+  // Read from the packet, not from the FlowKey just written byte-wise:
+  // reloading it wide would stall on store forwarding.
+  out->hash = FlowHash(l->src, l->dst, l->is_v6,
                        uint64_t(k.sport) << 48 | uint64_t(k.dport) << 32 |
-                           (uint64_t(k.vni) ^ k.type ^ k.outer_sport << 8));
+                           FlowWordLow(k.vni, k.type, k.outer_sport, k.port),
+                       vxlan ? outer.src : nullptr);
 
   // Reasons that still allow a flow lookup (to keep the flow in order).
   if (outer.padded || (vxlan && inner.padded)) {

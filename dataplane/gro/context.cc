@@ -1,0 +1,200 @@
+// Per-packet decisions (hold, merge, link, flush, pass) over the flow
+// table, and the Context around them.  The rules are in rules.cc (see
+// engine.h), emitting in flush.cc, the fast path in fast_path.cc.
+#include "dataplane/gro/checksum.h"
+#include "dataplane/gro/engine.h"
+#include "dataplane/gro/list.h"
+#include "dataplane/gro/output.h"
+
+namespace grod::gro {
+
+const char* const kPassReasonNames[kPassReasonCount] = {
+    "none",           "not_ip",        "truncated",     "bad_ip_header",
+    "ip_length",      "eth_padding",   "bad_l4_header", "multi_segment",
+    "unsupported_l4", "type_disabled", "tcp_flags",     "no_payload",
+    "duplicate",      "bad_checksum",  "bypass",
+};
+const char* const kFlushReasonNames[kFlushReasonCount] = {
+    "timeout", "size",     "flags",       "table_full", "explicit",
+    "config",  "mismatch", "passthrough", "reorder",    "burst_end",
+};
+
+void Engine::Pass(rte_mbuf* m, const ParsedPacket& p, PassReason why,
+                  Output* out) {
+  c_->passthrough[why]++;
+  c_->packets_out++;
+  c_->segments_hist[0]++;
+  if (p.key_valid) {
+    // Keep the flow in order: what it holds leaves before this packet.
+    if (t_->size() != 0) {
+      if (Flow* f = t_->Find(p.key, p.hash)) {
+        FlushFlow(f, kFlushPassthrough, out);
+      }
+    }
+    // Fully parsed (only its contents were unmergeable): describe it.
+    SetMetadata(m, LayoutOf(p, Mode::kMerge));
+  }
+  Push(out, m);
+}
+
+Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
+                      uint64_t now, Output* out) {
+  c_->packets_in++;
+  c_->bytes_in += m->pkt_len;
+  PassReason why = p.reason;
+  if (mode == Mode::kBypass) {
+    c_->bypass++;
+    why = kPassBypass;
+  } else if (why == kPassNone) {
+    const uint32_t need = p.type | (p.has_vni ? kVxlan : 0);
+    if ((cfg_.gro_types & need) != need) {
+      why = kPassTypeDisabled;
+    } else if (cfg_.verify_checksums && !ChecksumsOk(m, p)) {
+      why = kPassBadChecksum;
+    }
+  }
+  if (why != kPassNone) {
+    Pass(m, p, why, out);
+    return nullptr;
+  }
+
+  // Make room first, so that no flow pointer is invalidated later.
+  if (t_->held_packets >= cfg_.max_held_packets) {
+    FlushFlow(t_->oldest(), kFlushTableFull, out);
+  }
+  Flow* f = t_->size() != 0 ? t_->Find(p.key, p.hash) : nullptr;
+  if (f != nullptr && !Compatible(*f, p, m, mode)) {
+    FlushFlow(f, kFlushMismatch, out);
+    f = nullptr;
+  }
+  if (f != nullptr) {
+    const AddResult res =
+        p.type & (kUdp4 | kUdp6) ? AddUdp(f, m, p) : AddSeq(f, m, p);
+    switch (res) {
+      case AddResult::kAdded:
+        break;
+      case AddResult::kDuplicate:
+        Pass(m, p, kPassDuplicate, out);  // flushes the flow first
+        return nullptr;
+      case AddResult::kNoFit:
+        FlushFlow(f, kFlushSize, out);
+        f = nullptr;
+        break;
+      case AddResult::kTooManyRuns:
+        FlushFlow(f, kFlushReorder, out);
+        f = nullptr;
+        break;
+    }
+  }
+  const bool push_fin = p.tcp_flags & (kTcpPsh | kTcpFin);
+  if (f == nullptr) {
+    if (push_fin) {
+      // Nothing held for the flow and the sender says "deliver now".
+      c_->packets_out++;
+      c_->segments_hist[0]++;
+      SetMetadata(m, LayoutOf(p, mode));
+      Push(out, m);
+      return nullptr;
+    }
+    if (t_->full()) FlushFlow(t_->oldest(), kFlushTableFull, out);
+    f = t_->Insert(p.key, p.hash, now);
+    FlowCold& c = t_->cold(f);
+    c.attrs = p.attrs;
+    c.layout = LayoutOf(p, mode);
+    StartRun(f, 0, m, p);
+    // The fast path skips checksum verification: no template then.
+    if (!cfg_.verify_checksums) t_->SetTemplate(f, m, c.layout, c.attrs);
+  }
+  t_->held_packets++;
+  if (push_fin) {
+    FlushFlow(f, kFlushFlags, out);
+    return nullptr;
+  }
+  const Run& r0 = f->run0;
+  const uint8_t type = p.type;
+  if (type == kIpv4Frag && f->nruns == 1 && r0.start == 0 && !r0.last_mf) {
+    FlushFlow(f, kFlushFlags, out);  // datagram complete
+    return nullptr;
+  }
+  // In-order flow that can't grow (full, or ended by a short segment):
+  // deliver now rather than at the timeout.
+  if (f->nruns == 1 && type != kIpv4Frag &&
+      (r0.segs >= cfg_.max_segments || r0.last_len < r0.mss)) {
+    FlushFlow(f, kFlushSize, out);
+    return nullptr;
+  }
+  return f;
+}
+
+Context::Context(const ContextConfig& cfg) : cfg_(cfg) {}
+
+std::unique_ptr<Context> Context::Create(const ContextConfig& cfg) {
+  if (!RegisterDynfield()) return nullptr;
+  std::unique_ptr<Context> c(new Context(cfg));
+  if (c->cfg_.max_segments == 0 || c->cfg_.max_segments > 64) {
+    c->cfg_.max_segments = 64;
+  }
+  if (c->cfg_.max_held_packets == 0) c->cfg_.max_held_packets = 1;
+  c->table_ = FlowTable::Create(cfg.max_flows, cfg.socket_id);
+  if (c->table_ == nullptr) return nullptr;
+  return c;
+}
+
+Context::~Context() {
+  if (table_ == nullptr) return;
+  // Held packets are dropped (freed), never leaked.
+  while (Flow* f = table_->oldest()) {
+    const bool list = table_->layout(f).mode == uint8_t(Mode::kList);
+    for (int i = 0; i < f->nruns; ++i) {
+      const Run& r = table_->run(f, i);
+      if (list) {
+        rte_mbuf* m = r.head;
+        for (uint16_t k = 0; k < r.segs; ++k) {
+          rte_mbuf* next = k + 1 < r.segs ? internal::Link(m)->next : nullptr;
+          rte_pktmbuf_free(m);
+          m = next;
+        }
+      } else {
+        rte_pktmbuf_free(r.head);  // follows `next`; nb_segs is not needed
+      }
+    }
+    table_->Remove(f);
+  }
+  FlowTable::Destroy(table_);
+}
+
+void Context::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
+                      uint64_t now_tsc, Output* out) {
+  Flow* f = Engine(cfg_, table_, &counters_).Process(m, p, mode, now_tsc, out);
+  last_flow_ = f != nullptr ? table_->index(f) : kNil;
+}
+
+void Context::ProcessBurst(rte_mbuf* const* pkts, const ParsedPacket* p,
+                           uint16_t n, Mode mode, uint64_t now_tsc,
+                           Output* out) {
+  // Prefetch in stages -- slot, flow entry, held tail mbuf -- a few packets
+  // ahead, so that with many flows the table's cache misses overlap.
+  constexpr uint16_t kFlowAhead = 6, kRunAhead = 3;
+  const bool any = table_->size() != 0;
+  if (any) {
+    for (uint16_t i = 0; i < n; ++i) table_->PrefetchSlot(p[i].hash);
+    for (uint16_t i = 0; i < n && i < kFlowAhead; ++i) {
+      table_->PrefetchFlow(p[i].hash, true);
+    }
+  }
+  Engine e(cfg_, table_, &counters_);
+  Flow* f = nullptr;
+  for (uint16_t i = 0; i < n; ++i) {
+    if (any && i + kFlowAhead < n) {
+      table_->PrefetchFlow(p[i + kFlowAhead].hash, true);
+    }
+    if (any && i + kRunAhead < n) table_->PrefetchRun(p[i + kRunAhead].hash);
+    f = e.Process(pkts[i], p[i], mode, now_tsc, out);
+  }
+  if (n != 0) last_flow_ = f != nullptr ? table_->index(f) : kNil;
+}
+
+uint32_t Context::held_flows() const { return table_->size(); }
+uint32_t Context::held_packets() const { return table_->held_packets; }
+
+}  // namespace grod::gro

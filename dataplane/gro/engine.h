@@ -1,0 +1,79 @@
+// The GRO engine's internals shared by its files:
+//   context.cc   per-packet decisions (hold / merge / link / pass), Context
+//   rules.cc     the merge rules, written once for all types
+//   flush.cc     emitting held runs, table-full eviction, flush policies
+//   fast_path.cc header templates: the same-flow fast path and burst API
+//   output.cc    merged-header rewrite, metadata, LIST heads
+// Merge rules:
+//   * same flow key (Parse) and equal FlowAttrs/Layout/option bytes, else
+//     the held flow is flushed first (kFlushMismatch) -- never two entries
+//     for one 5-tuple, so a flow can't be reordered by its own entries;
+//   * adjacency in sequence space (TCP seq, fragment offset) -- a packet may
+//     extend a run at either end, and two runs join when the gap fills;
+//   * TCP/UDP: every packet but the last of a run carries `mss` bytes
+//     (Segment() must be able to reproduce them), at most max_segments,
+//     merged length within max_merged_bytes;
+//   * IPv4 with DF=0: IDs increment by one along the run (RFC 6864), inner
+//     and outer separately; DF=1 IDs are ignored.
+#ifndef GROD_DATAPLANE_GRO_ENGINE_H_
+#define GROD_DATAPLANE_GRO_ENGINE_H_
+
+#include <rte_mbuf.h>
+
+#include "dataplane/gro/flow_table.h"
+#include "dataplane/gro/gro_engine.h"
+
+namespace grod::gro {
+
+inline constexpr uint8_t kTcpFin = 0x01, kTcpPsh = 0x08;
+
+inline bool SeqLt(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
+
+// rte_pktmbuf_lastseg() reads `next`, in the mbuf's second cache line,
+// which RX never touches; nb_segs (first line) usually answers.
+inline rte_mbuf* LastSeg(rte_mbuf* m) {
+  return m->nb_segs == 1 ? m : rte_pktmbuf_lastseg(m);
+}
+
+enum class AddResult { kAdded, kDuplicate, kNoFit, kTooManyRuns };
+
+// Stateless helpers bound to one context's config, table and counters.
+class Engine {
+ public:
+  Engine(const ContextConfig& cfg, FlowTable* t, Counters* c)
+      : cfg_(cfg), t_(t), c_(c) {
+    limit_ = cfg.max_merged_bytes < 65535 ? cfg.max_merged_bytes : 65535;
+  }
+
+  // Returns the flow holding `m` afterwards, or nullptr (passed, emitted).
+  Flow* Process(rte_mbuf* m, const ParsedPacket& p, Mode mode, uint64_t now,
+                Output* out);
+  void FlushFlow(Flow* f, FlushReason why, Output* out);
+  uint32_t limit() const { return limit_; }
+
+ private:
+  void Pass(rte_mbuf* m, const ParsedPacket& p, PassReason why, Output* out);
+  // rules.cc
+  bool Compatible(const Flow& f, const ParsedPacket& p, const rte_mbuf* m,
+                  Mode mode) const;
+  AddResult AddSeq(Flow* f, rte_mbuf* m, const ParsedPacket& p);
+  AddResult AddUdp(Flow* f, rte_mbuf* m, const ParsedPacket& p);
+  bool Fits(const Layout& l, uint32_t bytes, uint32_t segs) const;
+  bool CanAppend(const Flow& f, const Run& r, const ParsedPacket& p) const;
+  bool CanPrepend(const Flow& f, const Run& r, const ParsedPacket& p) const;
+  void Append(Flow* f, Run* r, rte_mbuf* m, const ParsedPacket& p);
+  void Prepend(Flow* f, Run* r, rte_mbuf* m, const ParsedPacket& p);
+  void TryJoin(Flow* f, int i);
+  void StartRun(Flow* f, int i, rte_mbuf* m, const ParsedPacket& p);
+  // flush.cc
+  void EmitRun(const Layout& l, const Run& r, Output* out);
+
+  const ContextConfig& cfg_;
+  FlowTable* t_;
+  Counters* c_;
+  uint32_t limit_;
+};
+
+}  // namespace grod::gro
+
+#endif  // GROD_DATAPLANE_GRO_ENGINE_H_

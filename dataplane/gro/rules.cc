@@ -1,0 +1,233 @@
+// The merge rules (see engine.h), written once for all types: whether a
+// packet may join a held flow, and how runs grow, start and join.
+#include <netinet/in.h>
+
+#include "dataplane/gro/engine.h"
+#include "dataplane/gro/list.h"
+
+namespace grod::gro {
+
+bool Engine::Fits(const Layout& l, uint32_t bytes, uint32_t segs) const {
+  // Bytes covered by the outermost IP length field besides the payload.
+  const uint32_t base = l.vxlan ? l.outer_l3_off + (l.outer_is_v6 ? 40 : 0)
+                                : l.l3_off + (l.is_v6 ? 40 : 0);
+  // max_segments bounds what a GSO engine must re-split; a reassembled
+  // datagram is bounded by its 64K length alone (as in ip_defrag).
+  return (segs <= cfg_.max_segments || l.type == kIpv4Frag) &&
+         l.payload_off - base + bytes <= limit_;
+}
+
+bool Engine::Compatible(const Flow& f, const ParsedPacket& p, const rte_mbuf* m,
+                        Mode mode) const {
+  // Field by field: a Layout built on the stack and compared wide would
+  // stall on store forwarding.
+  const FlowCold& c = t_->cold(&f);
+  const Layout& l = c.layout;
+  if (l.payload_off != p.payload_off || l.l4_off != p.l4_off ||
+      l.l3_off != p.l3_off || l.l2_off != p.l2_off || l.mode != uint8_t(mode) ||
+      l.vxlan != p.has_vni ||
+      (l.vxlan &&
+       (l.outer_l3_off != p.outer_l3_off || l.outer_l4_off != p.outer_l4_off ||
+        l.outer_is_v6 != p.outer_is_v6)) ||
+      memcmp(&p.attrs, &c.attrs, sizeof(p.attrs)) != 0) {
+    return false;  // type/proto/version are part of the key
+  }
+  // IPv4 and TCP option bytes must be identical (Linux, DPDK): compare the
+  // bytes between the fixed headers and the payload with the held head,
+  // whose headers are always intact.  Only then is the head touched.
+  const bool ip_opts = !p.is_v6 && l.l4_off - l.l3_off > 20;
+  const bool outer_opts =
+      l.vxlan && !l.outer_is_v6 && l.outer_l4_off - l.outer_l3_off > 20;
+  if (!ip_opts && !outer_opts && p.attrs.opt_len == 0) return true;
+  const uint8_t* a = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint8_t* b = rte_pktmbuf_mtod(f.run0.head, const uint8_t*);
+  if (ip_opts &&
+      memcmp(a + l.l3_off + 20, b + l.l3_off + 20, l.l4_off - l.l3_off - 20)) {
+    return false;
+  }
+  if (p.attrs.opt_len != 0 &&
+      memcmp(a + l.l4_off + 20, b + l.l4_off + 20, p.attrs.opt_len) != 0) {
+    return false;
+  }
+  if (outer_opts && memcmp(a + l.outer_l3_off + 20, b + l.outer_l3_off + 20,
+                           l.outer_l4_off - l.outer_l3_off - 20) != 0) {
+    return false;
+  }
+  return true;
+}
+
+bool Engine::CanAppend(const Flow& f, const Run& r,
+                       const ParsedPacket& p) const {
+  const FlowCold& c = t_->cold(&f);
+  const uint32_t len = p.payload_len;
+  if (c.layout.type == kIpv4Frag) {
+    if (!r.last_mf) return false;
+  } else {
+    if (r.last_len != r.mss || len > r.mss) return false;
+    if (r.flags & (kTcpPsh | kTcpFin)) return false;
+    if (!c.attrs.df && p.ip_id != uint16_t(r.last_id + 1)) return false;
+  }
+  if (c.layout.vxlan && !c.attrs.outer_df &&
+      p.outer_ip_id != uint16_t(r.outer_last_id + 1)) {
+    return false;
+  }
+  return Fits(c.layout, r.bytes + len, r.segs + 1u);
+}
+
+bool Engine::CanPrepend(const Flow& f, const Run& r,
+                        const ParsedPacket& p) const {
+  const FlowCold& c = t_->cold(&f);
+  const uint32_t len = p.payload_len;
+  if (c.layout.type == kIpv4Frag) {
+    if (!p.more_frags) return false;
+  } else {
+    // The new first packet defines the MSS of the whole run.
+    if (r.segs == 1 ? r.mss > len : r.mss != len) return false;
+    // PSH/FIN end a merge (Linux): they may not land mid-packet, where
+    // re-segmentation could not put them back.
+    if (p.tcp_flags & (kTcpPsh | kTcpFin)) return false;
+    if (!c.attrs.df && uint16_t(p.ip_id + 1) != r.first_id) return false;
+  }
+  if (c.layout.vxlan && !c.attrs.outer_df &&
+      uint16_t(p.outer_ip_id + 1) != r.outer_first_id) {
+    return false;
+  }
+  return Fits(c.layout, r.bytes + len, r.segs + 1u);
+}
+
+// Zero-copy chaining: `tail_of_a` is the last mbuf segment of a chain whose
+// first segment is `a`; b's headers are cut off before it is linked.  The
+// head's pkt_len / nb_segs are written at emit time (see Run).
+inline void Chain(rte_mbuf* tail_of_a, rte_mbuf* b, uint16_t b_hdr) {
+  rte_pktmbuf_adj(b, b_hdr);
+  tail_of_a->next = b;
+}
+
+void Engine::Append(Flow* f, Run* r, rte_mbuf* m, const ParsedPacket& p) {
+  const Layout& l = t_->cold(f).layout;
+  if (l.mode == uint8_t(Mode::kList)) {
+    internal::Link(r->tail)->next = m;
+    r->tail = m;
+  } else {
+    r->nsegs += m->nb_segs;
+    Chain(r->tail, m, l.payload_off);
+    r->tail = LastSeg(m);
+  }
+  r->end += p.payload_len;
+  r->bytes += p.payload_len;
+  r->segs++;
+  r->last_len = p.payload_len;
+  r->last_id = p.ip_id;
+  r->outer_last_id = p.outer_ip_id;
+  r->flags |= p.tcp_flags;
+  r->last_mf = p.more_frags;
+}
+
+void Engine::Prepend(Flow* f, Run* r, rte_mbuf* m, const ParsedPacket& p) {
+  const Layout& l = t_->cold(f).layout;
+  if (l.mode == uint8_t(Mode::kList)) {
+    internal::Link(m)->next = r->head;
+  } else {
+    r->nsegs += m->nb_segs;
+    Chain(LastSeg(m), r->head, l.payload_off);
+  }
+  r->head = m;
+  r->start = p.seq;
+  r->bytes += p.payload_len;
+  r->segs++;
+  r->mss = p.payload_len;
+  r->first_id = p.ip_id;
+  r->outer_first_id = p.outer_ip_id;
+  r->flags |= p.tcp_flags;
+}
+
+void Engine::TryJoin(Flow* f, int i) {
+  if (i + 1 >= f->nruns) return;
+  const FlowCold& c = t_->cold(f);
+  Run& a = t_->run(f, i);
+  Run& b = t_->run(f, i + 1);
+  if (a.end != b.start || (a.flags & (kTcpPsh | kTcpFin))) return;
+  if (c.layout.type == kIpv4Frag) {
+    if (!a.last_mf) return;
+  } else {
+    if (a.last_len != a.mss) return;
+    if (b.segs == 1 ? b.mss > a.mss : b.mss != a.mss) return;
+    if (!c.attrs.df && uint16_t(a.last_id + 1) != b.first_id) return;
+  }
+  if (c.layout.vxlan && !c.attrs.outer_df &&
+      uint16_t(a.outer_last_id + 1) != b.outer_first_id) {
+    return;
+  }
+  if (!Fits(c.layout, a.bytes + b.bytes, uint32_t(a.segs) + b.segs)) return;
+  if (c.layout.mode == uint8_t(Mode::kList)) {
+    internal::Link(a.tail)->next = b.head;
+  } else {
+    Chain(a.tail, b.head, c.layout.payload_off);
+    a.nsegs += b.nsegs;
+  }
+  a.tail = b.tail;
+  a.end = b.end;
+  a.bytes += b.bytes;
+  a.segs += b.segs;
+  a.last_len = b.last_len;
+  a.last_id = b.last_id;
+  a.outer_last_id = b.outer_last_id;
+  a.flags |= b.flags;
+  a.last_mf = b.last_mf;
+  for (int j = i + 1; j + 1 < f->nruns; ++j) t_->run(f, j) = t_->run(f, j + 1);
+  f->nruns--;
+}
+
+void Engine::StartRun(Flow* f, int i, rte_mbuf* m, const ParsedPacket& p) {
+  for (int j = f->nruns; j > i; --j) t_->run(f, j) = t_->run(f, j - 1);
+  f->nruns++;
+  Run& r = t_->run(f, i);
+  r.head = m;
+  // LIST: the link of the last member is written when the run is emitted.
+  r.tail = t_->cold(f).layout.mode == uint8_t(Mode::kList) ? m : LastSeg(m);
+  r.start = p.seq;
+  r.end = p.seq + p.payload_len;
+  r.bytes = p.payload_len;
+  r.segs = 1;
+  r.nsegs = m->nb_segs;
+  r.mss = r.last_len = p.payload_len;
+  r.first_id = r.last_id = p.ip_id;
+  r.outer_first_id = r.outer_last_id = p.outer_ip_id;
+  r.flags = p.tcp_flags;
+  r.last_mf = p.more_frags;
+}
+
+AddResult Engine::AddSeq(Flow* f, rte_mbuf* m, const ParsedPacket& p) {
+  const uint32_t s = p.seq, e = p.seq + p.payload_len;
+  int i = 0;
+  for (; i < f->nruns; ++i) {
+    Run& r = t_->run(f, i);
+    if (SeqLt(s, r.end) && SeqLt(r.start, e)) return AddResult::kDuplicate;
+    if (r.end == s) {
+      if (!CanAppend(*f, r, p)) return AddResult::kNoFit;
+      Append(f, &r, m, p);
+      TryJoin(f, i);
+      return AddResult::kAdded;
+    }
+    if (e == r.start) {
+      if (!CanPrepend(*f, r, p)) return AddResult::kNoFit;
+      Prepend(f, &r, m, p);
+      return AddResult::kAdded;
+    }
+    if (SeqLt(s, r.start)) break;
+  }
+  if (f->nruns == kMaxRuns) return AddResult::kTooManyRuns;
+  StartRun(f, i, m, p);
+  return AddResult::kAdded;
+}
+
+// UDP datagrams have no sequence number: arrival order is the order, so a
+// flow has a single run that only grows at the end.
+AddResult Engine::AddUdp(Flow* f, rte_mbuf* m, const ParsedPacket& p) {
+  Run& r = f->run0;
+  if (!CanAppend(*f, r, p)) return AddResult::kNoFit;
+  Append(f, &r, m, p);
+  return AddResult::kAdded;
+}
+
+}  // namespace grod::gro
