@@ -340,6 +340,39 @@ TEST_F(MultiTenantTest, ManyTenantsWithHintsFitAndTablesGrow) {
   EXPECT_EQ(c.segments_merged, 8u);
 }
 
+TEST_F(MultiTenantTest, HundredThousandIpv6HintsFit) {
+  ASSERT_TRUE(dp_->UpsertTenant(Tenant("v6", GroMode::kMerge)).ok());
+  std::vector<RouteHint> hints;
+  for (uint32_t k = 0; k < 100000; ++k) {
+    IpPrefix p;
+    p.is_v6 = true;
+    p.addr = {0x20,      0x01, 0x0d, 0xb8, uint8_t(k >> 16), uint8_t(k >> 8),
+              uint8_t(k)};
+    p.length = 64;
+    hints.push_back({p, k == 0x1234 ? GroMode::kList : GroMode::kBypass});
+  }
+  absl::Status s = dp_->AddRouteHints("v6", hints);
+  ASSERT_TRUE(s.ok()) << s;
+  // One more hint on the big tenant is an incremental change.
+  IpPrefix extra = hints[7].prefix;
+  extra.length = 72;
+  ASSERT_TRUE(dp_->AddRouteHints("v6", {{extra, GroMode::kMerge}}).ok());
+
+  FlowAddress listed;  // 2001:db8:12:3400::2 -> LIST (hint 0x1234)
+  listed.v6 = true;
+  Frames in;
+  // TcpFrame's IPv6 destination is 2001:db8::<last>; rewrite it in place.
+  for (int seg = 0; seg < 8; ++seg) {
+    std::vector<uint8_t> f = TcpFrame(listed, 1 + seg * kMss, kMss);
+    f[14 + 24 + 5] = 0x12;  // checksum is not checked on this path
+    f[14 + 24 + 6] = 0x34;
+    in.push_back(f);
+  }
+  port_->Inject(in);
+  port_->CollectUntilQuiet();
+  EXPECT_EQ(Counters(dp_->Stats(), "v6").segments_listed, 8u);
+}
+
 TEST_F(MultiTenantTest, ConfigChurnUnderLoadLosesAndReordersNothing) {
   ASSERT_TRUE(dp_->UpsertTenant(Tenant("main", GroMode::kMerge)).ok());
   std::vector<FlowAddress> flows;

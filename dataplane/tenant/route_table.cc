@@ -57,10 +57,11 @@ absl::Status RouteTable::Create(bool v6, size_t hints) {
                      "address family and tenant"));
   }
   Family& f = v6 ? v6_ : v4_;
-  f.large = hints > kSmallMaxHints;
+  f.small_limit = v6 ? kMaxHintsPerFamily : kSmallMaxHints;
+  f.large = hints > f.small_limit;
   // Room to grow before the next rebuild; small tables stay small.
   f.capacity = std::bit_ceil(std::max<uint32_t>(64, 2 * hints));
-  if (!f.large) f.capacity = std::min(f.capacity, 2 * kSmallMaxHints);
+  if (!f.large) f.capacity = std::min(f.capacity, 2 * f.small_limit);
   f.capacity = std::min(f.capacity, kMaxHintsPerFamily);
   const std::string name = name_ + (v6 ? "6" : "4");
   if (!v6) {

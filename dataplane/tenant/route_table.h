@@ -1,12 +1,14 @@
 // One tenant's route hints: destination prefix -> GRO mode, longest prefix
 // wins, on DPDK's rte_fib (IPv4) and rte_fib6 (IPv6).
 //
-// Tables are sized by need, per family: no hints, no table; up to
-// kSmallMaxHints, a RIB-backed FIB (RTE_FIB_DUMMY / RTE_FIB6_DUMMY: a few
-// hundred bytes per hint, a tree walk per lookup); beyond that the
-// DIR-24-8 / trie FIB (one or two memory reads per lookup, ~40 MB each).
-// So hundreds of tenants with a few hints fit in a small DPDK heap, and a
-// tenant with 100 000 hints still gets the fast structure.
+// Tables are sized by need, per family: no hints, no table; otherwise a
+// RIB-backed FIB (RTE_FIB_DUMMY / RTE_FIB6_DUMMY: a few hundred bytes per
+// hint, a tree walk per lookup). Past kSmallMaxHints IPv4 hints the table
+// becomes DIR-24-8 (one or two memory reads per lookup, ~40 MB). IPv6 stays
+// RIB-backed: DPDK's trie needs up to 13 tbl8 groups per prefix, so 100 000
+// IPv6 hints would need hundreds of MB per table. So hundreds of tenants
+// with a few hints fit in a small DPDK heap, and a tenant with 100 000 hints
+// of either family still fits.
 //
 // Not safe for concurrent writers. Workers read a table only while it is
 // published in a snapshot; the TenantManager writes only tables no snapshot
@@ -75,9 +77,10 @@ class RouteTable {
     void* fib = nullptr;    // rte_fib* or rte_fib6*
     uint32_t capacity = 0;  // routes the FIB was created for
     bool large = false;     // DIR-24-8 / trie rather than RIB-only
+    uint32_t small_limit = kSmallMaxHints;  // past it: rebuild as large
     bool Fits(size_t n) const {
-      return n == 0 || (fib != nullptr && n <= capacity &&
-                        (large || n <= kSmallMaxHints));
+      return n == 0 ||
+             (fib != nullptr && n <= capacity && (large || n <= small_limit));
     }
   };
   absl::Status Create(bool v6, size_t hints);

@@ -204,19 +204,19 @@ absl::Status TenantManager::SetUnmatched(const std::string& tenant) {
   return absl::OkStatus();
 }
 
-absl::Status TenantManager::Apply(RouteTable* table, const HintMap& target,
+absl::Status TenantManager::Apply(RouteTable* table, size_t v4, size_t v6,
                                   const std::vector<RouteHint>& added,
-                                  const std::vector<IpPrefix>& removed) {
-  size_t v4 = 0, v6 = 0;
-  for (const auto& [prefix, mode] : target) ++(prefix.is_v6 ? v6 : v4);
+                                  const std::vector<IpPrefix>& removed,
+                                  const std::function<HintMap()>& target) {
   if (table->Fits(v4, v6)) {
     bool ok = true;
     for (const IpPrefix& p : removed) ok = ok && table->Remove(p).ok();
     for (const RouteHint& h : added) ok = ok && table->Add(h).ok();
     if (ok) return absl::OkStatus();
   }
-  // Too small (or an incremental step failed): rebuild to size.
-  return table->Build(target);
+  // Too small (or an incremental step failed): rebuild to size. Only here
+  // does a change cost time in proportion to all of the tenant's hints.
+  return table->Build(target());
 }
 
 absl::Status TenantManager::ChangeHints(const std::string& tenant,
@@ -228,25 +228,41 @@ absl::Status TenantManager::ChangeHints(const std::string& tenant,
     return absl::NotFoundError(absl::StrCat("no tenant '", tenant, "'"));
   }
   Tenant& t = it->second;
-  HintMap target = t.hints;
+  // Counts after the change, computed without copying the tenant's hints.
+  size_t v4 = t.v4_hints, v6 = t.v6_hints;
   std::vector<IpPrefix> gone;
   for (const IpPrefix& p : removed) {
-    if (target.erase(p)) gone.push_back(p);
+    if (t.hints.contains(p)) {
+      gone.push_back(p);
+      --(p.is_v6 ? v6 : v4);
+    }
   }
-  for (const RouteHint& h : added) target[h.prefix] = h.mode;
+  for (const RouteHint& h : added) {
+    if (!t.hints.contains(h.prefix)) ++(h.prefix.is_v6 ? v6 : v4);
+  }
   if (added.empty() && gone.empty()) return absl::OkStatus();
+  auto changed = [&] {
+    HintMap m = t.hints;
+    for (const IpPrefix& p : gone) m.erase(p);
+    for (const RouteHint& h : added) m[h.prefix] = h.mode;
+    return m;
+  };
 
   RouteTable* spare = t.tables[1 - t.published].get();
-  if (absl::Status s = Apply(spare, target, added, gone); !s.ok()) {
+  if (absl::Status s = Apply(spare, v4, v6, added, gone, changed); !s.ok()) {
     // Nothing was published: put the spare back to the current hints.
     spare->Build(t.hints).IgnoreError();
     return s;
   }
-  t.hints = std::move(target);
+  for (const IpPrefix& p : gone) t.hints.erase(p);
+  for (const RouteHint& h : added) t.hints[h.prefix] = h.mode;
+  t.v4_hints = v4;
+  t.v6_hints = v6;
   t.published = 1 - t.published;
   Publish(/*reclassified=*/false);
   // The old table is now unused by every worker: bring it up to date.
-  return Apply(t.tables[1 - t.published].get(), t.hints, added, gone);
+  return Apply(t.tables[1 - t.published].get(), v4, v6, added, gone,
+               [&] { return t.hints; });
 }
 
 absl::Status TenantManager::AddHints(const std::string& tenant,

@@ -16,6 +16,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -63,6 +64,7 @@ class TenantManager {
     TenantSpec spec;
     uint16_t slot = 0;
     HintMap hints;
+    size_t v4_hints = 0, v6_hints = 0;
     std::unique_ptr<RouteTable> tables[2];
     int published = 0;  // index of the table snapshots point to
   };
@@ -80,11 +82,12 @@ class TenantManager {
   absl::Status ChangeHints(const std::string& tenant,
                            const std::vector<RouteHint>& added,
                            const std::vector<IpPrefix>& removed);
-  // Makes `table` hold exactly `target` (which is its current content with
-  // `added` and `removed` applied), incrementally when it has room.
-  static absl::Status Apply(RouteTable* table, const HintMap& target,
+  // Applies `removed` then `added` to `table`, which then holds v4 + v6
+  // hints; incrementally when it has room, else rebuilt from target().
+  static absl::Status Apply(RouteTable* table, size_t v4, size_t v6,
                             const std::vector<RouteHint>& added,
-                            const std::vector<IpPrefix>& removed);
+                            const std::vector<IpPrefix>& removed,
+                            const std::function<HintMap()>& target);
 
   rte_rcu_qsbr* const qsbr_;
   const uint16_t vxlan_port_;
