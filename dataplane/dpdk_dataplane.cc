@@ -124,7 +124,8 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
   if (qsbr_ == nullptr || rte_rcu_qsbr_init(qsbr_, nq) != 0) {
     return absl::ResourceExhaustedError("cannot allocate the RCU variable");
   }
-  tenants_ = std::make_unique<TenantManager>(qsbr_, config.vxlan_port);
+  tenants_ = std::make_unique<TenantManager>(qsbr_, config.vxlan_port,
+                                             config.verify_checksums);
 
   std::vector<Worker*> workers;
   for (uint16_t q = 0; q < nq; ++q) {

@@ -215,6 +215,7 @@ dataplane::RuntimeConfig ToRuntimeConfig(const v1::GrodConfig& config) {
   rc.mbufs = config.mbufs();
   rc.vxlan_port = config.vxlan_port();
   rc.idle_sleep_us = config.idle_sleep_us();
+  rc.verify_checksums = !config.trust_unverified_checksums();
   return rc;
 }
 

@@ -73,6 +73,20 @@ void SetL4Checksum(rte_mbuf* m, uint32_t l3_off, bool v6, uint32_t l4_off,
 }
 
 bool ChecksumsOk(const rte_mbuf* m, const ParsedPacket& p) {
+  // A NIC that validated the checksums says so; trust its verdict, as Linux
+  // does with CHECKSUM_UNNECESSARY. (Tunnels: inner-flag semantics vary by
+  // NIC, so VXLAN is always checked in software.)
+  if (!p.has_vni) {
+    const uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+    const uint64_t ip = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+    if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD || ip == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
+      return false;
+    }
+    if (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
+        (p.is_v6 || ip == RTE_MBUF_F_RX_IP_CKSUM_GOOD)) {
+      return true;
+    }
+  }
   const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
   if (p.has_vni) {
     if (!p.outer_is_v6 && !Ipv4HeaderOk(d + p.outer_l3_off)) return false;

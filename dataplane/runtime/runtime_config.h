@@ -22,6 +22,8 @@ struct RuntimeConfig {
   uint32_t mbufs = 16383;
   uint16_t vxlan_port = 4789;
   uint32_t idle_sleep_us = 0;
+  // Merge only segments with valid checksums (see config.proto).
+  bool verify_checksums = true;
 };
 
 }  // namespace grod::dataplane

@@ -18,9 +18,11 @@ std::string TableName(uint16_t slot, int buffer) {
 
 }  // namespace
 
-TenantManager::TenantManager(rte_rcu_qsbr* qsbr, uint16_t vxlan_port)
+TenantManager::TenantManager(rte_rcu_qsbr* qsbr, uint16_t vxlan_port,
+                             bool verify_checksums)
     : qsbr_(qsbr),
       vxlan_port_(vxlan_port),
+      verify_checksums_(verify_checksums),
       tsc_hz_(rte_get_tsc_hz()),
       current_(new ConfigSnapshot()) {}
 
@@ -45,6 +47,7 @@ gro::ContextConfig TenantManager::ContextConfigOf(
   c.max_merged_bytes = spec.flush.max_merged_bytes;
   c.max_segments = spec.flush.max_segments;
   c.vxlan_port = vxlan_port_;
+  c.verify_checksums = verify_checksums_;
   return c;
 }
 

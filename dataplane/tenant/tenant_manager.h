@@ -36,7 +36,7 @@ class TenantManager {
  public:
   // `qsbr` is the workers' RCU variable; `vxlan_port` goes into every
   // tenant's GRO contexts.
-  TenantManager(rte_rcu_qsbr* qsbr, uint16_t vxlan_port);
+  TenantManager(rte_rcu_qsbr* qsbr, uint16_t vxlan_port, bool verify_checksums);
   ~TenantManager();
 
   // Where workers read the current snapshot (never null).
@@ -91,6 +91,7 @@ class TenantManager {
 
   rte_rcu_qsbr* const qsbr_;
   const uint16_t vxlan_port_;
+  const bool verify_checksums_;
   const uint64_t tsc_hz_;
   std::atomic<const ConfigSnapshot*> current_;
 
