@@ -27,9 +27,8 @@ void Engine::Pass(rte_mbuf* m, const ParsedPacket& p, PassReason why,
   if (p.key_valid) {
     // Keep the flow in order: what it holds leaves before this packet.
     if (t_->size() != 0) {
-      if (Flow* f = t_->Find(p.key, p.hash)) {
-        FlushFlow(f, kFlushPassthrough, out);
-      }
+      Flow* f = t_->Find(p.key, p.hash);
+      if (f != nullptr && f->nruns != 0) FlushFlow(f, kFlushPassthrough, out);
     }
     // Fully parsed (only its contents were unmergeable): describe it.
     SetMetadata(m, LayoutOf(p, Mode::kMerge));
@@ -62,12 +61,13 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
   if (t_->held_packets >= cfg_.max_held_packets) {
     FlushFlow(t_->oldest(), kFlushTableFull, out);
   }
-  Flow* f = t_->size() != 0 ? t_->Find(p.key, p.hash) : nullptr;
-  if (f != nullptr && !Compatible(*f, p, m, mode)) {
+  // The flow's entry: live, idle (emitted, key and template kept), or
+  // none.  There is never more than one entry per key.
+  Flow* f = t_->entries() != 0 ? t_->Find(p.key, p.hash) : nullptr;
+  if (f != nullptr && f->nruns != 0 && !Compatible(*f, p, m, mode)) {
     FlushFlow(f, kFlushMismatch, out);
-    f = nullptr;
   }
-  if (f != nullptr) {
+  if (f != nullptr && f->nruns != 0) {
     const AddResult res =
         p.type & (kUdp4 | kUdp6) ? AddUdp(f, m, p) : AddSeq(f, m, p);
     switch (res) {
@@ -78,16 +78,14 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
         return nullptr;
       case AddResult::kNoFit:
         FlushFlow(f, kFlushSize, out);
-        f = nullptr;
         break;
       case AddResult::kTooManyRuns:
         FlushFlow(f, kFlushReorder, out);
-        f = nullptr;
         break;
     }
   }
   const bool push_fin = p.tcp_flags & (kTcpPsh | kTcpFin);
-  if (f == nullptr) {
+  if (f == nullptr || f->nruns == 0) {  // a new flow (or flushed above)
     if (push_fin) {
       // Nothing held for the flow and the sender says "deliver now".
       c_->packets_out++;
@@ -97,7 +95,12 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
       return nullptr;
     }
     if (t_->full()) FlushFlow(t_->oldest(), kFlushTableFull, out);
-    f = t_->Insert(p.key, p.hash, now);
+    if (f != nullptr && FlowTable::IsIdle(f)) {
+      t_->Revive(f, now);
+      t_->DropShape(f);  // layout/attributes may differ: a new template
+    } else {
+      f = t_->Insert(p.key, p.hash, now);
+    }
     FlowCold& c = t_->cold(f);
     c.attrs = p.attrs;
     c.layout = LayoutOf(p, mode);
@@ -158,7 +161,7 @@ Context::~Context() {
         rte_pktmbuf_free(r.head);  // follows `next`; nb_segs is not needed
       }
     }
-    table_->Remove(f);
+    table_->Retire(f);
   }
   FlowTable::Destroy(table_);
 }
@@ -175,7 +178,7 @@ void Context::ProcessBurst(rte_mbuf* const* pkts, const ParsedPacket* p,
   // Prefetch in stages -- slot, flow entry, held tail mbuf -- a few packets
   // ahead, so that with many flows the table's cache misses overlap.
   constexpr uint16_t kFlowAhead = 6, kRunAhead = 3;
-  const bool any = table_->size() != 0;
+  const bool any = table_->entries() != 0;
   if (any) {
     for (uint16_t i = 0; i < n; ++i) table_->PrefetchSlot(p[i].hash);
     for (uint16_t i = 0; i < n && i < kFlowAhead; ++i) {

@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 #include <rte_byteorder.h>
 
+#include <cstddef>
+
 #include "dataplane/gro/engine.h"
 #include "dataplane/gro/hash.h"
 #include "dataplane/gro/list.h"
@@ -131,14 +133,15 @@ class FastPath {
 
   // Appends `m` to `f` (which it Matches()) when the full path would append
   // it at the end of f's only run; kMiss leaves everything untouched.
-  Fast Append(Flow* f, rte_mbuf* m, const uint8_t* d, Output* out) {
+  __attribute__((always_inline)) Fast Append(Flow* f, rte_mbuf* m,
+                                             const uint8_t* d, Output* out) {
     const Shape& s = t_->shape(f->shape);
     const uint32_t pkt_len = m->pkt_len;
     const uint32_t len = pkt_len - s.hdr_len;
     Run& r = f->run0;
     // One segment, a payload, no padding or truncation (the IP length
     // field says exactly what the mbuf holds).
-    if (f->nruns != 1 || m->nb_segs != 1 || pkt_len != m->data_len ||
+    if (f->nruns > 1 || m->nb_segs != 1 || pkt_len != m->data_len ||
         int32_t(len) <= 0 || Be16(d + s.len_off) != pkt_len - s.len_base) {
       return Fast::kMiss;
     }
@@ -146,11 +149,39 @@ class FastPath {
     if (s.udp) {
       if (Be16(d + l4 + 4) != pkt_len - l4) return Fast::kMiss;
       if (!s.csum_zero && Load16(d + l4 + 6) == 0) return Fast::kMiss;
-    } else if (Be32(d + l4 + 4) != r.end) {
-      return Fast::kMiss;  // not the next in sequence: full path
     }
     const uint16_t id = s.layout.is_v6 ? 0 : Be16(d + s.layout.l3_off + 4);
     const ContextConfig& cfg = c_->cfg_;
+    if (f->nruns == 0) {
+      // An idle entry: the full path would find no live flow and revive
+      // it (the template proves key, attributes and layout are the same)
+      // with this packet as its first run -- unless the table is full, the
+      // held limit is reached, or one segment already fills a packet.
+      if (t_->full() || t_->held_packets >= cfg.max_held_packets ||
+          cfg.max_segments <= 1) {
+        return Fast::kMiss;
+      }
+      t_->Revive(f, now_);
+      f->nruns = 1;
+      r.head = r.tail = m;
+      r.start = s.udp ? 0 : Be32(d + l4 + 4);
+      r.end = r.start + len;
+      r.bytes = len;
+      r.segs = 1;
+      r.nsegs = 1;
+      r.mss = r.last_len = uint16_t(len);
+      r.first_id = r.last_id = id;
+      r.outer_first_id = r.outer_last_id = 0;
+      r.flags = s.udp ? 0 : d[l4 + 13];
+      r.last_mf = 0;
+      t_->held_packets++;
+      packets_++;
+      bytes_ += pkt_len;
+      return Fast::kHeld;
+    }
+    if (!s.udp && Be32(d + l4 + 4) != r.end) {
+      return Fast::kMiss;  // not the next in sequence: full path
+    }
     if (r.last_len != r.mss || len > r.mss || (r.flags & (kTcpPsh | kTcpFin)) ||
         (!s.df && id != uint16_t(r.last_id + 1)) ||
         r.segs >= cfg.max_segments || s.fit_base + r.bytes + len > e_.limit() ||
@@ -186,6 +217,11 @@ class FastPath {
 
   void Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
              Output* out);
+  uint16_t Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i, uint16_t n,
+                  uint8_t md, Output* out, bool* ended);
+  template <bool kUdp, bool kList, bool kCheckId>
+  uint16_t StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts, uint16_t i,
+                   uint16_t n, Output* out, bool* ended);
   // Hash lookups for a burst's remaining packets; returns the flow of the
   // last one (kNil if not held).  `cur`: the previous packet's flow.
   uint32_t Pipelined(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
@@ -201,42 +237,219 @@ class FastPath {
     return f != nullptr ? t_->index(f) : kNil;
   }
 
+  // Prefetches the second mbuf line of the burst's packets up to `upto`.
+  void Ahead(rte_mbuf* const* upto) {
+    if (upto > pf_end_) upto = pf_end_;
+    for (; pf_ < upto; ++pf_) {
+      rte_prefetch0(reinterpret_cast<const char*>(*pf_) + 64);
+    }
+  }
+  static constexpr int kLine1Ahead = 8;
+
   Context* c_;
   FlowTable* t_;
   Engine e_;
+  uint64_t now_ = 0;  // the burst's timestamp (revived flows start then)
+  rte_mbuf* const* pf_ = nullptr;
+  rte_mbuf* const* pf_end_ = nullptr;
   uint64_t packets_ = 0, bytes_ = 0;  // fast-path counters, stored once
 };
+
+// rte_mbuf fields read and written together (one 8-byte access each).
+static_assert(offsetof(rte_mbuf, nb_segs) == offsetof(rte_mbuf, data_off) + 4 &&
+              offsetof(rte_mbuf, port) == offsetof(rte_mbuf, data_off) + 6);
+static_assert(offsetof(rte_mbuf, data_len) == offsetof(rte_mbuf, pkt_len) + 4);
+
+// Appends pkts[i..n) to `f` while each continues it: Matches() + Append()
+// of the generic path, specialized for a run of one flow (template, mask
+// and shape constants in registers; the run's state in locals, stored
+// once; counters derived from the number taken).  Returns the index of the
+// first packet not taken; *ended: f was emitted (the last packet taken
+// completed it).
+uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
+                          uint16_t n, uint8_t md, Output* out, bool* ended) {
+  *ended = false;
+  if (f->shape == kNoShape || f->nruns != 1) return i;
+  const Shape& s = t_->shape(f->shape);
+  const Run& r = f->run0;
+  if (s.layout.mode != md || s.nchunks > 4 || r.last_len != r.mss ||
+      (r.flags & (kTcpPsh | kTcpFin)) || e_.limit() < s.fit_base ||
+      r.segs >= c_->cfg_.max_segments ||
+      t_->held_packets >= c_->cfg_.max_held_packets) {
+    return i;  // (long headers: the generic path)
+  }
+  const bool list = md == uint8_t(Mode::kList);
+  using Fn = uint16_t (FastPath::*)(Flow*, const Shape&, rte_mbuf* const*,
+                                    uint16_t, uint16_t, Output*, bool*);
+  static constexpr Fn kFns[8] = {
+      &FastPath::StreamT<false, false, false>,
+      &FastPath::StreamT<false, false, true>,
+      &FastPath::StreamT<false, true, false>,
+      &FastPath::StreamT<false, true, true>,
+      &FastPath::StreamT<true, false, false>,
+      &FastPath::StreamT<true, false, true>,
+      &FastPath::StreamT<true, true, false>,
+      &FastPath::StreamT<true, true, true>,
+  };
+  const Fn fn = kFns[s.udp * 4 + list * 2 + !s.df];
+  return (this->*fn)(f, s, pkts, i, n, out, ended);
+}
+
+template <bool kUdp, bool kList, bool kCheckId>
+uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
+                           uint16_t i, uint16_t n, Output* out, bool* ended) {
+  Run& r = f->run0;
+  const __m128i* tp = reinterpret_cast<const __m128i*>(f->tmpl);
+  const __m128i t0 = _mm_load_si128(tp), t1 = _mm_load_si128(tp + 1),
+                t2 = _mm_load_si128(tp + 2), t3 = _mm_load_si128(tp + 3);
+  const __m128i k0 = s.mask[0], k1 = s.mask[1], k2 = s.mask[2], k3 = s.mask[3];
+  // nb_segs == 1 and port, as the upper half of the 8 bytes at data_off.
+  const uint32_t segs_port = 1u | uint32_t(f->port) << 16;
+  const uint32_t hdr = s.hdr_len, len_off = s.len_off, len_base = s.len_base,
+                 l4 = s.layout.l4_off, id_off = s.layout.l3_off + 4u;
+  const bool csum_present = !s.csum_zero, v4 = !s.layout.is_v6;
+  const uint32_t mss = r.mss, max_bytes = e_.limit() - s.fit_base;
+  // Packets that may still be taken: segments left, held packets left.
+  const uint32_t seg_room = c_->cfg_.max_segments - r.segs;
+  const uint32_t held_room = c_->cfg_.max_held_packets - t_->held_packets;
+  rte_mbuf* tail = r.tail;
+  uint32_t end = r.end, bytes = r.bytes;
+  uint16_t last_id = r.last_id;
+  const uint32_t bytes0 = bytes;
+  uint32_t k = 0;  // packets taken
+  bool done = false;
+  rte_mbuf* const* pf = pf_;
+  rte_mbuf* const* const pf_end = pf_end_;
+  for (; i < n; ++i) {
+    if (pf < pf_end && pf < pkts + i + kLine1Ahead) {
+      rte_prefetch0(reinterpret_cast<const char*>(*pf) + 64);
+      ++pf;
+    }
+    if (k == held_room) break;
+    rte_mbuf* m = pkts[i];
+    uint64_t rearm;
+    memcpy(&rearm, &m->data_off, 8);
+    const uint32_t data_off = uint16_t(rearm);
+    if (uint32_t(rearm >> 32) != segs_port || data_off + 64u > m->buf_len) {
+      break;
+    }
+    const uint8_t* d = static_cast<const uint8_t*>(m->buf_addr) + data_off;
+    const __m128i* p = reinterpret_cast<const __m128i*>(d);
+    const __m128i x = _mm_or_si128(
+        _mm_or_si128(
+            _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p), t0), k0),
+            _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + 1), t1), k1)),
+        _mm_or_si128(
+            _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + 2), t2), k2),
+            _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + 3), t3), k3)));
+    if (!_mm_testz_si128(x, x)) break;
+    // From here on: the checks of Append().
+    uint64_t lens;
+    memcpy(&lens, &m->pkt_len, 8);
+    const uint32_t pkt_len = uint32_t(lens);
+    const uint32_t len = pkt_len - hdr;
+    if (uint16_t(lens >> 32) != pkt_len || int32_t(len) <= 0 || len > mss ||
+        Be16(d + len_off) + len_base != pkt_len || bytes + len > max_bytes) {
+      break;
+    }
+    if (kUdp) {
+      if (Be16(d + l4 + 4) + l4 != pkt_len) break;
+      if (csum_present && Load16(d + l4 + 6) == 0) break;
+    } else if (Be32(d + l4 + 4) != end) {
+      break;
+    }
+    uint16_t id = 0;
+    if (kCheckId) {
+      id = v4 ? Be16(d + id_off) : 0;
+      if (id != uint16_t(last_id + 1)) break;
+    }
+    if (kList) {
+      internal::Link(tail)->next = m;
+    } else {
+      m->data_off = uint16_t(data_off + hdr);
+      // pkt_len = data_len = len, vlan_tci kept.
+      lens = (lens & 0xffff000000000000ull) | uint64_t(len) << 32 | len;
+      memcpy(&m->pkt_len, &lens, 8);
+      tail->next = m;
+    }
+    tail = m;
+    end += len;
+    bytes += len;
+    last_id = id;
+    ++k;
+    if (k == seg_room || len < mss) {  // can't grow: deliver now
+      r.last_len = uint16_t(len);
+      done = true;
+      ++i;
+      break;
+    }
+  }
+  pf_ = pf;
+  r.tail = tail;
+  r.end = end;
+  r.bytes = bytes;
+  r.segs = uint16_t(r.segs + k);
+  if (!kList) r.nsegs = uint16_t(r.nsegs + k);
+  // With DF (or IPv6) IDs are not checked; the run keeps the last one.
+  if (kCheckId) {
+    r.last_id = last_id;
+  } else if (k != 0) {
+    r.last_id = v4 ? Be16(rte_pktmbuf_mtod(tail, const uint8_t*) -
+                          (kList ? 0 : hdr) + id_off)
+                   : 0;
+  }
+  t_->held_packets += k;
+  packets_ += k;
+  bytes_ += (bytes - bytes0) + uint64_t(k) * hdr;
+  if (done) {
+    e_.FlushFlow(f, kFlushSize, out);
+    *ended = true;
+  }
+  return i;
+}
 
 void FastPath::Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
                      Output* out) {
   const uint8_t md = uint8_t(mode);
   // Every packet may become a tail that the next packet of its flow is
-  // chained to: fetch the mbuf's second line (`next`, the LIST link),
-  // which RX leaves cold, well ahead.
-  for (uint16_t i = 0; i < n; ++i) {
-    rte_prefetch0(reinterpret_cast<const char*>(pkts[i]) + 64);
-  }
+  // chained to: its mbuf's second line (`next`, the LIST link), which RX
+  // leaves cold, is fetched kLine1Ahead packets ahead.
+  pf_ = pkts;
+  pf_end_ = pkts + n;
+  Ahead(pkts + kLine1Ahead);
   // Streaming: while packets continue the flow of the previous packet,
-  // append them one by one.  A packet of that flow the fast path can't
-  // take (out of order, a rule says no) takes the full path in place; the
-  // first packet of another flow switches to the pipelined lookup.
+  // append them in a tight loop.  A packet of that flow the fast path
+  // can't take (out of order, a rule says no) takes the full path in
+  // place; the first packet of another flow switches to the pipelined
+  // lookup for the rest of the burst.
   uint32_t cur = c_->last_flow_;
+  // Emitted since (e.g. by a flush between bursts), the entry is idle and
+  // the next packet revives it; if it was freed, the full path decides.
+  now_ = now;
+  if (cur != kNil && t_->flow(cur)->shape == kNoShape) cur = kNil;
   uint16_t i = 0;
-  for (; i < n; ++i) {
-    if (cur == kNil) {
-      if (i != 0) break;  // the flow just ended: look up the rest
+  while (i < n) {
+    if (cur == kNil) {  // no flow yet, or it was just emitted
       cur = Slow(pkts[i], mode, now, out);
+      ++i;
       continue;
     }
+    Flow* f = t_->flow(cur);
+    bool ended;
+    i = Stream(f, pkts, i, n, md, out, &ended);
+    if (ended) continue;  // idle now: its next packet may revive it
+    if (i == n) break;
     rte_mbuf* m = pkts[i];
     const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
-    Flow* f = t_->flow(cur);
-    if (!Matches(*t_, *f, m, d, md)) break;
-    const Fast r = Append(f, m, d, out);
-    if (r == Fast::kHeld) continue;
-    cur = r == Fast::kEmitted ? kNil : Slow(m, mode, now, out);
+    if (!Matches(*t_, *f, m, d, md)) {
+      cur = Pipelined(pkts + i, uint16_t(n - i), mode, now, cur, out);
+      break;
+    }
+    // Its flow, but not for the streaming loop: the generic fast path,
+    // else the full path.
+    if (Append(f, m, d, out) == Fast::kMiss) cur = Slow(m, mode, now, out);
+    ++i;
   }
-  if (i < n) cur = Pipelined(pkts + i, uint16_t(n - i), mode, now, cur, out);
   c_->last_flow_ = cur;
 }
 
@@ -265,6 +478,7 @@ uint32_t FastPath::Pipelined(rte_mbuf* const* pkts, uint16_t n, Mode mode,
   };
   for (uint16_t j = 0; j < n && j < kFlowAhead; ++j) find(j);
   for (uint16_t i = 0; i < n; ++i) {
+    Ahead(pkts + i + kLine1Ahead);
     if (i + kFlowAhead < n) find(i + kFlowAhead);
     // The candidate's tail: its `next` is written by the merge.
     if (i + kTailAhead < n && cand[i + kTailAhead] != kNil) {
@@ -283,9 +497,8 @@ uint32_t FastPath::Pipelined(rte_mbuf* const* pkts, uint16_t n, Mode mode,
       f = t_->flow(cur);
     }
     if (f != nullptr) {
-      const Fast r = Append(f, m, d, out);
-      if (r != Fast::kMiss) {
-        cur = r == Fast::kHeld ? t_->index(f) : kNil;
+      if (Append(f, m, d, out) != Fast::kMiss) {
+        cur = t_->index(f);
         continue;
       }
     }
@@ -298,13 +511,25 @@ uint16_t FastPath::Continue(rte_mbuf* const* pkts, uint16_t n, Output* out) {
   const uint32_t idx = c_->last_flow_;
   if (idx == kNil) return 0;
   Flow* f = t_->flow(idx);
-  if (f->shape == kNoShape) return 0;
+  // Live flows only (the fast path's revival needs a timestamp).
+  if (f->shape == kNoShape || f->nruns == 0) return 0;
   const uint8_t md = t_->shape(f->shape).layout.mode;
+  pf_ = pkts;
+  pf_end_ = pkts + n;
+  Ahead(pkts + kLine1Ahead);
   uint16_t i = 0;
   while (i < n) {
+    bool ended;
+    i = Stream(f, pkts, i, n, md, out, &ended);
+    if (ended) {
+      c_->last_flow_ = kNil;
+      break;
+    }
+    if (i == n) break;
+    // Not for the streaming loop (long headers, ...): the generic path.
     rte_mbuf* m = pkts[i];
     const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
-    if (!Matches(*t_, *f, m, d, md)) break;
+    if (f->nruns == 0 || !Matches(*t_, *f, m, d, md)) break;
     const Fast r = Append(f, m, d, out);
     if (r == Fast::kMiss) break;
     ++i;

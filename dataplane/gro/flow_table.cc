@@ -48,7 +48,37 @@ void FlowTable::Destroy(FlowTable* t) {
   rte_free(t);
 }
 
+void FlowTable::Unlink(Flow* f, uint32_t* oldest, uint32_t* newest) {
+  if (f->older != kNil) {
+    flows_[f->older].newer = f->newer;
+  } else {
+    *oldest = f->newer;
+  }
+  if (f->newer != kNil) {
+    flows_[f->newer].older = f->older;
+  } else {
+    *newest = f->older;
+  }
+}
+
+void FlowTable::LinkNewest(Flow* f, uint32_t* oldest, uint32_t* newest) {
+  const uint32_t idx = index(f);
+  f->older = *newest;
+  f->newer = kNil;
+  if (*newest != kNil) {
+    flows_[*newest].newer = idx;
+  } else {
+    *oldest = idx;
+  }
+  *newest = idx;
+}
+
 Flow* FlowTable::Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc) {
+  if (nfree_ == 0) {  // reclaim the least recently idle entry
+    Flow* victim = &flows_[idle_oldest_];
+    Unlink(victim, &idle_oldest_, &idle_newest_);
+    Free(victim);
+  }
   const uint32_t idx = free_[--nfree_];
   Flow* f = &flows_[idx];
   FlowCold& c = cold_[idx];
@@ -58,14 +88,7 @@ Flow* FlowTable::Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc) {
   f->port = key.port;
   f->shape = kNoShape;
   f->nruns = 0;
-  f->older = newest_;
-  f->newer = kNil;
-  if (newest_ != kNil) {
-    flows_[newest_].newer = idx;
-  } else {
-    oldest_ = idx;
-  }
-  newest_ = idx;
+  LinkNewest(f, &oldest_, &newest_);
   uint32_t i = hash & mask_;
   while (slots_[i].idx != kNil) i = (i + 1) & mask_;
   slots_[i] = {hash, idx};
@@ -73,7 +96,7 @@ Flow* FlowTable::Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc) {
   return f;
 }
 
-void FlowTable::Remove(Flow* f) {
+void FlowTable::Free(Flow* f) {
   const uint32_t idx = index(f);
   uint32_t i = f->hash & mask_;
   while (slots_[i].idx != idx) i = (i + 1) & mask_;
@@ -90,22 +113,28 @@ void FlowTable::Remove(Flow* f) {
     }
   }
   slots_[i] = {0, kNil};
-  if (f->older != kNil) {
-    flows_[f->older].newer = f->newer;
-  } else {
-    oldest_ = f->newer;
-  }
-  if (f->newer != kNil) {
-    flows_[f->newer].older = f->older;
-  } else {
-    newest_ = f->older;
-  }
-  if (f->shape != kNoShape) shapes_[f->shape].refs--;
-  f->shape = kNoShape;
+  DropShape(f);
   f->nruns = 0;
   free_[nfree_++] = idx;
+}
+
+void FlowTable::Retire(Flow* f) {
+  Unlink(f, &oldest_, &newest_);
   --size_;
-  ++removals;
+  f->nruns = 0;
+  if (f->shape != kNoShape) {
+    LinkNewest(f, &idle_oldest_, &idle_newest_);
+  } else {
+    Free(f);
+  }
+}
+
+void FlowTable::Revive(Flow* f, uint64_t now_tsc) {
+  Unlink(f, &idle_oldest_, &idle_newest_);
+  LinkNewest(f, &oldest_, &newest_);
+  cold(f).start_tsc = now_tsc;
+  f->nruns = 0;
+  ++size_;
 }
 
 namespace {
@@ -183,14 +212,22 @@ void FlowTable::SetTemplate(Flow* f, const rte_mbuf* m, const Layout& l,
   const uint8_t s = AcquireShape(l, a);
   if (s == kNoShape) return;
   const uint32_t n = shapes_[s].nchunks * 16u;
-  // The compare reads whole chunks: stay inside the mbuf's buffer.
-  if (m->nb_segs != 1 || m->data_off + n > m->buf_len) {
+  // The fast path reads whole chunks, 64 bytes at least: stay inside the
+  // mbuf's buffer.
+  if (m->nb_segs != 1 || m->data_off + (n > 64 ? n : 64) > m->buf_len) {
     shapes_[s].refs--;
     return;
   }
-  const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
-  memcpy(f->tmpl, d, n < 64 ? n : 64);
-  if (n > 64) memcpy(cold(f).tmpl_hi, d + 64, n - 64);
+  // Fixed-size 16-byte copies (a variable memcpy is a slow `rep movs`).
+  const __m128i* d = rte_pktmbuf_mtod(m, const __m128i*);
+  __m128i* t = reinterpret_cast<__m128i*>(f->tmpl);
+  for (int i = 0; i < 4; ++i) _mm_store_si128(t + i, _mm_loadu_si128(d + i));
+  if (n > 64) {
+    __m128i* hi = reinterpret_cast<__m128i*>(cold(f).tmpl_hi);
+    for (uint32_t i = 4; i < n / 16; ++i) {
+      _mm_store_si128(hi + i - 4, _mm_loadu_si128(d + i));
+    }
+  }
   f->shape = s;
 }
 

@@ -3,6 +3,14 @@
 // an intrusive list of flows in creation order for oldest-first eviction and
 // timeout flushes.
 //
+// An entry is live (holds packets: nruns > 0), idle, or free.  A live flow
+// with a template that is emitted becomes idle: it keeps its key,
+// attributes, layout, template and slot, so the flow's next packet is
+// recognized by the fast path (a template hit revives the entry without a
+// parse) and the full path finds it by key.  Idle entries are in an LRU
+// list and reclaimed (least recently idle first) when an entry is needed;
+// only live flows count against max_flows' table-full eviction.
+//
 // A flow entry is split in two arrays by how often it is touched:
 //   * Flow (hot, 128 B = 2 cache lines): line 0 is the header template (the
 //     first 64 header bytes of the flow's first packet, see Shape), line 1
@@ -105,7 +113,7 @@ struct alignas(64) Flow {
   uint32_t older, newer;  // creation-order list (indices)
   uint16_t port;          // ingress port (also in the key)
   uint8_t shape;          // kNoShape: no fast path for this flow
-  uint8_t nruns;          // 0 = entry free
+  uint8_t nruns;          // 0: idle (shape set) or free (no shape)
 };
 static_assert(sizeof(Flow) == 128);
 
@@ -145,7 +153,11 @@ class FlowTable {
       }
     }
   }
-  // The first flow whose slot carries `hash` (a candidate: the caller
+  // Find() returns live and idle entries (IsIdle()).
+  static bool IsIdle(const Flow* f) {
+    return f->nruns == 0 && f->shape != kNoShape;
+  }
+  // The first entry whose slot carries `hash` (a candidate: the caller
   // checks identity), or kNil.
   uint32_t FindHash(uint32_t hash) const {
     for (uint32_t i = hash & mask_;; i = (i + 1) & mask_) {
@@ -181,11 +193,22 @@ class FlowTable {
     if (s.idx != kNil) PrefetchTail(flows_[s.idx]);
   }
 
-  // Requires !full() and no flow with this key.  Sets key, hash, port,
+  // Requires !full() and no entry with this key.  Sets key, hash, port,
   // start_tsc, the list links and shape = kNoShape; runs are left to the
-  // caller.
+  // caller.  Reclaims the least recently idle entry if none is free.
   Flow* Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc);
-  void Remove(Flow* f);
+  // A live flow whose runs were emitted: idle if it has a template, else
+  // free.
+  void Retire(Flow* f);
+  // Makes an idle entry live again (newest, created now) with no runs.
+  // Requires !full().  (The full path then resets layout, attributes and
+  // template; the fast path keeps them: its packet matched them.)
+  void Revive(Flow* f, uint64_t now_tsc);
+  // An idle entry's template is going to be replaced.
+  void DropShape(Flow* f) {
+    if (f->shape != kNoShape) shapes_[f->shape].refs--;
+    f->shape = kNoShape;
+  }
 
   // Gives `f` (whose first packet `m` has just been held with layout `l`)
   // a shape and a template, when its kind of flow has a fast path.
@@ -193,7 +216,8 @@ class FlowTable {
                    const FlowAttrs& a);
 
   bool full() const { return size_ == capacity_; }
-  uint32_t size() const { return size_; }
+  uint32_t size() const { return size_; }                  // live flows
+  uint32_t entries() const { return capacity_ - nfree_; }  // live + idle
   Flow* oldest() const { return oldest_ == kNil ? nullptr : &flows_[oldest_]; }
   Flow* newer(const Flow* f) const {
     return f->newer == kNil ? nullptr : &flows_[f->newer];
@@ -219,7 +243,6 @@ class FlowTable {
   }
 
   uint32_t held_packets = 0;  // over all flows
-  uint64_t removals = 0;      // flows removed so far (entries reused)
 
  private:
   struct Slot {
@@ -228,6 +251,9 @@ class FlowTable {
   };
   FlowTable() = default;
   uint8_t AcquireShape(const Layout& l, const FlowAttrs& a);
+  void Unlink(Flow* f, uint32_t* oldest, uint32_t* newest);
+  void LinkNewest(Flow* f, uint32_t* oldest, uint32_t* newest);
+  void Free(Flow* f);  // out of the slots, onto the free stack
 
   Slot* slots_ = nullptr;
   uint32_t mask_ = 0;
@@ -236,7 +262,8 @@ class FlowTable {
   uint32_t* free_ = nullptr;  // stack of free flow indices
   uint32_t nfree_ = 0;
   uint32_t capacity_ = 0, size_ = 0;
-  uint32_t oldest_ = kNil, newest_ = kNil;
+  uint32_t oldest_ = kNil, newest_ = kNil;            // live, by creation
+  uint32_t idle_oldest_ = kNil, idle_newest_ = kNil;  // idle, LRU
   uint8_t last_shape_ = kNoShape;
   Shape shapes_[kMaxShapes];
 };

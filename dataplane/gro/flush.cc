@@ -32,57 +32,89 @@ void Engine::FlushFlow(Flow* f, FlushReason why, Output* out) {
     EmitRun(l, r, out);
   }
   t_->held_packets -= held;
-  t_->Remove(f);
+  t_->Retire(f);
 }
 
 namespace {
 
 // Flushing walks flows in creation order; with many flows their entries,
-// head mbufs and headers are all cold.  Prefetch two flows ahead: the entry
-// of the second, the head mbuf and first header line of the first.
-// `timed`: the creation time (cold entry) is read too.
-inline void PrefetchFlush(const FlowTable& t, const Flow* f, bool timed) {
-  const Flow* a = t.newer(f);
-  if (a == nullptr) return;
-  if (const Flow* b = t.newer(a)) {
-    rte_prefetch0(&b->run0);
+// head mbufs and headers are all cold.  Three cursors run ahead of the
+// flow being emitted, each touching only what the one before it fetched a
+// few flows earlier: entries (kEntry ahead; the cold line too when the
+// creation time is read), head mbufs (both lines: lengths, packet_type,
+// tx_offload), then headers (and a LIST tail's link).
+class FlushPrefetcher {
+ public:
+  FlushPrefetcher(const FlowTable& t, bool timed) : t_(t), timed_(timed) {}
+  // Call with the flow about to be emitted, before emitting it.
+  void Next(const Flow* f) {
+    if (!started_) {
+      started_ = true;
+      e_ = h_ = d_ = f;
+      for (int i = 0; i < kEntry; ++i) StepEntry();
+      for (int i = 0; i < kHead; ++i) StepHead();
+      for (int i = 0; i < kData; ++i) StepData();
+    }
+    StepEntry();
+    StepHead();
+    StepData();
+  }
+
+ private:
+  static constexpr int kEntry = 6, kHead = 4, kData = 2;
+  void StepEntry() {
+    if (e_ == nullptr || (e_ = t_.newer(e_)) == nullptr) return;
+    rte_prefetch0(&e_->run0);
     // Layout, start_tsc and runs[1] share a cold line.
-    if (timed || b->shape == kNoShape) rte_prefetch0(&t.cold(b).layout);
-    if (b->nruns > 1) rte_prefetch0(&t.cold(b).runs[0]);
+    if (timed_ || e_->shape == kNoShape) rte_prefetch0(&t_.cold(e_).layout);
+    if (e_->nruns > 1) rte_prefetch0(&t_.cold(e_).runs[0]);
   }
-  rte_mbuf* h = a->run0.head;
-  rte_prefetch0(h);
-  rte_prefetch0(static_cast<char*>(h->buf_addr) + h->data_off);
-  // LIST: the last member's link is written at emit (second mbuf line).
-  if (t.layout(a).mode == uint8_t(Mode::kList)) {
-    rte_prefetch0(reinterpret_cast<const char*>(a->run0.tail) + 64);
+  void StepHead() {
+    if (h_ == nullptr || (h_ = t_.newer(h_)) == nullptr) return;
+    rte_prefetch0(h_->run0.head);
+    rte_prefetch0(reinterpret_cast<const char*>(h_->run0.head) + 64);
   }
-}
+  void StepData() {
+    if (d_ == nullptr || (d_ = t_.newer(d_)) == nullptr) return;
+    const rte_mbuf* m = d_->run0.head;
+    rte_prefetch0(static_cast<const char*>(m->buf_addr) + m->data_off);
+    if (t_.layout(d_).mode == uint8_t(Mode::kList)) {
+      rte_prefetch0(reinterpret_cast<const char*>(d_->run0.tail) + 64);
+    }
+  }
+  const FlowTable& t_;
+  const bool timed_;
+  bool started_ = false;
+  const Flow *e_ = nullptr, *h_ = nullptr, *d_ = nullptr;
+};
 
 }  // namespace
 
 void Context::FlushTimedOut(uint64_t now_tsc, uint64_t max_age_tsc,
                             Output* out) {
   Engine e(cfg_, table_, &counters_);
+  FlushPrefetcher pf(*table_, true);
   // Flows are in creation order, so the scan stops at the first young one.
   while (Flow* f = table_->oldest()) {
     if (now_tsc - table_->cold(f).start_tsc < max_age_tsc) break;
-    PrefetchFlush(*table_, f, true);
+    pf.Next(f);
     e.FlushFlow(f, kFlushTimeout, out);
   }
 }
 
 void Context::FlushAll(Output* out, FlushReason reason) {
   Engine e(cfg_, table_, &counters_);
+  FlushPrefetcher pf(*table_, false);
   while (Flow* f = table_->oldest()) {
-    PrefetchFlush(*table_, f, false);
+    pf.Next(f);
     e.FlushFlow(f, reason, out);
   }
 }
 
 void Context::FlushFlowOf(const ParsedPacket& p, Output* out) {
   if (!p.key_valid || table_->size() == 0) return;
-  if (Flow* f = table_->Find(p.key, p.hash)) {
+  Flow* f = table_->Find(p.key, p.hash);
+  if (f != nullptr && f->nruns != 0) {
     Engine(cfg_, table_, &counters_).FlushFlow(f, kFlushExplicit, out);
   }
 }

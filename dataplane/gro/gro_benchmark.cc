@@ -4,8 +4,9 @@
 //   bazel run //dataplane/gro:gro_benchmark             # full (~5 min)
 //   bazel run //dataplane/gro:gro_benchmark -- --quick  # ~40 s
 //   ... -- --workload=0 --flows=1024                    # one row
-//   ... -- --reps=N --verbose --ours-only   # runs per cell (median), all
-//                                           # samples to stderr, no rte_gro
+//   ... -- --reps=N --verbose --ours-only --reorder=0|5
+//     (runs per cell, all samples to stderr, no rte_gro, one column)
+//   ... -- --no-burst                       (context mode only)
 // (.bazelrc already builds with -O2; -c opt is not needed.)
 //
 // Traffic: F concurrent flows, each a stream of equal-size segments (the
@@ -363,16 +364,21 @@ int main(int argc, char** argv) {
   int only_workload = -1;
   uint32_t only_flows = 0;
   int reps = 0;  // --reps=N: runs per cell (median); default 7, quick 5
-  bool ours_only = false, verbose = false;
+  bool ours_only = false, verbose = false, no_burst = false;
+  int only_reorder = -1;  // --reorder=0|5: only that column
   for (int i = 1; i < argc; ++i) {
     quick |= strcmp(argv[i], "--quick") == 0;
     ours_only |= strcmp(argv[i], "--ours-only") == 0;
+    no_burst |= strcmp(argv[i], "--no-burst") == 0;
     verbose |= strcmp(argv[i], "--verbose") == 0;
     if (strncmp(argv[i], "--workload=", 11) == 0) {
       only_workload = atoi(argv[i] + 11);
     }
     if (strncmp(argv[i], "--flows=", 8) == 0) only_flows = atoi(argv[i] + 8);
     if (strncmp(argv[i], "--reps=", 7) == 0) reps = atoi(argv[i] + 7);
+    if (strncmp(argv[i], "--reorder=", 10) == 0) {
+      only_reorder = atoi(argv[i] + 10);
+    }
   }
   if (reps <= 0) reps = quick ? 5 : 7;
   std::string prefix = "--file-prefix=grobench" + std::to_string(getpid());
@@ -415,6 +421,7 @@ int main(int argc, char** argv) {
       if (only_flows != 0 && flows != only_flows) continue;
       for (bool reorder : {false, true}) {
         if (quick && reorder && flows != 1024) continue;
+        if (only_reorder >= 0 && reorder != (only_reorder != 0)) continue;
         // At least 8 packets per flow, so every flow count merges alike.
         const uint32_t n = std::max(packets, 8 * flows);
         const auto frames = MakeTraffic(w.kind, flows, n, reorder, 42);
@@ -430,6 +437,7 @@ int main(int argc, char** argv) {
           if (w.rte_gro && !ours_only && (flows < 16384 || rep < 3)) {
             vrc.push_back(RteContext(sub, flows));
           }
+          if (no_burst) continue;
           vob.push_back(OursBurst(frames, w.mode));
           if (w.rte_gro && !ours_only) vrb.push_back(RteBurst(frames));
         }
