@@ -38,9 +38,12 @@ void Egress::SendMerged(rte_mbuf* m) {
 }
 
 void Egress::FlushAll() {
-  for (uint16_t port = 0; port < RTE_MAX_ETHPORTS; ++port) {
-    if (pending_[port].count) Transmit(port);
+  for (uint16_t i = 0; i < dirty_count_; ++i) {
+    Pending& p = pending_[dirty_[i]];
+    if (p.count) Transmit(dirty_[i]);
+    p.dirty = false;
   }
+  dirty_count_ = 0;
 }
 
 void Egress::Transmit(uint16_t port) {

@@ -56,6 +56,10 @@ class Egress {
   void Send(rte_mbuf* m) {
     const uint16_t out = peer_of_[m->port];
     Pending& p = pending_[out];
+    if (!p.dirty) {
+      p.dirty = true;
+      dirty_[dirty_count_++] = out;
+    }
     p.pkts[p.count++] = m;
     if (p.count == kBatch) Transmit(out);
   }
@@ -66,6 +70,7 @@ class Egress {
  private:
   struct Pending {
     uint16_t count = 0;
+    bool dirty = false;  // listed in dirty_ until the next FlushAll
     rte_mbuf* pkts[kBatch];
   };
   void Transmit(uint16_t port);
@@ -77,6 +82,9 @@ class Egress {
   const Ports ports_;
   PortLcoreCounters* const counters_;
   std::array<Pending, RTE_MAX_ETHPORTS> pending_{};
+  // Ports with something pending, so FlushAll touches only those.
+  uint16_t dirty_[RTE_MAX_ETHPORTS];
+  uint16_t dirty_count_ = 0;
 };
 
 }  // namespace grod::dataplane
