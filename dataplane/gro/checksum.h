@@ -15,7 +15,11 @@ namespace grod::gro {
 uint32_t PseudoHeaderSum(const uint8_t* ip, bool v6, uint8_t proto,
                          uint32_t l4_len);
 // Folds a 32-bit one's-complement sum to 16 bits (not inverted).
-uint16_t Fold(uint32_t sum);
+inline uint16_t Fold(uint32_t sum) {
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return uint16_t(sum);
+}
 // Recomputes the IPv4 header checksum in place.
 void SetIpv4Checksum(uint8_t* ip);
 // Computes the TCP/UDP checksum of [l4_off, l4_off + l4_len) of `m` and

@@ -309,23 +309,33 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
                  l4 = s.layout.l4_off, id_off = s.layout.l3_off + 4u;
   const bool csum_present = !s.csum_zero, v4 = !s.layout.is_v6;
   const uint32_t mss = r.mss, max_bytes = e_.limit() - s.fit_base;
-  // Packets that may still be taken: segments left, held packets left.
-  const uint32_t seg_room = c_->cfg_.max_segments - r.segs;
+  // A full-size segment (payload == mss, the common case) is checked
+  // against constants: pkt_len and data_len, the IP (and UDP) length field
+  // as it appears in the packet, and a budget of packets that still fit
+  // (segments, held packets, merged bytes).
+  const uint32_t full = hdr + mss;
+  const uint64_t full_lens = uint64_t(full) << 32 | full;
+  const uint16_t ip_len_raw = rte_cpu_to_be_16(uint16_t(full - len_base));
+  const uint16_t udp_len_raw = rte_cpu_to_be_16(uint16_t(full - l4));
+  uint32_t budget = c_->cfg_.max_segments - r.segs;
   const uint32_t held_room = c_->cfg_.max_held_packets - t_->held_packets;
+  if (held_room < budget) budget = held_room;
+  // (A run's first packet is held whatever its size: bytes may exceed.)
+  const uint32_t byte_room =
+      r.bytes < max_bytes ? (max_bytes - r.bytes) / mss : 0;
+  const bool bytes_bind = byte_room < budget;
+  if (bytes_bind) budget = byte_room;
   rte_mbuf* tail = r.tail;
-  uint32_t end = r.end, bytes = r.bytes;
+  uint32_t end = r.end;
   uint16_t last_id = r.last_id;
-  const uint32_t bytes0 = bytes;
-  uint32_t k = 0;  // packets taken
+  uint32_t k = 0, last = 0;  // packets taken; payload of a short last one
   bool done = false;
-  rte_mbuf* const* pf = pf_;
-  rte_mbuf* const* const pf_end = pf_end_;
+  uint16_t ahead = uint16_t(pf_ - pkts);  // line-1 prefetches issued below
   for (; i < n; ++i) {
-    if (pf < pf_end && pf < pkts + i + kLine1Ahead) {
-      rte_prefetch0(reinterpret_cast<const char*>(*pf) + 64);
-      ++pf;
+    if (ahead < n && ahead <= i + kLine1Ahead) {
+      rte_prefetch0(reinterpret_cast<const char*>(pkts[ahead]) + 64);
+      ++ahead;
     }
-    if (k == held_room) break;
     rte_mbuf* m = pkts[i];
     uint64_t rearm;
     memcpy(&rearm, &m->data_off, 8);
@@ -343,17 +353,27 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
             _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + 2), t2), k2),
             _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + 3), t3), k3)));
     if (!_mm_testz_si128(x, x)) break;
-    // From here on: the checks of Append().
     uint64_t lens;
     memcpy(&lens, &m->pkt_len, 8);
-    const uint32_t pkt_len = uint32_t(lens);
-    const uint32_t len = pkt_len - hdr;
-    if (uint16_t(lens >> 32) != pkt_len || int32_t(len) <= 0 || len > mss ||
-        Be16(d + len_off) + len_base != pkt_len || bytes + len > max_bytes) {
-      break;
+    uint32_t len = mss;
+    if ((lens & 0xffffffffffffull) == full_lens && k < budget &&
+        Load16(d + len_off) == ip_len_raw &&
+        (!kUdp || Load16(d + l4 + 4) == udp_len_raw)) {
+      // A full-size segment within every limit.
+    } else {
+      // A short one (it ends the run), or one the limits refuse: the
+      // checks of Append().
+      const uint32_t pkt_len = uint32_t(lens);
+      len = pkt_len - hdr;
+      if (uint16_t(lens >> 32) != pkt_len || int32_t(len) <= 0 || len >= mss ||
+          k >= (bytes_bind ? budget + 1 : budget) ||
+          r.bytes + k * mss + len > max_bytes ||
+          Be16(d + len_off) + len_base != pkt_len ||
+          (kUdp && Be16(d + l4 + 4) + l4 != pkt_len)) {
+        break;
+      }
     }
     if (kUdp) {
-      if (Be16(d + l4 + 4) + l4 != pkt_len) break;
       if (csum_present && Load16(d + l4 + 6) == 0) break;
     } else if (Be32(d + l4 + 4) != end) {
       break;
@@ -374,21 +394,23 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
     }
     tail = m;
     end += len;
-    bytes += len;
     last_id = id;
     ++k;
-    if (k == seg_room || len < mss) {  // can't grow: deliver now
-      r.last_len = uint16_t(len);
+    if (len != mss || r.segs + k >= c_->cfg_.max_segments) {
+      last = len;  // can't grow: deliver now
       done = true;
       ++i;
       break;
     }
   }
-  pf_ = pf;
+  if (pf_ < pkts + ahead) pf_ = pkts + ahead;
+  const uint32_t added =
+      last != 0 && last != mss ? (k - 1) * mss + last : k * mss;
   r.tail = tail;
   r.end = end;
-  r.bytes = bytes;
+  r.bytes += added;
   r.segs = uint16_t(r.segs + k);
+  if (last != 0) r.last_len = uint16_t(last);
   if (!kList) r.nsegs = uint16_t(r.nsegs + k);
   // With DF (or IPv6) IDs are not checked; the run keeps the last one.
   if (kCheckId) {
@@ -400,7 +422,7 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   }
   t_->held_packets += k;
   packets_ += k;
-  bytes_ += (bytes - bytes0) + uint64_t(k) * hdr;
+  bytes_ += added + uint64_t(k) * hdr;
   if (done) {
     e_.FlushFlow(f, kFlushSize, out);
     *ended = true;
@@ -455,7 +477,7 @@ void FastPath::Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
 
 uint32_t FastPath::Pipelined(rte_mbuf* const* pkts, uint16_t n, Mode mode,
                              uint64_t now, uint32_t cur, Output* out) {
-  constexpr uint16_t kFlowAhead = 6, kTailAhead = 3;
+  constexpr uint16_t kFlowAhead = 10, kTailAhead = 5;
   const uint8_t md = uint8_t(mode);
   const uint16_t vxlan_port = c_->cfg_.vxlan_port;
   bool hashed[32], long_hdr[32];

@@ -37,24 +37,45 @@ void SetIpLength(uint8_t* d, uint32_t l3_off, bool v6, uint32_t end) {
 
 }  // namespace
 
-void SetMetadata(rte_mbuf* m, const Layout& l) {
-  const uint32_t l4 = l.type == kIpv4Frag ? 0 : l.payload_off - l.l4_off;
-  m->l3_len = l.l4_off - l.l3_off;
-  m->l4_len = l4;
+namespace {
+
+// tx_offload fields the engine sets, as one word (written in one store
+// instead of a read-modify-write per bit-field).
+struct Meta {
+  uint32_t ptype;
+  uint64_t txo;   // l2/l3/l4 (and outer) lengths
+  uint64_t keep;  // bits of the old tx_offload to keep
+};
+
+const uint64_t kTsoMask = rte_mbuf_tx_offload(0, 0, 0, 0xffff, 0, 0, 0);
+const uint64_t kOuterMask = rte_mbuf_tx_offload(0, 0, 0, 0, 0x1ff, 0x7f, 0);
+const uint64_t kUnusedMask = rte_mbuf_tx_offload(0, 0, 0, 0, 0, 0, 0xff);
+
+inline Meta MetaOf(const Layout& l) {
+  const uint64_t l3 = l.l4_off - l.l3_off;
+  const uint64_t l4 = l.type == kIpv4Frag ? 0 : l.payload_off - l.l4_off;
   if (l.vxlan) {
-    m->outer_l2_len = l.outer_l3_off;
-    m->outer_l3_len = l.outer_l4_off - l.outer_l3_off;
-    m->l2_len = l.l3_off - l.outer_l4_off;
-    m->packet_type = RTE_PTYPE_L2_ETHER | L3Ptype(l.outer_is_v6) |
-                     RTE_PTYPE_L4_UDP | RTE_PTYPE_TUNNEL_VXLAN |
-                     RTE_PTYPE_INNER_L2_ETHER |
-                     (l.is_v6 ? RTE_PTYPE_INNER_L3_IPV6
-                              : RTE_PTYPE_INNER_L3_IPV4_EXT_UNKNOWN) |
-                     (L4Ptype(l) << 16);  // INNER_L4_* = L4_* << 16
-  } else {
-    m->l2_len = l.l3_off;
-    m->packet_type = RTE_PTYPE_L2_ETHER | L3Ptype(l.is_v6) | L4Ptype(l);
+    return Meta{
+        RTE_PTYPE_L2_ETHER | L3Ptype(l.outer_is_v6) | RTE_PTYPE_L4_UDP |
+            RTE_PTYPE_TUNNEL_VXLAN | RTE_PTYPE_INNER_L2_ETHER |
+            (l.is_v6 ? RTE_PTYPE_INNER_L3_IPV6
+                     : RTE_PTYPE_INNER_L3_IPV4_EXT_UNKNOWN) |
+            (L4Ptype(l) << 16),  // INNER_L4_* = L4_* << 16
+        rte_mbuf_tx_offload(l.l3_off - l.outer_l4_off, l3, l4, 0,
+                            l.outer_l4_off - l.outer_l3_off, l.outer_l3_off, 0),
+        kTsoMask | kUnusedMask};
   }
+  return Meta{RTE_PTYPE_L2_ETHER | L3Ptype(l.is_v6) | L4Ptype(l),
+              rte_mbuf_tx_offload(l.l3_off, l3, l4, 0, 0, 0, 0),
+              kTsoMask | kUnusedMask | kOuterMask};
+}
+
+}  // namespace
+
+void SetMetadata(rte_mbuf* m, const Layout& l) {
+  const Meta meta = MetaOf(l);
+  m->tx_offload = (m->tx_offload & meta.keep) | meta.txo;
+  m->packet_type = meta.ptype;
 }
 
 void FinalizeMerged(const Layout& l, const Run& r) {
@@ -63,7 +84,8 @@ void FinalizeMerged(const Layout& l, const Run& r) {
   const uint32_t end = l.payload_off + r.bytes;  // end of the merged packet
   m->pkt_len = end;
   m->nb_segs = r.nsegs;
-  SetMetadata(m, l);
+  const Meta meta = MetaOf(l);
+  m->packet_type = meta.ptype;
   uint64_t flags = 0;
   if (l.vxlan) {
     SetIpLength(d, l.outer_l3_off, l.outer_is_v6, end);
@@ -93,6 +115,7 @@ void FinalizeMerged(const Layout& l, const Run& r) {
           l.vxlan ? (m->packet_type & ~RTE_PTYPE_INNER_L4_MASK) | (l4 << 16)
                   : (m->packet_type & ~RTE_PTYPE_L4_MASK) | l4;
     }
+    m->tx_offload = (m->tx_offload & meta.keep) | meta.txo;
     m->ol_flags |= flags;
     return;
   }
@@ -113,7 +136,8 @@ void FinalizeMerged(const Layout& l, const Run& r) {
       Fold(PseudoHeaderSum(d + l.l3_off, l.is_v6, l.proto, 0));
   memcpy(l4 + (l.proto == IPPROTO_TCP ? 16 : 6), &phdr, 2);
   m->ol_flags |= flags;
-  m->tso_segsz = r.mss;
+  m->tx_offload = (m->tx_offload & (meta.keep & ~kTsoMask)) | meta.txo |
+                  rte_mbuf_tx_offload(0, 0, 0, r.mss, 0, 0, 0);
 }
 
 void FinalizeList(const Layout& l, const Run& r) {
@@ -121,10 +145,13 @@ void FinalizeList(const Layout& l, const Run& r) {
   // held long ago and are cold with many flows.  Unlink() copies the head's
   // metadata to each member (all members share the flow's header layout).
   internal::Link(r.tail)->next = nullptr;
-  SetMetadata(r.head, l);
-  r.head->ol_flags |= internal::g_list_flag;
-  internal::Link(r.head)->count = r.segs;
-  r.head->tso_segsz = r.mss;
+  rte_mbuf* m = r.head;
+  const Meta meta = MetaOf(l);
+  m->packet_type = meta.ptype;
+  m->tx_offload = (m->tx_offload & (meta.keep & ~kTsoMask)) | meta.txo |
+                  rte_mbuf_tx_offload(0, 0, 0, r.mss, 0, 0, 0);
+  m->ol_flags |= internal::g_list_flag;
+  internal::Link(m)->count = r.segs;
 }
 
 }  // namespace grod::gro
