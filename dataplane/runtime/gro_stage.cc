@@ -104,8 +104,8 @@ void GroStage::ProcessBurst(const ConfigSnapshot& snap, rte_mbuf** pkts,
   uint32_t last_key = UINT32_MAX;
   int64_t last_vni = -2;
   int slot = Classifier::kNoTenant;
-  for (uint16_t i = 0; i < n; ++i) {
-    rte_mbuf* m = pkts[i];
+  for (uint16_t i = 0; i < n;) {
+    rte_mbuf* m = pkts[i++];
     gro::Parse(m, parse_config_, &p);
     const int64_t vni = p.has_vni ? int64_t{p.vni} : -1;
     const uint32_t key = (uint32_t{m->port} << 16) | p.vlan_id;
@@ -124,6 +124,12 @@ void GroStage::ProcessBurst(const ConfigSnapshot& snap, rte_mbuf** pkts,
     }
     const GroMode mode = snap.tenants[slot].ModeFor(p.dst_is_v6, p.dst_ip);
     ctx->Process(m, p, static_cast<gro::Mode>(mode), now_tsc, &out_);
+    // The packets right after it that continue its flow -- same ingress
+    // port and headers (VLAN tags, addresses, ports...), so the same
+    // tenant and mode under this snapshot -- skip parsing and
+    // classification: the engine checks them against the flow's header
+    // template and appends them.
+    if (i < n) i += ctx->ContinueFlow(pkts + i, n - i, &out_);
   }
   Drain(&out_, this);
 }
