@@ -90,6 +90,41 @@ rte_mbuf* MakeMbuf(rte_mempool* pool, const uint8_t* p, size_t n, bool split) {
   return head;
 }
 
+// Everything observable about an output (bytes and metadata, list members
+// too); consumes it.  `expand`: also re-segment a merged packet (checking
+// it can be).
+std::string Consume(const Env& env, rte_mbuf* m, bool expand) {
+  std::string s(reinterpret_cast<const char*>(&m->ol_flags), 8);
+  s.append(reinterpret_cast<const char*>(&m->tx_offload), 8);
+  s.append(reinterpret_cast<const char*>(&m->packet_type), 4);
+  s.append(reinterpret_cast<const char*>(&m->nb_segs), 2);
+  s.append(reinterpret_cast<const char*>(&m->pkt_len), 4);
+  for (const rte_mbuf* seg = m; seg != nullptr; seg = seg->next) {
+    s.append(rte_pktmbuf_mtod(seg, const char*), seg->data_len);
+  }
+  if (IsList(m)) {
+    rte_mbuf* v[128];
+    const uint16_t n = ListLength(m);
+    Check(n >= 2 && n <= 64, "list length");
+    Check(Unlink(m, v, 128) == n, "unlink");
+    for (uint16_t i = 0; i < n; ++i) {
+      s.append(rte_pktmbuf_mtod(v[i], const char*), v[i]->data_len);
+      rte_pktmbuf_free(v[i]);
+    }
+    return s;
+  }
+  if (expand &&
+      (m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG))) {
+    rte_mbuf* v[128];
+    const int n = Segment(m, env.pool, env.indirect, v, 128);
+    Check(n >= 2, "segment count");
+    for (int i = 0; i < n; ++i) rte_pktmbuf_free(v[i]);
+    return s;
+  }
+  rte_pktmbuf_free(m);
+  return s;
+}
+
 }  // namespace
 
 int GroFuzzOne(const uint8_t* data, size_t size) {
@@ -108,11 +143,25 @@ int GroFuzzOne(const uint8_t* data, size_t size) {
   if (data[0] & 32) cfg.vxlan_port = 8472;
   cfg.gro_types = data[1] & kAll;
   auto ctx = Context::Create(cfg);
-  Check(ctx != nullptr, "context");
+  auto fast = Context::Create(cfg);  // the same input by the burst API
+  Check(ctx != nullptr && fast != nullptr, "context");
   const ParseConfig pc{cfg.vxlan_port};
-  Sink sink;
+  Sink sink, fast_sink;
   rte_mbuf* buf[4];
+  rte_mbuf* fast_buf[4];
   Output out{buf, 0, 4, &Sink::Drain, &sink};
+  Output fast_out{fast_buf, 0, 4, &Sink::Drain, &fast_sink};
+  // The burst API takes one mode and one timestamp per call: a burst ends
+  // when either changes, and before a timeout flush.
+  std::vector<rte_mbuf*> burst;
+  Mode burst_mode = Mode::kMerge;
+  uint64_t burst_now = 0;
+  auto submit = [&] {
+    if (burst.empty()) return;
+    fast->ProcessBurst(burst.data(), uint16_t(burst.size()), burst_mode,
+                       burst_now, &fast_out);
+    burst.clear();
+  };
   size_t in = 0;
   uint64_t now = 0;
   for (size_t at = 2; at + 3 <= size;) {
@@ -122,45 +171,51 @@ int GroFuzzOne(const uint8_t* data, size_t size) {
     if (len > size - at) len = size - at;
     if (len > 3000) len = 3000;
     rte_mbuf* m = MakeMbuf(env.pool, data + at, len, flags & 4);
+    rte_mbuf* copy = MakeMbuf(env.pool, data + at, len, flags & 4);
     at += len;
-    if (m == nullptr) continue;
+    if (m == nullptr || copy == nullptr) {
+      rte_pktmbuf_free(m);
+      rte_pktmbuf_free(copy);
+      continue;
+    }
+    m->port = copy->port = (flags >> 4) & 1;  // the port is in the flow key
     const Mode mode = Mode((flags & 3) % 3 + 1);
     ParsedPacket p;
     Parse(m, pc, &p);
     ctx->Process(m, p, mode, now, &out);
+    if (mode != burst_mode || now != burst_now || burst.size() == 64) {
+      submit();
+    }
+    burst_mode = mode;
+    burst_now = now;
+    burst.push_back(copy);
     ++in;
     now += flags >> 4;
-    if (flags & 8) ctx->FlushTimedOut(now, 4, &out);
+    if (flags & 8) {
+      submit();
+      ctx->FlushTimedOut(now, 4, &out);
+      fast->FlushTimedOut(now, 4, &fast_out);
+    }
   }
+  submit();
   ctx->FlushAll(&out);
+  fast->FlushAll(&fast_out);
   Sink::Drain(&out, &sink);
+  Sink::Drain(&fast_out, &fast_sink);
   Check(ctx->held_packets() == 0, "held after FlushAll");
   Check(ctx->counters().packets_in == in, "packets_in");
   Check(ctx->counters().packets_out == sink.pkts.size(), "packets_out");
-  size_t originals = 0;
-  for (rte_mbuf* m : sink.pkts) {
-    if (IsList(m)) {
-      rte_mbuf* v[128];
-      const uint16_t n = ListLength(m);
-      Check(n >= 2 && n <= 64, "list length");
-      Check(Unlink(m, v, 128) == n, "unlink");
-      for (uint16_t i = 0; i < n; ++i) rte_pktmbuf_free(v[i]);
-      originals += n;
-      continue;
-    }
-    if (m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG)) {
-      rte_mbuf* v[128];
-      const int n = Segment(m, env.pool, env.indirect, v, 128);
-      Check(n >= 2, "segment count");
-      for (int i = 0; i < n; ++i) rte_pktmbuf_free(v[i]);
-      originals += n;
-      continue;
-    }
-    rte_pktmbuf_free(m);
-    ++originals;
+  Check(memcmp(&ctx->counters(), &fast->counters(), sizeof(Counters)) == 0,
+        "burst API counters differ from Parse + Process");
+  Check(sink.pkts.size() == fast_sink.pkts.size(),
+        "burst API output count differs");
+  for (size_t i = 0; i < sink.pkts.size(); ++i) {
+    Check(Consume(env, sink.pkts[i], true) ==
+              Consume(env, fast_sink.pkts[i], false),
+          "burst API output differs from Parse + Process");
   }
-  (void)originals;
   ctx.reset();
+  fast.reset();
   Check(rte_mempool_in_use_count(env.pool) == base, "mbuf leak");
   Check(rte_mempool_in_use_count(env.indirect) == base_ind, "indirect leak");
   return 0;

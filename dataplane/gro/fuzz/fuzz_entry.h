@@ -10,7 +10,10 @@ namespace grod::gro::fuzz {
 
 // Initializes DPDK once (no hugepages) and runs one input through Parse and
 // a Context, expands every output (Unlink / Segment) and frees it.  Aborts
-// on a broken invariant (mbuf leak, list length, segment count).
+// on a broken invariant (mbuf leak, list length, segment count).  The same
+// packets also go through a second Context by the burst API (the fast
+// path): outputs (bytes and metadata, in order) and counters must be
+// identical.
 // Input: [cfg flags][gro types] then records [len hi][len lo][flags][bytes].
 int GroFuzzOne(const uint8_t* data, size_t size);
 

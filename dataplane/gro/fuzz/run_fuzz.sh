@@ -9,8 +9,8 @@ SECONDS_TO_RUN="${1:-60}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
 WORK="${WORK:-$(mktemp -d /tmp/gro_fuzz.XXXXXX)}"
-SRC=(parse.cc engine.cc flow_table.cc list.cc output.cc checksum.cc burst.cc
-     segment.cc)
+SRC=(parse.cc context.cc rules.cc flush.cc fast_path.cc flow_table.cc list.cc
+     output.cc checksum.cc burst.cc segment.cc)
 clang++-14 -std=c++20 -Wno-deprecated-volatile -O1 -g -march=corei7 -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=undefined -I"$ROOT" $(pkg-config --cflags libdpdk) \
   "${SRC[@]/#/$ROOT/dataplane/gro/}" "$HERE/fuzz_entry.cc" "$HERE/fuzz_main.cc" \
