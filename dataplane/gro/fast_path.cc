@@ -29,33 +29,27 @@ inline uint32_t Be32(const uint8_t* p) {
   return rte_be_to_cpu_32(v);
 }
 
-// True when `m` (data `d`) arrived on f's port, in f's mode, and its header
-// bytes equal f's template wherever the shape's mask says so.
-inline bool Matches(const FlowTable& t, const Flow& f, const rte_mbuf* m,
-                    const uint8_t* d, uint8_t mode) {
-  if (f.shape == kNoShape) return false;  // also every free entry
-  const Shape& s = t.shape(f.shape);
-  // Whole chunks are read (64 bytes at least): stay inside the buffer.
-  const uint32_t read = s.nchunks > 4 ? s.nchunks * 16u : 64u;
-  if (m->port != f.port || s.layout.mode != mode ||
-      m->data_off + read > m->buf_len) {
-    return false;
-  }
+// True when the header bytes at `d` equal f's template wherever the
+// shape's mask says so (the caller checked that s.read_len bytes may be
+// read).
+inline bool TemplateEqual(const FlowTable& t, const Flow& f, const Shape& s,
+                          const uint8_t* d) {
   const __m128i* p = reinterpret_cast<const __m128i*>(d);
   const __m128i* tp = reinterpret_cast<const __m128i*>(f.tmpl);
-  __m128i acc = _mm_and_si128(
-      _mm_xor_si128(_mm_loadu_si128(p), _mm_load_si128(tp)), s.mask[0]);
-  for (int i = 1; i < 4; ++i) {
-    acc = _mm_or_si128(acc, _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + i),
-                                                        _mm_load_si128(tp + i)),
-                                          s.mask[i]));
-  }
-  if (s.nchunks > 4) {
+  __m128i acc = _mm_or_si128(
+      _mm_or_si128(
+          _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p), tp[0]), s.mask[0]),
+          _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + 1), tp[1]),
+                        s.mask[1])),
+      _mm_or_si128(_mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + 2), tp[2]),
+                                 s.mask[2]),
+                   _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + 3), tp[3]),
+                                 s.mask[3])));
+  if (__builtin_expect(s.nchunks > 4, 0)) {
     const __m128i* hi = reinterpret_cast<const __m128i*>(t.cold(&f).tmpl_hi);
     for (int i = 4; i < s.nchunks; ++i) {
       acc = _mm_or_si128(
-          acc, _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + i),
-                                           _mm_load_si128(hi + i - 4)),
+          acc, _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + i), hi[i - 4]),
                              s.mask[i]));
     }
   }
@@ -64,11 +58,34 @@ inline bool Matches(const FlowTable& t, const Flow& f, const rte_mbuf* m,
 
 // The hash Parse() computes, from a few fields, for the packets that can
 // take the fast path (plain TCP/UDP over IPv4/IPv6, <= 2 VLAN tags);
-// false for anything else.  Only a lookup hint: Matches() decides.
+// false for anything else.  Only a lookup hint: the template decides.
 inline bool PeekHash(const rte_mbuf* m, const uint8_t* d, uint16_t vxlan_port,
                      uint32_t* hash, bool* long_hdr) {
   const uint32_t len = m->data_len;
   if (len < 38) return false;
+  // The common case first, straight-line: untagged IPv4, no options, not
+  // a fragment, TCP or (non-VXLAN) UDP.
+  uint64_t w;  // ethertype, version/IHL, TOS, total length, ID
+  memcpy(&w, d + 12, 8);
+  if ((w & 0xffffff) == (RTE_BE16(0x0800) | 0x45u << 16) &&
+      !(Load16(d + 20) & RTE_BE16(0x3fff))) {
+    const uint8_t proto = d[23];
+    const uint16_t dport = Be16(d + 36);
+    uint32_t type;
+    if (proto == IPPROTO_TCP) {
+      type = kTcp4;
+    } else if (proto == IPPROTO_UDP && dport != vxlan_port) {
+      type = kUdp4;
+    } else {
+      return false;
+    }
+    *long_hdr = false;
+    *hash = FlowHash(d + 26, d + 30, false,
+                     uint64_t(Be16(d + 34)) << 48 | uint64_t(dport) << 32 |
+                         FlowWordLow(0, type, 0, m->port),
+                     nullptr);
+    return true;
+  }
   uint32_t off = 14;
   uint16_t et = Load16(d + 12);
   for (int i = 0; i < 2; ++i) {
@@ -117,7 +134,21 @@ inline bool PeekHash(const rte_mbuf* m, const uint8_t* d, uint16_t vxlan_port,
   return true;
 }
 
-enum class Fast { kMiss, kHeld, kEmitted };
+// kNoMatch: not the flow's packet; kMiss: the flow's packet, but the fast
+// path may not take it (the full path decides); kHeld / kEmitted: taken,
+// the flow holds it / was emitted with it.
+enum class Fast { kNoMatch, kMiss, kHeld, kEmitted };
+
+// What the per-packet code reads and updates, as locals of a burst loop:
+// a store into an mbuf or a run might alias a member of the table, the
+// context or FastPath, so the compiler would reload members after each.
+// `held` mirrors FlowTable::held_packets: synced around calls (Sync*).
+struct Hot {
+  Flow* flows;
+  uint32_t max_segs, max_held, limit;
+  uint32_t held;
+  uint64_t packets = 0, bytes = 0;  // fast-path counters
+};
 
 }  // namespace
 
@@ -131,70 +162,72 @@ class FastPath {
     c_->counters_.bytes_in += bytes_;
   }
 
-  // Appends `m` to `f` (which it Matches()) when the full path would append
-  // it at the end of f's only run; kMiss leaves everything untouched.
-  __attribute__((always_inline)) Fast Append(Flow* f, rte_mbuf* m,
-                                             const uint8_t* d, Output* out) {
-    const Shape& s = t_->shape(f->shape);
-    const uint32_t pkt_len = m->pkt_len;
+  // If `m` is f's packet -- on f's port, in mode `md`, header bytes equal
+  // to f's template under its shape's mask -- and the full path would
+  // append it at the end of f's only run (or revive idle f with it), does
+  // so; kNoMatch / kMiss leave everything untouched.
+  Hot Load() const {
+    return Hot{t_->flow(0), c_->cfg_.max_segments, c_->cfg_.max_held_packets,
+               e_.limit(), t_->held_packets};
+  }
+  // Before / after a call that reads or changes the table's held count.
+  void SyncOut(const Hot& h) { t_->held_packets = h.held; }
+  void SyncIn(Hot& h) { h.held = t_->held_packets; }
+  void Store(Hot& h) {
+    t_->held_packets = h.held;
+    packets_ += h.packets;
+    bytes_ += h.bytes;
+    h.packets = h.bytes = 0;
+  }
+
+  __attribute__((always_inline)) Fast Take(Hot& h, Flow* f, rte_mbuf* m,
+                                           uint8_t md, Output* out) {
+    const uint8_t si = f->shape;
+    if (si == kNoShape) return Fast::kNoMatch;  // also every free entry
+    const Shape& s = t_->shape(si);
+    uint64_t rearm;  // data_off, refcnt, nb_segs, port
+    memcpy(&rearm, &m->data_off, 8);
+    const uint32_t data_off = uint16_t(rearm);
+    if (uint16_t(rearm >> 48) != f->port || s.layout.mode != md ||
+        data_off + s.read_len > m->buf_len) {
+      return Fast::kNoMatch;
+    }
+    const uint8_t* d = static_cast<const uint8_t*>(m->buf_addr) + data_off;
+    if (!TemplateEqual(*t_, *f, s, d)) return Fast::kNoMatch;
+    uint64_t lens;  // pkt_len, data_len, vlan_tci
+    memcpy(&lens, &m->pkt_len, 8);
+    const uint32_t pkt_len = uint32_t(lens);
     const uint32_t len = pkt_len - s.hdr_len;
     Run& r = f->run0;
     // One segment, a payload, no padding or truncation (the IP length
     // field says exactly what the mbuf holds).
-    if (f->nruns > 1 || m->nb_segs != 1 || pkt_len != m->data_len ||
-        int32_t(len) <= 0 || Be16(d + s.len_off) != pkt_len - s.len_base) {
+    if (uint16_t(rearm >> 32) != 1 || uint16_t(lens >> 32) != pkt_len ||
+        f->nruns > 1 || int32_t(len) <= 0 ||
+        Be16(d + s.len_off) + s.len_base != pkt_len) {
       return Fast::kMiss;
     }
     const uint32_t l4 = s.layout.l4_off;
     if (s.udp) {
-      if (Be16(d + l4 + 4) != pkt_len - l4) return Fast::kMiss;
+      if (Be16(d + l4 + 4) + l4 != pkt_len) return Fast::kMiss;
       if (!s.csum_zero && Load16(d + l4 + 6) == 0) return Fast::kMiss;
     }
     const uint16_t id = s.layout.is_v6 ? 0 : Be16(d + s.layout.l3_off + 4);
-    const ContextConfig& cfg = c_->cfg_;
-    if (f->nruns == 0) {
-      // An idle entry: the full path would find no live flow and revive
-      // it (the template proves key, attributes and layout are the same)
-      // with this packet as its first run -- unless the table is full, the
-      // held limit is reached, or one segment already fills a packet.
-      if (t_->full() || t_->held_packets >= cfg.max_held_packets ||
-          cfg.max_segments <= 1) {
-        return Fast::kMiss;
-      }
-      t_->Revive(f, now_);
-      f->nruns = 1;
-      r.head = r.tail = m;
-      r.start = s.udp ? 0 : Be32(d + l4 + 4);
-      r.end = r.start + len;
-      r.bytes = len;
-      r.segs = 1;
-      r.nsegs = 1;
-      r.mss = r.last_len = uint16_t(len);
-      r.first_id = r.last_id = id;
-      r.outer_first_id = r.outer_last_id = 0;
-      r.flags = s.udp ? 0 : d[l4 + 13];
-      r.last_mf = 0;
-      t_->held_packets++;
-      packets_++;
-      bytes_ += pkt_len;
-      return Fast::kHeld;
-    }
+    if (f->nruns == 0) return Revive(h, f, s, m, d, len, id);
     if (!s.udp && Be32(d + l4 + 4) != r.end) {
       return Fast::kMiss;  // not the next in sequence: full path
     }
     if (r.last_len != r.mss || len > r.mss || (r.flags & (kTcpPsh | kTcpFin)) ||
-        (!s.df && id != uint16_t(r.last_id + 1)) ||
-        r.segs >= cfg.max_segments || s.fit_base + r.bytes + len > e_.limit() ||
-        t_->held_packets >= cfg.max_held_packets) {
+        (!s.df && id != uint16_t(r.last_id + 1)) || r.segs >= h.max_segs ||
+        s.fit_base + r.bytes + len > h.limit || h.held >= h.max_held) {
       return Fast::kMiss;
     }
-    if (s.layout.mode == uint8_t(Mode::kList)) {
+    if (md == uint8_t(Mode::kList)) {
       internal::Link(r.tail)->next = m;
     } else {
-      // rte_pktmbuf_adj() without its checks (done above).
-      m->data_off += s.hdr_len;
-      m->data_len = uint16_t(len);
-      m->pkt_len = len;
+      // rte_pktmbuf_adj() without its checks (done above); vlan_tci kept.
+      m->data_off = uint16_t(data_off + s.hdr_len);
+      lens = (lens & 0xffff000000000000ull) | uint64_t(len) << 32 | len;
+      memcpy(&m->pkt_len, &lens, 8);
       r.tail->next = m;
       r.nsegs++;
     }
@@ -204,14 +237,47 @@ class FastPath {
     r.segs++;
     r.last_len = uint16_t(len);
     r.last_id = id;
-    t_->held_packets++;
-    packets_++;
-    bytes_ += pkt_len;
+    h.held++;
+    h.packets++;
+    h.bytes += pkt_len;
     // In-order flow that can't grow: deliver now (as Engine::Process).
-    if (r.segs >= cfg.max_segments || len < r.mss) {
+    if (r.segs >= h.max_segs || len < r.mss) {
+      SyncOut(h);
       e_.FlushFlow(f, kFlushSize, out);
+      SyncIn(h);
       return Fast::kEmitted;
     }
+    return Fast::kHeld;
+  }
+
+  // Take() for an idle entry: the full path would find no live flow and
+  // revive it (the template proves key, attributes and layout are the
+  // same) with this packet as its first run -- unless the table is full,
+  // the held limit is reached, or one segment already fills a packet.
+  __attribute__((noinline)) Fast Revive(Hot& h, Flow* f, const Shape& s,
+                                        rte_mbuf* m, const uint8_t* d,
+                                        uint32_t len, uint16_t id) {
+    if (t_->full() || h.held >= h.max_held || h.max_segs <= 1) {
+      return Fast::kMiss;
+    }
+    const uint32_t l4 = s.layout.l4_off;
+    t_->Revive(f, now_);
+    f->nruns = 1;
+    Run& r = f->run0;
+    r.head = r.tail = m;
+    r.start = s.udp ? 0 : Be32(d + l4 + 4);
+    r.end = r.start + len;
+    r.bytes = len;
+    r.segs = 1;
+    r.nsegs = 1;
+    r.mss = r.last_len = uint16_t(len);
+    r.first_id = r.last_id = id;
+    r.outer_first_id = r.outer_last_id = 0;
+    r.flags = s.udp ? 0 : d[l4 + 13];
+    r.last_mf = 0;
+    h.held++;
+    h.packets++;
+    h.bytes += len + s.hdr_len;
     return Fast::kHeld;
   }
 
@@ -260,7 +326,7 @@ static_assert(offsetof(rte_mbuf, nb_segs) == offsetof(rte_mbuf, data_off) + 4 &&
               offsetof(rte_mbuf, port) == offsetof(rte_mbuf, data_off) + 6);
 static_assert(offsetof(rte_mbuf, data_len) == offsetof(rte_mbuf, pkt_len) + 4);
 
-// Appends pkts[i..n) to `f` while each continues it: Matches() + Append()
+// Appends pkts[i..n) to `f` while each continues it: Take()
 // of the generic path, specialized for a run of one flow (template, mask
 // and shape constants in registers; the run's state in locals, stored
 // once; counters derived from the number taken).  Returns the index of the
@@ -362,7 +428,7 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
       // A full-size segment within every limit.
     } else {
       // A short one (it ends the run), or one the limits refuse: the
-      // checks of Append().
+      // checks of Take().
       const uint32_t pkt_len = uint32_t(lens);
       len = pkt_len - hdr;
       if (uint16_t(lens >> 32) != pkt_len || int32_t(len) <= 0 || len >= mss ||
@@ -449,29 +515,46 @@ void FastPath::Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
   // the next packet revives it; if it was freed, the full path decides.
   now_ = now;
   if (cur != kNil && t_->flow(cur)->shape == kNoShape) cur = kNil;
+  Hot h = Load();
   uint16_t i = 0;
   while (i < n) {
     if (cur == kNil) {  // no flow yet, or it was just emitted
+      SyncOut(h);
       cur = Slow(pkts[i], mode, now, out);
+      SyncIn(h);
       ++i;
       continue;
     }
-    Flow* f = t_->flow(cur);
-    bool ended;
-    i = Stream(f, pkts, i, n, md, out, &ended);
-    if (ended) continue;  // idle now: its next packet may revive it
-    if (i == n) break;
+    Flow* f = h.flows + cur;
+    // One packet by Take() first: the streaming loop's setup pays off
+    // only when the flow goes on (its first packet is compared again).
     rte_mbuf* m = pkts[i];
-    const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
-    if (!Matches(*t_, *f, m, d, md)) {
+    Fast r = Take(h, f, m, md, out);
+    if (r == Fast::kHeld && i + 1 < n) {
+      bool ended;
+      SyncOut(h);
+      i = Stream(f, pkts, uint16_t(i + 1), n, md, out, &ended);
+      SyncIn(h);
+      if (ended || i == n) continue;  // (idle: the next packet may revive)
+      m = pkts[i];
+      r = Take(h, f, m, md, out);
+    }
+    if (r == Fast::kNoMatch) {
+      Store(h);
       cur = Pipelined(pkts + i, uint16_t(n - i), mode, now, cur, out);
+      SyncIn(h);
       break;
     }
-    // Its flow, but not for the streaming loop: the generic fast path,
-    // else the full path.
-    if (Append(f, m, d, out) == Fast::kMiss) cur = Slow(m, mode, now, out);
+    // Its flow, but not for the streaming loop: the generic fast path took
+    // it, else the full path.
+    if (r == Fast::kMiss) {
+      SyncOut(h);
+      cur = Slow(m, mode, now, out);
+      SyncIn(h);
+    }
     ++i;
   }
+  Store(h);
   c_->last_flow_ = cur;
 }
 
@@ -480,52 +563,68 @@ uint32_t FastPath::Pipelined(rte_mbuf* const* pkts, uint16_t n, Mode mode,
   constexpr uint16_t kFlowAhead = 10, kTailAhead = 5;
   const uint8_t md = uint8_t(mode);
   const uint16_t vxlan_port = c_->cfg_.vxlan_port;
-  bool hashed[32], long_hdr[32];
-  uint32_t hash[32], cand[32];
-  // Pass 1: hashes from a few header fields; fetch the slots.
+  const FlowTable::Slots slots = t_->slots();
+  Hot h = Load();
+  // Lookahead stages read past n without bounds checks: padded arrays.
+  constexpr int kPad = kFlowAhead + 1;
+  bool long_hdr[32 + kPad];
+  uint32_t hash[32 + kPad], cand[32 + kPad];
+  // Pass 1: hashes from a few header fields; fetch the slots.  Packets
+  // that can't take the fast path get no candidate (hash kNoHash).
   for (uint16_t i = 0; i < n; ++i) {
     const rte_mbuf* m = pkts[i];
-    hashed[i] = PeekHash(m, rte_pktmbuf_mtod(m, const uint8_t*), vxlan_port,
-                         &hash[i], &long_hdr[i]);
-    if (hashed[i]) t_->PrefetchSlot(hash[i]);
+    if (PeekHash(m, rte_pktmbuf_mtod(m, const uint8_t*), vxlan_port, &hash[i],
+                 &long_hdr[i])) {
+      slots.Prefetch(hash[i]);
+      cand[i] = 0;
+    } else {
+      cand[i] = kNil;
+    }
   }
+  for (int j = n; j < n + kPad; ++j) cand[j] = kNil;
   // Slot -> candidate flow; fetch its hot lines.
   auto find = [&](uint16_t j) {
-    cand[j] = hashed[j] ? t_->FindHash(hash[j]) : kNil;
     if (cand[j] == kNil) return;
-    const Flow* f = t_->flow(cand[j]);
+    const uint32_t idx = cand[j] = slots.Find(hash[j]);
+    if (idx == kNil) return;
+    const Flow* f = h.flows + idx;
     rte_prefetch0(f);
     rte_prefetch0(&f->run0);
     if (long_hdr[j]) rte_prefetch0(t_->cold(f).tmpl_hi);
   };
-  for (uint16_t j = 0; j < n && j < kFlowAhead; ++j) find(j);
+  for (uint16_t j = 0; j < kFlowAhead; ++j) find(j);
+  // Second mbuf lines: continue where the caller's prefetches stopped.
+  uint16_t ahead = pf_ > pkts ? uint16_t(pf_ - pkts) : 0;
   for (uint16_t i = 0; i < n; ++i) {
-    Ahead(pkts + i + kLine1Ahead);
-    if (i + kFlowAhead < n) find(i + kFlowAhead);
+    if (ahead < n && ahead <= i + kLine1Ahead) {
+      rte_prefetch0(reinterpret_cast<const char*>(pkts[ahead++]) + 64);
+    }
+    find(i + kFlowAhead);
     // The candidate's tail: its `next` is written by the merge.
-    if (i + kTailAhead < n && cand[i + kTailAhead] != kNil) {
-      FlowTable::PrefetchTail(*t_->flow(cand[i + kTailAhead]));
+    if (cand[i + kTailAhead] != kNil) {
+      FlowTable::PrefetchTail(h.flows[cand[i + kTailAhead]]);
     }
     rte_mbuf* m = pkts[i];
-    const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
     // The candidate may be stale (flows came and went since the lookup):
-    // Matches() is the identity check.  A flow created in this burst is
-    // found as the previous packet's flow.
-    Flow* f = nullptr;
-    if (cand[i] != kNil && Matches(*t_, *t_->flow(cand[i]), m, d, md)) {
-      f = t_->flow(cand[i]);
-    } else if (cur != kNil && cur != cand[i] &&
-               Matches(*t_, *t_->flow(cur), m, d, md)) {
-      f = t_->flow(cur);
+    // the template compare is the identity check.  A flow created in this
+    // burst is found as the previous packet's flow.
+    Fast r = Fast::kNoMatch;
+    uint32_t idx = cand[i];
+    if (idx != kNil) r = Take(h, h.flows + idx, m, md, out);
+    if (r == Fast::kNoMatch && cur != kNil && cur != idx) {
+      idx = cur;
+      r = Take(h, h.flows + idx, m, md, out);
     }
-    if (f != nullptr) {
-      if (Append(f, m, d, out) != Fast::kMiss) {
-        cur = t_->index(f);
-        continue;
-      }
+    if (r == Fast::kHeld || r == Fast::kEmitted) {
+      cur = idx;
+    } else {
+      SyncOut(h);
+      cur = Slow(m, mode, now, out);
+      SyncIn(h);
     }
-    cur = Slow(m, mode, now, out);
   }
+  pf_ = pkts + ahead;
+  Store(h);
   return cur;
 }
 
@@ -549,11 +648,11 @@ uint16_t FastPath::Continue(rte_mbuf* const* pkts, uint16_t n, Output* out) {
     }
     if (i == n) break;
     // Not for the streaming loop (long headers, ...): the generic path.
-    rte_mbuf* m = pkts[i];
-    const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
-    if (f->nruns == 0 || !Matches(*t_, *f, m, d, md)) break;
-    const Fast r = Append(f, m, d, out);
-    if (r == Fast::kMiss) break;
+    if (f->nruns == 0) break;
+    Hot h = Load();
+    const Fast r = Take(h, f, pkts[i], md, out);
+    Store(h);
+    if (r == Fast::kNoMatch || r == Fast::kMiss) break;
     ++i;
     if (r == Fast::kEmitted) {
       c_->last_flow_ = kNil;

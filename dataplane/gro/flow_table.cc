@@ -171,6 +171,7 @@ void BuildShape(Shape* s, const Layout& l, uint8_t df, uint8_t csum0) {
   s->len_base = l.is_v6 ? l3 + 40 : l3;
   s->fit_base = l.payload_off - s->len_base;
   s->nchunks = uint8_t((l.payload_off + 15) / 16);
+  s->read_len = s->nchunks > 4 ? s->nchunks * 16 : 64;
   s->udp = l.proto == IPPROTO_UDP;
 }
 

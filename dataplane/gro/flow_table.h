@@ -89,8 +89,8 @@ inline Layout LayoutOf(const ParsedPacket& p, Mode mode) {
 // parse to the flow's key, attributes and layout, with no pass reason.
 // Only plain (non-VXLAN) TCP/UDP over IPv4/IPv6 with headers <= 128 bytes
 // get a shape; other flows always take the full path.
-struct alignas(16) Shape {
-  __m128i mask[8];  // 0xff: byte compared with the template
+struct alignas(256) Shape {  // (a power of two: indexed by a shift)
+  __m128i mask[8];           // 0xff: byte compared with the template
   Layout layout;
   uint8_t df;         // IPv4 DF (IPv6: 1): IDs need not increment
   uint8_t csum_zero;  // UDP checksum 0 (then compared as 0 by the mask)
@@ -100,7 +100,8 @@ struct alignas(16) Shape {
   uint16_t fit_base;  // Fits(): length-field bytes besides the payload
   uint8_t nchunks;    // 16-byte chunks to compare
   uint8_t udp;
-  uint32_t refs;  // flows using it; 0 = free for reuse
+  uint16_t read_len;  // bytes the compare reads: whole chunks, >= 64
+  uint32_t refs;      // flows using it; 0 = free for reuse
 };
 inline constexpr int kMaxShapes = 32;
 inline constexpr uint8_t kNoShape = 0xff;
@@ -141,6 +142,27 @@ inline bool KeyEqual(const FlowKey& a, const FlowKey& b) {
 
 class FlowTable {
  public:
+  struct Slot {
+    uint32_t hash;
+    uint32_t idx;  // kNil = empty
+  };
+  // The slot array, for a burst loop to keep in registers (stores into
+  // mbufs or runs could alias the table's members).  Valid until the next
+  // Insert/Free (which may move slots, never the array).
+  struct Slots {
+    const Slot* slots;
+    uint32_t mask;
+    // The first entry whose slot carries `hash`, or kNil.
+    uint32_t Find(uint32_t hash) const {
+      for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
+        const Slot s = slots[i];
+        if (s.idx == kNil || s.hash == hash) return s.idx;
+      }
+    }
+    void Prefetch(uint32_t hash) const { rte_prefetch0(&slots[hash & mask]); }
+  };
+  Slots slots() const { return Slots{slots_, mask_}; }
+
   static FlowTable* Create(uint32_t max_flows, int socket_id);
   static void Destroy(FlowTable* t);
 
@@ -245,10 +267,6 @@ class FlowTable {
   uint32_t held_packets = 0;  // over all flows
 
  private:
-  struct Slot {
-    uint32_t hash;
-    uint32_t idx;  // kNil = empty
-  };
   FlowTable() = default;
   uint8_t AcquireShape(const Layout& l, const FlowAttrs& a);
   void Unlink(Flow* f, uint32_t* oldest, uint32_t* newest);
