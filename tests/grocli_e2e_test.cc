@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "proto/grod/v1/grod.grpc.pb.h"
 #include "tests/testing/grod_process.h"
+#include "tests/testing/proto_json.h"
 
 namespace grod {
 namespace {
@@ -33,25 +34,11 @@ std::string TempPath(const std::string& name) {
   return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
 }
 
-// Two null ports without traffic (port 0 <-> port 1). 512 MB instead of the
-// helper's 256 MB: an IPv6 route table alone needs more than 256 MB leaves.
+// Two null ports without traffic (port 0 <-> port 1).
 std::string NullDevicesConfig() {
-  std::string text;
-  std::vector<std::string> args =
-      testing::TestEalArgs({"net_null0,no-rx=1", "net_null1,no-rx=1"});
-  for (size_t i = 0; i + 1 < args.size(); ++i) {
-    if (args[i] == "-m") args[i + 1] = "512";
-  }
-  for (const std::string& a : args) text += "eal_args: \"" + a + "\"\n";
-  return text + "idle_sleep_us: 100\n";
-}
-
-template <typename M>
-M ParseJson(const std::string& json) {
-  M msg;
-  auto s = google::protobuf::util::JsonStringToMessage(json, &msg);
-  EXPECT_TRUE(s.ok()) << s.ToString() << "\n" << json;
-  return msg;
+  return testing::TestEalArgsConfig(
+             {"net_null0,no-rx=1", "net_null1,no-rx=1"}) +
+         "idle_sleep_us: 100\n";
 }
 
 // Non-empty lines of `text`.
@@ -142,7 +129,8 @@ TEST_F(GrocliE2eTest, InfoAndPorts) {
   EXPECT_THAT(table, HasSubstr("DPDK"));
   EXPECT_THAT(table, HasSubstr("data plane ready   yes"));
 
-  v1::ServiceInfo info = ParseJson<v1::ServiceInfo>(Ok({"info", "-o", "json"}));
+  v1::ServiceInfo info =
+      testing::ParseJson<v1::ServiceInfo>(Ok({"info", "-o", "json"}));
   EXPECT_FALSE(info.version().empty());
   EXPECT_THAT(table, HasSubstr(info.version()));
   EXPECT_THAT(info.dpdk_version(), HasSubstr("DPDK"));
@@ -157,7 +145,7 @@ TEST_F(GrocliE2eTest, InfoAndPorts) {
   EXPECT_THAT(table, HasSubstr("net_null1"));
 
   v1::ListPortsResponse ports =
-      ParseJson<v1::ListPortsResponse>(Ok({"ports", "-o", "json"}));
+      testing::ParseJson<v1::ListPortsResponse>(Ok({"ports", "-o", "json"}));
   ASSERT_EQ(ports.ports_size(), 2);
   EXPECT_EQ(ports.ports(0).name(), "net_null0");
   EXPECT_EQ(ports.ports(0).driver(), "net_null");
@@ -169,31 +157,31 @@ TEST_F(GrocliE2eTest, InfoAndPorts) {
 
 TEST_F(GrocliE2eTest, TenantCreateGetListUpdateDelete) {
   // create: JSON output is the created tenant with every flag applied.
-  v1::Tenant acme = ParseJson<v1::Tenant>(Ok({"tenant",
-                                              "create",
-                                              "acme",
-                                              "--selector",
-                                              "port=0,vlan=100",
-                                              "--selector",
-                                              "vni=5001",
-                                              "--mode",
-                                              "list",
-                                              "--flush",
-                                              "timeout",
-                                              "--flush-timeout",
-                                              "100us",
-                                              "--gro-types",
-                                              "tcp4,tcp6",
-                                              "--max-flows",
-                                              "1000",
-                                              "--max-held",
-                                              "2000",
-                                              "--max-segments",
-                                              "16",
-                                              "--max-merged-bytes",
-                                              "30000",
-                                              "-o",
-                                              "json"}));
+  v1::Tenant acme = testing::ParseJson<v1::Tenant>(Ok({"tenant",
+                                                       "create",
+                                                       "acme",
+                                                       "--selector",
+                                                       "port=0,vlan=100",
+                                                       "--selector",
+                                                       "vni=5001",
+                                                       "--mode",
+                                                       "list",
+                                                       "--flush",
+                                                       "timeout",
+                                                       "--flush-timeout",
+                                                       "100us",
+                                                       "--gro-types",
+                                                       "tcp4,tcp6",
+                                                       "--max-flows",
+                                                       "1000",
+                                                       "--max-held",
+                                                       "2000",
+                                                       "--max-segments",
+                                                       "16",
+                                                       "--max-merged-bytes",
+                                                       "30000",
+                                                       "-o",
+                                                       "json"}));
   EXPECT_EQ(acme.name(), "acme");
   ASSERT_EQ(acme.selectors_size(), 2);
   EXPECT_EQ(acme.selectors(0).port_id(), 0u);
@@ -224,8 +212,8 @@ TEST_F(GrocliE2eTest, TenantCreateGetListUpdateDelete) {
   EXPECT_THAT(table, HasSubstr("port=0,vlan=100 vni=5001"));
   EXPECT_THAT(table, HasSubstr("timeout 100us"));
   EXPECT_THAT(table, HasSubstr("tcp4,tcp6"));
-  v1::Tenant got =
-      ParseJson<v1::Tenant>(Ok({"tenant", "get", "acme", "-o", "json"}));
+  v1::Tenant got = testing::ParseJson<v1::Tenant>(
+      Ok({"tenant", "get", "acme", "-o", "json"}));
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(got, acme))
       << got.DebugString() << "\nvs\n"
       << acme.DebugString();
@@ -238,7 +226,8 @@ TEST_F(GrocliE2eTest, TenantCreateGetListUpdateDelete) {
        {std::vector<std::string>{"tenant", "list", "-o", "json"},
         std::vector<std::string>{"tenant", "list", "--page-size", "1", "-o",
                                  "json"}}) {
-    v1::ListTenantsResponse list = ParseJson<v1::ListTenantsResponse>(Ok(args));
+    v1::ListTenantsResponse list =
+        testing::ParseJson<v1::ListTenantsResponse>(Ok(args));
     std::vector<std::string> names;
     for (const v1::Tenant& t : list.tenants()) names.push_back(t.name());
     EXPECT_THAT(names, UnorderedElementsAre("acme", "blue"))
@@ -256,14 +245,14 @@ TEST_F(GrocliE2eTest, TenantCreateGetListUpdateDelete) {
   }
 
   // update: only max-flows changes.
-  v1::Tenant updated = ParseJson<v1::Tenant>(
+  v1::Tenant updated = testing::ParseJson<v1::Tenant>(
       Ok({"tenant", "update", "acme", "--max-flows", "2000", "-o", "json"}));
   EXPECT_EQ(updated.quotas().max_flows(), 2000u);
   v1::Tenant want = acme;
   want.mutable_quotas()->set_max_flows(2000);
   want.clear_update_time();
-  v1::Tenant now =
-      ParseJson<v1::Tenant>(Ok({"tenant", "get", "acme", "-o", "json"}));
+  v1::Tenant now = testing::ParseJson<v1::Tenant>(
+      Ok({"tenant", "get", "acme", "-o", "json"}));
   EXPECT_GE(
       now.update_time().seconds() * 1000000000LL + now.update_time().nanos(),
       acme.update_time().seconds() * 1000000000LL + acme.update_time().nanos());
@@ -275,7 +264,8 @@ TEST_F(GrocliE2eTest, TenantCreateGetListUpdateDelete) {
   // update of another field through the table output.
   table = Ok({"tenant", "update", "acme", "--mode", "bypass"});
   EXPECT_THAT(table, HasSubstr("bypass"));
-  now = ParseJson<v1::Tenant>(Ok({"tenant", "get", "acme", "-o", "json"}));
+  now = testing::ParseJson<v1::Tenant>(
+      Ok({"tenant", "get", "acme", "-o", "json"}));
   EXPECT_EQ(now.default_mode(), v1::GRO_MODE_BYPASS);
   EXPECT_EQ(now.quotas().max_flows(), 2000u);
   EXPECT_EQ(now.selectors_size(), 2);
@@ -301,7 +291,8 @@ TEST_F(GrocliE2eTest, TenantCreateGetListUpdateDelete) {
   EXPECT_THAT(FirstColumn(Ok({"tenant", "list"})), ElementsAre("acme"));
   // Its selector is free again.
   Ok({"tenant", "create", "red", "--selector", "port=1"});
-  v1::ServiceInfo info = ParseJson<v1::ServiceInfo>(Ok({"info", "-o", "json"}));
+  v1::ServiceInfo info =
+      testing::ParseJson<v1::ServiceInfo>(Ok({"info", "-o", "json"}));
   EXPECT_EQ(info.tenant_count(), 2u);
 }
 
@@ -335,7 +326,7 @@ TEST_F(GrocliE2eTest, RouteAddListDel) {
       args.push_back(page_size);
     }
     v1::ListRouteHintsResponse list =
-        ParseJson<v1::ListRouteHintsResponse>(Ok(args));
+        testing::ParseJson<v1::ListRouteHintsResponse>(Ok(args));
     std::vector<std::string> prefixes;
     for (const v1::RouteHint& h : list.hints()) prefixes.push_back(h.prefix());
     EXPECT_EQ(prefixes, want_prefixes) << "page size " << page_size;
@@ -374,8 +365,8 @@ TEST_F(GrocliE2eTest, RouteAddListDel) {
   // Re-adding a prefix replaces its mode.
   out = Ok({"route", "add", "acme", "10.0.0.0/8", "merge"});
   EXPECT_THAT(out, HasSubstr("added 0, replaced 1"));
-  v1::Tenant t =
-      ParseJson<v1::Tenant>(Ok({"tenant", "get", "acme", "-o", "json"}));
+  v1::Tenant t = testing::ParseJson<v1::Tenant>(
+      Ok({"tenant", "get", "acme", "-o", "json"}));
   EXPECT_EQ(t.route_hint_count(), 5u);
 
   // Invalid hints: server-side (host bits) and client-side (mode, file).
@@ -411,8 +402,9 @@ TEST_F(GrocliE2eTest, RouteAddListDel) {
   // Deleting the tenant drops its hints; a new tenant of that name has none.
   Ok({"tenant", "delete", "acme"});
   CreateAcme();
-  v1::ListRouteHintsResponse empty = ParseJson<v1::ListRouteHintsResponse>(
-      Ok({"route", "list", "acme", "-o", "json"}));
+  v1::ListRouteHintsResponse empty =
+      testing::ParseJson<v1::ListRouteHintsResponse>(
+          Ok({"route", "list", "acme", "-o", "json"}));
   EXPECT_EQ(empty.hints_size(), 0);
 }
 
@@ -420,11 +412,12 @@ TEST_F(GrocliE2eTest, PolicySetGet) {
   Ok({"tenant", "create", "acme", "--selector", "port=0"});
   std::string table = Ok({"policy", "get", "acme"});
   EXPECT_THAT(table, HasSubstr("per-burst"));
-  v1::FlushPolicy p = ParseJson<v1::FlushPolicy>(
+  v1::FlushPolicy p = testing::ParseJson<v1::FlushPolicy>(
       Ok({"policy", "set", "acme", "--kind", "adaptive", "--timeout", "50us",
           "--max-segments", "16", "-o", "json"}));
   EXPECT_EQ(p.kind(), v1::FLUSH_KIND_ADAPTIVE);
-  p = ParseJson<v1::FlushPolicy>(Ok({"policy", "get", "acme", "-o", "json"}));
+  p = testing::ParseJson<v1::FlushPolicy>(
+      Ok({"policy", "get", "acme", "-o", "json"}));
   EXPECT_EQ(p.kind(), v1::FLUSH_KIND_ADAPTIVE);
   EXPECT_EQ(p.timeout().nanos(), 50000);
   EXPECT_EQ(p.max_segments(), 16u);
@@ -439,11 +432,13 @@ TEST_F(GrocliE2eTest, PolicySetGet) {
   Fails({"policy", "get", "nope"}, "NOT_FOUND");
   Fails({"policy", "set", "nope", "--kind", "per-burst"}, "NOT_FOUND");
   // The failed calls changed nothing.
-  p = ParseJson<v1::FlushPolicy>(Ok({"policy", "get", "acme", "-o", "json"}));
+  p = testing::ParseJson<v1::FlushPolicy>(
+      Ok({"policy", "get", "acme", "-o", "json"}));
   EXPECT_EQ(p.kind(), v1::FLUSH_KIND_ADAPTIVE);
 
   Ok({"policy", "set", "acme", "--kind", "per-burst"});
-  p = ParseJson<v1::FlushPolicy>(Ok({"policy", "get", "acme", "-o", "json"}));
+  p = testing::ParseJson<v1::FlushPolicy>(
+      Ok({"policy", "get", "acme", "-o", "json"}));
   EXPECT_EQ(p.kind(), v1::FLUSH_KIND_PER_BURST);
 }
 
@@ -454,7 +449,8 @@ TEST_F(GrocliE2eTest, Stats) {
   EXPECT_THAT(table, HasSubstr("net_null0"));
   EXPECT_THAT(table, HasSubstr("net_null1"));
 
-  v1::Stats s = ParseJson<v1::Stats>(Ok({"stats", "acme", "-o", "json"}));
+  v1::Stats s =
+      testing::ParseJson<v1::Stats>(Ok({"stats", "acme", "-o", "json"}));
   ASSERT_EQ(s.tenants_size(), 1);
   EXPECT_EQ(s.tenants(0).tenant(), "acme");
   EXPECT_EQ(s.tenants(0).packets_in(), 0u);
@@ -480,7 +476,7 @@ TEST_F(GrocliE2eTest, Stats) {
   std::vector<std::string> lines = Lines(r.out);
   ASSERT_EQ(lines.size(), 2u) << r.out;
   for (const std::string& line : lines) {
-    v1::Stats each = ParseJson<v1::Stats>(line);
+    v1::Stats each = testing::ParseJson<v1::Stats>(line);
     ASSERT_EQ(each.tenants_size(), 1);
     EXPECT_EQ(each.tenants(0).tenant(), "acme");
   }

@@ -24,14 +24,6 @@ std::string TempPath(const std::string& name) {
   return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
 }
 
-std::string EalArgsText(const std::vector<std::string>& vdevs) {
-  std::string text;
-  for (const std::string& a : testing::TestEalArgs(vdevs)) {
-    text += "eal_args: \"" + a + "\"\n";
-  }
-  return text;
-}
-
 // Sum of the values of every sample of `family` whose labels contain
 // `label_filter` in a Prometheus text exposition.
 double MetricSum(const std::string& text, const std::string& family,
@@ -58,7 +50,7 @@ class GrodE2eTest : public ::testing::Test {
     ASSERT_TRUE(WritePcap(in_pcap_, frames_).ok());
     // One pcap port replays the capture once and writes what it transmits;
     // it is its own peer.
-    std::string config = EalArgsText(
+    std::string config = testing::TestEalArgsConfig(
         {"net_pcap0,rx_pcap=" + in_pcap_ + ",tx_pcap=" + out_pcap_});
     config += "idle_sleep_us: 100\n";
     absl::StatusOr<GrodProcess> grod = GrodProcess::Start(config);

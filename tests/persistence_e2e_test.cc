@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "proto/grod/v1/grod.pb.h"
 #include "tests/testing/grod_process.h"
+#include "tests/testing/proto_json.h"
 
 namespace grod {
 namespace {
@@ -55,28 +56,16 @@ std::vector<std::string> FilesStartingWith(const std::string& prefix) {
   return names;
 }
 
-// Two null ports without traffic; 512 MB so IPv6 route tables fit.
+// Two null ports without traffic (port 0 <-> port 1).
 std::string NullDevicesConfig() {
-  std::string text;
-  std::vector<std::string> args =
-      testing::TestEalArgs({"net_null0,no-rx=1", "net_null1,no-rx=1"});
-  for (size_t i = 0; i + 1 < args.size(); ++i) {
-    if (args[i] == "-m") args[i + 1] = "512";
-  }
-  for (const std::string& a : args) text += "eal_args: \"" + a + "\"\n";
-  return text + "idle_sleep_us: 100\n";
-}
-
-template <typename M>
-M ParseJson(const std::string& json) {
-  M msg;
-  auto s = google::protobuf::util::JsonStringToMessage(json, &msg);
-  EXPECT_TRUE(s.ok()) << s.ToString() << "\n" << json;
-  return msg;
+  return testing::TestEalArgsConfig(
+             {"net_null0,no-rx=1", "net_null1,no-rx=1"}) +
+         "idle_sleep_us: 100\n";
 }
 
 std::vector<std::string> TenantNames(const std::string& json) {
-  const v1::ListTenantsResponse list = ParseJson<v1::ListTenantsResponse>(json);
+  const v1::ListTenantsResponse list =
+      testing::ParseJson<v1::ListTenantsResponse>(json);
   std::vector<std::string> names;
   for (const v1::Tenant& t : list.tenants()) names.push_back(t.name());
   return names;
@@ -149,8 +138,8 @@ Snapshot Read(const GrodProcess& grod) {
 template <typename M>
 void ExpectSameMessage(const std::string& got_json,
                        const std::string& want_json) {
-  M got = ParseJson<M>(got_json);
-  M want = ParseJson<M>(want_json);
+  M got = testing::ParseJson<M>(got_json);
+  M want = testing::ParseJson<M>(want_json);
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(got, want))
       << "got:\n"
       << got.DebugString() << "want:\n"
@@ -184,7 +173,7 @@ TEST(PersistenceE2eTest, StateSurvivesSigkill) {
   Ok(*grod, {"tenant", "delete", "fromconfig"});
   const Snapshot before = Read(*grod);
   const v1::ServiceInfo info_before =
-      ParseJson<v1::ServiceInfo>(Ok(*grod, {"info", "-o", "json"}));
+      testing::ParseJson<v1::ServiceInfo>(Ok(*grod, {"info", "-o", "json"}));
   const std::string blue_before =
       Ok(*grod, {"tenant", "get", "blue", "-o", "json"});
   EXPECT_THAT(TenantNames(before.tenants_json),
@@ -212,22 +201,23 @@ TEST(PersistenceE2eTest, StateSurvivesSigkill) {
 
   // Spot checks in case both reads were wrong the same way.
   v1::ListRouteHintsResponse hints =
-      ParseJson<v1::ListRouteHintsResponse>(after.hints_json);
+      testing::ParseJson<v1::ListRouteHintsResponse>(after.hints_json);
   std::vector<std::string> prefixes;
   for (const v1::RouteHint& h : hints.hints()) prefixes.push_back(h.prefix());
   EXPECT_THAT(prefixes,
               ElementsAre("10.0.0.0/8", "10.1.0.0/16", "2001:db8::/32"));
-  v1::FlushPolicy policy = ParseJson<v1::FlushPolicy>(after.policy_json);
+  v1::FlushPolicy policy =
+      testing::ParseJson<v1::FlushPolicy>(after.policy_json);
   EXPECT_EQ(policy.kind(), v1::FLUSH_KIND_ADAPTIVE);
   EXPECT_EQ(policy.timeout().nanos(), 50000);
   EXPECT_EQ(policy.max_segments(), 16u);
-  v1::Tenant acme = ParseJson<v1::Tenant>(after.acme_json);
+  v1::Tenant acme = testing::ParseJson<v1::Tenant>(after.acme_json);
   EXPECT_EQ(acme.default_mode(), v1::GRO_MODE_LIST);
   EXPECT_EQ(acme.quotas().max_flows(), 1000u);
   EXPECT_EQ(acme.selectors_size(), 2);
   EXPECT_EQ(acme.route_hint_count(), 3u);
   v1::ServiceInfo info =
-      ParseJson<v1::ServiceInfo>(Ok(*again, {"info", "-o", "json"}));
+      testing::ParseJson<v1::ServiceInfo>(Ok(*again, {"info", "-o", "json"}));
   EXPECT_EQ(info.tenant_count(), 2u);
   EXPECT_GE(info.config_generation(), info_before.config_generation());
 
@@ -240,7 +230,7 @@ TEST(PersistenceE2eTest, StateSurvivesSigkill) {
   ASSERT_TRUE(again->Stop(SIGKILL).ok());
   absl::StatusOr<GrodProcess> third = GrodProcess::Start(config);
   ASSERT_TRUE(third.ok()) << third.status();
-  hints = ParseJson<v1::ListRouteHintsResponse>(
+  hints = testing::ParseJson<v1::ListRouteHintsResponse>(
       Ok(*third, {"route", "list", "acme", "-o", "json"}));
   prefixes.clear();
   for (const v1::RouteHint& h : hints.hints()) prefixes.push_back(h.prefix());
@@ -350,23 +340,24 @@ TEST(PersistenceE2eTest, BearerTokenAuthorization) {
         "PERMISSION_DENIED", acme);
   EXPECT_THAT(TenantNames(Ok(*grod, {"tenant", "list", "-o", "json"}, acme)),
               ElementsAre("acme"));
-  ParseJson<v1::Tenant>(
+  testing::ParseJson<v1::Tenant>(
       Ok(*grod, {"tenant", "get", "acme", "-o", "json"}, acme));
   Ok(*grod, {"route", "add", "acme", "10.0.0.0/8", "list"}, acme);
   Ok(*grod, {"policy", "set", "acme", "--kind", "per-burst"}, acme);
   v1::Stats stats =
-      ParseJson<v1::Stats>(Ok(*grod, {"stats", "-o", "json"}, acme));
+      testing::ParseJson<v1::Stats>(Ok(*grod, {"stats", "-o", "json"}, acme));
   ASSERT_EQ(stats.tenants_size(), 1);
   EXPECT_EQ(stats.tenants(0).tenant(), "acme");
   EXPECT_EQ(stats.ports_size(), 0);  // no port counters for tenants
 
   // The denied delete changed nothing; admin may do everything.
-  v1::Tenant other = ParseJson<v1::Tenant>(
+  v1::Tenant other = testing::ParseJson<v1::Tenant>(
       Ok(*grod, {"tenant", "get", "other", "-o", "json"}, admin));
   EXPECT_EQ(other.name(), "other");
   EXPECT_THAT(TenantNames(Ok(*grod, {"tenant", "list", "-o", "json"}, admin)),
               UnorderedElementsAre("acme", "other"));
-  stats = ParseJson<v1::Stats>(Ok(*grod, {"stats", "-o", "json"}, admin));
+  stats =
+      testing::ParseJson<v1::Stats>(Ok(*grod, {"stats", "-o", "json"}, admin));
   EXPECT_EQ(stats.ports_size(), 2);
   Ok(*grod, {"tenant", "delete", "other"}, admin);
   Fails(*grod, {"tenant", "get", "other"}, "NOT_FOUND", admin);

@@ -71,11 +71,8 @@ TEST(TenantPcapE2eTest, ModesPerRouteHintAndTenant) {
   const std::string in_pcap = TempPath("tenants_in.pcap");
   const std::string out_pcap = TempPath("tenants_out.pcap");
   ASSERT_TRUE(WritePcap(in_pcap, in).ok());
-  std::string config;
-  for (const std::string& a : testing::TestEalArgs(
-           {"net_pcap0,rx_pcap=" + in_pcap + ",tx_pcap=" + out_pcap})) {
-    config += "eal_args: \"" + a + "\"\n";
-  }
+  std::string config = testing::TestEalArgsConfig(
+      {"net_pcap0,rx_pcap=" + in_pcap + ",tx_pcap=" + out_pcap});
   config += R"pb(
     idle_sleep_us: 50
     tenants {

@@ -89,6 +89,14 @@ std::vector<std::string> TestEalArgs(const std::vector<std::string>& vdevs) {
   return args;
 }
 
+std::string TestEalArgsConfig(const std::vector<std::string>& vdevs) {
+  std::string text;
+  for (const std::string& a : TestEalArgs(vdevs)) {
+    absl::StrAppend(&text, "eal_args: \"", a, "\"\n");
+  }
+  return text;
+}
+
 absl::StatusOr<GrodProcess> GrodProcess::Start(
     const std::string& config_text, const std::vector<std::string>& extra_flags,
     absl::Duration timeout) {

@@ -21,6 +21,9 @@ std::string Runfile(const std::string& workspace_path);
 // instances run in parallel inside Bazel's sandbox.
 std::vector<std::string> TestEalArgs(const std::vector<std::string>& vdevs);
 
+// The same as `eal_args: "..."` lines of a GrodConfig text proto.
+std::string TestEalArgsConfig(const std::vector<std::string>& vdevs);
+
 class GrodProcess {
  public:
   // Starts grod with `config_text` (a GrodConfig text proto; grpc_listen and
