@@ -37,7 +37,7 @@ void Engine::Pass(rte_mbuf* m, const ParsedPacket& p, PassReason why,
 }
 
 Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
-                      uint64_t now, Output* out) {
+                      uint64_t now, Output* out, Flow* entry) {
   c_->packets_in++;
   c_->bytes_in += m->pkt_len;
   PassReason why = p.reason;
@@ -63,7 +63,9 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
   }
   // The flow's entry: live, idle (emitted, key and template kept), or
   // none.  There is never more than one entry per key.
-  Flow* f = t_->entries() != 0 ? t_->Find(p.key, p.hash) : nullptr;
+  Flow* f = entry != nullptr     ? entry
+            : t_->entries() != 0 ? t_->Find(p.key, p.hash)
+                                 : nullptr;
   if (f != nullptr && f->nruns != 0 && !Compatible(*f, p, m, mode)) {
     FlushFlow(f, kFlushMismatch, out);
   }

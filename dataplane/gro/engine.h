@@ -46,8 +46,10 @@ class Engine {
   }
 
   // Returns the flow holding `m` afterwards, or nullptr (passed, emitted).
+  // `entry`: the packet's flow entry if the caller knows it (the fast
+  // path: live or idle, found by its template), else it is looked up.
   Flow* Process(rte_mbuf* m, const ParsedPacket& p, Mode mode, uint64_t now,
-                Output* out);
+                Output* out, Flow* entry = nullptr);
   void FlushFlow(Flow* f, FlushReason why, Output* out);
   uint32_t limit() const { return limit_; }
 

@@ -135,9 +135,11 @@ inline bool PeekHash(const rte_mbuf* m, const uint8_t* d, uint16_t vxlan_port,
 }
 
 // kNoMatch: not the flow's packet; kMiss: the flow's packet, but the fast
-// path may not take it (the full path decides); kHeld / kEmitted: taken,
-// the flow holds it / was emitted with it.
-enum class Fast { kNoMatch, kMiss, kHeld, kEmitted };
+// path may not take it (the full path decides); kRules: a well-formed
+// packet of the flow that the merge rules must judge (out of order, a
+// limit reached, ...: Rules()); kHeld / kEmitted: taken, the flow holds it
+// / was emitted with it.
+enum class Fast { kNoMatch, kMiss, kRules, kHeld, kEmitted };
 
 // What the per-packet code reads and updates, as locals of a burst loop:
 // a store into an mbuf or a run might alias a member of the table, the
@@ -165,7 +167,7 @@ class FastPath {
   // If `m` is f's packet -- on f's port, in mode `md`, header bytes equal
   // to f's template under its shape's mask -- and the full path would
   // append it at the end of f's only run (or revive idle f with it), does
-  // so; kNoMatch / kMiss leave everything untouched.
+  // so; kNoMatch / kMiss / kRules leave everything untouched.
   Hot Load() const {
     return Hot{t_->flow(0), c_->cfg_.max_segments, c_->cfg_.max_held_packets,
                e_.limit(), t_->held_packets};
@@ -202,8 +204,7 @@ class FastPath {
     // One segment, a payload, no padding or truncation (the IP length
     // field says exactly what the mbuf holds).
     if (uint16_t(rearm >> 32) != 1 || uint16_t(lens >> 32) != pkt_len ||
-        f->nruns > 1 || int32_t(len) <= 0 ||
-        Be16(d + s.len_off) + s.len_base != pkt_len) {
+        int32_t(len) <= 0 || Be16(d + s.len_off) + s.len_base != pkt_len) {
       return Fast::kMiss;
     }
     const uint32_t l4 = s.layout.l4_off;
@@ -213,13 +214,14 @@ class FastPath {
     }
     const uint16_t id = s.layout.is_v6 ? 0 : Be16(d + s.layout.l3_off + 4);
     if (f->nruns == 0) return Revive(h, f, s, m, d, len, id);
+    if (f->nruns > 1) return Fast::kRules;  // out-of-order runs held
     if (!s.udp && Be32(d + l4 + 4) != r.end) {
-      return Fast::kMiss;  // not the next in sequence: full path
+      return Fast::kRules;  // not the next in sequence
     }
     if (r.last_len != r.mss || len > r.mss || (r.flags & (kTcpPsh | kTcpFin)) ||
         (!s.df && id != uint16_t(r.last_id + 1)) || r.segs >= h.max_segs ||
         s.fit_base + r.bytes + len > h.limit || h.held >= h.max_held) {
-      return Fast::kMiss;
+      return Fast::kRules;
     }
     if (md == uint8_t(Mode::kList)) {
       internal::Link(r.tail)->next = m;
@@ -258,7 +260,7 @@ class FastPath {
                                         rte_mbuf* m, const uint8_t* d,
                                         uint32_t len, uint16_t id) {
     if (t_->full() || h.held >= h.max_held || h.max_segs <= 1) {
-      return Fast::kMiss;
+      return Fast::kRules;
     }
     const uint32_t l4 = s.layout.l4_off;
     t_->Revive(f, now_);
@@ -280,6 +282,12 @@ class FastPath {
     h.bytes += len + s.hdr_len;
     return Fast::kHeld;
   }
+
+  // The full rules for a packet Take() answered kRules for: what Parse()
+  // would produce is known from the flow (key, attributes, layout) and a
+  // few fixed offsets, so no parse.  Returns the flow holding m, or kNil.
+  uint32_t Rules(Hot& h, Flow* f, rte_mbuf* m, Mode mode, uint64_t now,
+                 Output* out);
 
   void Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
              Output* out);
@@ -496,6 +504,45 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   return i;
 }
 
+uint32_t FastPath::Rules(Hot& h, Flow* f, rte_mbuf* m, Mode mode, uint64_t now,
+                         Output* out) {
+  const Shape& s = t_->shape(f->shape);
+  const FlowCold& c = t_->cold(f);
+  const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+  const Layout& l = s.layout;
+  ParsedPacket p;
+  static_assert(sizeof(ParsedPacket) % 16 == 0 && alignof(ParsedPacket) == 16);
+  __m128i* z = reinterpret_cast<__m128i*>(&p);
+  for (size_t i = 0; i < sizeof(ParsedPacket) / 16; ++i) {
+    _mm_store_si128(z + i, _mm_setzero_si128());
+  }
+  // Exactly Parse()'s output for this packet: Take() checked that its
+  // headers equal the flow's first packet's (Parse'd) but for the masked
+  // fields, and that the length fields agree with the mbuf.
+  p.vlan_id = c.key.tci[0] & 0x0fff;
+  p.dst_is_v6 = l.is_v6;
+  memcpy(p.dst_ip, c.key.dst, 16);
+  p.reason = kPassNone;
+  p.key_valid = true;
+  p.type = l.type;
+  p.is_v6 = l.is_v6;
+  p.l4_proto = l.proto;
+  p.tcp_flags = s.udp ? 0 : d[l.l4_off + 13];
+  p.l3_off = l.l3_off;
+  p.l4_off = l.l4_off;
+  p.payload_off = l.payload_off;
+  p.ip_id = l.is_v6 ? 0 : Be16(d + l.l3_off + 4);
+  p.payload_len = m->pkt_len - l.payload_off;
+  p.seq = s.udp ? 0 : Be32(d + l.l4_off + 4);
+  p.hash = f->hash;
+  p.attrs = c.attrs;
+  p.key = c.key;
+  SyncOut(h);
+  Flow* g = e_.Process(m, p, mode, now, out, f);
+  SyncIn(h);
+  return g != nullptr ? t_->index(g) : kNil;
+}
+
 void FastPath::Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
                      Output* out) {
   const uint8_t md = uint8_t(mode);
@@ -546,8 +593,10 @@ void FastPath::Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
       break;
     }
     // Its flow, but not for the streaming loop: the generic fast path took
-    // it, else the full path.
-    if (r == Fast::kMiss) {
+    // it, else the rules or the full path.
+    if (r == Fast::kRules) {
+      cur = Rules(h, f, m, mode, now, out);
+    } else if (r == Fast::kMiss) {
       SyncOut(h);
       cur = Slow(m, mode, now, out);
       SyncIn(h);
@@ -617,6 +666,8 @@ uint32_t FastPath::Pipelined(rte_mbuf* const* pkts, uint16_t n, Mode mode,
     }
     if (r == Fast::kHeld || r == Fast::kEmitted) {
       cur = idx;
+    } else if (r == Fast::kRules) {
+      cur = Rules(h, h.flows + idx, m, mode, now, out);
     } else {
       SyncOut(h);
       cur = Slow(m, mode, now, out);
@@ -652,7 +703,7 @@ uint16_t FastPath::Continue(rte_mbuf* const* pkts, uint16_t n, Output* out) {
     Hot h = Load();
     const Fast r = Take(h, f, pkts[i], md, out);
     Store(h);
-    if (r == Fast::kNoMatch || r == Fast::kMiss) break;
+    if (r == Fast::kNoMatch || r == Fast::kMiss || r == Fast::kRules) break;
     ++i;
     if (r == Fast::kEmitted) {
       c_->last_flow_ = kNil;
