@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <rte_malloc.h>
 
+#include <algorithm>
 #include <new>
 
 namespace grod::gro {
@@ -11,8 +12,10 @@ FlowTable* FlowTable::Create(uint32_t max_flows, int socket_id) {
   if (max_flows == 0 || max_flows > (1u << 24)) return nullptr;
   uint32_t nslots = 1;
   while (nslots < 2 * max_flows) nslots <<= 1;
-  void* mem = rte_zmalloc_socket("grod_gro_table", sizeof(FlowTable),
-                                 RTE_CACHE_LINE_SIZE, socket_id);
+  // alignof: FlowTable holds 256-byte-aligned members (Shape).
+  void* mem = rte_zmalloc_socket(
+      "grod_gro_table", sizeof(FlowTable),
+      std::max<size_t>(alignof(FlowTable), RTE_CACHE_LINE_SIZE), socket_id);
   if (mem == nullptr) return nullptr;
   FlowTable* t = new (mem) FlowTable();
   t->slots_ = static_cast<Slot*>(rte_malloc_socket(
