@@ -27,8 +27,14 @@ FlowTable* FlowTable::Create(uint32_t max_flows, int socket_id) {
                          RTE_CACHE_LINE_SIZE, socket_id));
   t->free_ = static_cast<uint32_t*>(rte_malloc_socket(
       "grod_gro_free", sizeof(uint32_t) * max_flows, 0, socket_id));
+  t->start_ = static_cast<uint64_t*>(
+      rte_malloc_socket("grod_gro_start", sizeof(uint64_t) * max_flows,
+                        RTE_CACHE_LINE_SIZE, socket_id));
+  t->idle_ = static_cast<uint64_t*>(rte_zmalloc_socket(
+      "grod_gro_idle", sizeof(uint64_t) * (max_flows + 63) / 64,
+      RTE_CACHE_LINE_SIZE, socket_id));
   if (t->slots_ == nullptr || t->flows_ == nullptr || t->cold_ == nullptr ||
-      t->free_ == nullptr) {
+      t->free_ == nullptr || t->start_ == nullptr || t->idle_ == nullptr) {
     Destroy(t);
     return nullptr;
   }
@@ -47,51 +53,62 @@ void FlowTable::Destroy(FlowTable* t) {
   rte_free(t->flows_);
   rte_free(t->cold_);
   rte_free(t->free_);
+  rte_free(t->idle_);
+  rte_free(t->start_);
   t->~FlowTable();
   rte_free(t);
 }
 
-void FlowTable::Unlink(Flow* f, uint32_t* oldest, uint32_t* newest) {
+void FlowTable::Unlink(Flow* f) {
   if (f->older != kNil) {
     flows_[f->older].newer = f->newer;
   } else {
-    *oldest = f->newer;
+    oldest_ = f->newer;
   }
   if (f->newer != kNil) {
     flows_[f->newer].older = f->older;
   } else {
-    *newest = f->older;
+    newest_ = f->older;
   }
 }
 
-void FlowTable::LinkNewest(Flow* f, uint32_t* oldest, uint32_t* newest) {
+void FlowTable::LinkNewest(Flow* f) {
   const uint32_t idx = index(f);
-  f->older = *newest;
+  f->older = newest_;
   f->newer = kNil;
-  if (*newest != kNil) {
-    flows_[*newest].newer = idx;
+  if (newest_ != kNil) {
+    flows_[newest_].newer = idx;
   } else {
-    *oldest = idx;
+    oldest_ = idx;
   }
-  *newest = idx;
+  newest_ = idx;
+}
+
+uint32_t FlowTable::NextIdle() {
+  const uint32_t words = (capacity_ + 63) / 64;
+  uint32_t w = clock_ >> 6;
+  uint64_t bits = idle_[w] & (~0ull << (clock_ & 63));
+  while (bits == 0) {
+    w = w + 1 == words ? 0 : w + 1;
+    bits = idle_[w];
+  }
+  const uint32_t idx = w * 64 + uint32_t(__builtin_ctzll(bits));
+  clock_ = idx + 1 == capacity_ ? 0 : idx + 1;
+  return idx;
 }
 
 Flow* FlowTable::Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc) {
-  if (nfree_ == 0) {  // reclaim the least recently idle entry
-    Flow* victim = &flows_[idle_oldest_];
-    Unlink(victim, &idle_oldest_, &idle_newest_);
-    Free(victim);
-  }
+  if (nfree_ == 0) Free(&flows_[NextIdle()]);  // reclaim an idle entry
   const uint32_t idx = free_[--nfree_];
   Flow* f = &flows_[idx];
   FlowCold& c = cold_[idx];
   memcpy(&c.key, &key, sizeof(key));
-  c.start_tsc = now_tsc;
+  start_[idx] = now_tsc;
   f->hash = hash;
   f->port = key.port;
   f->shape = kNoShape;
   f->nruns = 0;
-  LinkNewest(f, &oldest_, &newest_);
+  LinkNewest(f);
   uint32_t i = hash & mask_;
   while (slots_[i].idx != kNil) i = (i + 1) & mask_;
   slots_[i] = {hash, idx};
@@ -118,24 +135,25 @@ void FlowTable::Free(Flow* f) {
   slots_[i] = {0, kNil};
   DropShape(f);
   f->nruns = 0;
+  SetIdle(idx, false);
   free_[nfree_++] = idx;
 }
 
 void FlowTable::Retire(Flow* f) {
-  Unlink(f, &oldest_, &newest_);
+  Unlink(f);
   --size_;
   f->nruns = 0;
   if (f->shape != kNoShape) {
-    LinkNewest(f, &idle_oldest_, &idle_newest_);
+    SetIdle(index(f), true);
   } else {
     Free(f);
   }
 }
 
 void FlowTable::Revive(Flow* f, uint64_t now_tsc) {
-  Unlink(f, &idle_oldest_, &idle_newest_);
-  LinkNewest(f, &oldest_, &newest_);
-  cold(f).start_tsc = now_tsc;
+  SetIdle(index(f), false);
+  LinkNewest(f);
+  start_[index(f)] = now_tsc;
   f->nruns = 0;
   ++size_;
 }

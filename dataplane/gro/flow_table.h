@@ -7,9 +7,10 @@
 // with a template that is emitted becomes idle: it keeps its key,
 // attributes, layout, template and slot, so the flow's next packet is
 // recognized by the fast path (a template hit revives the entry without a
-// parse) and the full path finds it by key.  Idle entries are in an LRU
-// list and reclaimed (least recently idle first) when an entry is needed;
-// only live flows count against max_flows' table-full eviction.
+// parse) and the full path finds it by key.  Idle entries are marked in a
+// bitmap and reclaimed in clock order when an entry is needed (a list
+// would make every revival write two random other entries); only live
+// flows count against max_flows' table-full eviction.
 //
 // A flow entry is split in two arrays by how often it is touched:
 //   * Flow (hot, 128 B = 2 cache lines): line 0 is the header template (the
@@ -124,7 +125,6 @@ struct alignas(64) FlowCold {
   FlowKey key;
   FlowAttrs attrs;
   Layout layout;
-  uint64_t start_tsc;
   Run runs[kMaxRuns - 1];  // runs 1..3
 };
 
@@ -247,6 +247,8 @@ class FlowTable {
   Flow* flow(uint32_t idx) const { return &flows_[idx]; }
   uint32_t index(const Flow* f) const { return uint32_t(f - flows_); }
   FlowCold& cold(const Flow* f) const { return cold_[f - flows_]; }
+  // When the flow (live) was created or revived.
+  const uint64_t& start_tsc(const Flow* f) const { return start_[f - flows_]; }
   Run& run(Flow* f, int i) const {
     return i == 0 ? f->run0 : cold_[f - flows_].runs[i - 1];
   }
@@ -269,9 +271,14 @@ class FlowTable {
  private:
   FlowTable() = default;
   uint8_t AcquireShape(const Layout& l, const FlowAttrs& a);
-  void Unlink(Flow* f, uint32_t* oldest, uint32_t* newest);
-  void LinkNewest(Flow* f, uint32_t* oldest, uint32_t* newest);
-  void Free(Flow* f);  // out of the slots, onto the free stack
+  void Unlink(Flow* f);
+  void LinkNewest(Flow* f);
+  void Free(Flow* f);   // out of the slots, onto the free stack
+  uint32_t NextIdle();  // requires an idle entry
+  void SetIdle(uint32_t idx, bool idle) {
+    const uint64_t bit = 1ull << (idx & 63);
+    idle_[idx >> 6] = idle ? idle_[idx >> 6] | bit : idle_[idx >> 6] & ~bit;
+  }
 
   Slot* slots_ = nullptr;
   uint32_t mask_ = 0;
@@ -280,8 +287,10 @@ class FlowTable {
   uint32_t* free_ = nullptr;  // stack of free flow indices
   uint32_t nfree_ = 0;
   uint32_t capacity_ = 0, size_ = 0;
-  uint32_t oldest_ = kNil, newest_ = kNil;            // live, by creation
-  uint32_t idle_oldest_ = kNil, idle_newest_ = kNil;  // idle, LRU
+  uint32_t oldest_ = kNil, newest_ = kNil;  // live, by creation
+  uint64_t* start_ = nullptr;  // creation times (dense: timeout scans)
+  uint64_t* idle_ = nullptr;   // bitmap of idle entries
+  uint32_t clock_ = 0;         // where the search for one to reclaim resumes
   uint8_t last_shape_ = kNoShape;
   Shape shapes_[kMaxShapes];
 };

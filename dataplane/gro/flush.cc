@@ -40,9 +40,9 @@ namespace {
 // Flushing walks flows in creation order; with many flows their entries,
 // head mbufs and headers are all cold.  Three cursors run ahead of the
 // flow being emitted, each touching only what the one before it fetched a
-// few flows earlier: entries (kEntry ahead; the cold line too when the
-// creation time is read), head mbufs (both lines: lengths, packet_type,
-// tx_offload), then headers (and a LIST tail's link).
+// few flows earlier: entries (kEntry ahead, with their creation time when
+// it is read), head mbufs (both lines: lengths, packet_type, tx_offload),
+// then headers (and a LIST tail's link).
 class FlushPrefetcher {
  public:
   FlushPrefetcher(const FlowTable& t, bool timed) : t_(t), timed_(timed) {}
@@ -61,12 +61,13 @@ class FlushPrefetcher {
   }
 
  private:
-  static constexpr int kEntry = 6, kHead = 4, kData = 2;
+  static constexpr int kEntry = 20, kHead = 13, kData = 6;
   void StepEntry() {
     if (e_ == nullptr || (e_ = t_.newer(e_)) == nullptr) return;
     rte_prefetch0(&e_->run0);
-    // Layout, start_tsc and runs[1] share a cold line.
-    if (timed_ || e_->shape == kNoShape) rte_prefetch0(&t_.cold(e_).layout);
+    // Layout and runs[1] share a cold line; creation times are dense.
+    if (e_->shape == kNoShape) rte_prefetch0(&t_.cold(e_).layout);
+    if (timed_) rte_prefetch0(&t_.start_tsc(e_));
     if (e_->nruns > 1) rte_prefetch0(&t_.cold(e_).runs[0]);
   }
   void StepHead() {
@@ -93,10 +94,13 @@ class FlushPrefetcher {
 void Context::FlushTimedOut(uint64_t now_tsc, uint64_t max_age_tsc,
                             Output* out) {
   Engine e(cfg_, table_, &counters_);
-  FlushPrefetcher pf(*table_, true);
+  // (Age 0: every flow, no creation time to read.)
+  FlushPrefetcher pf(*table_, max_age_tsc != 0);
   // Flows are in creation order, so the scan stops at the first young one.
   while (Flow* f = table_->oldest()) {
-    if (now_tsc - table_->cold(f).start_tsc < max_age_tsc) break;
+    if (max_age_tsc != 0 && now_tsc - table_->start_tsc(f) < max_age_tsc) {
+      break;
+    }
     pf.Next(f);
     e.FlushFlow(f, kFlushTimeout, out);
   }
