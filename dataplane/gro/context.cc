@@ -70,6 +70,13 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
     FlushFlow(f, kFlushMismatch, out);
   }
   if (f != nullptr && f->nruns != 0) {
+    // Its second packet gives the flow a header template (fast path,
+    // idle entry after emission); one-packet flows never pay for one.
+    // m is compatible: its headers are as good as the first packet's.
+    if (f->shape == kNoShape && !cfg_.verify_checksums) {
+      const FlowCold& c = t_->cold(f);
+      t_->SetTemplate(f, m, c.layout, c.attrs);
+    }
     const AddResult res =
         p.type & (kUdp4 | kUdp6) ? AddUdp(f, m, p) : AddSeq(f, m, p);
     switch (res) {
@@ -97,7 +104,8 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
       return nullptr;
     }
     if (t_->full()) FlushFlow(t_->oldest(), kFlushTableFull, out);
-    if (f != nullptr && FlowTable::IsIdle(f)) {
+    const bool idle = f != nullptr && FlowTable::IsIdle(f);
+    if (idle) {
       t_->Revive(f, now);
       t_->DropShape(f);  // layout/attributes may differ: a new template
     } else {
@@ -107,8 +115,12 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
     c.attrs = p.attrs;
     c.layout = LayoutOf(p, mode);
     StartRun(f, 0, m, p);
-    // The fast path skips checksum verification: no template then.
-    if (!cfg_.verify_checksums) t_->SetTemplate(f, m, c.layout, c.attrs);
+    // A revived entry keeps a template (the fast path skips checksum
+    // verification: never with it); a new flow gets one with its second
+    // packet.
+    if (idle && !cfg_.verify_checksums) {
+      t_->SetTemplate(f, m, c.layout, c.attrs);
+    }
   }
   t_->held_packets++;
   if (push_fin) {

@@ -619,8 +619,12 @@ uint32_t FastPath::Pipelined(rte_mbuf* const* pkts, uint16_t n, Mode mode,
   bool long_hdr[32 + kPad];
   uint32_t hash[32 + kPad], cand[32 + kPad];
   // Pass 1: hashes from a few header fields; fetch the slots.  Packets
-  // that can't take the fast path get no candidate (hash kNoHash).
-  for (uint16_t i = 0; i < n; ++i) {
+  // that can't take the fast path get no candidate (kNil); with no entry
+  // in the table, none does (a flow created in this burst is still found
+  // as the previous packet's flow).
+  const uint16_t hashed = t_->entries() != 0 ? n : 0;
+  for (uint16_t i = hashed; i < n; ++i) cand[i] = kNil;
+  for (uint16_t i = 0; i < hashed; ++i) {
     const rte_mbuf* m = pkts[i];
     if (PeekHash(m, rte_pktmbuf_mtod(m, const uint8_t*), vxlan_port, &hash[i],
                  &long_hdr[i])) {

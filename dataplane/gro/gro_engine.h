@@ -221,14 +221,16 @@ class Context {
                     Mode mode, uint64_t now_tsc, Output* out);
   // The fastest way in: parses and processes pkts[0..n) in order, all in
   // `mode` (so: one tenant, one mode), with exactly the outputs and
-  // counters of Parse() + Process() per packet.  A packet of a held flow
-  // takes a fast path: its header bytes are compared with the flow's
-  // template (16 bytes per compare, masking what legitimately changes: IP
-  // length/ID/checksum, TCP seq/window/checksum/urgent pointer, UDP
-  // length/checksum), its length fields and sequence number are checked,
-  // and it is appended without a parse; the flow is found through the
-  // previous packet's flow or a hash of a few header fields.  Anything
-  // else takes the full path.  Bursts of any size (worked in 32s).
+  // counters of Parse() + Process() per packet.  A packet of a flow seen
+  // before (from the flow's third packet on; also after the flow was
+  // emitted, while its table entry is not reused) takes a fast path: its
+  // header bytes are compared with the flow's template (16 bytes per
+  // compare, masking what legitimately changes: IP length/ID/checksum, TCP
+  // seq/window/checksum/urgent pointer, UDP length/checksum), its length
+  // fields and sequence number are checked, and it is appended without a
+  // parse; the flow is found through the previous packet's flow or a hash
+  // of a few header fields.  Anything else takes the full path.  Bursts of
+  // any size (worked in 32s).
   void ProcessBurst(rte_mbuf* const* pkts, uint16_t n, Mode mode,
                     uint64_t now_tsc, Output* out);
   // For callers that parse and classify each packet themselves: processes
