@@ -70,9 +70,8 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
     FlushFlow(f, kFlushMismatch, out);
   }
   if (f != nullptr && f->nruns != 0) {
-    // Its second packet gives the flow a header template (fast path,
-    // idle entry after emission); one-packet flows never pay for one.
-    // m is compatible: its headers are as good as the first packet's.
+    // A flow without a template gets one with its second packet (see
+    // below).  m is compatible: its headers are as good as the first's.
     if (f->shape == kNoShape && !cfg_.verify_checksums) {
       const FlowCold& c = t_->cold(f);
       t_->SetTemplate(f, m, c.layout, c.attrs);
@@ -105,6 +104,11 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
     }
     if (t_->full()) FlushFlow(t_->oldest(), kFlushTableFull, out);
     const bool idle = f != nullptr && FlowTable::IsIdle(f);
+    // A header template (fast path; an idle entry once emitted) right away,
+    // unless most flows lately held one packet: then only with the flow's
+    // second packet, so one-packet flows don't churn templates and idle
+    // entries.
+    const bool template_now = idle || !t_->lazy_templates();
     if (idle) {
       t_->Revive(f, now);
       t_->DropShape(f);  // layout/attributes may differ: a new template
@@ -115,10 +119,8 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
     c.attrs = p.attrs;
     c.layout = LayoutOf(p, mode);
     StartRun(f, 0, m, p);
-    // A revived entry keeps a template (the fast path skips checksum
-    // verification: never with it); a new flow gets one with its second
-    // packet.
-    if (idle && !cfg_.verify_checksums) {
+    // (The fast path skips checksum verification: never with it.)
+    if (template_now && !cfg_.verify_checksums) {
       t_->SetTemplate(f, m, c.layout, c.attrs);
     }
   }

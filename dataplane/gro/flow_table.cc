@@ -140,6 +140,11 @@ void FlowTable::Free(Flow* f) {
 }
 
 void FlowTable::Retire(Flow* f) {
+  singles_ += f->nruns == 1 && f->run0.segs == 1;
+  if (++retired_ == kRetireWindow) {
+    lazy_templates_ = singles_ > kRetireWindow * 3 / 4;
+    retired_ = singles_ = 0;
+  }
   Unlink(f);
   --size_;
   f->nruns = 0;

@@ -240,6 +240,10 @@ class FlowTable {
   bool full() const { return size_ == capacity_; }
   uint32_t size() const { return size_; }                  // live flows
   uint32_t entries() const { return capacity_ - nfree_; }  // live + idle
+  // Whether new flows should wait for their second packet before getting
+  // a header template: most flows emitted lately held a single packet (a
+  // template would be wasted on them, and churn idle entries).
+  bool lazy_templates() const { return lazy_templates_; }
   Flow* oldest() const { return oldest_ == kNil ? nullptr : &flows_[oldest_]; }
   Flow* newer(const Flow* f) const {
     return f->newer == kNil ? nullptr : &flows_[f->newer];
@@ -267,6 +271,8 @@ class FlowTable {
   }
 
   uint32_t held_packets = 0;  // over all flows
+  // Emitted flows that held one packet, per window of kRetireWindow.
+  static constexpr uint32_t kRetireWindow = 256;
 
  private:
   FlowTable() = default;
@@ -291,6 +297,8 @@ class FlowTable {
   uint64_t* start_ = nullptr;  // creation times (dense: timeout scans)
   uint64_t* idle_ = nullptr;   // bitmap of idle entries
   uint32_t clock_ = 0;         // where the search for one to reclaim resumes
+  uint32_t retired_ = 0, singles_ = 0;  // this window
+  bool lazy_templates_ = false;
   uint8_t last_shape_ = kNoShape;
   Shape shapes_[kMaxShapes];
 };

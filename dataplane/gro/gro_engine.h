@@ -222,8 +222,8 @@ class Context {
   // The fastest way in: parses and processes pkts[0..n) in order, all in
   // `mode` (so: one tenant, one mode), with exactly the outputs and
   // counters of Parse() + Process() per packet.  A packet of a flow seen
-  // before (from the flow's third packet on; also after the flow was
-  // emitted, while its table entry is not reused) takes a fast path: its
+  // before (also after the flow was emitted, while its table entry is not
+  // reused) takes a fast path: its
   // header bytes are compared with the flow's template (16 bytes per
   // compare, masking what legitimately changes: IP length/ID/checksum, TCP
   // seq/window/checksum/urgent pointer, UDP length/checksum), its length
