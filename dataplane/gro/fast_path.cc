@@ -352,6 +352,10 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
       t_->held_packets >= c_->cfg_.max_held_packets) {
     return i;  // (long headers: the generic path)
   }
+  // A run of one flow: fetch the rest of the burst's second lines now
+  // (the streaming loop is a few cycles per packet, shorter than a DRAM
+  // miss times any small prefetch distance).
+  Ahead(pf_end_);
   const bool list = md == uint8_t(Mode::kList);
   using Fn = uint16_t (FastPath::*)(Flow*, const Shape&, rte_mbuf* const*,
                                     uint16_t, uint16_t, Output*, bool*);
@@ -373,45 +377,57 @@ template <bool kUdp, bool kList, bool kCheckId>
 uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
                            uint16_t i, uint16_t n, Output* out, bool* ended) {
   Run& r = f->run0;
-  const __m128i* tp = reinterpret_cast<const __m128i*>(f->tmpl);
-  const __m128i t0 = _mm_load_si128(tp), t1 = _mm_load_si128(tp + 1),
-                t2 = _mm_load_si128(tp + 2), t3 = _mm_load_si128(tp + 3);
-  const __m128i k0 = s.mask[0], k1 = s.mask[1], k2 = s.mask[2], k3 = s.mask[3];
+  const uint32_t hdr = s.hdr_len, l4 = s.layout.l4_off,
+                 id_off = s.layout.l3_off + 4u, mss = r.mss;
+  const bool csum_present = !s.csum_zero, v4 = !s.layout.is_v6;
+  // Only full-size segments (payload == mss) are taken here; a short one
+  // ends the run and is left to Take().  So the IP (and UDP) length fields
+  // have one value, folded into the template under the mask: one masked
+  // compare checks the headers and the lengths.  (hdr_len <= 64 here, so
+  // both fields lie within the 64 compared bytes.)
+  const uint32_t full = hdr + mss;
+  alignas(16) uint8_t tb[64], kb[64];
+  memcpy(tb, f->tmpl, 64);
+  memcpy(kb, s.mask, 64);
+  const uint16_t ip_len_raw = rte_cpu_to_be_16(uint16_t(full - s.len_base));
+  memcpy(tb + s.len_off, &ip_len_raw, 2);
+  memset(kb + s.len_off, 0xff, 2);
+  if (kUdp) {
+    const uint16_t udp_len_raw = rte_cpu_to_be_16(uint16_t(full - l4));
+    memcpy(tb + l4 + 4, &udp_len_raw, 2);
+    memset(kb + l4 + 4, 0xff, 2);
+  }
+  const __m128i* tv = reinterpret_cast<const __m128i*>(tb);
+  const __m128i* kv = reinterpret_cast<const __m128i*>(kb);
+  const __m128i k0 = kv[0], k1 = kv[1], k2 = kv[2], k3 = kv[3];
+  const __m128i t0 = _mm_and_si128(tv[0], k0), t1 = _mm_and_si128(tv[1], k1),
+                t2 = _mm_and_si128(tv[2], k2), t3 = _mm_and_si128(tv[3], k3);
   // nb_segs == 1 and port, as the upper half of the 8 bytes at data_off.
   const uint32_t segs_port = 1u | uint32_t(f->port) << 16;
-  const uint32_t hdr = s.hdr_len, len_off = s.len_off, len_base = s.len_base,
-                 l4 = s.layout.l4_off, id_off = s.layout.l3_off + 4u;
-  const bool csum_present = !s.csum_zero, v4 = !s.layout.is_v6;
-  const uint32_t mss = r.mss, max_bytes = e_.limit() - s.fit_base;
-  // A full-size segment (payload == mss, the common case) is checked
-  // against constants: pkt_len and data_len, the IP (and UDP) length field
-  // as it appears in the packet, and a budget of packets that still fit
-  // (segments, held packets, merged bytes).
-  const uint32_t full = hdr + mss;
+  // pkt_len and data_len of a full-size segment, before and after the
+  // headers are stripped (MERGE).
   const uint64_t full_lens = uint64_t(full) << 32 | full;
-  const uint16_t ip_len_raw = rte_cpu_to_be_16(uint16_t(full - len_base));
-  const uint16_t udp_len_raw = rte_cpu_to_be_16(uint16_t(full - l4));
-  uint32_t budget = c_->cfg_.max_segments - r.segs;
+  const uint64_t payload_lens = uint64_t(mss) << 32 | mss;
+  // Packets that still fit: segments, held packets, merged bytes.  (A
+  // run's first packet is held whatever its size: bytes may exceed.)
+  const uint32_t seg_room = c_->cfg_.max_segments - r.segs;
+  uint32_t budget = seg_room;
   const uint32_t held_room = c_->cfg_.max_held_packets - t_->held_packets;
   if (held_room < budget) budget = held_room;
-  // (A run's first packet is held whatever its size: bytes may exceed.)
+  const uint32_t max_bytes = e_.limit() - s.fit_base;
   const uint32_t byte_room =
       r.bytes < max_bytes ? (max_bytes - r.bytes) / mss : 0;
-  const bool bytes_bind = byte_room < budget;
-  if (bytes_bind) budget = byte_room;
+  if (byte_room < budget) budget = byte_room;
+  if (budget > uint32_t(n - i)) budget = n - i;
   rte_mbuf* tail = r.tail;
   uint32_t end = r.end;
   uint16_t last_id = r.last_id;
-  uint32_t k = 0, last = 0;  // packets taken; payload of a short last one
-  bool done = false;
-  uint16_t ahead = uint16_t(pf_ - pkts);  // line-1 prefetches issued below
-  for (; i < n; ++i) {
-    if (ahead < n && ahead <= i + kLine1Ahead) {
-      rte_prefetch0(reinterpret_cast<const char*>(pkts[ahead]) + 64);
-      ++ahead;
-    }
-    rte_mbuf* m = pkts[i];
-    uint64_t rearm;
+  uint32_t k = 0;  // packets taken
+  // The callers prefetched the burst's second mbuf lines (`next`, written
+  // below when the packet after it is chained).
+  for (; k < budget; ++k) {
+    rte_mbuf* m = pkts[i + k];
+    uint64_t rearm;  // data_off, refcnt, nb_segs, port
     memcpy(&rearm, &m->data_off, 8);
     const uint32_t data_off = uint16_t(rearm);
     if (uint32_t(rearm >> 32) != segs_port || data_off + 64u > m->buf_len) {
@@ -421,70 +437,42 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
     const __m128i* p = reinterpret_cast<const __m128i*>(d);
     const __m128i x = _mm_or_si128(
         _mm_or_si128(
-            _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p), t0), k0),
-            _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + 1), t1), k1)),
+            _mm_xor_si128(_mm_and_si128(_mm_loadu_si128(p), k0), t0),
+            _mm_xor_si128(_mm_and_si128(_mm_loadu_si128(p + 1), k1), t1)),
         _mm_or_si128(
-            _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + 2), t2), k2),
-            _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + 3), t3), k3)));
-    if (!_mm_testz_si128(x, x)) break;
-    uint64_t lens;
+            _mm_xor_si128(_mm_and_si128(_mm_loadu_si128(p + 2), k2), t2),
+            _mm_xor_si128(_mm_and_si128(_mm_loadu_si128(p + 3), k3), t3)));
+    uint64_t lens;  // pkt_len, data_len, vlan_tci
     memcpy(&lens, &m->pkt_len, 8);
-    uint32_t len = mss;
-    if ((lens & 0xffffffffffffull) == full_lens && k < budget &&
-        Load16(d + len_off) == ip_len_raw &&
-        (!kUdp || Load16(d + l4 + 4) == udp_len_raw)) {
-      // A full-size segment within every limit.
-    } else {
-      // A short one (it ends the run), or one the limits refuse: the
-      // checks of Take().
-      const uint32_t pkt_len = uint32_t(lens);
-      len = pkt_len - hdr;
-      if (uint16_t(lens >> 32) != pkt_len || int32_t(len) <= 0 || len >= mss ||
-          k >= (bytes_bind ? budget + 1 : budget) ||
-          r.bytes + k * mss + len > max_bytes ||
-          Be16(d + len_off) + len_base != pkt_len ||
-          (kUdp && Be16(d + l4 + 4) + l4 != pkt_len)) {
-        break;
-      }
+    if (!_mm_testz_si128(x, x) || (lens & 0xffffffffffffull) != full_lens) {
+      break;
     }
     if (kUdp) {
       if (csum_present && Load16(d + l4 + 6) == 0) break;
     } else if (Be32(d + l4 + 4) != end) {
       break;
     }
-    uint16_t id = 0;
     if (kCheckId) {
-      id = v4 ? Be16(d + id_off) : 0;
+      const uint16_t id = v4 ? Be16(d + id_off) : 0;
       if (id != uint16_t(last_id + 1)) break;
+      last_id = id;
     }
     if (kList) {
       internal::Link(tail)->next = m;
     } else {
+      // rte_pktmbuf_adj() without its checks (done above); vlan_tci kept.
       m->data_off = uint16_t(data_off + hdr);
-      // pkt_len = data_len = len, vlan_tci kept.
-      lens = (lens & 0xffff000000000000ull) | uint64_t(len) << 32 | len;
+      lens = (lens & 0xffff000000000000ull) | payload_lens;
       memcpy(&m->pkt_len, &lens, 8);
       tail->next = m;
     }
     tail = m;
-    end += len;
-    last_id = id;
-    ++k;
-    if (len != mss || r.segs + k >= c_->cfg_.max_segments) {
-      last = len;  // can't grow: deliver now
-      done = true;
-      ++i;
-      break;
-    }
+    end += mss;
   }
-  if (pf_ < pkts + ahead) pf_ = pkts + ahead;
-  const uint32_t added =
-      last != 0 && last != mss ? (k - 1) * mss + last : k * mss;
   r.tail = tail;
   r.end = end;
-  r.bytes += added;
+  r.bytes += k * mss;
   r.segs = uint16_t(r.segs + k);
-  if (last != 0) r.last_len = uint16_t(last);
   if (!kList) r.nsegs = uint16_t(r.nsegs + k);
   // With DF (or IPv6) IDs are not checked; the run keeps the last one.
   if (kCheckId) {
@@ -496,11 +484,11 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   }
   t_->held_packets += k;
   packets_ += k;
-  bytes_ += added + uint64_t(k) * hdr;
-  if (done) {
-    e_.FlushFlow(f, kFlushSize, out);
-    *ended = true;
-  }
+  bytes_ += uint64_t(k) * full;
+  i = uint16_t(i + k);
+  // In-order flow that can't grow: deliver now (as Engine::Process).
+  *ended = k != 0 && k == seg_room;
+  if (*ended) e_.FlushFlow(f, kFlushSize, out);
   return i;
 }
 

@@ -7,6 +7,7 @@
 //   ... -- --reps=N --verbose --ours-only --reorder=0|5
 //     (runs per cell, all samples to stderr, no rte_gro, one column)
 //   ... -- --no-burst                       (context mode only)
+//   ... -- --no-huge      (4 KiB pages even when hugepages are available)
 // (.bazelrc already builds with -O2; -c opt is not needed.)
 //
 // Traffic: F concurrent flows, each a stream of equal-size segments (the
@@ -30,6 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -120,6 +122,24 @@ rte_mempool* Pool() {
   static rte_mempool* p = rte_pktmbuf_pool_create(
       "bench", 1100000, 256, 0, RTE_PKTMBUF_HEADROOM + 256, rte_socket_id());
   return p;
+}
+
+// EAL memory for the benchmark: the mbuf pool (~1.1 M mbufs of 640 B)
+// plus rte_gro's tables.
+constexpr uint32_t kPoolMb = 2048;
+
+// A hugetlbfs mount and enough free 2 MiB pages for `mb` megabytes.
+bool HugepagesAvailable(uint32_t mb) {
+  std::ifstream mounts("/proc/mounts");
+  std::string line;
+  bool mounted = false;
+  while (std::getline(mounts, line)) {
+    mounted |= line.find(" hugetlbfs ") != std::string::npos;
+  }
+  std::ifstream f("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+  uint64_t free_pages = 0;
+  f >> free_pages;
+  return mounted && free_pages * 2 >= mb;
 }
 
 std::vector<rte_mbuf*> Materialize(const std::vector<Bytes>& frames,
@@ -382,10 +402,20 @@ int main(int argc, char** argv) {
   }
   if (reps <= 0) reps = quick ? 5 : 7;
   std::string prefix = "--file-prefix=grobench" + std::to_string(getpid());
+  // Memory as a deployment has it: hugepages when the machine has them
+  // mounted and free (scripts/hugepages.sh), else 4 KiB pages, which every
+  // machine has but which add TLB misses to both engines.  --no-huge
+  // forces 4 KiB pages.
+  bool force_small = false;
+  for (int i = 1; i < argc; ++i) {
+    force_small |= strcmp(argv[i], "--no-huge") == 0;
+  }
+  const bool huge = !force_small && HugepagesAvailable(kPoolMb);
+  const std::string mem = std::to_string(kPoolMb);
   const char* eal[] = {"gro_benchmark",
-                       "--no-huge",
+                       huge ? "--huge-unlink" : "--no-huge",
                        "-m",
-                       "2048",
+                       mem.c_str(),
                        "--no-pci",
                        "--no-telemetry",
                        "--no-shconf",
@@ -395,7 +425,9 @@ int main(int argc, char** argv) {
                        "0"};
   if (rte_eal_init(sizeof(eal) / sizeof(eal[0]), const_cast<char**>(eal)) < 0 ||
       !RegisterDynfield() || Pool() == nullptr) {
-    fprintf(stderr, "EAL init failed\n");
+    fprintf(stderr, "EAL init failed (%s): check free memory%s\n",
+            huge ? "hugepages" : "4 KiB pages",
+            huge ? ", or run with --no-huge" : "");
     return 1;
   }
   const double ghz = rte_get_tsc_hz() / 1e9;
@@ -406,8 +438,10 @@ int main(int argc, char** argv) {
   if (only_flows != 0) flow_counts = {only_flows};
   printf(
       "TSC %.2f GHz, %u packets/run, %zu-byte payloads, burst %u, median of "
-      "%d runs\n\n",
-      ghz, packets, kPayload, kBurst, reps);
+      "%d runs, memory on %s\n\n",
+      ghz, packets, kPayload, kBurst, reps,
+      huge ? "hugepages"
+           : "4 KiB pages (no free hugepages: scripts/hugepages.sh)");
   printf(
       "| workload | flows | reorder | ours ctx Mpps | ours ctx cyc/pkt | "
       "ours merge ratio | rte_gro ctx cyc/pkt | rte_gro merge ratio | "
