@@ -186,6 +186,7 @@ void Context::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
                       uint64_t now_tsc, Output* out) {
   Flow* f = Engine(cfg_, table_, &counters_).Process(m, p, mode, now_tsc, out);
   last_flow_ = f != nullptr ? table_->index(f) : kNil;
+  streaming_ = false;
 }
 
 void Context::ProcessBurst(rte_mbuf* const* pkts, const ParsedPacket* p,
@@ -211,6 +212,7 @@ void Context::ProcessBurst(rte_mbuf* const* pkts, const ParsedPacket* p,
     f = e.Process(pkts[i], p[i], mode, now_tsc, out);
   }
   if (n != 0) last_flow_ = f != nullptr ? table_->index(f) : kNil;
+  streaming_ = false;
 }
 
 uint32_t Context::held_flows() const { return table_->size(); }

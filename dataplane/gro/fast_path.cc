@@ -386,22 +386,25 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   // compare checks the headers and the lengths.  (hdr_len <= 64 here, so
   // both fields lie within the 64 compared bytes.)
   const uint32_t full = hdr + mss;
-  alignas(16) uint8_t tb[64], kb[64];
-  memcpy(tb, f->tmpl, 64);
-  memcpy(kb, s.mask, 64);
-  const uint16_t ip_len_raw = rte_cpu_to_be_16(uint16_t(full - s.len_base));
-  memcpy(tb + s.len_off, &ip_len_raw, 2);
-  memset(kb + s.len_off, 0xff, 2);
-  if (kUdp) {
-    const uint16_t udp_len_raw = rte_cpu_to_be_16(uint16_t(full - l4));
-    memcpy(tb + l4 + 4, &udp_len_raw, 2);
-    memset(kb + l4 + 4, 0xff, 2);
-  }
-  const __m128i* tv = reinterpret_cast<const __m128i*>(tb);
-  const __m128i* kv = reinterpret_cast<const __m128i*>(kb);
-  const __m128i k0 = kv[0], k1 = kv[1], k2 = kv[2], k3 = kv[3];
-  const __m128i t0 = _mm_and_si128(tv[0], k0), t1 = _mm_and_si128(tv[1], k1),
-                t2 = _mm_and_si128(tv[2], k2), t3 = _mm_and_si128(tv[3], k3);
+  const __m128i ip_len =
+      _mm_set1_epi16(int16_t(rte_cpu_to_be_16(uint16_t(full - s.len_base))));
+  const __m128i udp_len =
+      _mm_set1_epi16(int16_t(rte_cpu_to_be_16(uint16_t(full - l4))));
+  const __m128i* tp = reinterpret_cast<const __m128i*>(f->tmpl);
+  // Mask and expected bytes of chunk c (both length fields lie at even
+  // offsets, so a 16-bit broadcast lines up with them).
+  auto mask = [&](int c) {
+    __m128i k = _mm_or_si128(s.mask[c], s.ip_len_bytes[c]);
+    return kUdp ? _mm_or_si128(k, s.udp_len_bytes[c]) : k;
+  };
+  auto want = [&](int c) {
+    __m128i t = _mm_or_si128(_mm_and_si128(_mm_load_si128(tp + c), s.mask[c]),
+                             _mm_and_si128(ip_len, s.ip_len_bytes[c]));
+    return kUdp ? _mm_or_si128(t, _mm_and_si128(udp_len, s.udp_len_bytes[c]))
+                : t;
+  };
+  const __m128i k0 = mask(0), k1 = mask(1), k2 = mask(2), k3 = mask(3);
+  const __m128i t0 = want(0), t1 = want(1), t2 = want(2), t3 = want(3);
   // nb_segs == 1 and port, as the upper half of the 8 bytes at data_off.
   const uint32_t segs_port = 1u | uint32_t(f->port) << 16;
   // pkt_len and data_len of a full-size segment, before and after the
@@ -414,11 +417,11 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   uint32_t budget = seg_room;
   const uint32_t held_room = c_->cfg_.max_held_packets - t_->held_packets;
   if (held_room < budget) budget = held_room;
-  const uint32_t max_bytes = e_.limit() - s.fit_base;
-  const uint32_t byte_room =
-      r.bytes < max_bytes ? (max_bytes - r.bytes) / mss : 0;
-  if (byte_room < budget) budget = byte_room;
   if (budget > uint32_t(n - i)) budget = n - i;
+  // (The division only when the byte limit may bind.)
+  const uint32_t max_bytes = e_.limit() - s.fit_base;
+  const uint32_t bytes_left = r.bytes < max_bytes ? max_bytes - r.bytes : 0;
+  if (uint64_t(budget) * mss > bytes_left) budget = bytes_left / mss;
   rte_mbuf* tail = r.tail;
   uint32_t end = r.end;
   uint16_t last_id = r.last_id;
@@ -552,7 +555,17 @@ void FastPath::Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
   if (cur != kNil && t_->flow(cur)->shape == kNoShape) cur = kNil;
   Hot h = Load();
   uint16_t i = 0;
+  // The last burst ended streaming this flow: one flow at a time, this
+  // one most likely goes on with it, so skip the one-packet probe below.
+  bool streamed = false;  // the burst's last packet went to Stream()
+  if (cur != kNil && c_->streaming_) {
+    bool ended;
+    i = Stream(h.flows + cur, pkts, 0, n, md, out, &ended);
+    SyncIn(h);
+    streamed = i == n && !ended;
+  }
   while (i < n) {
+    streamed = false;
     if (cur == kNil) {  // no flow yet, or it was just emitted
       SyncOut(h);
       cur = Slow(pkts[i], mode, now, out);
@@ -570,7 +583,10 @@ void FastPath::Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
       SyncOut(h);
       i = Stream(f, pkts, uint16_t(i + 1), n, md, out, &ended);
       SyncIn(h);
-      if (ended || i == n) continue;  // (idle: the next packet may revive)
+      if (ended || i == n) {  // (idle: the next packet may revive)
+        streamed = i == n && !ended;
+        continue;
+      }
       m = pkts[i];
       r = Take(h, f, m, md, out);
     }
@@ -593,6 +609,7 @@ void FastPath::Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
   }
   Store(h);
   c_->last_flow_ = cur;
+  c_->streaming_ = streamed;
 }
 
 uint32_t FastPath::Pipelined(rte_mbuf* const* pkts, uint16_t n, Mode mode,

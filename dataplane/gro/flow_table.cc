@@ -12,7 +12,7 @@ FlowTable* FlowTable::Create(uint32_t max_flows, int socket_id) {
   if (max_flows == 0 || max_flows > (1u << 24)) return nullptr;
   uint32_t nslots = 1;
   while (nslots < 2 * max_flows) nslots <<= 1;
-  // alignof: FlowTable holds 256-byte-aligned members (Shape).
+  // alignof: FlowTable holds 512-byte-aligned members (Shape).
   void* mem = rte_zmalloc_socket(
       "grod_gro_table", sizeof(FlowTable),
       std::max<size_t>(alignof(FlowTable), RTE_CACHE_LINE_SIZE), socket_id);
@@ -189,6 +189,12 @@ void BuildShape(Shape* s, const Layout& l, uint8_t df, uint8_t csum0) {
     if (!csum0) skip(l4 + 6, 2);  // a present checksum (0 stays compared)
   }
   memcpy(s->mask, m, sizeof(m));
+  uint8_t ip_len[64] = {}, udp_len[64] = {};
+  const uint32_t len_off = l.is_v6 ? l3 + 4 : l3 + 2;
+  if (len_off + 2 <= 64) memset(ip_len + len_off, 0xff, 2);
+  if (l.proto == IPPROTO_UDP && l4 + 6 <= 64) memset(udp_len + l4 + 4, 0xff, 2);
+  memcpy(s->ip_len_bytes, ip_len, 64);
+  memcpy(s->udp_len_bytes, udp_len, 64);
   s->layout = l;
   s->df = df;
   s->csum_zero = csum0;

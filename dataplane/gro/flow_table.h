@@ -90,8 +90,12 @@ inline Layout LayoutOf(const ParsedPacket& p, Mode mode) {
 // parse to the flow's key, attributes and layout, with no pass reason.
 // Only plain (non-VXLAN) TCP/UDP over IPv4/IPv6 with headers <= 128 bytes
 // get a shape; other flows always take the full path.
-struct alignas(256) Shape {  // (a power of two: indexed by a shift)
+struct alignas(512) Shape {  // (a power of two: indexed by a shift)
   __m128i mask[8];           // 0xff: byte compared with the template
+  // The streaming loop (hdr_len <= 64) compares the length fields too: a
+  // full-size segment's values, at these bytes of [0, 64).
+  __m128i ip_len_bytes[4];   // 0xff at the inner IP length field
+  __m128i udp_len_bytes[4];  // 0xff at the UDP length field (UDP only)
   Layout layout;
   uint8_t df;         // IPv4 DF (IPv6: 1): IDs need not increment
   uint8_t csum_zero;  // UDP checksum 0 (then compared as 0 by the mask)

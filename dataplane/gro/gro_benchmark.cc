@@ -8,6 +8,7 @@
 //     (runs per cell, all samples to stderr, no rte_gro, one column)
 //   ... -- --no-burst                       (context mode only)
 //   ... -- --no-huge      (4 KiB pages even when hugepages are available)
+//   ... -- --cold-mbufs   (never-reused mbufs: see Feed)
 // (.bazelrc already builds with -O2; -c opt is not needed.)
 //
 // Traffic: F concurrent flows, each a stream of equal-size segments (the
@@ -142,30 +143,68 @@ bool HugepagesAvailable(uint32_t mb) {
   return mounted && free_pages * 2 >= mb;
 }
 
-std::vector<rte_mbuf*> Materialize(const std::vector<Bytes>& frames,
-                                   bool rte_meta) {
-  std::vector<rte_mbuf*> v(frames.size());
-  if (rte_pktmbuf_alloc_bulk(Pool(), v.data(), v.size()) != 0) {
-    fprintf(stderr, "mbuf pool exhausted\n");
-    exit(1);
-  }
-  for (size_t i = 0; i < v.size(); ++i) {
-    memcpy(rte_pktmbuf_append(v[i], frames[i].size()), frames[i].data(),
-           frames[i].size());
-    if (rte_meta) {
-      ParsedPacket p;
-      Parse(v[i], {}, &p);
-      v[i]->l2_len = p.l3_off;
-      v[i]->l3_len = p.l4_off - p.l3_off;
-      v[i]->l4_len = p.payload_off - p.l4_off;
-      v[i]->packet_type =
-          RTE_PTYPE_L2_ETHER |
-          (p.is_v6 ? RTE_PTYPE_L3_IPV6 : RTE_PTYPE_L3_IPV4) |
-          (p.l4_proto == IPPROTO_TCP ? RTE_PTYPE_L4_TCP : RTE_PTYPE_L4_UDP);
+// Where each burst's mbufs come from.  Both ways write the burst's bytes
+// just before it is timed, as the NIC (DDIO) and the PMD would: packet data
+// and the mbuf's first line are cache-hot after RX.  The mbuf's second
+// line (`next`, the LIST link, tx_offload), which RX does not touch, is
+//  * recycled (default): as in a forwarding loop, each burst is allocated
+//    from the pool just before it is timed and every output is freed back
+//    right after its burst (untimed).  The per-lcore mempool cache hands
+//    out recently freed mbufs, whose second line the free just touched --
+//    what a PMD's RX ring refilled from the same cache sees.
+//  * cold (--cold-mbufs): every packet has its own mbuf, allocated up
+//    front (262144+ distinct mbufs, never reused): the second line is in
+//    DRAM for every packet -- the worst case, for both engines.
+class Feed {
+ public:
+  Feed(const std::vector<Bytes>& frames, bool rte_meta, bool cold)
+      : frames_(frames), rte_meta_(rte_meta), cold_(cold) {
+    if (!cold_) return;
+    all_.resize(frames.size());
+    if (rte_pktmbuf_alloc_bulk(Pool(), all_.data(), all_.size()) != 0) {
+      fprintf(stderr, "mbuf pool exhausted\n");
+      exit(1);
     }
+    for (size_t i = 0; i < all_.size(); ++i) Fill(all_[i], i);
   }
-  return v;
-}
+  // The mbufs of packets [i, i + n), bytes freshly written.
+  rte_mbuf** Burst(size_t i, uint16_t n) {
+    if (cold_) {
+      for (uint16_t k = 0; k < n; ++k) {
+        memcpy(rte_pktmbuf_mtod(all_[i + k], void*), frames_[i + k].data(),
+               frames_[i + k].size());
+      }
+      return &all_[i];
+    }
+    if (rte_pktmbuf_alloc_bulk(Pool(), buf_, n) != 0) {
+      fprintf(stderr, "mbuf pool exhausted\n");
+      exit(1);
+    }
+    for (uint16_t k = 0; k < n; ++k) Fill(buf_[k], i + k);
+    return buf_;
+  }
+
+ private:
+  void Fill(rte_mbuf* m, size_t i) {
+    memcpy(rte_pktmbuf_append(m, frames_[i].size()), frames_[i].data(),
+           frames_[i].size());
+    if (!rte_meta_) return;
+    // rte_gro cannot parse: it is given what a PMD / the app would set.
+    ParsedPacket p;
+    Parse(m, {}, &p);
+    m->l2_len = p.l3_off;
+    m->l3_len = p.l4_off - p.l3_off;
+    m->l4_len = p.payload_off - p.l4_off;
+    m->packet_type =
+        RTE_PTYPE_L2_ETHER | (p.is_v6 ? RTE_PTYPE_L3_IPV6 : RTE_PTYPE_L3_IPV4) |
+        (p.l4_proto == IPPROTO_TCP ? RTE_PTYPE_L4_TCP : RTE_PTYPE_L4_UDP);
+  }
+
+  const std::vector<Bytes>& frames_;
+  const bool rte_meta_, cold_;
+  std::vector<rte_mbuf*> all_;
+  rte_mbuf* buf_[kBurst];
+};
 
 struct Result {
   std::vector<uint64_t> bursts;  // cycles of each timed burst (+ final flush)
@@ -174,43 +213,45 @@ struct Result {
   bool valid = false;
 };
 
+// Outputs are counted and freed after each burst, outside the timed
+// region (ours: FreePacket, which also frees LIST members).
 struct Sink {
-  std::vector<rte_mbuf*> all;
+  std::vector<rte_mbuf*> pending;
+  uint64_t count = 0;
+  bool ours = true;
+  Output* out = nullptr;  // ours: the engine's output buffer
   static void Drain(Output* o, void* arg) {
     auto* s = static_cast<Sink*>(arg);
-    s->all.insert(s->all.end(), o->pkts, o->pkts + o->count);
+    s->Add(o->pkts, o->count);
     o->count = 0;
+  }
+  void Add(rte_mbuf* const* p, uint32_t n) {
+    pending.insert(pending.end(), p, p + n);
+    count += n;
+  }
+  void Release() {
+    if (out != nullptr) Drain(out, this);
+    for (rte_mbuf* m : pending) ours ? FreePacket(m) : rte_pktmbuf_free(m);
+    pending.clear();
   }
 };
 
-void FreeAll(std::vector<rte_mbuf*>& v) {
-  for (rte_mbuf* m : v) FreePacket(m);
-  v.clear();
-}
-
 uint32_t FlushEvery(uint32_t flows) { return std::max(64u, 8 * flows); }
 
-// Re-writes a burst's bytes just before it is timed, as the NIC (DDIO) and
-// the PMD would have: packets and mbuf headers are cache-hot on RX.
-void Warm(rte_mbuf* const* m, const Bytes* frames, uint16_t n) {
-  for (uint16_t k = 0; k < n; ++k) {
-    memcpy(rte_pktmbuf_mtod(m[k], void*), frames[k].data(), frames[k].size());
-  }
-}
-
-// Runs `body(i, n)` per burst with only `body` timed; returns the cycles
-// of each burst.
+// Runs `body(pkts, n)` per burst with only `body` timed, then frees what
+// came out; returns the cycles of each burst.
 template <typename F>
-std::vector<uint64_t> TimedBursts(std::vector<rte_mbuf*>& in,
-                                  const std::vector<Bytes>& fr, F body) {
+std::vector<uint64_t> TimedBursts(Feed& feed, size_t packets, Sink& sink,
+                                  F body) {
   std::vector<uint64_t> busy;
-  busy.reserve(in.size() / kBurst + 2);
-  for (size_t i = 0; i < in.size(); i += kBurst) {
-    const uint16_t n = uint16_t(std::min<size_t>(kBurst, in.size() - i));
-    Warm(&in[i], &fr[i], n);
+  busy.reserve(packets / kBurst + 2);
+  for (size_t i = 0; i < packets; i += kBurst) {
+    const uint16_t n = uint16_t(std::min<size_t>(kBurst, packets - i));
+    rte_mbuf** pkts = feed.Burst(i, n);
     const uint64_t t0 = rte_rdtsc();
-    body(i, n);
+    body(pkts, n);
     busy.push_back(rte_rdtsc() - t0);
+    sink.Release();
   }
   return busy;
 }
@@ -221,23 +262,28 @@ uint64_t Sum(const std::vector<uint64_t>& v) {
   return s;
 }
 
-Result OursContext(const std::vector<Bytes>& frames, uint32_t flows,
-                   Mode mode) {
-  std::vector<rte_mbuf*> in = Materialize(frames, false);
+Result Done(std::vector<uint64_t> cycles, size_t packets, const Sink& sink) {
+  return Result{std::move(cycles), double(Sum(cycles)) / packets,
+                double(packets) / sink.count, true};
+}
+
+Result OursContext(const std::vector<Bytes>& frames, uint32_t flows, Mode mode,
+                   bool cold) {
+  Feed feed(frames, false, cold);
   ContextConfig cfg;
   cfg.max_flows = flows;
   cfg.max_held_packets = 16 * std::max(flows, 8u);
   auto ctx = Context::Create(cfg);
   Sink sink;
-  sink.all.reserve(in.size());
   rte_mbuf* buf[64];
   Output out{buf, 0, 64, &Sink::Drain, &sink};
+  sink.out = &out;
   const uint32_t every = FlushEvery(flows);
   uint32_t since = 0;
   std::vector<uint64_t> cycles =
-      TimedBursts(in, frames, [&](size_t i, uint16_t n) {
+      TimedBursts(feed, frames.size(), sink, [&](rte_mbuf** pkts, uint16_t n) {
         const uint64_t now = rte_rdtsc();
-        ctx->ProcessBurst(&in[i], n, mode, now, &out);
+        ctx->ProcessBurst(pkts, n, mode, now, &out);
         since += n;
         if (since >= every) {
           ctx->FlushTimedOut(now, 0, &out);
@@ -246,56 +292,48 @@ Result OursContext(const std::vector<Bytes>& frames, uint32_t flows,
       });
   const uint64_t t0 = rte_rdtsc();
   ctx->FlushAll(&out, kFlushExplicit);
-  Sink::Drain(&out, &sink);
   cycles.push_back(rte_rdtsc() - t0);
-  Result r{cycles, double(Sum(cycles)) / in.size(),
-           double(in.size()) / sink.all.size(), true};
-  FreeAll(sink.all);
-  return r;
+  sink.Release();
+  return Done(std::move(cycles), frames.size(), sink);
 }
 
-Result OursBurst(const std::vector<Bytes>& frames, Mode mode) {
-  std::vector<rte_mbuf*> in = Materialize(frames, false);
-  std::vector<rte_mbuf*> out;
-  out.reserve(in.size());
+Result OursBurst(const std::vector<Bytes>& frames, Mode mode, bool cold) {
+  Feed feed(frames, false, cold);
+  Sink sink;
   ContextConfig cfg;
   cfg.max_flows = 64;
   cfg.max_held_packets = 256;
-  const std::vector<uint64_t> cycles =
-      TimedBursts(in, frames, [&](size_t i, uint16_t n) {
-        const uint16_t k = ReassembleBurst(&in[i], n, mode, cfg);
-        out.insert(out.end(), &in[i], &in[i] + k);
+  std::vector<uint64_t> cycles =
+      TimedBursts(feed, frames.size(), sink, [&](rte_mbuf** pkts, uint16_t n) {
+        sink.Add(pkts, ReassembleBurst(pkts, n, mode, cfg));
       });
-  Result r{cycles, double(Sum(cycles)) / in.size(),
-           double(in.size()) / out.size(), true};
-  FreeAll(out);
-  return r;
+  return Done(std::move(cycles), frames.size(), sink);
 }
 
-Result RteContext(const std::vector<Bytes>& frames, uint32_t flows) {
-  std::vector<rte_mbuf*> in = Materialize(frames, true);
+Result RteContext(const std::vector<Bytes>& frames, uint32_t flows, bool cold) {
+  Feed feed(frames, true, cold);
+  Sink sink;
+  sink.ours = false;
   rte_gro_param param{};
   param.gro_types = RTE_GRO_TCP_IPV4;
   param.max_flow_num = uint16_t(std::min(flows, 65535u));
   param.max_item_per_flow = flows == 1 ? 64 : 16;
   param.socket_id = uint16_t(rte_socket_id());
   void* ctx = rte_gro_ctx_create(&param);
-  std::vector<rte_mbuf*> out;
-  out.reserve(in.size());
   const uint32_t every = FlushEvery(flows);
   rte_mbuf* tmp[1024];
   auto flush = [&] {
     uint16_t k;
     while ((k = rte_gro_timeout_flush(ctx, 0, RTE_GRO_TCP_IPV4, tmp, 1024)) >
            0) {
-      out.insert(out.end(), tmp, tmp + k);
+      sink.Add(tmp, k);
     }
   };
   uint32_t since = 0;
   std::vector<uint64_t> cycles =
-      TimedBursts(in, frames, [&](size_t i, uint16_t n) {
-        const uint16_t k = rte_gro_reassemble(&in[i], n, ctx);
-        out.insert(out.end(), &in[i], &in[i] + k);  // returned unprocessed
+      TimedBursts(feed, frames.size(), sink, [&](rte_mbuf** pkts, uint16_t n) {
+        // Returns the packets it did not take, first in the array.
+        sink.Add(pkts, rte_gro_reassemble(pkts, n, ctx));
         since += n;
         if (since >= every) {
           flush();
@@ -305,30 +343,24 @@ Result RteContext(const std::vector<Bytes>& frames, uint32_t flows) {
   const uint64_t t0 = rte_rdtsc();
   flush();
   cycles.push_back(rte_rdtsc() - t0);
+  sink.Release();
   rte_gro_ctx_destroy(ctx);
-  Result r{cycles, double(Sum(cycles)) / in.size(),
-           double(in.size()) / out.size(), true};
-  FreeAll(out);
-  return r;
+  return Done(std::move(cycles), frames.size(), sink);
 }
 
-Result RteBurst(const std::vector<Bytes>& frames) {
-  std::vector<rte_mbuf*> in = Materialize(frames, true);
-  std::vector<rte_mbuf*> out;
-  out.reserve(in.size());
+Result RteBurst(const std::vector<Bytes>& frames, bool cold) {
+  Feed feed(frames, true, cold);
+  Sink sink;
+  sink.ours = false;
   rte_gro_param param{};
   param.gro_types = RTE_GRO_TCP_IPV4;
   param.max_flow_num = kBurst;
   param.max_item_per_flow = kBurst;
-  const std::vector<uint64_t> cycles =
-      TimedBursts(in, frames, [&](size_t i, uint16_t n) {
-        const uint16_t k = rte_gro_reassemble_burst(&in[i], n, &param);
-        out.insert(out.end(), &in[i], &in[i] + k);
+  std::vector<uint64_t> cycles =
+      TimedBursts(feed, frames.size(), sink, [&](rte_mbuf** pkts, uint16_t n) {
+        sink.Add(pkts, rte_gro_reassemble_burst(pkts, n, &param));
       });
-  Result r{cycles, double(Sum(cycles)) / in.size(),
-           double(in.size()) / out.size(), true};
-  FreeAll(out);
-  return r;
+  return Done(std::move(cycles), frames.size(), sink);
 }
 
 // rte_gro's context mode scans its flows linearly, so its packet count is
@@ -384,12 +416,13 @@ int main(int argc, char** argv) {
   int only_workload = -1;
   uint32_t only_flows = 0;
   int reps = 0;  // --reps=N: runs per cell (median); default 7, quick 5
-  bool ours_only = false, verbose = false, no_burst = false;
+  bool ours_only = false, verbose = false, no_burst = false, cold = false;
   int only_reorder = -1;  // --reorder=0|5: only that column
   for (int i = 1; i < argc; ++i) {
     quick |= strcmp(argv[i], "--quick") == 0;
     ours_only |= strcmp(argv[i], "--ours-only") == 0;
     no_burst |= strcmp(argv[i], "--no-burst") == 0;
+    cold |= strcmp(argv[i], "--cold-mbufs") == 0;
     verbose |= strcmp(argv[i], "--verbose") == 0;
     if (strncmp(argv[i], "--workload=", 11) == 0) {
       only_workload = atoi(argv[i] + 11);
@@ -438,8 +471,9 @@ int main(int argc, char** argv) {
   if (only_flows != 0) flow_counts = {only_flows};
   printf(
       "TSC %.2f GHz, %u packets/run, %zu-byte payloads, burst %u, median of "
-      "%d runs, memory on %s\n\n",
+      "%d runs, %s mbufs, memory on %s\n\n",
       ghz, packets, kPayload, kBurst, reps,
+      cold ? "cold (--cold-mbufs: never reused)" : "recycled",
       huge ? "hugepages"
            : "4 KiB pages (no free hugepages: scripts/hugepages.sh)");
   printf(
@@ -467,13 +501,13 @@ int main(int argc, char** argv) {
         const std::vector<Bytes> sub(frames.begin(),
                                      frames.begin() + RtePackets(flows, n));
         for (int rep = 0; rep < reps; ++rep) {
-          vo.push_back(OursContext(frames, flows, w.mode));
+          vo.push_back(OursContext(frames, flows, w.mode, cold));
           if (w.rte_gro && !ours_only && (flows < 16384 || rep < 3)) {
-            vrc.push_back(RteContext(sub, flows));
+            vrc.push_back(RteContext(sub, flows, cold));
           }
           if (no_burst) continue;
-          vob.push_back(OursBurst(frames, w.mode));
-          if (w.rte_gro && !ours_only) vrb.push_back(RteBurst(frames));
+          vob.push_back(OursBurst(frames, w.mode, cold));
+          if (w.rte_gro && !ours_only) vrb.push_back(RteBurst(frames, cold));
         }
         if (verbose) {
           fprintf(stderr, "%s %u flows %s:\n", w.name, flows,

@@ -260,6 +260,9 @@ class Context {
   Counters counters_;
   FlowTable* table_ = nullptr;
   uint32_t last_flow_ = UINT32_MAX;  // flow of the last packet, if held
+  // The last burst ended inside a run of last_flow_ taken by the streaming
+  // loop: the next burst starts there (see FastPath::Chunk).
+  bool streaming_ = false;
 };
 
 // Burst mode (like rte_gro_reassemble_burst): everything is flushed before
