@@ -93,26 +93,46 @@ class FlushPrefetcher {
 
 void Context::FlushTimedOut(uint64_t now_tsc, uint64_t max_age_tsc,
                             Output* out) {
+  FlushTimedOut(now_tsc, max_age_tsc, out, UINT32_MAX);
+}
+
+// Stopping after max_flows is safe at any flow: FlushFlow emits a flow's
+// runs whole and unlinks only that flow, so the ones left keep their
+// packets and their creation order (the next call resumes with the oldest,
+// and a packet arriving in between joins its still-held flow).  The
+// prefetcher may have run up to kEntry flows past the last one emitted;
+// those are the next call's first flows.
+uint32_t Context::FlushTimedOut(uint64_t now_tsc, uint64_t max_age_tsc,
+                                Output* out, uint32_t max_flows) {
   Engine e(cfg_, table_, &counters_);
   // (Age 0: every flow, no creation time to read.)
   FlushPrefetcher pf(*table_, max_age_tsc != 0);
+  uint32_t n = 0;
   // Flows are in creation order, so the scan stops at the first young one.
-  while (Flow* f = table_->oldest()) {
+  for (Flow* f; n < max_flows && (f = table_->oldest()) != nullptr; ++n) {
     if (max_age_tsc != 0 && now_tsc - table_->start_tsc(f) < max_age_tsc) {
       break;
     }
     pf.Next(f);
     e.FlushFlow(f, kFlushTimeout, out);
   }
+  return n;
 }
 
-void Context::FlushAll(Output* out, FlushReason reason) {
+uint32_t Context::FlushOldest(Output* out, uint32_t max_flows,
+                              FlushReason reason) {
   Engine e(cfg_, table_, &counters_);
   FlushPrefetcher pf(*table_, false);
-  while (Flow* f = table_->oldest()) {
+  uint32_t n = 0;
+  for (Flow* f; n < max_flows && (f = table_->oldest()) != nullptr; ++n) {
     pf.Next(f);
     e.FlushFlow(f, reason, out);
   }
+  return n;
+}
+
+void Context::FlushAll(Output* out, FlushReason reason) {
+  FlushOldest(out, UINT32_MAX, reason);
 }
 
 void Context::FlushFlowOf(const ParsedPacket& p, Output* out) {

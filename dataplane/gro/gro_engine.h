@@ -245,6 +245,15 @@ class Context {
   // Emits every flow whose first held packet arrived at or before
   // now_tsc - max_age_tsc.
   void FlushTimedOut(uint64_t now_tsc, uint64_t max_age_tsc, Output* out);
+  // Budgeted variants, for callers that must bound the work per call (a
+  // poll loop): emit at most `max_flows` flows, oldest first, and return
+  // how many were emitted.  Each flow is emitted whole and the rest stay
+  // held in creation order, so repeated calls (until one returns less
+  // than max_flows) emit what one unbudgeted call would, in the same order.
+  uint32_t FlushTimedOut(uint64_t now_tsc, uint64_t max_age_tsc, Output* out,
+                         uint32_t max_flows);
+  uint32_t FlushOldest(Output* out, uint32_t max_flows,
+                       FlushReason reason = kFlushExplicit);
   void FlushAll(Output* out, FlushReason reason = kFlushExplicit);
   void FlushFlowOf(const ParsedPacket& p, Output* out);
 

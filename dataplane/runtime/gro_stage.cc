@@ -134,31 +134,35 @@ void GroStage::ProcessBurst(const ConfigSnapshot& snap, rte_mbuf** pkts,
   Drain(&out_, this);
 }
 
-void GroStage::FlushByPolicy(const ConfigSnapshot& snap, uint64_t now_tsc,
+bool GroStage::FlushByPolicy(const ConfigSnapshot& snap, uint64_t now_tsc,
                              bool busy) {
-  for (uint16_t slot = 0; slot < kMaxTenants; ++slot) {
+  uint32_t budget = kFlushBudget;
+  bool exhausted = false;
+  const uint16_t first = flush_cursor_;
+  for (uint16_t i = 0; i < kMaxTenants; ++i) {
+    const uint16_t slot = (first + i) % kMaxTenants;
     gro::Context* ctx = contexts_[slot].get();
     if (ctx == nullptr || ctx->held_packets() == 0) continue;
     const TenantRuntime& t = snap.tenants[slot];
-    switch (t.flush_kind) {
-      case FlushKind::kPerBurst:
-        ctx->FlushAll(&out_, gro::kFlushBurstEnd);
-        break;
-      case FlushKind::kTimeout:
-        ctx->FlushTimedOut(now_tsc, t.timeout_tsc, &out_);
-        break;
-      case FlushKind::kAdaptive:
-        // An idle queue means nothing will join the held flows soon:
-        // send them now for latency; under load, batch up to the timeout.
-        if (busy) {
-          ctx->FlushTimedOut(now_tsc, t.timeout_tsc, &out_);
-        } else {
-          ctx->FlushAll(&out_, gro::kFlushBurstEnd);
-        }
-        break;
+    if (t.flush_kind == FlushKind::kPerBurst) {
+      ctx->FlushAll(&out_, gro::kFlushBurstEnd);
+      continue;
+    }
+    if (budget == 0) continue;
+    // ADAPTIVE: an idle queue means nothing will join the held flows soon:
+    // send them now for latency; under load, batch up to the timeout.
+    budget -= t.flush_kind == FlushKind::kAdaptive && !busy
+                  ? ctx->FlushOldest(&out_, budget, gro::kFlushBurstEnd)
+                  : ctx->FlushTimedOut(now_tsc, t.timeout_tsc, &out_, budget);
+    if (budget == 0) {
+      // Round robin: next time the tenants after this one go first, so one
+      // tenant's backlog cannot starve the others.
+      exhausted = true;
+      flush_cursor_ = (slot + 1) % kMaxTenants;
     }
   }
   Drain(&out_, this);
+  return exhausted;
 }
 
 void GroStage::FlushAll(gro::FlushReason reason) {

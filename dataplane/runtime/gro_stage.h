@@ -38,10 +38,29 @@ class GroStage {
   void ProcessBurst(const ConfigSnapshot& snap, rte_mbuf** pkts, uint16_t n,
                     uint64_t now_tsc);
 
-  // Applies every tenant's flush policy; `busy` = the RX queues returned
-  // full bursts this iteration (ADAPTIVE holds only then).
-  void FlushByPolicy(const ConfigSnapshot& snap, uint64_t now_tsc, bool busy);
+  // Flows the TIMEOUT and ADAPTIVE policies may emit per call, over all
+  // tenants: many flows often expire together (one timeout after a burst
+  // of new flows), and emitting 10k of them at ~30-150 ns each (cold flow
+  // entries and mbufs, software GSO at egress) would stall RX for 0.3-1.5
+  // ms, while a 1024-descriptor RX ring lasts ~70 us at 10 Gbit/s of
+  // 64-byte frames.  256 flows cost ~8-40 us, which the ring absorbs, and
+  // exceed the new flows one iteration can bring (32 per polled RX queue,
+  // Worker::kBurst) for up to 8 queues per worker, so a backlog shrinks
+  // every iteration.
+  static constexpr uint32_t kFlushBudget = 256;
 
+  // Applies every tenant's flush policy; `busy` = the RX queues returned
+  // full bursts this iteration (ADAPTIVE holds only then).  TIMEOUT and
+  // ADAPTIVE tenants emit at most kFlushBudget flows in total, each tenant
+  // oldest first; when the budget runs out, the tenants after the last one
+  // served go first next time.  Returns true then: flows that are due may
+  // still be held, so the caller should call again soon (not sleep).
+  // PER_BURST tenants are flushed whole: they hold at most what arrived
+  // since the last call (once more after a switch from another policy).
+  bool FlushByPolicy(const ConfigSnapshot& snap, uint64_t now_tsc, bool busy);
+
+  // Everything, unbudgeted: a classification change or shutdown must not
+  // leave anything held.
   void FlushAll(gro::FlushReason reason);
 
   // Control side, while no command is in flight: adds this lcore's counters
@@ -62,6 +81,7 @@ class GroStage {
   // backwards when a tenant's settings change.
   std::array<gro::Counters, kMaxTenants> retired_{};
   uint64_t seen_epoch_ = 0;
+  uint16_t flush_cursor_ = 0;  // FlushByPolicy's first slot (round robin)
   uint64_t unmatched_packets_ = 0;
   uint64_t unmatched_bytes_ = 0;
   rte_mbuf* out_buf_[64];

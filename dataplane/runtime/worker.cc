@@ -72,7 +72,8 @@ void Worker::Run() {
       received += n;
       busy |= n == kBurst;
     }
-    gro_.FlushByPolicy(*snap, start, busy);
+    // A flush that ran out of budget left due flows: poll again at once.
+    const bool flush_pending = gro_.FlushByPolicy(*snap, start, busy);
     egress_.FlushAll();
     // From here on this lcore holds no pointer into `snap`.
     rte_rcu_qsbr_quiescent(qsbr, tid);
@@ -81,7 +82,7 @@ void Worker::Run() {
     load_.total_cycles += spent;
     if (received) {
       load_.busy_cycles += spent;
-    } else if (setup_.idle_sleep_us) {
+    } else if (setup_.idle_sleep_us && !flush_pending) {
       // Offline while asleep, so config changes need not wait for us.
       rte_rcu_qsbr_thread_offline(qsbr, tid);
       rte_delay_us_sleep(setup_.idle_sleep_us);

@@ -1,0 +1,251 @@
+// GroStage's budgeted flush policies, driven iteration by iteration as
+// Worker::Run drives them, over a ring-backed port whose egress has no TSO
+// (so merged output goes through software GSO): many due flows leave over
+// several iterations, at most GroStage::kFlushBudget per iteration, with
+// nothing lost, duplicated or reordered, and every mbuf comes back.
+#include "dataplane/runtime/gro_stage.h"
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/runtime/egress.h"
+#include "dataplane/runtime/port.h"
+#include "dataplane/runtime/worker.h"
+#include "dataplane/testing/ring_port.h"
+#include "grod/sample_traffic.h"
+#include "gtest/gtest.h"
+#include "tests/testing/flow_streams.h"
+
+namespace grod::dataplane {
+namespace {
+
+using Frames = std::vector<std::vector<uint8_t>>;
+using ::grod::testing::DiffStreams;
+using ::grod::testing::SplitFlows;
+
+constexpr size_t kMss = 1448;
+constexpr uint32_t kBudget = GroStage::kFlushBudget;
+constexpr uint64_t kTimeout = 1000;  // TSC cycles; the test supplies `now`
+
+// Two MSS segments of each of `n` flows (source ports from `first`),
+// interleaved: every flow's first segment, then every flow's second, so
+// flows are created in order.
+Frames TwoSegmentFlows(int n, uint16_t vlan = 0, int first = 0) {
+  Frames frames;
+  for (uint32_t s = 0; s < 2; ++s) {
+    for (int i = 0; i < n; ++i) {
+      FlowAddress a;
+      a.sport = uint16_t(20000 + first + i);
+      a.vlan = vlan;
+      frames.push_back(TcpFrame(a, 1 + s * kMss, kMss));
+    }
+  }
+  return frames;
+}
+
+class GroStageTest : public ::testing::Test {
+ protected:
+  static inline int next_ = 0;
+
+  void SetUp() override {
+    testing::InitTestEal();
+    const std::string n = std::to_string(next_++);
+    port_ = std::make_unique<testing::RingPort>("gsring" + n);
+    id_ = port_->port_id();
+    // GSO header mbufs (and the RX queue setup the ring PMD ignores).
+    pool_ = rte_pktmbuf_pool_create(("gs_pkts" + n).c_str(), 8191, 0, 0,
+                                    RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    indirect_ = rte_pktmbuf_pool_create(("gs_ind" + n).c_str(), 8191, 0, 0, 0,
+                                        SOCKET_ID_ANY);
+    ASSERT_NE(pool_, nullptr);
+    ASSERT_NE(indirect_, nullptr);
+    absl::StatusOr<PortCapabilities> caps =
+        StartPort(id_, PortQueues{1, 1, 256, 256}, pool_);
+    ASSERT_TRUE(caps.ok()) << caps.status();
+    ASSERT_FALSE(caps->tcp_tso) << "the test wants software GSO at egress";
+    caps_[id_] = *caps;
+    peer_of_[id_] = id_;
+    egress_ = std::make_unique<Egress>(
+        0, Egress::Ports{peer_of_, caps_, pool_, indirect_}, counters_);
+    stage_ = std::make_unique<GroStage>(4789, egress_.get());
+    snap_ = std::make_unique<ConfigSnapshot>();
+  }
+
+  void TearDown() override {
+    stage_.reset();  // flushes whatever a failed test left held
+    if (egress_) egress_->FlushAll();
+    if (port_) {
+      port_->Collect();
+      StopPort(id_);
+      EXPECT_EQ(port_->InjectPoolInUse(), 0u) << "an injected mbuf leaked";
+    }
+    if (pool_) {
+      EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u);
+      rte_mempool_free(pool_);
+    }
+    if (indirect_) {
+      EXPECT_EQ(rte_mempool_in_use_count(indirect_), 0u);
+      rte_mempool_free(indirect_);
+    }
+    port_.reset();
+  }
+
+  void AddTenant(uint16_t slot, FlushKind kind, uint64_t timeout_tsc) {
+    TenantRuntime& t = snap_->tenants[slot];
+    t.active = true;
+    t.default_mode = GroMode::kMerge;
+    t.flush_kind = kind;
+    t.timeout_tsc = timeout_tsc;
+    WorkerCommand create{WorkerCommand::Kind::kCreate, slot, {}};
+    ASSERT_TRUE(stage_->Execute(create));
+  }
+
+  // One iteration of Worker::Run with one RX queue: a burst, GRO, the
+  // flush policies, egress.  Returns what FlushByPolicy returned.
+  bool Iterate(uint64_t now, uint16_t* received = nullptr) {
+    stage_->BeginIteration(*snap_);
+    constexpr uint16_t kBurst = Worker::kBurst;
+    rte_mbuf* pkts[kBurst];
+    const uint16_t n = rte_eth_rx_burst(id_, 0, pkts, kBurst);
+    for (uint16_t i = 0; i < n; ++i) pkts[i]->port = id_;
+    if (n != 0) stage_->ProcessBurst(*snap_, pkts, n, now);
+    const bool pending = stage_->FlushByPolicy(*snap_, now, n == kBurst);
+    egress_->FlushAll();
+    if (received != nullptr) *received = n;
+    return pending;
+  }
+
+  // Receives everything injected at time `now` (nothing is due yet).
+  void ReceiveAll(uint64_t now) {
+    uint16_t n;
+    do {
+      EXPECT_FALSE(Iterate(now, &n));
+    } while (n != 0);
+  }
+
+  TenantCounters Counters(uint16_t slot) const {
+    TenantCounters c;
+    stage_->AddCounters(slot, &c);
+    return c;
+  }
+  uint64_t Flushes(uint16_t slot, const std::string& reason) const {
+    const TenantCounters c = Counters(slot);
+    const auto it = c.flushes.find(reason);
+    return it == c.flushes.end() ? 0 : it->second;
+  }
+
+  std::unique_ptr<testing::RingPort> port_;
+  uint16_t id_ = 0;
+  rte_mempool* pool_ = nullptr;
+  rte_mempool* indirect_ = nullptr;
+  uint16_t peer_of_[RTE_MAX_ETHPORTS] = {};
+  PortCapabilities caps_[RTE_MAX_ETHPORTS] = {};
+  PortLcoreCounters counters_[RTE_MAX_ETHPORTS];
+  std::unique_ptr<Egress> egress_;
+  std::unique_ptr<GroStage> stage_;
+  std::unique_ptr<ConfigSnapshot> snap_;
+};
+
+TEST_F(GroStageTest, TimeoutTenantDrainsManyDueFlowsAcrossIterations) {
+  snap_->unmatched_slot = 0;
+  AddTenant(0, FlushKind::kTimeout, kTimeout);
+  constexpr int kFlows = 3 * kBudget + 100;
+  const Frames in = TwoSegmentFlows(kFlows);
+  port_->Inject(in);
+  ReceiveAll(/*now=*/100);
+  ASSERT_EQ(Counters(0).held_flows, uint64_t(kFlows));
+  EXPECT_TRUE(port_->Collect().empty()) << "nothing is due yet";
+
+  // All due at once: kBudget flows (2 GSO segments each) per iteration.
+  Frames out;
+  const uint64_t due = 100 + kTimeout;
+  for (const uint32_t left : {2 * kBudget + 100, kBudget + 100, 100u}) {
+    EXPECT_TRUE(Iterate(due));
+    EXPECT_EQ(Counters(0).held_flows, left);
+    Frames got = port_->Collect();
+    EXPECT_EQ(got.size(), 2 * kBudget);
+    out.insert(out.end(), got.begin(), got.end());
+  }
+  EXPECT_FALSE(Iterate(due)) << "the last 100 fit the budget";
+  Frames got = port_->Collect();
+  EXPECT_EQ(got.size(), 200u);
+  out.insert(out.end(), got.begin(), got.end());
+
+  EXPECT_EQ(out.size(), in.size());
+  EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
+  const TenantCounters c = Counters(0);
+  EXPECT_EQ(c.held_packets, 0u);
+  EXPECT_EQ(c.flushes.at("timeout"), uint64_t(kFlows));
+  EXPECT_EQ(counters_[id_].gso_segments, in.size());
+  EXPECT_EQ(counters_[id_].tx_dropped, 0u);
+}
+
+TEST_F(GroStageTest, AdaptiveIdleFlushIsBudgetedToo) {
+  snap_->unmatched_slot = 0;
+  AddTenant(0, FlushKind::kAdaptive, /*timeout_tsc=*/1'000'000'000);
+  constexpr int kFlows = 2 * kBudget + 50;
+  const Frames in = TwoSegmentFlows(kFlows);
+  port_->Inject(in);
+  // Full bursts: busy, nothing is due.  The last, short burst means an
+  // idle queue: from then on the oldest flows leave, kBudget at a time.
+  Frames out;
+  int idle_flushes = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const uint64_t before = Flushes(0, "burst_end");
+    uint16_t n;
+    const bool pending = Iterate(/*now=*/100, &n);
+    const uint64_t emitted = Flushes(0, "burst_end") - before;
+    EXPECT_LE(emitted, kBudget);
+    EXPECT_EQ(pending, emitted == kBudget);
+    if (n == Worker::kBurst) {
+      EXPECT_EQ(emitted, 0u) << "busy: nothing is due";
+    }
+    idle_flushes += emitted != 0;
+    Frames got = port_->Collect();
+    out.insert(out.end(), got.begin(), got.end());
+    if (n == 0 && Counters(0).held_flows == 0) break;
+  }
+  EXPECT_EQ(idle_flushes, 3);  // 256 + 256 + 50 flows
+  EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
+  EXPECT_EQ(Counters(0).flushes.at("burst_end"), uint64_t(kFlows));
+}
+
+// One tenant's backlog must not hold back another's due flows: the budget
+// goes round robin over the tenants.
+TEST_F(GroStageTest, TenantsShareTheBudgetRoundRobin) {
+  ASSERT_TRUE(snap_->classifier.Add({std::nullopt, 10, std::nullopt}, 0).ok());
+  ASSERT_TRUE(snap_->classifier.Add({std::nullopt, 20, std::nullopt}, 1).ok());
+  AddTenant(0, FlushKind::kTimeout, kTimeout);
+  AddTenant(1, FlushKind::kTimeout, kTimeout);
+  const Frames big = TwoSegmentFlows(3 * kBudget, /*vlan=*/10);
+  const Frames small = TwoSegmentFlows(10, /*vlan=*/20, /*first=*/5000);
+  port_->Inject(big);
+  port_->Inject(small);
+  ReceiveAll(/*now=*/100);
+  ASSERT_EQ(Counters(0).held_flows, 3 * kBudget);
+  ASSERT_EQ(Counters(1).held_flows, 10u);
+
+  const uint64_t due = 100 + kTimeout;
+  EXPECT_TRUE(Iterate(due));  // slot 0 takes the whole budget
+  EXPECT_EQ(Counters(0).held_flows, 2 * kBudget);
+  EXPECT_EQ(Counters(1).held_flows, 10u);
+  EXPECT_TRUE(Iterate(due));  // slot 1 goes first now, slot 0 gets the rest
+  EXPECT_EQ(Counters(1).held_flows, 0u);
+  EXPECT_EQ(Counters(0).held_flows, kBudget + 10);
+  EXPECT_TRUE(Iterate(due));
+  EXPECT_FALSE(Iterate(due));
+  EXPECT_EQ(Counters(0).held_flows, 0u);
+
+  Frames in = big;
+  in.insert(in.end(), small.begin(), small.end());
+  const Frames out = port_->Collect();
+  EXPECT_EQ(out.size(), in.size());
+  EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
+}
+
+}  // namespace
+}  // namespace grod::dataplane
