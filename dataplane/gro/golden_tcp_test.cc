@@ -326,6 +326,25 @@ TEST_F(Tcp4Golden, IpIdMustIncrementWhenDfIsClear) {
   EXPECT_EQ(out[0].bytes, Merged(want, 0, 3000));
 }
 
+// The merged header's checksum is updated for the new total length, not
+// recomputed: a head that arrived with a bad IPv4 header checksum (merged
+// with verification off) leaves with one that is still bad, by the same
+// amount -- GRO never launders a corrupted header.
+TEST_F(Tcp4Golden, BadHeaderChecksumOfTheHeadStaysBad) {
+  Make();
+  for (uint32_t i = 0; i < 3; ++i) {
+    Bytes b = Build(Tcp(i * 1000, 1000));
+    if (i == 0) b[14 + 11] ^= 0x01;  // the head's IPv4 header checksum
+    Feed(b);
+  }
+  auto out = Out();
+  ASSERT_EQ(out.size(), 1u);
+  Bytes want = Merged(Tcp(0, 0), 0, 3000);
+  EXPECT_NE(out[0].bytes, want);
+  want[14 + 11] ^= 0x01;
+  EXPECT_EQ(out[0].bytes, want);
+}
+
 TEST_F(Tcp4Golden, IpIdIgnoredWhenDfIsSet) {
   Make();
   for (uint32_t i = 0; i < 3; ++i) {

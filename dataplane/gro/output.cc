@@ -120,7 +120,22 @@ void FinalizeMerged(const Layout& l, const Run& r) {
     return;
   }
   uint8_t* l4 = d + l.l4_off;
-  SetIpLength(d, l.l3_off, l.is_v6, end);
+  if (l.is_v6) {
+    SetIpLength(d, l.l3_off, true, end);
+  } else {
+    // Only the total length changes: update the header checksum for it
+    // (RFC 1624 eqn. 3, as Linux GRO does) instead of summing the header
+    // again -- and a header that arrived with a bad checksum keeps one.
+    uint8_t* ip = d + l.l3_off;
+    const uint32_t old_len = uint32_t(ip[2]) << 8 | ip[3];
+    const uint32_t new_len = end - l.l3_off;
+    uint32_t sum = (~(uint32_t(ip[10]) << 8 | ip[11]) & 0xffff) +
+                   (~old_len & 0xffff) + new_len;
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    Put16(ip + 2, new_len);
+    Put16(ip + 10, ~sum & 0xffff);
+  }
   flags |= l.is_v6 ? RTE_MBUF_F_TX_IPV6
                    : (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
   if (l.proto == IPPROTO_TCP) {
