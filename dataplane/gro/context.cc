@@ -72,7 +72,7 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
   if (f != nullptr && f->nruns != 0) {
     // A flow without a template gets one with its second packet (see
     // below).  m is compatible: its headers are as good as the first's.
-    if (f->shape == kNoShape && !cfg_.verify_checksums) {
+    if (f->shape == kNoShape) {
       const FlowCold& c = t_->cold(f);
       t_->SetTemplate(f, m, c.layout, c.attrs);
     }
@@ -119,8 +119,9 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
     c.attrs = p.attrs;
     c.layout = LayoutOf(p, mode);
     StartRun(f, 0, m, p);
-    // (The fast path skips checksum verification: never with it.)
-    if (template_now && !cfg_.verify_checksums) {
+    // (With verification on, the fast path takes only packets whose NIC
+    // checksum verdict is GOOD: see FastPath.)
+    if (template_now) {
       t_->SetTemplate(f, m, c.layout, c.attrs);
     }
   }

@@ -26,8 +26,9 @@ struct In {
   Bytes bytes;
   Mode mode;
   uint16_t port;
-  uint32_t split;  // > 0: multi-segment mbuf
-  bool at_end;     // data placed at the very end of the buffer
+  uint32_t split;     // > 0: multi-segment mbuf
+  bool at_end;        // data placed at the very end of the buffer
+  uint64_t rx_flags;  // the NIC's checksum verdict (RX ol_flags)
 };
 
 class Gen {
@@ -177,7 +178,20 @@ class Gen {
     f.s.seq += uint32_t(len);
     f.s.ip_id++;
     if (P(0.01)) f.mode = f.mode == Mode::kMerge ? Mode::kList : Mode::kMerge;
-    return In{b, mode, port, split, at_end};
+    // A checksum verdict as a NIC might give (none, GOOD, or BAD), which
+    // the engine trusts with verify_checksums -- also for packets whose
+    // checksums were corrupted above: both paths must trust it alike.
+    const uint64_t verdicts[] = {
+        0,
+        RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+        RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+        RTE_MBUF_F_RX_L4_CKSUM_GOOD,
+        RTE_MBUF_F_RX_L4_CKSUM_BAD | RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+        RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_BAD,
+        RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_NONE,
+    };
+    const uint64_t rx = P(0.5) ? verdicts[R(0, 6)] : 0;
+    return In{b, mode, port, split, at_end, rx};
   }
 
  private:
@@ -250,6 +264,7 @@ class FastPathTest : public MbufTest,
     rte_mbuf* m = ToMbuf(pool_, in.bytes, in.split);
     if (m == nullptr) return nullptr;
     m->port = in.port;
+    m->ol_flags |= in.rx_flags;
     if (in.at_end && m->nb_segs == 1) {
       // Move the data to the end of the buffer: whole-chunk reads past
       // the packet would leave the buffer.
@@ -279,7 +294,7 @@ TEST_P(FastPathTest, SameAsFullPath) {
   cfg.max_segments = g.P(0.3) ? g.R(1, 8) : 64;
   if (g.P(0.3)) cfg.max_merged_bytes = g.R(100, 65535);
   if (g.P(0.1)) cfg.gro_types = g.R(0, kAll);
-  cfg.verify_checksums = g.P(0.1);
+  cfg.verify_checksums = g.P(0.3);
   auto a = Context::Create(cfg), b = Context::Create(cfg),
        c = Context::Create(cfg);
   ASSERT_TRUE(a && b && c);
@@ -393,6 +408,55 @@ TEST_F(FastPathTest, ContinueFlowTakesInOrderSegments) {
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0]->nb_segs, 10);
   EXPECT_EQ(out[0]->pkt_len, 54u + 1000);
+  for (rte_mbuf* m : out) rte_pktmbuf_free(m);
+  col.pkts.clear();
+}
+
+// With checksum verification on, the fast path still takes packets whose
+// NIC verdict is GOOD, and leaves every other packet to the full path
+// (which checks in software): ContinueFlow stops at the first one.
+TEST_F(FastPathTest, VerifiedContextTakesOnlyPacketsTheNicFoundGood) {
+  ContextConfig cfg;
+  cfg.verify_checksums = true;
+  auto ctx = Context::Create(cfg);
+  ASSERT_TRUE(ctx);
+  Collector col;
+  PacketSpec s;
+  s.payload = Payload(100, 1);
+  const uint64_t good =
+      RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+  const uint64_t verdict[8] = {
+      good,
+      good,
+      good,
+      good,
+      0,
+      good,
+      RTE_MBUF_F_RX_L4_CKSUM_BAD | RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+      good};
+  std::vector<rte_mbuf*> ms;
+  for (int i = 0; i < 8; ++i) {
+    ms.push_back(ToMbuf(pool_, Build(s)));
+    ms.back()->ol_flags |= verdict[i];
+    s.seq += 100;
+  }
+  ParsedPacket p;
+  Parse(ms[0], {}, &p);
+  ctx->Process(ms[0], p, Mode::kMerge, 0, &col.out);
+  // 1..3 GOOD: taken; 4 has no verdict: the full path's.
+  EXPECT_EQ(ctx->ContinueFlow(ms.data() + 1, 7, &col.out), 3);
+  for (int i = 4; i < 8; ++i) {  // the full path: software check / verdict
+    Parse(ms[i], {}, &p);
+    ctx->Process(ms[i], p, Mode::kMerge, 0, &col.out);
+  }
+  ctx->FlushAll(&col.out);
+  std::vector<rte_mbuf*>& out = col.Take();
+  // 0..5 merged (4 verified in software); 6 (L4 BAD) passes alone and ends
+  // the merge; 7 is held alone and flushed.
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0]->nb_segs, 6);
+  EXPECT_EQ(out[1]->nb_segs, 1);
+  EXPECT_EQ(ctx->counters().passthrough[kPassBadChecksum], 1u);
   for (rte_mbuf* m : out) rte_pktmbuf_free(m);
   col.pkts.clear();
 }
