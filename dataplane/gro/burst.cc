@@ -53,7 +53,14 @@ uint16_t ReassembleBurst(rte_mbuf** pkts, uint16_t n, Mode mode,
     memcpy(chunk, pkts + i, k * sizeof(chunk[0]));
     ctx->ProcessBurst(chunk, k, mode, 0, &out);
   }
-  ctx->FlushAll(&out, kFlushBurstEnd);
+  // Flows that rarely recur across bursts (most held one packet): reset
+  // the table at once rather than keep idle entries that would each be
+  // reclaimed by a later flow.
+  if (ctx->mostly_single_packet_flows()) {
+    ctx->FlushAllAndForget(&out, kFlushBurstEnd);
+  } else {
+    ctx->FlushAll(&out, kFlushBurstEnd);
+  }
   DrainToBurst(&out, &sink);
   return sink.written;
 }

@@ -217,6 +217,9 @@ void Context::ProcessBurst(rte_mbuf* const* pkts, const ParsedPacket* p,
 }
 
 uint32_t Context::held_flows() const { return table_->size(); }
+bool Context::mostly_single_packet_flows() const {
+  return table_->lazy_templates();
+}
 uint32_t Context::held_packets() const { return table_->held_packets; }
 
 }  // namespace grod::gro

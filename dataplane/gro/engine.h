@@ -51,6 +51,8 @@ class Engine {
   Flow* Process(rte_mbuf* m, const ParsedPacket& p, Mode mode, uint64_t now,
                 Output* out, Flow* entry = nullptr);
   void FlushFlow(Flow* f, FlushReason why, Output* out);
+  // FlushFlow() but the entry stays as it is (the caller resets the table).
+  void EmitFlow(const Flow* f, FlushReason why, Output* out);
   uint32_t limit() const { return limit_; }
 
  private:

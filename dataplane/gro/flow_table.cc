@@ -155,6 +155,33 @@ void FlowTable::Retire(Flow* f) {
   }
 }
 
+void FlowTable::Reset() {
+  for (uint32_t i = oldest_; i != kNil; i = flows_[i].newer) {
+    Flow* f = &flows_[i];
+    singles_ += f->nruns == 1 && f->run0.segs == 1;
+    if (++retired_ == kRetireWindow) {
+      lazy_templates_ = singles_ > kRetireWindow * 3 / 4;
+      retired_ = singles_ = 0;
+    }
+    f->nruns = 0;
+    DropShape(f);
+  }
+  const uint32_t words = (capacity_ + 63) / 64;
+  for (uint32_t w = 0; w < words; ++w) {
+    for (uint64_t bits = idle_[w]; bits != 0; bits &= bits - 1) {
+      DropShape(&flows_[w * 64 + uint32_t(__builtin_ctzll(bits))]);
+    }
+    idle_[w] = 0;
+  }
+  for (uint32_t i = 0; i <= mask_; ++i) slots_[i] = {0, kNil};
+  for (uint32_t i = 0; i < capacity_; ++i) free_[i] = capacity_ - 1 - i;
+  nfree_ = capacity_;
+  size_ = 0;
+  oldest_ = newest_ = kNil;
+  clock_ = 0;
+  held_packets = 0;
+}
+
 void FlowTable::Revive(Flow* f, uint64_t now_tsc) {
   SetIdle(index(f), false);
   LinkNewest(f);

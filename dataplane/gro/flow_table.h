@@ -226,6 +226,9 @@ class FlowTable {
   // A live flow whose runs were emitted: idle if it has a template, else
   // free.
   void Retire(Flow* f);
+  // Every entry free, as after Create(), once the caller emitted every
+  // live flow (counted as retired for lazy_templates()).
+  void Reset();
   // Makes an idle entry live again (newest, created now) with no runs.
   // Requires !full().  (The full path then resets layout, attributes and
   // template; the fast path keeps them: its packet matched them.)

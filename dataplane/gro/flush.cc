@@ -22,7 +22,7 @@ void Engine::EmitRun(const Layout& l, const Run& r, Output* out) {
   Push(out, r.head);
 }
 
-void Engine::FlushFlow(Flow* f, FlushReason why, Output* out) {
+void Engine::EmitFlow(const Flow* f, FlushReason why, Output* out) {
   c_->flushes[why]++;
   const Layout& l = t_->layout(f);
   uint32_t held = 0;
@@ -32,6 +32,10 @@ void Engine::FlushFlow(Flow* f, FlushReason why, Output* out) {
     EmitRun(l, r, out);
   }
   t_->held_packets -= held;
+}
+
+void Engine::FlushFlow(Flow* f, FlushReason why, Output* out) {
+  EmitFlow(f, why, out);
   t_->Retire(f);
 }
 
@@ -133,6 +137,18 @@ uint32_t Context::FlushOldest(Output* out, uint32_t max_flows,
 
 void Context::FlushAll(Output* out, FlushReason reason) {
   FlushOldest(out, UINT32_MAX, reason);
+}
+
+void Context::FlushAllAndForget(Output* out, FlushReason reason) {
+  Engine e(cfg_, table_, &counters_);
+  FlushPrefetcher pf(*table_, false);
+  for (const Flow* f = table_->oldest(); f != nullptr; f = table_->newer(f)) {
+    pf.Next(f);
+    e.EmitFlow(f, reason, out);
+  }
+  table_->Reset();
+  last_flow_ = UINT32_MAX;
+  streaming_ = false;
 }
 
 void Context::FlushFlowOf(const ParsedPacket& p, Output* out) {

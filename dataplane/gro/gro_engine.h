@@ -255,6 +255,12 @@ class Context {
   uint32_t FlushOldest(Output* out, uint32_t max_flows,
                        FlushReason reason = kFlushExplicit);
   void FlushAll(Output* out, FlushReason reason = kFlushExplicit);
+  // FlushAll(), then every entry is freed, idle ones (and their header
+  // templates) included: one reset instead of reclaiming entries one by
+  // one, for burst mode when flows rarely recur (see ReassembleBurst).
+  void FlushAllAndForget(Output* out, FlushReason reason);
+  // Whether most flows emitted lately held a single packet.
+  bool mostly_single_packet_flows() const;
   void FlushFlowOf(const ParsedPacket& p, Output* out);
 
   uint32_t held_flows() const;
