@@ -193,8 +193,13 @@ PassReason ParseLayer(const Reader& r, uint32_t off, uint32_t frame_end,
   return ParseL4(r, l, tcp_flags);
 }
 
-void CopyAddr(uint8_t* dst, const uint8_t* src, bool v6) {
-  memcpy(dst, src, v6 ? 16 : 4);
+// Fixed-size copies: a memcpy of a variable size is a library call.
+inline void CopyAddr(uint8_t* dst, const uint8_t* src, bool v6) {
+  if (v6) {
+    memcpy(dst, src, 16);
+  } else {
+    memcpy(dst, src, 4);
+  }
 }
 
 }  // namespace
