@@ -10,6 +10,7 @@
 
 #include "dataplane/gro/gro_engine.h"
 #include "dataplane/gro/hash.h"
+#include "dataplane/gro/parse_common.h"
 
 namespace grod::gro {
 namespace {
@@ -212,6 +213,14 @@ bool Parse(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out) {
   for (size_t i = 0; i < sizeof(ParsedPacket) / 16; ++i) {
     _mm_store_si128(z + i, _mm_setzero_si128());
   }
+  if (!internal::ParseCommon(m, cfg, out)) internal::ParseGeneral(m, cfg, out);
+  return true;
+}
+
+namespace internal {
+
+void ParseGeneral(const rte_mbuf* m, const ParseConfig& cfg,
+                  ParsedPacket* out) {
   const Reader r(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, m->pkt_len);
   const uint8_t* d = r.data();
   Layer outer, inner;
@@ -219,7 +228,7 @@ bool Parse(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out) {
   PassReason e = ParseLayer(r, 0, m->pkt_len, &outer, &flags);
   if (e != kPassNone) {
     out->reason = e;
-    return true;
+    return;
   }
   out->vlan_id = outer.tci[0] & 0x0fff;
   const Layer* l = &outer;
@@ -229,18 +238,18 @@ bool Parse(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out) {
     const uint32_t vx = outer.payload_off;
     if ((e = r.Need(vx + 8, outer.ip_end)) != kPassNone) {
       out->reason = e;
-      return true;
+      return;
     }
     if (!(d[vx] & 0x08)) {  // the I flag: VNI present
       out->reason = kPassBadL4Header;
-      return true;
+      return;
     }
     out->has_vni = true;
     out->vni = Be32(d + vx + 4) >> 8;
     e = ParseLayer(r, vx + 8, outer.ip_end, &inner, &flags);
     if (e != kPassNone) {
       out->reason = e;
-      return true;
+      return;
     }
     l = &inner;
     out->outer_is_v6 = outer.is_v6;
@@ -324,8 +333,9 @@ bool Parse(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out) {
     out->reason = kPassNoPayload;
   }
   (void)kTcpFin;
-  return true;
 }
+
+}  // namespace internal
 
 }  // namespace grod::gro
 

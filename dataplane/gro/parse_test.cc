@@ -2,7 +2,11 @@
 // the engine untouched, counted by reason.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <random>
+
 #include "dataplane/gro/gro_engine.h"
+#include "dataplane/gro/parse_common.h"
 #include "dataplane/gro/testing/gro_test_util.h"
 
 namespace grod::gro::testing {
@@ -183,6 +187,112 @@ TEST_F(ParseTest, DisabledTypePasses) {
   Feed(Build(s));
   EXPECT_EQ(Out().size(), 2u);
   EXPECT_EQ(ctx_->counters().passthrough[kPassTypeDisabled], 2u);
+}
+
+// The common-case parser takes only packets the general parser accepts in
+// full, and gives byte-identical results for them: random plain packets
+// (which it must take) and mutated ones (VLANs, options, fragments, VXLAN,
+// truncation, bad lengths, random header bytes, split mbufs, padding).
+TEST_F(ParseTest, CommonCaseParserAgreesWithTheGeneralOne) {
+  ASSERT_TRUE(InitDpdk());
+  std::mt19937 rng(7);
+  auto r = [&](int lo, int hi) {
+    return std::uniform_int_distribution<int>(lo, hi)(rng);
+  };
+  int taken = 0, plain = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    PacketSpec s;
+    s.v6 = r(0, 2) == 0;
+    if (s.v6) {
+      s.src_ip = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+      s.dst_ip = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+      s.flow_label = uint32_t(r(0, 0xfffff));
+    }
+    s.proto = r(0, 2) == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+    s.sport = uint16_t(r(1, 65535));
+    s.dport = uint16_t(r(0, 4) == 0 ? 4789 : r(1, 65535));
+    s.seq = uint32_t(rng());
+    s.ack = uint32_t(rng());
+    s.ttl = uint8_t(r(0, 255));
+    s.tos = uint8_t(r(0, 255));
+    s.ip_id = uint16_t(r(0, 65535));
+    s.df = r(0, 1);
+    s.tcp_flags = uint8_t(r(0, 3) == 0 ? r(0, 255) : 0x10);
+    s.zero_udp_checksum = r(0, 5) == 0;
+    s.payload = Payload(r(0, 3) == 0 ? 0 : r(1, 300), iter);
+    bool mutated = true;
+    switch (r(0, 9)) {
+      case 0:
+        s.vlans = {uint16_t(r(0, 4095))};
+        break;
+      case 1:
+        if (!s.v6) s.ip_options = {1, 1, 1, 0};
+        break;
+      case 2:
+        if (!s.v6) {
+          s.mf = r(0, 1);
+          s.frag_off = uint16_t(8 * r(0, 3));
+        }
+        break;
+      case 3:
+        s.tcp_options = {1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 3};
+        break;
+      default:
+        mutated = false;
+    }
+    Bytes b = Build(s);
+    if (r(0, 9) == 0) {  // VXLAN: the general parser's
+      PacketSpec outer;
+      outer.dport = 4789;
+      b = BuildVxlan(outer, 5, b);
+      mutated = true;
+    }
+    switch (r(0, 11)) {
+      case 0:
+        b.resize(size_t(r(0, int(b.size()))));  // truncated
+        mutated = true;
+        break;
+      case 1:
+        b.resize(b.size() + size_t(r(1, 20)), 0);  // Ethernet padding
+        mutated = true;
+        break;
+      case 2:
+      case 3:
+        if (!b.empty()) {  // any header byte
+          b[size_t(r(0, std::min<int>(int(b.size()) - 1, 80)))] ^=
+              uint8_t(1 << r(0, 7));
+          mutated = true;
+        }
+        break;
+    }
+    const uint32_t split =
+        r(0, 7) == 0 && b.size() > 2 ? uint32_t(r(1, int(b.size()) - 1)) : 0;
+    mutated |= split != 0;
+    rte_mbuf* m = ToMbuf(pool_, b, split);
+    ASSERT_NE(m, nullptr);
+    m->port = uint16_t(r(0, 3));
+    const ParseConfig cfg{4789};
+    alignas(16) ParsedPacket fast, general;
+    memset(&fast, 0, sizeof(fast));
+    memset(&general, 0, sizeof(general));
+    internal::ParseGeneral(m, cfg, &general);
+    if (internal::ParseCommon(m, cfg, &fast)) {
+      ++taken;
+      ASSERT_EQ(memcmp(&fast, &general, sizeof(fast)), 0) << "packet " << iter;
+    } else {
+      // Untouched when declined.
+      ParsedPacket zero;
+      memset(&zero, 0, sizeof(zero));
+      ASSERT_EQ(memcmp(&fast, &zero, sizeof(fast)), 0) << "packet " << iter;
+      // A plain packet must not be declined.
+      ASSERT_TRUE(mutated || b.size() < 54 || s.dport == 4789)
+          << "plain packet " << iter << " declined";
+    }
+    plain += !mutated;
+    rte_pktmbuf_free(m);
+  }
+  EXPECT_GT(taken, 5000);
+  EXPECT_GT(plain, 5000);
 }
 
 }  // namespace
