@@ -308,14 +308,22 @@ void FreePacket(rte_mbuf* m);
 
 // Software GSO for egress ports without TSO/USO: a merged packet (with
 // RTE_MBUF_F_TX_TCP_SEG / RTE_MBUF_F_TX_UDP_SEG) becomes MSS-sized packets
-// with correct headers and full software checksums.  Headers go into new
-// mbufs from direct_pool, payload is referenced through indirect mbufs from
-// indirect_pool (zero copy).  Consumes `merged` on success and returns the
-// number of packets written to out; a packet without GSO flags is returned
-// as is (1).  On failure (pools empty, cap too small) returns a negative
-// errno and `merged` is untouched.
+// with correct headers and checksums.  When the merged chain's mbufs are
+// the original segments (direct, unshared, one MSS of payload each), each
+// becomes a packet again with the headers written into its headroom;
+// otherwise headers go into new mbufs from direct_pool and payload is
+// referenced through indirect mbufs from indirect_pool (zero copy).
+// tx_offloads: the egress port's RTE_ETH_TX_OFFLOAD_* bits; with TCP_CKSUM
+// (UDP_CKSUM) a non-tunnelled TCP (UDP) segment's checksum field gets only
+// the pseudo-header sum and the segment RTE_MBUF_F_TX_IPV4/IPV6 |
+// RTE_MBUF_F_TX_TCP_CKSUM (UDP_CKSUM) with l2/l3/l4_len, for the NIC to
+// finish; otherwise checksums are complete (ol_flags 0).  Consumes `merged`
+// on success and returns the number of packets written to out; a packet
+// without GSO flags is returned as is (1).  On failure (pools empty, cap
+// too small) returns a negative errno and `merged` is untouched.
 int Segment(rte_mbuf* merged, rte_mempool* direct_pool,
-            rte_mempool* indirect_pool, rte_mbuf** out, uint16_t cap);
+            rte_mempool* indirect_pool, rte_mbuf** out, uint16_t cap,
+            uint64_t tx_offloads = 0);
 
 }  // namespace grod::gro
 

@@ -22,8 +22,11 @@ void Egress::SendMerged(rte_mbuf* m) {
   }
   rte_mbuf* segs[kMaxSplit];
   const uint16_t in_port = m->port;
+  // Segments whose L4 checksum the port computes skip the payload read.
+  const uint64_t csum = (caps.tcp_checksum ? RTE_ETH_TX_OFFLOAD_TCP_CKSUM : 0) |
+                        (caps.udp_checksum ? RTE_ETH_TX_OFFLOAD_UDP_CKSUM : 0);
   const int n = gro::Segment(m, ports_.gso_direct_pool,
-                             ports_.gso_indirect_pool, segs, kMaxSplit);
+                             ports_.gso_indirect_pool, segs, kMaxSplit, csum);
   if (n < 0) {
     // Out of mbufs for the segments: nothing better to do than drop it.
     counters_[out_port].tx_dropped += 1;
