@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "dataplane/gro/gro_engine.h"
+#include "dataplane/gro/peek_hash.h"
 
 namespace grod::gro {
 namespace {
@@ -31,6 +32,34 @@ void DrainToBurst(Output* out, void* arg) {
   out->count = 0;
 }
 
+// Marks the packets whose flow has no other packet in the burst (by the
+// peeked hash: equal hashes of two flows only cost the shortcut), for
+// ProcessAlone().  Packets the peek cannot hash are never marked.
+void MarkAlone(rte_mbuf* const* pkts, uint16_t n, uint16_t vxlan_port,
+               bool* alone) {
+  constexpr uint32_t kSlots = 64;  // > 32 packets: short probes
+  uint32_t hash[32], slot_hash[kSlots];
+  uint8_t slot_count[kSlots] = {};
+  uint8_t slot_of[32];
+  bool hashed[32];
+  for (uint16_t i = 0; i < n; ++i) {
+    bool long_hdr;
+    hashed[i] = PeekHash(pkts[i], rte_pktmbuf_mtod(pkts[i], const uint8_t*),
+                         vxlan_port, &hash[i], &long_hdr);
+    if (!hashed[i]) continue;
+    uint32_t s = hash[i] & (kSlots - 1);
+    while (slot_count[s] != 0 && slot_hash[s] != hash[i]) {
+      s = (s + 1) & (kSlots - 1);
+    }
+    slot_hash[s] = hash[i];
+    slot_count[s]++;
+    slot_of[i] = uint8_t(s);
+  }
+  for (uint16_t i = 0; i < n; ++i) {
+    alone[i] = hashed[i] && slot_count[slot_of[i]] == 1;
+  }
+}
+
 }  // namespace
 
 uint16_t ReassembleBurst(rte_mbuf** pkts, uint16_t n, Mode mode,
@@ -51,7 +80,25 @@ uint16_t ReassembleBurst(rte_mbuf** pkts, uint16_t n, Mode mode,
     // back (outputs never outnumber the inputs consumed).
     rte_mbuf* chunk[32];
     memcpy(chunk, pkts + i, k * sizeof(chunk[0]));
-    ctx->ProcessBurst(chunk, k, mode, 0, &out);
+    if (!ctx->mostly_single_packet_flows() || mode == Mode::kBypass) {
+      ctx->ProcessBurst(chunk, k, mode, 0, &out);
+      continue;
+    }
+    // Flows rarely recur: a packet alone in its flow in this burst is
+    // emitted at once (as the flush at the end would), without a flow
+    // entry; the others go through the engine, in arrival order.
+    bool alone[32];
+    MarkAlone(chunk, k, cfg.vxlan_port, alone);
+    for (uint16_t a = 0; a < k;) {
+      if (alone[a]) {
+        ctx->ProcessAlone(chunk[a++], mode, kFlushBurstEnd, &out);
+        continue;
+      }
+      uint16_t b = a + 1;
+      while (b < k && !alone[b]) ++b;
+      ctx->ProcessBurst(chunk + a, uint16_t(b - a), mode, 0, &out);
+      a = b;
+    }
   }
   // Flows that rarely recur across bursts (most held one packet): reset
   // the table at once rather than keep idle entries that would each be

@@ -216,6 +216,36 @@ void Context::ProcessBurst(rte_mbuf* const* pkts, const ParsedPacket* p,
   streaming_ = false;
 }
 
+namespace {
+bool IsLive(const Flow* f) { return f != nullptr && f->nruns != 0; }
+}  // namespace
+
+void Context::ProcessAlone(rte_mbuf* m, Mode mode, FlushReason reason,
+                           Output* out) {
+  ParsedPacket p;
+  Parse(m, ParseConfig{cfg_.vxlan_port}, &p);
+  const uint32_t need = p.type | (p.has_vni ? kVxlan : 0);
+  // The cases where Process() would not hold it as a new one-packet flow
+  // to emit at the flush: passes, PSH/FIN, complete at once, no room.
+  if (mode == Mode::kBypass || p.reason != kPassNone ||
+      (cfg_.gro_types & need) != need || p.type == kIpv4Frag ||
+      (p.tcp_flags & (kTcpPsh | kTcpFin)) || cfg_.max_segments <= 1 ||
+      table_->held_packets >= cfg_.max_held_packets || table_->full() ||
+      (table_->size() != 0 && IsLive(table_->Find(p.key, p.hash))) ||
+      (cfg_.verify_checksums && !ChecksumsOk(m, p))) {
+    Process(m, p, mode, 0, out);
+    return;
+  }
+  counters_.packets_in++;
+  counters_.bytes_in += m->pkt_len;
+  counters_.flushes[reason]++;
+  counters_.packets_out++;
+  counters_.segments_hist[grod::SegmentBucketIndex(1)]++;
+  table_->NoteRetired(true);
+  SetMetadata(m, LayoutOf(p, mode));
+  Push(out, m);
+}
+
 uint32_t Context::held_flows() const { return table_->size(); }
 bool Context::mostly_single_packet_flows() const {
   return table_->lazy_templates();

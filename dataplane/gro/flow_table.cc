@@ -140,11 +140,7 @@ void FlowTable::Free(Flow* f) {
 }
 
 void FlowTable::Retire(Flow* f) {
-  singles_ += f->nruns == 1 && f->run0.segs == 1;
-  if (++retired_ == kRetireWindow) {
-    lazy_templates_ = singles_ > kRetireWindow * 3 / 4;
-    retired_ = singles_ = 0;
-  }
+  NoteRetired(f->nruns == 1 && f->run0.segs == 1);
   Unlink(f);
   --size_;
   f->nruns = 0;
@@ -158,11 +154,7 @@ void FlowTable::Retire(Flow* f) {
 void FlowTable::Reset() {
   for (uint32_t i = oldest_; i != kNil; i = flows_[i].newer) {
     Flow* f = &flows_[i];
-    singles_ += f->nruns == 1 && f->run0.segs == 1;
-    if (++retired_ == kRetireWindow) {
-      lazy_templates_ = singles_ > kRetireWindow * 3 / 4;
-      retired_ = singles_ = 0;
-    }
+    NoteRetired(f->nruns == 1 && f->run0.segs == 1);
     f->nruns = 0;
     DropShape(f);
   }

@@ -226,6 +226,14 @@ class FlowTable {
   // A live flow whose runs were emitted: idle if it has a template, else
   // free.
   void Retire(Flow* f);
+  // Counts an emitted flow for lazy_templates() (Retire() does it too).
+  void NoteRetired(bool single) {
+    singles_ += single;
+    if (++retired_ == kRetireWindow) {
+      lazy_templates_ = singles_ > kRetireWindow * 3 / 4;
+      retired_ = singles_ = 0;
+    }
+  }
   // Every entry free, as after Create(), once the caller emitted every
   // live flow (counted as retired for lazy_templates()).
   void Reset();

@@ -259,6 +259,12 @@ class Context {
   // templates) included: one reset instead of reclaiming entries one by
   // one, for burst mode when flows rarely recur (see ReassembleBurst).
   void FlushAllAndForget(Output* out, FlushReason reason);
+  // Burst mode, for a packet known to be the only one of its flow until
+  // the flush at the burst's end: what Process() and that flush would do,
+  // without holding it -- for a mergeable packet, emitted at once as a
+  // one-packet flow flushed with `reason` (same output, same counters);
+  // anything else goes through Process() and stays held.
+  void ProcessAlone(rte_mbuf* m, Mode mode, FlushReason reason, Output* out);
   // Whether most flows emitted lately held a single packet.
   bool mostly_single_packet_flows() const;
   void FlushFlowOf(const ParsedPacket& p, Output* out);
