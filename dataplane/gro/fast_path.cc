@@ -230,7 +230,7 @@ class FastPath {
              Output* out);
   uint16_t Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i, uint16_t n,
                   uint8_t md, Output* out, bool* ended);
-  template <bool kUdp, bool kList, bool kCheckId>
+  template <bool kUdp, bool kList, bool kCheckId, bool kWide>
   uint16_t StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts, uint16_t i,
                    uint16_t n, Output* out, bool* ended);
   // Hash lookups for a burst's remaining packets; returns the flow of the
@@ -286,11 +286,11 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
   if (f->shape == kNoShape || f->nruns != 1) return i;
   const Shape& s = t_->shape(f->shape);
   const Run& r = f->run0;
-  if (s.layout.mode != md || s.nchunks > 4 || r.last_len != r.mss ||
+  if (s.layout.mode != md || !s.streamable || r.last_len != r.mss ||
       (r.flags & (kTcpPsh | kTcpFin)) || e_.limit() < s.fit_base ||
       r.segs >= c_->cfg_.max_segments ||
       t_->held_packets >= c_->cfg_.max_held_packets) {
-    return i;  // (long headers: the generic path)
+    return i;  // (length fields past byte 64: the generic path)
   }
   // A run of one flow: fetch the rest of the burst's second lines now
   // (the streaming loop is a few cycles per packet, shorter than a DRAM
@@ -299,21 +299,32 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
   const bool list = md == uint8_t(Mode::kList);
   using Fn = uint16_t (FastPath::*)(Flow*, const Shape&, rte_mbuf* const*,
                                     uint16_t, uint16_t, Output*, bool*);
-  static constexpr Fn kFns[8] = {
-      &FastPath::StreamT<false, false, false>,
-      &FastPath::StreamT<false, false, true>,
-      &FastPath::StreamT<false, true, false>,
-      &FastPath::StreamT<false, true, true>,
-      &FastPath::StreamT<true, false, false>,
-      &FastPath::StreamT<true, false, true>,
-      &FastPath::StreamT<true, true, false>,
-      &FastPath::StreamT<true, true, true>,
+  // Headers of up to 64 bytes (plain IPv4 TCP/UDP) or longer (IPv6, TCP
+  // options such as timestamps, VLAN tags).
+  static constexpr Fn kFns[16] = {
+      &FastPath::StreamT<false, false, false, false>,
+      &FastPath::StreamT<false, false, false, true>,
+      &FastPath::StreamT<false, false, true, false>,
+      &FastPath::StreamT<false, false, true, true>,
+      &FastPath::StreamT<false, true, false, false>,
+      &FastPath::StreamT<false, true, false, true>,
+      &FastPath::StreamT<false, true, true, false>,
+      &FastPath::StreamT<false, true, true, true>,
+      &FastPath::StreamT<true, false, false, false>,
+      &FastPath::StreamT<true, false, false, true>,
+      &FastPath::StreamT<true, false, true, false>,
+      &FastPath::StreamT<true, false, true, true>,
+      &FastPath::StreamT<true, true, false, false>,
+      &FastPath::StreamT<true, true, false, true>,
+      &FastPath::StreamT<true, true, true, false>,
+      &FastPath::StreamT<true, true, true, true>,
   };
-  const Fn fn = kFns[s.udp * 4 + list * 2 + !s.df];
+  const Fn fn =
+      kFns[s.udp * 8 + list * 4 + !s.df * 2 + (s.nchunks > 4 ? 1 : 0)];
   return (this->*fn)(f, s, pkts, i, n, out, ended);
 }
 
-template <bool kUdp, bool kList, bool kCheckId>
+template <bool kUdp, bool kList, bool kCheckId, bool kWide>
 uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
                            uint16_t i, uint16_t n, Output* out, bool* ended) {
   Run& r = f->run0;
@@ -323,8 +334,8 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   // Only full-size segments (payload == mss) are taken here; a short one
   // ends the run and is left to Take().  So the IP (and UDP) length fields
   // have one value, folded into the template under the mask: one masked
-  // compare checks the headers and the lengths.  (hdr_len <= 64 here, so
-  // both fields lie within the 64 compared bytes.)
+  // compare checks the headers and the lengths.  (Shape::streamable: both
+  // fields lie within the first 64 bytes.)
   const uint32_t full = hdr + mss;
   const __m128i ip_len =
       _mm_set1_epi16(int16_t(rte_cpu_to_be_16(uint16_t(full - s.len_base))));
@@ -345,6 +356,16 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   };
   const __m128i k0 = mask(0), k1 = mask(1), k2 = mask(2), k3 = mask(3);
   const __m128i t0 = want(0), t1 = want(1), t2 = want(2), t3 = want(3);
+  // Chunks 4.. of a longer header (no length fields there: streamable).
+  const int wide = kWide ? s.nchunks - 4 : 0;
+  __m128i kw[4], tw[4];
+  const __m128i* hi =
+      kWide ? reinterpret_cast<const __m128i*>(t_->cold(f).tmpl_hi) : nullptr;
+  for (int c = 0; c < wide; ++c) {
+    kw[c] = s.mask[4 + c];
+    tw[c] = _mm_and_si128(_mm_load_si128(hi + c), kw[c]);
+  }
+  const uint32_t read_len = s.read_len;
   // nb_segs == 1 and port, as the upper half of the 8 bytes at data_off.
   const uint32_t segs_port = 1u | uint32_t(f->port) << 16;
   const uint64_t rx_mask = rx_mask_[!v4], rx_want = rx_want_[!v4];
@@ -374,18 +395,26 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
     uint64_t rearm;  // data_off, refcnt, nb_segs, port
     memcpy(&rearm, &m->data_off, 8);
     const uint32_t data_off = uint16_t(rearm);
-    if (uint32_t(rearm >> 32) != segs_port || data_off + 64u > m->buf_len) {
+    if (uint32_t(rearm >> 32) != segs_port ||
+        data_off + (kWide ? read_len : 64u) > m->buf_len) {
       break;
     }
     const uint8_t* d = static_cast<const uint8_t*>(m->buf_addr) + data_off;
     const __m128i* p = reinterpret_cast<const __m128i*>(d);
-    const __m128i x = _mm_or_si128(
+    __m128i x = _mm_or_si128(
         _mm_or_si128(
             _mm_xor_si128(_mm_and_si128(_mm_loadu_si128(p), k0), t0),
             _mm_xor_si128(_mm_and_si128(_mm_loadu_si128(p + 1), k1), t1)),
         _mm_or_si128(
             _mm_xor_si128(_mm_and_si128(_mm_loadu_si128(p + 2), k2), t2),
             _mm_xor_si128(_mm_and_si128(_mm_loadu_si128(p + 3), k3), t3)));
+    if (kWide) {
+      for (int c = 0; c < wide; ++c) {
+        x = _mm_or_si128(
+            x, _mm_xor_si128(_mm_and_si128(_mm_loadu_si128(p + 4 + c), kw[c]),
+                             tw[c]));
+      }
+    }
     uint64_t lens;  // pkt_len, data_len, vlan_tci
     memcpy(&lens, &m->pkt_len, 8);
     if (!_mm_testz_si128(x, x) || (lens & 0xffffffffffffull) != full_lens ||

@@ -210,8 +210,11 @@ void BuildShape(Shape* s, const Layout& l, uint8_t df, uint8_t csum0) {
   memcpy(s->mask, m, sizeof(m));
   uint8_t ip_len[64] = {}, udp_len[64] = {};
   const uint32_t len_off = l.is_v6 ? l3 + 4 : l3 + 2;
-  if (len_off + 2 <= 64) memset(ip_len + len_off, 0xff, 2);
-  if (l.proto == IPPROTO_UDP && l4 + 6 <= 64) memset(udp_len + l4 + 4, 0xff, 2);
+  const bool ip_len_in = len_off + 2 <= 64;
+  const bool udp_len_in = l.proto != IPPROTO_UDP || l4 + 6 <= 64;
+  if (ip_len_in) memset(ip_len + len_off, 0xff, 2);
+  if (l.proto == IPPROTO_UDP && udp_len_in) memset(udp_len + l4 + 4, 0xff, 2);
+  s->streamable = ip_len_in && udp_len_in;
   memcpy(s->ip_len_bytes, ip_len, 64);
   memcpy(s->udp_len_bytes, udp_len, 64);
   s->layout = l;

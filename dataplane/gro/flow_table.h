@@ -105,8 +105,9 @@ struct alignas(512) Shape {  // (a power of two: indexed by a shift)
   uint16_t fit_base;  // Fits(): length-field bytes besides the payload
   uint8_t nchunks;    // 16-byte chunks to compare
   uint8_t udp;
-  uint16_t read_len;  // bytes the compare reads: whole chunks, >= 64
-  uint32_t refs;      // flows using it; 0 = free for reuse
+  uint16_t read_len;   // bytes the compare reads: whole chunks, >= 64
+  uint8_t streamable;  // the length fields lie in [0, 64): StreamT()
+  uint32_t refs;       // flows using it; 0 = free for reuse
 };
 inline constexpr int kMaxShapes = 32;
 inline constexpr uint8_t kNoShape = 0xff;
