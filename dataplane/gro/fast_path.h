@@ -1,0 +1,293 @@
+// The fast path: a packet of a held flow is recognized by comparing its
+// header bytes with the flow's template under its shape's mask (see Shape in
+// flow_table.h) and appended without a parse or a key lookup.  Equality
+// under the mask, the length checks and the run checks below are exactly
+// the conditions under which Parse() + Engine::Process() would append the
+// packet at the end of the flow's only run; anything else takes that full
+// path, which stays the single definition of every rule.
+//
+// This header is internal to the engine: the FastPath class (a friend of
+// Context) and its per-packet helpers, shared by fast_path.cc (bursts,
+// lookups, rules) and stream.cc (the streaming loop).
+#ifndef GROD_DATAPLANE_GRO_FAST_PATH_H_
+#define GROD_DATAPLANE_GRO_FAST_PATH_H_
+
+#include <netinet/in.h>
+#include <rte_byteorder.h>
+
+#include <cstddef>
+
+#include "dataplane/gro/engine.h"
+#include "dataplane/gro/hash.h"
+#include "dataplane/gro/list.h"
+#include "dataplane/gro/peek_hash.h"
+
+namespace grod::gro {
+namespace fast_path_internal {
+
+inline uint16_t Load16(const uint8_t* p) {
+  uint16_t v;
+  memcpy(&v, p, 2);
+  return v;
+}
+inline uint16_t Be16(const uint8_t* p) { return rte_be_to_cpu_16(Load16(p)); }
+inline uint32_t Be32(const uint8_t* p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return rte_be_to_cpu_32(v);
+}
+
+// True when the header bytes at `d` equal f's template wherever the
+// shape's mask says so (the caller checked that s.read_len bytes may be
+// read).
+inline bool TemplateEqual(const FlowTable& t, const Flow& f, const Shape& s,
+                          const uint8_t* d) {
+  const __m128i* p = reinterpret_cast<const __m128i*>(d);
+  const __m128i* tp = reinterpret_cast<const __m128i*>(f.tmpl);
+  __m128i acc = _mm_or_si128(
+      _mm_or_si128(
+          _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p), tp[0]), s.mask[0]),
+          _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + 1), tp[1]),
+                        s.mask[1])),
+      _mm_or_si128(_mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + 2), tp[2]),
+                                 s.mask[2]),
+                   _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + 3), tp[3]),
+                                 s.mask[3])));
+  if (__builtin_expect(s.nchunks > 4, 0)) {
+    const __m128i* hi = reinterpret_cast<const __m128i*>(t.cold(&f).tmpl_hi);
+    for (int i = 4; i < s.nchunks; ++i) {
+      acc = _mm_or_si128(
+          acc, _mm_and_si128(_mm_xor_si128(_mm_loadu_si128(p + i), hi[i - 4]),
+                             s.mask[i]));
+    }
+  }
+  return _mm_testz_si128(acc, acc);
+}
+
+// kNoMatch: not the flow's packet; kMiss: the flow's packet, but the fast
+// path may not take it (the full path decides); kRules: a well-formed
+// packet of the flow that the merge rules must judge (out of order, a
+// limit reached, ...: Rules()); kHeld / kEmitted: taken, the flow holds it
+// / was emitted with it.
+enum class Fast { kNoMatch, kMiss, kRules, kHeld, kEmitted };
+
+// What the per-packet code reads and updates, as locals of a burst loop:
+// a store into an mbuf or a run might alias a member of the table, the
+// context or FastPath, so the compiler would reload members after each.
+// `held` mirrors FlowTable::held_packets: synced around calls (Sync*).
+struct Hot {
+  Flow* flows;
+  uint32_t max_segs, max_held, limit;
+  uint32_t held;
+  uint64_t packets = 0, bytes = 0;  // fast-path counters
+};
+
+}  // namespace fast_path_internal
+
+using fast_path_internal::Be16;
+using fast_path_internal::Be32;
+using fast_path_internal::Fast;
+using fast_path_internal::Hot;
+using fast_path_internal::Load16;
+using fast_path_internal::TemplateEqual;
+
+// Context internals for the fast path (a friend of Context).
+class FastPath {
+ public:
+  explicit FastPath(Context* c)
+      : c_(c), t_(c->table_), e_(c->cfg_, c->table_, &c->counters_) {
+    if (c->cfg_.verify_checksums) {
+      // With verification on, the fast path takes only packets whose
+      // checksums the NIC found GOOD (what ChecksumsOk() trusts); every
+      // other packet takes the full path, which checks in software.
+      // (IPv6: no IP checksum; an IP verdict of BAD -- or NONE -- still
+      // sends it to the full path.)
+      rx_mask_[0] = RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_MASK;
+      rx_want_[0] = RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+      rx_mask_[1] = RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_BAD;
+      rx_want_[1] = RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    }
+  }
+  ~FastPath() {
+    c_->counters_.packets_in += packets_;
+    c_->counters_.bytes_in += bytes_;
+  }
+
+  // If `m` is f's packet -- on f's port, in mode `md`, header bytes equal
+  // to f's template under its shape's mask -- and the full path would
+  // append it at the end of f's only run (or revive idle f with it), does
+  // so; kNoMatch / kMiss / kRules leave everything untouched.
+  Hot Load() const {
+    return Hot{t_->flow(0), c_->cfg_.max_segments, c_->cfg_.max_held_packets,
+               e_.limit(), t_->held_packets};
+  }
+  // Before / after a call that reads or changes the table's held count.
+  void SyncOut(const Hot& h) { t_->held_packets = h.held; }
+  void SyncIn(Hot& h) { h.held = t_->held_packets; }
+  void Store(Hot& h) {
+    t_->held_packets = h.held;
+    packets_ += h.packets;
+    bytes_ += h.bytes;
+    h.packets = h.bytes = 0;
+  }
+
+  __attribute__((always_inline)) Fast Take(Hot& h, Flow* f, rte_mbuf* m,
+                                           uint8_t md, Output* out) {
+    const uint8_t si = f->shape;
+    if (si == kNoShape) return Fast::kNoMatch;  // also every free entry
+    const Shape& s = t_->shape(si);
+    uint64_t rearm;  // data_off, refcnt, nb_segs, port
+    memcpy(&rearm, &m->data_off, 8);
+    const uint32_t data_off = uint16_t(rearm);
+    if (uint16_t(rearm >> 48) != f->port || s.layout.mode != md ||
+        data_off + s.read_len > m->buf_len) {
+      return Fast::kNoMatch;
+    }
+    const uint8_t* d = static_cast<const uint8_t*>(m->buf_addr) + data_off;
+    if (!TemplateEqual(*t_, *f, s, d)) return Fast::kNoMatch;
+    const bool v6 = s.layout.is_v6;
+    if ((m->ol_flags & rx_mask_[v6]) != rx_want_[v6]) return Fast::kMiss;
+    uint64_t lens;  // pkt_len, data_len, vlan_tci
+    memcpy(&lens, &m->pkt_len, 8);
+    const uint32_t pkt_len = uint32_t(lens);
+    const uint32_t len = pkt_len - s.hdr_len;
+    Run& r = f->run0;
+    // One segment, a payload, no padding or truncation (the IP length
+    // field says exactly what the mbuf holds).
+    if (uint16_t(rearm >> 32) != 1 || uint16_t(lens >> 32) != pkt_len ||
+        int32_t(len) <= 0 || Be16(d + s.len_off) + s.len_base != pkt_len) {
+      return Fast::kMiss;
+    }
+    const uint32_t l4 = s.layout.l4_off;
+    if (s.udp) {
+      if (Be16(d + l4 + 4) + l4 != pkt_len) return Fast::kMiss;
+      if (!s.csum_zero && Load16(d + l4 + 6) == 0) return Fast::kMiss;
+    }
+    const uint16_t id = s.layout.is_v6 ? 0 : Be16(d + s.layout.l3_off + 4);
+    if (f->nruns == 0) return Revive(h, f, s, m, d, len, id);
+    if (f->nruns > 1) return Fast::kRules;  // out-of-order runs held
+    if (!s.udp && Be32(d + l4 + 4) != r.end) {
+      return Fast::kRules;  // not the next in sequence
+    }
+    if (r.last_len != r.mss || len > r.mss || (r.flags & (kTcpPsh | kTcpFin)) ||
+        (!s.df && id != uint16_t(r.last_id + 1)) || r.segs >= h.max_segs ||
+        s.fit_base + r.bytes + len > h.limit || h.held >= h.max_held) {
+      return Fast::kRules;
+    }
+    if (md == uint8_t(Mode::kList)) {
+      internal::Link(r.tail)->next = m;
+    } else {
+      // rte_pktmbuf_adj() without its checks (done above); vlan_tci kept.
+      m->data_off = uint16_t(data_off + s.hdr_len);
+      lens = (lens & 0xffff000000000000ull) | uint64_t(len) << 32 | len;
+      memcpy(&m->pkt_len, &lens, 8);
+      r.tail->next = m;
+      r.nsegs++;
+    }
+    r.tail = m;
+    r.end += len;
+    r.bytes += len;
+    r.segs++;
+    r.last_len = uint16_t(len);
+    r.last_id = id;
+    h.held++;
+    h.packets++;
+    h.bytes += pkt_len;
+    // In-order flow that can't grow: deliver now (as Engine::Process).
+    if (r.segs >= h.max_segs || len < r.mss) {
+      SyncOut(h);
+      e_.FlushFlow(f, kFlushSize, out);
+      SyncIn(h);
+      return Fast::kEmitted;
+    }
+    return Fast::kHeld;
+  }
+
+  // Take() for an idle entry: the full path would find no live flow and
+  // revive it (the template proves key, attributes and layout are the
+  // same) with this packet as its first run -- unless the table is full,
+  // the held limit is reached, or one segment already fills a packet.
+  __attribute__((noinline)) Fast Revive(Hot& h, Flow* f, const Shape& s,
+                                        rte_mbuf* m, const uint8_t* d,
+                                        uint32_t len, uint16_t id) {
+    if (t_->full() || h.held >= h.max_held || h.max_segs <= 1) {
+      return Fast::kRules;
+    }
+    const uint32_t l4 = s.layout.l4_off;
+    t_->Revive(f, now_);
+    f->nruns = 1;
+    Run& r = f->run0;
+    r.head = r.tail = m;
+    r.start = s.udp ? 0 : Be32(d + l4 + 4);
+    r.end = r.start + len;
+    r.bytes = len;
+    r.segs = 1;
+    r.nsegs = 1;
+    r.mss = r.last_len = uint16_t(len);
+    r.first_id = r.last_id = id;
+    r.outer_first_id = r.outer_last_id = 0;
+    r.flags = s.udp ? 0 : d[l4 + 13];
+    r.last_mf = 0;
+    h.held++;
+    h.packets++;
+    h.bytes += len + s.hdr_len;
+    return Fast::kHeld;
+  }
+
+  // The full rules for a packet Take() answered kRules for: what Parse()
+  // would produce is known from the flow (key, attributes, layout) and a
+  // few fixed offsets, so no parse.  Returns the flow holding m, or kNil.
+  uint32_t Rules(Hot& h, Flow* f, rte_mbuf* m, Mode mode, uint64_t now,
+                 Output* out);
+
+  void Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
+             Output* out);
+  uint16_t Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i, uint16_t n,
+                  uint8_t md, Output* out, bool* ended);
+  template <bool kUdp, bool kList, bool kCheckId, bool kWide>
+  uint16_t StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts, uint16_t i,
+                   uint16_t n, Output* out, bool* ended);
+  // Hash lookups for a burst's remaining packets; returns the flow of the
+  // last one (kNil if not held).  `cur`: the previous packet's flow.
+  uint32_t Pipelined(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
+                     uint32_t cur, Output* out);
+  uint16_t Continue(rte_mbuf* const* pkts, uint16_t n, Output* out);
+
+ private:
+  // Full path for one packet; returns the flow now holding it, or kNil.
+  uint32_t Slow(rte_mbuf* m, Mode mode, uint64_t now, Output* out) {
+    ParsedPacket p;
+    Parse(m, ParseConfig{c_->cfg_.vxlan_port}, &p);
+    Flow* f = e_.Process(m, p, mode, now, out);
+    return f != nullptr ? t_->index(f) : kNil;
+  }
+
+  // Prefetches the second mbuf line of the burst's packets up to `upto`.
+  void Ahead(rte_mbuf* const* upto) {
+    if (upto > pf_end_) upto = pf_end_;
+    for (; pf_ < upto; ++pf_) {
+      rte_prefetch0(reinterpret_cast<const char*>(*pf_) + 64);
+    }
+  }
+  static constexpr int kLine1Ahead = 8;
+
+  Context* c_;
+  FlowTable* t_;
+  Engine e_;
+  uint64_t now_ = 0;  // the burst's timestamp (revived flows start then)
+  rte_mbuf* const* pf_ = nullptr;
+  rte_mbuf* const* pf_end_ = nullptr;
+  uint64_t packets_ = 0, bytes_ = 0;  // fast-path counters, stored once
+  // RX checksum verdict a packet needs (ol_flags & mask == want), by
+  // is_v6; 0/0 when the context does not verify checksums.
+  uint64_t rx_mask_[2] = {0, 0}, rx_want_[2] = {0, 0};
+};
+
+// rte_mbuf fields read and written together (one 8-byte access each).
+static_assert(offsetof(rte_mbuf, nb_segs) == offsetof(rte_mbuf, data_off) + 4 &&
+              offsetof(rte_mbuf, port) == offsetof(rte_mbuf, data_off) + 6);
+static_assert(offsetof(rte_mbuf, data_len) == offsetof(rte_mbuf, pkt_len) + 4);
+
+}  // namespace grod::gro
+
+#endif  // GROD_DATAPLANE_GRO_FAST_PATH_H_

@@ -1,0 +1,200 @@
+// The streaming loop of the fast path: while packets continue one flow,
+// full-size in-order segments are appended with one masked compare per
+// packet (see fast_path.h and README "The fast path").
+#include "dataplane/gro/fast_path.h"
+
+namespace grod::gro {
+
+// Appends pkts[i..n) to `f` while each continues it: Take()
+// of the generic path, specialized for a run of one flow (template, mask
+// and shape constants in registers; the run's state in locals, stored
+// once; counters derived from the number taken).  Returns the index of the
+// first packet not taken; *ended: f was emitted (the last packet taken
+// completed it).
+uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
+                          uint16_t n, uint8_t md, Output* out, bool* ended) {
+  *ended = false;
+  if (f->shape == kNoShape || f->nruns != 1) return i;
+  const Shape& s = t_->shape(f->shape);
+  const Run& r = f->run0;
+  if (s.layout.mode != md || !s.streamable || r.last_len != r.mss ||
+      (r.flags & (kTcpPsh | kTcpFin)) || e_.limit() < s.fit_base ||
+      r.segs >= c_->cfg_.max_segments ||
+      t_->held_packets >= c_->cfg_.max_held_packets) {
+    return i;  // (length fields past byte 64: the generic path)
+  }
+  // A run of one flow: fetch the rest of the burst's second lines now
+  // (the streaming loop is a few cycles per packet, shorter than a DRAM
+  // miss times any small prefetch distance).
+  Ahead(pf_end_);
+  const bool list = md == uint8_t(Mode::kList);
+  using Fn = uint16_t (FastPath::*)(Flow*, const Shape&, rte_mbuf* const*,
+                                    uint16_t, uint16_t, Output*, bool*);
+  // Headers of up to 64 bytes (plain IPv4 TCP/UDP) or longer (IPv6, TCP
+  // options such as timestamps, VLAN tags).
+  static constexpr Fn kFns[16] = {
+      &FastPath::StreamT<false, false, false, false>,
+      &FastPath::StreamT<false, false, false, true>,
+      &FastPath::StreamT<false, false, true, false>,
+      &FastPath::StreamT<false, false, true, true>,
+      &FastPath::StreamT<false, true, false, false>,
+      &FastPath::StreamT<false, true, false, true>,
+      &FastPath::StreamT<false, true, true, false>,
+      &FastPath::StreamT<false, true, true, true>,
+      &FastPath::StreamT<true, false, false, false>,
+      &FastPath::StreamT<true, false, false, true>,
+      &FastPath::StreamT<true, false, true, false>,
+      &FastPath::StreamT<true, false, true, true>,
+      &FastPath::StreamT<true, true, false, false>,
+      &FastPath::StreamT<true, true, false, true>,
+      &FastPath::StreamT<true, true, true, false>,
+      &FastPath::StreamT<true, true, true, true>,
+  };
+  const Fn fn =
+      kFns[s.udp * 8 + list * 4 + !s.df * 2 + (s.nchunks > 4 ? 1 : 0)];
+  return (this->*fn)(f, s, pkts, i, n, out, ended);
+}
+
+template <bool kUdp, bool kList, bool kCheckId, bool kWide>
+uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
+                           uint16_t i, uint16_t n, Output* out, bool* ended) {
+  Run& r = f->run0;
+  const uint32_t hdr = s.hdr_len, l4 = s.layout.l4_off,
+                 id_off = s.layout.l3_off + 4u, mss = r.mss;
+  const bool csum_present = !s.csum_zero, v4 = !s.layout.is_v6;
+  // Only full-size segments (payload == mss) are taken here; a short one
+  // ends the run and is left to Take().  So the IP (and UDP) length fields
+  // have one value, folded into the template under the mask: one masked
+  // compare checks the headers and the lengths.  (Shape::streamable: both
+  // fields lie within the first 64 bytes.)
+  const uint32_t full = hdr + mss;
+  const __m128i ip_len =
+      _mm_set1_epi16(int16_t(rte_cpu_to_be_16(uint16_t(full - s.len_base))));
+  const __m128i udp_len =
+      _mm_set1_epi16(int16_t(rte_cpu_to_be_16(uint16_t(full - l4))));
+  const __m128i* tp = reinterpret_cast<const __m128i*>(f->tmpl);
+  // Mask and expected bytes of chunk c (both length fields lie at even
+  // offsets, so a 16-bit broadcast lines up with them).
+  auto mask = [&](int c) {
+    __m128i k = _mm_or_si128(s.mask[c], s.ip_len_bytes[c]);
+    return kUdp ? _mm_or_si128(k, s.udp_len_bytes[c]) : k;
+  };
+  auto want = [&](int c) {
+    __m128i t = _mm_or_si128(_mm_and_si128(_mm_load_si128(tp + c), s.mask[c]),
+                             _mm_and_si128(ip_len, s.ip_len_bytes[c]));
+    return kUdp ? _mm_or_si128(t, _mm_and_si128(udp_len, s.udp_len_bytes[c]))
+                : t;
+  };
+  const __m128i k0 = mask(0), k1 = mask(1), k2 = mask(2), k3 = mask(3);
+  const __m128i t0 = want(0), t1 = want(1), t2 = want(2), t3 = want(3);
+  // Chunks 4.. of a longer header (no length fields there: streamable).
+  const int wide = kWide ? s.nchunks - 4 : 0;
+  __m128i kw[4], tw[4];
+  const __m128i* hi =
+      kWide ? reinterpret_cast<const __m128i*>(t_->cold(f).tmpl_hi) : nullptr;
+  for (int c = 0; c < wide; ++c) {
+    kw[c] = s.mask[4 + c];
+    tw[c] = _mm_and_si128(_mm_load_si128(hi + c), kw[c]);
+  }
+  const uint32_t read_len = s.read_len;
+  // nb_segs == 1 and port, as the upper half of the 8 bytes at data_off.
+  const uint32_t segs_port = 1u | uint32_t(f->port) << 16;
+  const uint64_t rx_mask = rx_mask_[!v4], rx_want = rx_want_[!v4];
+  // pkt_len and data_len of a full-size segment, before and after the
+  // headers are stripped (MERGE).
+  const uint64_t full_lens = uint64_t(full) << 32 | full;
+  const uint64_t payload_lens = uint64_t(mss) << 32 | mss;
+  // Packets that still fit: segments, held packets, merged bytes.  (A
+  // run's first packet is held whatever its size: bytes may exceed.)
+  const uint32_t seg_room = c_->cfg_.max_segments - r.segs;
+  uint32_t budget = seg_room;
+  const uint32_t held_room = c_->cfg_.max_held_packets - t_->held_packets;
+  if (held_room < budget) budget = held_room;
+  if (budget > uint32_t(n - i)) budget = n - i;
+  // (The division only when the byte limit may bind.)
+  const uint32_t max_bytes = e_.limit() - s.fit_base;
+  const uint32_t bytes_left = r.bytes < max_bytes ? max_bytes - r.bytes : 0;
+  if (uint64_t(budget) * mss > bytes_left) budget = bytes_left / mss;
+  rte_mbuf* tail = r.tail;
+  uint32_t end = r.end;
+  uint16_t last_id = r.last_id;
+  uint32_t k = 0;  // packets taken
+  // The callers prefetched the burst's second mbuf lines (`next`, written
+  // below when the packet after it is chained).
+  for (; k < budget; ++k) {
+    rte_mbuf* m = pkts[i + k];
+    uint64_t rearm;  // data_off, refcnt, nb_segs, port
+    memcpy(&rearm, &m->data_off, 8);
+    const uint32_t data_off = uint16_t(rearm);
+    if (uint32_t(rearm >> 32) != segs_port ||
+        data_off + (kWide ? read_len : 64u) > m->buf_len) {
+      break;
+    }
+    const uint8_t* d = static_cast<const uint8_t*>(m->buf_addr) + data_off;
+    const __m128i* p = reinterpret_cast<const __m128i*>(d);
+    __m128i x = _mm_or_si128(
+        _mm_or_si128(
+            _mm_xor_si128(_mm_and_si128(_mm_loadu_si128(p), k0), t0),
+            _mm_xor_si128(_mm_and_si128(_mm_loadu_si128(p + 1), k1), t1)),
+        _mm_or_si128(
+            _mm_xor_si128(_mm_and_si128(_mm_loadu_si128(p + 2), k2), t2),
+            _mm_xor_si128(_mm_and_si128(_mm_loadu_si128(p + 3), k3), t3)));
+    if (kWide) {
+      for (int c = 0; c < wide; ++c) {
+        x = _mm_or_si128(
+            x, _mm_xor_si128(_mm_and_si128(_mm_loadu_si128(p + 4 + c), kw[c]),
+                             tw[c]));
+      }
+    }
+    uint64_t lens;  // pkt_len, data_len, vlan_tci
+    memcpy(&lens, &m->pkt_len, 8);
+    if (!_mm_testz_si128(x, x) || (lens & 0xffffffffffffull) != full_lens ||
+        (m->ol_flags & rx_mask) != rx_want) {
+      break;
+    }
+    if (kUdp) {
+      if (csum_present && Load16(d + l4 + 6) == 0) break;
+    } else if (Be32(d + l4 + 4) != end) {
+      break;
+    }
+    if (kCheckId) {
+      const uint16_t id = v4 ? Be16(d + id_off) : 0;
+      if (id != uint16_t(last_id + 1)) break;
+      last_id = id;
+    }
+    if (kList) {
+      internal::Link(tail)->next = m;
+    } else {
+      // rte_pktmbuf_adj() without its checks (done above); vlan_tci kept.
+      m->data_off = uint16_t(data_off + hdr);
+      lens = (lens & 0xffff000000000000ull) | payload_lens;
+      memcpy(&m->pkt_len, &lens, 8);
+      tail->next = m;
+    }
+    tail = m;
+    end += mss;
+  }
+  r.tail = tail;
+  r.end = end;
+  r.bytes += k * mss;
+  r.segs = uint16_t(r.segs + k);
+  if (!kList) r.nsegs = uint16_t(r.nsegs + k);
+  // With DF (or IPv6) IDs are not checked; the run keeps the last one.
+  if (kCheckId) {
+    r.last_id = last_id;
+  } else if (k != 0) {
+    r.last_id = v4 ? Be16(rte_pktmbuf_mtod(tail, const uint8_t*) -
+                          (kList ? 0 : hdr) + id_off)
+                   : 0;
+  }
+  t_->held_packets += k;
+  packets_ += k;
+  bytes_ += uint64_t(k) * full;
+  i = uint16_t(i + k);
+  // In-order flow that can't grow: deliver now (as Engine::Process).
+  *ended = k != 0 && k == seg_room;
+  if (*ended) e_.FlushFlow(f, kFlushSize, out);
+  return i;
+}
+
+}  // namespace grod::gro
