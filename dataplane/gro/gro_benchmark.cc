@@ -475,8 +475,9 @@ int main(int argc, char** argv) {
       "%d runs, %s mbufs, memory on %s\n\n",
       ghz, packets, kPayload, kBurst, reps,
       cold ? "cold (--cold-mbufs: never reused)" : "recycled",
-      huge ? "hugepages"
-           : "4 KiB pages (no free hugepages: scripts/hugepages.sh)");
+      huge          ? "hugepages"
+      : force_small ? "4 KiB pages (--no-huge)"
+                    : "4 KiB pages (no free hugepages: scripts/hugepages.sh)");
   printf(
       "| workload | flows | reorder | ours ctx Mpps | ours ctx cyc/pkt | "
       "ours merge ratio | rte_gro ctx cyc/pkt | rte_gro merge ratio | "
