@@ -79,6 +79,7 @@ struct Hot {
   Flow* flows;
   uint32_t max_segs, max_held, limit;
   uint32_t held;
+  bool verify;  // the context verifies checksums (see rx_mask_)
   uint64_t packets = 0, bytes = 0;  // fast-path counters
 };
 
@@ -119,7 +120,7 @@ class FastPath {
   // so; kNoMatch / kMiss / kRules leave everything untouched.
   Hot Load() const {
     return Hot{t_->flow(0), c_->cfg_.max_segments, c_->cfg_.max_held_packets,
-               e_.limit(), t_->held_packets};
+               e_.limit(),  t_->held_packets,      c_->cfg_.verify_checksums};
   }
   // Before / after a call that reads or changes the table's held count.
   void SyncOut(const Hot& h) { t_->held_packets = h.held; }
@@ -146,7 +147,10 @@ class FastPath {
     const uint8_t* d = static_cast<const uint8_t*>(m->buf_addr) + data_off;
     if (!TemplateEqual(*t_, *f, s, d)) return Fast::kNoMatch;
     const bool v6 = s.layout.is_v6;
-    if ((m->ol_flags & rx_mask_[v6]) != rx_want_[v6]) return Fast::kMiss;
+    if (__builtin_expect(h.verify, 0) &&
+        (m->ol_flags & rx_mask_[v6]) != rx_want_[v6]) {
+      return Fast::kMiss;
+    }
     uint64_t lens;  // pkt_len, data_len, vlan_tci
     memcpy(&lens, &m->pkt_len, 8);
     const uint32_t pkt_len = uint32_t(lens);
