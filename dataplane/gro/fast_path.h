@@ -17,6 +17,7 @@
 
 #include <cstddef>
 
+#include "dataplane/gro/bytes.h"
 #include "dataplane/gro/engine.h"
 #include "dataplane/gro/hash.h"
 #include "dataplane/gro/list.h"
@@ -24,18 +25,6 @@
 
 namespace grod::gro {
 namespace fast_path_internal {
-
-inline uint16_t Load16(const uint8_t* p) {
-  uint16_t v;
-  memcpy(&v, p, 2);
-  return v;
-}
-inline uint16_t Be16(const uint8_t* p) { return rte_be_to_cpu_16(Load16(p)); }
-inline uint32_t Be32(const uint8_t* p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return rte_be_to_cpu_32(v);
-}
 
 // True when the header bytes at `d` equal f's template wherever the
 // shape's mask says so (the caller checked that s.read_len bytes may be
@@ -85,11 +74,8 @@ struct Hot {
 
 }  // namespace fast_path_internal
 
-using fast_path_internal::Be16;
-using fast_path_internal::Be32;
 using fast_path_internal::Fast;
 using fast_path_internal::Hot;
-using fast_path_internal::Load16;
 using fast_path_internal::TemplateEqual;
 
 // Context internals for the fast path (a friend of Context).

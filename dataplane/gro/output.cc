@@ -3,16 +3,12 @@
 #include <netinet/in.h>
 #include <rte_ip.h>
 
+#include "dataplane/gro/bytes.h"
 #include "dataplane/gro/checksum.h"
 #include "dataplane/gro/list.h"
 
 namespace grod::gro {
 namespace {
-
-inline void Put16(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v >> 8);
-  p[1] = uint8_t(v);
-}
 
 uint32_t L3Ptype(bool v6) {
   return v6 ? RTE_PTYPE_L3_IPV6 : RTE_PTYPE_L3_IPV4_EXT_UNKNOWN;

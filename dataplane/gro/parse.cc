@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "dataplane/gro/bytes.h"
 #include "dataplane/gro/gro_engine.h"
 #include "dataplane/gro/hash.h"
 #include "dataplane/gro/parse_common.h"
@@ -22,12 +23,6 @@ constexpr uint16_t kEthQinQ = 0x88A8;
 constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04;
 constexpr uint8_t kTcpUrg = 0x20, kTcpEce = 0x40, kTcpCwr = 0x80;
 constexpr uint8_t kTcpNoMerge = kTcpSyn | kTcpRst | kTcpUrg | kTcpEce | kTcpCwr;
-
-inline uint16_t Be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
-inline uint32_t Be32(const uint8_t* p) {
-  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 |
-         p[3];
-}
 
 // One Ethernet/IP/L4 layer.  A VXLAN packet has two.
 struct Layer {

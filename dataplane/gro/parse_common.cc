@@ -8,18 +8,12 @@
 
 #include <cstring>
 
+#include "dataplane/gro/bytes.h"
 #include "dataplane/gro/hash.h"
 #include "dataplane/gro/parse_common.h"
 
 namespace grod::gro::internal {
 namespace {
-
-inline uint16_t Be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
-inline uint32_t Be32(const uint8_t* p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return __builtin_bswap32(v);
-}
 
 constexpr uint8_t kTcpNoMerge = 0x02 | 0x04 | 0x20 | 0x40 | 0x80;  // SYN..CWR
 constexpr uint32_t kEth = 14;

@@ -10,21 +10,11 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dataplane/gro/bytes.h"
 #include "dataplane/gro/gro_engine.h"
 #include "dataplane/gro/hash.h"
 
 namespace grod::gro {
-namespace peek {
-
-inline uint16_t Load16(const uint8_t* p) {
-  uint16_t v;
-  memcpy(&v, p, 2);
-  return v;
-}
-inline uint16_t Be16(const uint8_t* p) { return rte_be_to_cpu_16(Load16(p)); }
-
-}  // namespace peek
-
 // The hash Parse() computes, from a few fields, for the packets that can
 // take the fast path (plain TCP/UDP over IPv4/IPv6, <= 2 VLAN tags);
 // false for anything else.  Only a lookup hint: the template decides.
@@ -37,9 +27,9 @@ inline bool PeekHash(const rte_mbuf* m, const uint8_t* d, uint16_t vxlan_port,
   uint64_t w;  // ethertype, version/IHL, TOS, total length, ID
   memcpy(&w, d + 12, 8);
   if ((w & 0xffffff) == (RTE_BE16(0x0800) | 0x45u << 16) &&
-      !(peek::Load16(d + 20) & RTE_BE16(0x3fff))) {
+      !(Load16(d + 20) & RTE_BE16(0x3fff))) {
     const uint8_t proto = d[23];
-    const uint16_t dport = peek::Be16(d + 36);
+    const uint16_t dport = Be16(d + 36);
     uint32_t type;
     if (proto == IPPROTO_TCP) {
       type = kTcp4;
@@ -49,18 +39,17 @@ inline bool PeekHash(const rte_mbuf* m, const uint8_t* d, uint16_t vxlan_port,
       return false;
     }
     *long_hdr = false;
-    *hash =
-        FlowHash(d + 26, d + 30, false,
-                 uint64_t(peek::Be16(d + 34)) << 48 | uint64_t(dport) << 32 |
-                     FlowWordLow(0, type, 0, m->port),
-                 nullptr);
+    *hash = FlowHash(d + 26, d + 30, false,
+                     uint64_t(Be16(d + 34)) << 48 | uint64_t(dport) << 32 |
+                         FlowWordLow(0, type, 0, m->port),
+                     nullptr);
     return true;
   }
   uint32_t off = 14;
-  uint16_t et = peek::Load16(d + 12);
+  uint16_t et = Load16(d + 12);
   for (int i = 0; i < 2; ++i) {
     if (et != RTE_BE16(0x8100) && et != RTE_BE16(0x88A8)) break;
-    et = peek::Load16(d + off + 2);
+    et = Load16(d + off + 2);
     off += 4;
   }
   const uint8_t *src, *dst;
@@ -70,7 +59,7 @@ inline bool PeekHash(const rte_mbuf* m, const uint8_t* d, uint16_t vxlan_port,
     if (off + 20 > len) return false;
     const uint8_t vihl = d[off];
     if ((vihl >> 4) != 4 || (vihl & 15) < 5) return false;
-    if (peek::Load16(d + off + 6) & RTE_BE16(0x3fff)) return false;  // fragment
+    if (Load16(d + off + 6) & RTE_BE16(0x3fff)) return false;  // fragment
     proto = d[off + 9];
     src = d + off + 12;
     dst = d + off + 16;
@@ -88,7 +77,7 @@ inline bool PeekHash(const rte_mbuf* m, const uint8_t* d, uint16_t vxlan_port,
   }
   if (l4 + 8 > len) return false;
   uint32_t type;
-  const uint16_t dport = peek::Be16(d + l4 + 2);
+  const uint16_t dport = Be16(d + l4 + 2);
   if (proto == IPPROTO_TCP) {
     type = v6 ? kTcp6 : kTcp4;
   } else if (proto == IPPROTO_UDP && dport != vxlan_port) {
@@ -98,7 +87,7 @@ inline bool PeekHash(const rte_mbuf* m, const uint8_t* d, uint16_t vxlan_port,
   }
   *long_hdr = l4 + 8 > 64;
   *hash = FlowHash(src, dst, v6,
-                   uint64_t(peek::Be16(d + l4)) << 48 | uint64_t(dport) << 32 |
+                   uint64_t(Be16(d + l4)) << 48 | uint64_t(dport) << 32 |
                        FlowWordLow(0, type, 0, m->port),
                    nullptr);
   return true;

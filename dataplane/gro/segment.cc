@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "dataplane/gro/bytes.h"
 #include "dataplane/gro/checksum.h"
 #include "dataplane/gro/gro_engine.h"
 
@@ -28,15 +29,6 @@ namespace grod::gro {
 namespace {
 
 constexpr uint8_t kTcpFin = 0x01, kTcpPsh = 0x08, kTcpCwr = 0x80;
-
-inline void Put16(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v >> 8);
-  p[1] = uint8_t(v);
-}
-inline uint16_t Get16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
-inline uint32_t Get32(const uint8_t* p) {
-  return uint32_t(Get16(p)) << 16 | Get16(p + 2);
-}
 
 // Unfolded one's-complement sum of n bytes.  Native 32-bit words go into
 // 64-bit lanes, which is the same sum once folded as rte_raw_cksum()'s
@@ -93,7 +85,7 @@ void FixIp(uint8_t* d, uint32_t l3, bool v6, uint32_t end, uint32_t i) {
     return;
   }
   Put16(ip + 2, end - l3);
-  Put16(ip + 4, Get16(ip + 4) + i);
+  Put16(ip + 4, Be16(ip + 4) + i);
   SetIpv4Checksum(ip);
 }
 
@@ -343,7 +335,7 @@ int Segment(rte_mbuf* merged, rte_mempool* direct_pool,
   if (s.nseg > cap) return -ENOSPC;
 
   s.seq0 =
-      s.tcp ? Get32(rte_pktmbuf_mtod(merged, const uint8_t*) + s.l4 + 4) : 0;
+      s.tcp ? Be32(rte_pktmbuf_mtod(merged, const uint8_t*) + s.l4 + 4) : 0;
   // Tunnelled inner checksums need the NIC's tunnel support (and the outer
   // UDP checksum covers the inner one): VXLAN stays in software.
   s.hw_l4 = !s.vxlan && (tx_offloads & (s.tcp ? RTE_ETH_TX_OFFLOAD_TCP_CKSUM

@@ -1,0 +1,32 @@
+// Network-order field access for the engine's header code (internal).
+#ifndef GROD_DATAPLANE_GRO_BYTES_H_
+#define GROD_DATAPLANE_GRO_BYTES_H_
+
+#include <rte_byteorder.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace grod::gro {
+
+// The two bytes at p as they are (byte-order neutral: compare with
+// RTE_BE16 constants or with other raw loads).
+inline uint16_t Load16(const uint8_t* p) {
+  uint16_t v;
+  memcpy(&v, p, 2);
+  return v;
+}
+inline uint16_t Be16(const uint8_t* p) { return rte_be_to_cpu_16(Load16(p)); }
+inline uint32_t Be32(const uint8_t* p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return rte_be_to_cpu_32(v);
+}
+inline void Put16(uint8_t* p, uint32_t v) {
+  p[0] = uint8_t(v >> 8);
+  p[1] = uint8_t(v);
+}
+
+}  // namespace grod::gro
+
+#endif  // GROD_DATAPLANE_GRO_BYTES_H_
