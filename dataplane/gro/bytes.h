@@ -1,4 +1,5 @@
-// Network-order field access for the engine's header code (internal).
+// Network-order field access and TCP flag bits for the engine's header
+// code (internal).
 #ifndef GROD_DATAPLANE_GRO_BYTES_H_
 #define GROD_DATAPLANE_GRO_BYTES_H_
 
@@ -26,6 +27,14 @@ inline void Put16(uint8_t* p, uint32_t v) {
   p[0] = uint8_t(v >> 8);
   p[1] = uint8_t(v);
 }
+
+// TCP flags (the byte at offset 13 of the TCP header).
+inline constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04,
+                         kTcpPsh = 0x08, kTcpUrg = 0x20, kTcpEce = 0x40,
+                         kTcpCwr = 0x80;
+// Flags that stop a segment from being merged (Linux GRO's flush flags).
+inline constexpr uint8_t kTcpNoMerge =
+    kTcpSyn | kTcpRst | kTcpUrg | kTcpEce | kTcpCwr;
 
 }  // namespace grod::gro
 

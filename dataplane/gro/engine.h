@@ -20,12 +20,11 @@
 
 #include <rte_mbuf.h>
 
+#include "dataplane/gro/bytes.h"
 #include "dataplane/gro/flow_table.h"
 #include "dataplane/gro/gro_engine.h"
 
 namespace grod::gro {
-
-inline constexpr uint8_t kTcpFin = 0x01, kTcpPsh = 0x08;
 
 inline bool SeqLt(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
 

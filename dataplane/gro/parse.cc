@@ -20,9 +20,6 @@ constexpr uint16_t kEthIpv4 = 0x0800;
 constexpr uint16_t kEthIpv6 = 0x86DD;
 constexpr uint16_t kEthVlan = 0x8100;
 constexpr uint16_t kEthQinQ = 0x88A8;
-constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04;
-constexpr uint8_t kTcpUrg = 0x20, kTcpEce = 0x40, kTcpCwr = 0x80;
-constexpr uint8_t kTcpNoMerge = kTcpSyn | kTcpRst | kTcpUrg | kTcpEce | kTcpCwr;
 
 // One Ethernet/IP/L4 layer.  A VXLAN packet has two.
 struct Layer {
@@ -327,7 +324,6 @@ void ParseGeneral(const rte_mbuf* m, const ParseConfig& cfg,
   } else if (out->payload_len == 0) {
     out->reason = kPassNoPayload;
   }
-  (void)kTcpFin;
 }
 
 }  // namespace internal

@@ -15,7 +15,6 @@
 namespace grod::gro::internal {
 namespace {
 
-constexpr uint8_t kTcpNoMerge = 0x02 | 0x04 | 0x20 | 0x40 | 0x80;  // SYN..CWR
 constexpr uint32_t kEth = 14;
 
 }  // namespace

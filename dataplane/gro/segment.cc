@@ -28,8 +28,6 @@
 namespace grod::gro {
 namespace {
 
-constexpr uint8_t kTcpFin = 0x01, kTcpPsh = 0x08, kTcpCwr = 0x80;
-
 // Unfolded one's-complement sum of n bytes.  Native 32-bit words go into
 // 64-bit lanes, which is the same sum once folded as rte_raw_cksum()'s
 // native 16-bit words (2^16 == 1 mod 0xffff), with no carries to handle;
