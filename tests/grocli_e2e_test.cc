@@ -93,31 +93,33 @@ class GrocliE2eTest : public ::testing::Test {
     return r.err;
   }
 
-  void CreateAcme() {
-    Ok({"tenant",
-        "create",
-        "acme",
-        "--selector",
-        "port=0,vlan=100",
-        "--selector",
-        "vni=5001",
-        "--mode",
-        "list",
-        "--flush",
-        "timeout",
-        "--flush-timeout",
-        "100us",
-        "--gro-types",
-        "tcp4,tcp6",
-        "--max-flows",
-        "1000",
-        "--max-held",
-        "2000",
-        "--max-segments",
-        "16",
-        "--max-merged-bytes",
-        "30000"});
+  // `tenant create acme` with every tenant flag set.
+  static std::vector<std::string> CreateAcmeArgs() {
+    return {"tenant",
+            "create",
+            "acme",
+            "--selector",
+            "port=0,vlan=100",
+            "--selector",
+            "vni=5001",
+            "--mode",
+            "list",
+            "--flush",
+            "timeout",
+            "--flush-timeout",
+            "100us",
+            "--gro-types",
+            "tcp4,tcp6",
+            "--max-flows",
+            "1000",
+            "--max-held",
+            "2000",
+            "--max-segments",
+            "16",
+            "--max-merged-bytes",
+            "30000"};
   }
+  void CreateAcme() { Ok(CreateAcmeArgs()); }
 
   std::optional<GrodProcess> grod_;
   std::unique_ptr<v1::Grod::Stub> stub_;
@@ -157,31 +159,9 @@ TEST_F(GrocliE2eTest, InfoAndPorts) {
 
 TEST_F(GrocliE2eTest, TenantCreateGetListUpdateDelete) {
   // create: JSON output is the created tenant with every flag applied.
-  v1::Tenant acme = testing::ParseJson<v1::Tenant>(Ok({"tenant",
-                                                       "create",
-                                                       "acme",
-                                                       "--selector",
-                                                       "port=0,vlan=100",
-                                                       "--selector",
-                                                       "vni=5001",
-                                                       "--mode",
-                                                       "list",
-                                                       "--flush",
-                                                       "timeout",
-                                                       "--flush-timeout",
-                                                       "100us",
-                                                       "--gro-types",
-                                                       "tcp4,tcp6",
-                                                       "--max-flows",
-                                                       "1000",
-                                                       "--max-held",
-                                                       "2000",
-                                                       "--max-segments",
-                                                       "16",
-                                                       "--max-merged-bytes",
-                                                       "30000",
-                                                       "-o",
-                                                       "json"}));
+  std::vector<std::string> create = CreateAcmeArgs();
+  create.insert(create.end(), {"-o", "json"});
+  v1::Tenant acme = testing::ParseJson<v1::Tenant>(Ok(create));
   EXPECT_EQ(acme.name(), "acme");
   ASSERT_EQ(acme.selectors_size(), 2);
   EXPECT_EQ(acme.selectors(0).port_id(), 0u);
