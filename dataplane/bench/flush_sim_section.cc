@@ -20,6 +20,7 @@
 #include "common/dataplane_types.h"
 #include "dataplane/bench/fatal.h"
 #include "dataplane/bench/flush_policies.h"
+#include "dataplane/bench/stage_rig.h"
 #include "dataplane/bench/statistics.h"
 #include "dataplane/bench/traffic.h"
 #include "dataplane/gro/gro_engine.h"
@@ -108,17 +109,12 @@ class FlushSim {
     const uint64_t hz = rte_get_tsc_hz();
     auto ns_to_tsc = [&](double ns) { return uint64_t(ns * hz / 1e9); };
     PortCapabilities caps[RTE_MAX_ETHPORTS] = {};
-    auto counters = std::make_unique<PortLcoreCounters[]>(RTE_MAX_ETHPORTS);
-    auto egress = std::make_unique<Egress>(
-        0, Egress::Ports{peer_of_, caps, pool_, indirect_}, counters.get());
-    auto stage = std::make_unique<GroStage>(4789, egress.get());
-    WorkerCommand create{WorkerCommand::Kind::kCreate, 0, gro::ContextConfig{}};
-    if (!stage->Execute(create)) Die("cannot create a GRO context");
-    auto snap = std::make_unique<ConfigSnapshot>();
-    Check(snap->classifier.Add({port_, std::nullopt, std::nullopt}, 0),
-          "classifier");
-    TenantRuntime& t = snap->tenants[0];
-    t.active = true;
+    StageRig rig =
+        MakeStageRig(port_, Egress::Ports{peer_of_, caps, pool_, indirect_});
+    auto& egress = rig.egress;
+    auto& stage = rig.stage;
+    auto& snap = rig.snap;
+    TenantRuntime& t = rig.tenant();
     t.default_mode = policy.mode;
     t.flush_kind = policy.kind;
     t.timeout_tsc = ns_to_tsc(policy.timeout_ns);

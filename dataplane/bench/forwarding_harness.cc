@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "dataplane/bench/bench_eal.h"
 #include "dataplane/bench/fatal.h"
+#include "dataplane/bench/stage_rig.h"
 #include "dataplane/bench/statistics.h"
 #include "dataplane/gro/gro_engine.h"
 #include "dataplane/runtime/egress.h"
@@ -92,17 +93,13 @@ FwdRun ForwardingHarness::Run(const Frames& frames, FwdMode mode,
     caps[sink_].tcp_tso = caps[sink_].udp_tso = true;
     caps[sink_].multi_segment_tx = true;
   }
-  auto counters = std::make_unique<PortLcoreCounters[]>(RTE_MAX_ETHPORTS);
-  auto egress = std::make_unique<Egress>(
-      0, Egress::Ports{peer_of_, caps, pool_, indirect_}, counters.get());
-  auto stage = std::make_unique<GroStage>(4789, egress.get());
-  WorkerCommand create{WorkerCommand::Kind::kCreate, 0, gro::ContextConfig{}};
-  if (!stage->Execute(create)) Die("cannot create a GRO context");
-  auto snap = std::make_unique<ConfigSnapshot>();
-  Check(snap->classifier.Add({rx_port_, std::nullopt, std::nullopt}, 0),
-        "classifier");
-  TenantRuntime& t = snap->tenants[0];
-  t.active = true;
+  StageRig rig =
+      MakeStageRig(rx_port_, Egress::Ports{peer_of_, caps, pool_, indirect_});
+  auto& counters = rig.counters;
+  auto& egress = rig.egress;
+  auto& stage = rig.stage;
+  auto& snap = rig.snap;
+  TenantRuntime& t = rig.tenant();
   t.routes = routes;
   t.flush_kind = FlushKind::kPerBurst;
   t.default_mode = mode == FwdMode::kList     ? GroMode::kList
