@@ -236,14 +236,15 @@ void Context::ProcessAlone(rte_mbuf* m, Mode mode, FlushReason reason,
     Process(m, p, mode, 0, out);
     return;
   }
+  // Held and flushed at once: the flush's own emit path and counters.
   counters_.packets_in++;
   counters_.bytes_in += m->pkt_len;
   counters_.flushes[reason]++;
-  counters_.packets_out++;
-  counters_.segments_hist[grod::SegmentBucketIndex(1)]++;
+  Run r{};
+  r.head = r.tail = m;
+  r.segs = 1;
+  Engine(cfg_, table_, &counters_).EmitRun(LayoutOf(p, mode), r, out);
   table_->NoteRetired(true);
-  SetMetadata(m, LayoutOf(p, mode));
-  Push(out, m);
 }
 
 uint32_t Context::held_flows() const { return table_->size(); }

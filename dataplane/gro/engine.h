@@ -52,6 +52,8 @@ class Engine {
   void FlushFlow(Flow* f, FlushReason why, Output* out);
   // FlushFlow() but the entry stays as it is (the caller resets the table).
   void EmitFlow(const Flow* f, FlushReason why, Output* out);
+  // One run as one output (merged, listed or single), counted.
+  void EmitRun(const Layout& l, const Run& r, Output* out);
   uint32_t limit() const { return limit_; }
 
  private:
@@ -68,8 +70,6 @@ class Engine {
   void Prepend(Flow* f, Run* r, rte_mbuf* m, const ParsedPacket& p);
   void TryJoin(Flow* f, int i);
   void StartRun(Flow* f, int i, rte_mbuf* m, const ParsedPacket& p);
-  // flush.cc
-  void EmitRun(const Layout& l, const Run& r, Output* out);
 
   const ContextConfig& cfg_;
   FlowTable* t_;
