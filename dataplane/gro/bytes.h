@@ -10,11 +10,21 @@
 
 namespace grod::gro {
 
-// The two bytes at p as they are (byte-order neutral: compare with
-// RTE_BE16 constants or with other raw loads).
+// The bytes at p as they are (byte-order neutral: compare with RTE_BE16
+// constants or other raw loads, or hash them).
 inline uint16_t Load16(const uint8_t* p) {
   uint16_t v;
   memcpy(&v, p, 2);
+  return v;
+}
+inline uint64_t LoadU32(const uint8_t* p) {  // zero-extended
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+inline uint64_t LoadU64(const uint8_t* p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
   return v;
 }
 inline uint16_t Be16(const uint8_t* p) { return rte_be_to_cpu_16(Load16(p)); }

@@ -9,20 +9,10 @@
 #include <rte_hash_crc.h>
 
 #include <cstdint>
-#include <cstring>
+
+#include "dataplane/gro/bytes.h"
 
 namespace grod::gro {
-
-inline uint64_t LoadU64(const uint8_t* p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
-inline uint64_t LoadU32(const uint8_t* p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return v;
-}
 
 // The low 32 bits of the hashed word: VXLAN/type/ingress-port fields.
 inline uint32_t FlowWordLow(uint32_t vni, uint32_t type, uint32_t outer_sport,
