@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/gro/bench_floor.h"
 #include "dataplane/gro/gro_engine.h"
 #include "dataplane/gro/testing/packet_builder.h"
 
@@ -298,6 +299,35 @@ Result OursContext(const std::vector<Bytes>& frames, uint32_t flows, Mode mode,
   return Done(std::move(cycles), frames.size(), sink);
 }
 
+// The memory floor (bench_floor.h) in the same harness as OursContext.
+Result FloorContext(const std::vector<Bytes>& frames, uint32_t flows,
+                    bench::FloorEngine::Way way, bool cold) {
+  Feed feed(frames, false, cold);
+  bench::FloorEngine floor(flows, way);
+  if (!floor.ok()) {
+    fprintf(stderr, "floor: out of EAL memory\n");
+    exit(1);
+  }
+  Sink sink;
+  auto emit = [&sink](rte_mbuf* m) { sink.Add(&m, 1); };
+  const uint32_t every = FlushEvery(flows);
+  uint32_t since = 0;
+  std::vector<uint64_t> cycles =
+      TimedBursts(feed, frames.size(), sink, [&](rte_mbuf** pkts, uint16_t n) {
+        floor.Burst(pkts, n, emit);
+        since += n;
+        if (since >= every) {
+          floor.FlushAll(emit);
+          since = 0;
+        }
+      });
+  const uint64_t t0 = rte_rdtsc();
+  floor.FlushAll(emit);
+  cycles.push_back(rte_rdtsc() - t0);
+  sink.Release();
+  return Done(std::move(cycles), frames.size(), sink);
+}
+
 Result OursBurst(const std::vector<Bytes>& frames, Mode mode, bool cold) {
   Feed feed(frames, false, cold);
   Sink sink;
@@ -418,12 +448,14 @@ int main(int argc, char** argv) {
   uint32_t only_flows = 0;
   int reps = 0;  // --reps=N: runs per cell (median); default 7, quick 5
   bool ours_only = false, verbose = false, no_burst = false, cold = false;
+  bool floor = false;     // --floor: also the memory floor (TCP4 MERGE)
   int only_reorder = -1;  // --reorder=0|5: only that column
   for (int i = 1; i < argc; ++i) {
     quick |= strcmp(argv[i], "--quick") == 0;
     ours_only |= strcmp(argv[i], "--ours-only") == 0;
     no_burst |= strcmp(argv[i], "--no-burst") == 0;
     cold |= strcmp(argv[i], "--cold-mbufs") == 0;
+    floor |= strcmp(argv[i], "--floor") == 0;
     verbose |= strcmp(argv[i], "--verbose") == 0;
     if (strncmp(argv[i], "--workload=", 11) == 0) {
       only_workload = atoi(argv[i] + 11);
@@ -484,6 +516,8 @@ int main(int argc, char** argv) {
       "ours/rte_gro ctx | ours burst cyc/pkt | rte_gro burst cyc/pkt | "
       "ours/rte_gro burst |\n");
   printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::vector<std::string> floor_rows;
+  double ours_one_flow = 0;  // cycles/packet, TCP4 MERGE, 1 flow, 0%
   for (const Workload& w : kWorkloads) {
     if (quick && w.kind == Kind::kTcp6) continue;
     if (only_workload >= 0 && &w != &kWorkloads[only_workload]) continue;
@@ -504,10 +538,17 @@ int main(int argc, char** argv) {
         // rte_gro's context mode at >= 16384 flows takes seconds per run:
         // at most 3 runs there.
         std::vector<Result> vo, vob, vrc, vrb;
+        std::vector<Result> vfloor[3];  // by FloorEngine::Way
+        const bool with_floor =
+            floor && w.kind == Kind::kTcp4 && w.mode == Mode::kMerge;
         const std::vector<Bytes> sub(frames.begin(),
                                      frames.begin() + RtePackets(flows, n));
         for (int rep = 0; rep < reps; ++rep) {
           vo.push_back(OursContext(frames, flows, w.mode, cold));
+          for (int way = 0; with_floor && way < 3; ++way) {
+            vfloor[way].push_back(FloorContext(
+                frames, flows, bench::FloorEngine::Way(way), cold));
+          }
           if (w.rte_gro && !ours_only && (flows < 16384 || rep < 3)) {
             vrc.push_back(RteContext(sub, flows, cold));
           }
@@ -538,8 +579,43 @@ int main(int argc, char** argv) {
             ob.cycles_per_pkt, cell(rb, "%.1f", rb.cycles_per_pkt).c_str(),
             cell(rb, "%.1fx", rb.cycles_per_pkt / ob.cycles_per_pkt).c_str());
         fflush(stdout);
+        if (flows == 1 && !reorder && w.kind == Kind::kTcp4 &&
+            w.mode == Mode::kMerge) {
+          ours_one_flow = ours.cycles_per_pkt;
+        }
+        if (with_floor) {
+          const char* names[3] = {"floor arrival", "floor at flush",
+                                  "floor lagged"};
+          double way_cycles[3];
+          for (int way = 0; way < 3; ++way) {
+            way_cycles[way] =
+                Median(vfloor[way], names[way], n, verbose).cycles_per_pkt;
+          }
+          const double best =
+              std::min({way_cycles[0], way_cycles[1], way_cycles[2]});
+          char row[256];
+          snprintf(
+              row, sizeof(row),
+              "| %u | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.2fx | %s |",
+              flows, reorder ? "5%" : "0%", way_cycles[0], way_cycles[1],
+              way_cycles[2], best, ours.cycles_per_pkt,
+              ours.cycles_per_pkt / best,
+              ours_one_flow > 0 ? Fmt("%.2fx", best / ours_one_flow).c_str()
+                                : "n/a");
+          floor_rows.push_back(row);
+        }
       }
     }
+  }
+  if (!floor_rows.empty()) {
+    // See bench_floor.h: the least any engine must spend on these packets.
+    printf(
+        "\nMemory floor, TCP4 MERGE, context mode (cycles/packet; floor = "
+        "the cheapest way, see bench_floor.h)\n\n"
+        "| flows | reorder | chain on arrival | chain at flush | at flush, "
+        "one burst late | floor | ours | ours/floor | floor / ours at 1 flow "
+        "|\n|---|---|---|---|---|---|---|---|---|\n");
+    for (const std::string& r : floor_rows) printf("%s\n", r.c_str());
   }
   return 0;
 }
