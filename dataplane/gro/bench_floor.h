@@ -89,10 +89,15 @@ class FloorEngine {
         }
         if (a.segs != 0) {
           rte_prefetch0(a.head);
-          for (uint32_t k = 0; defer_ && k + 1 < a.segs; ++k) {
+          rte_prefetch0(reinterpret_cast<char*>(a.head) + 64);
+          for (uint32_t k = 0; defer_ && k + 2 < a.segs; ++k) {
             rte_prefetch0(reinterpret_cast<char*>(a.held[k]) + 64);
           }
         }
+      }
+      // The head's header line, once its mbuf has arrived.
+      if (f + kFlushAhead / 2 < n_ && st_[f + kFlushAhead / 2].segs != 0) {
+        rte_prefetch0(rte_pktmbuf_mtod(st_[f + kFlushAhead / 2].head, char*));
       }
       if (st_[f].segs != 0) Emit1(st_[f], emit);
     }
@@ -102,7 +107,8 @@ class FloorEngine {
   static constexpr uint16_t kMaxBurst = 32;
   static constexpr uint16_t kTailAhead = 8;
   static constexpr uint32_t kFlushAhead = 8;
-  static constexpr uint32_t kMaxHeld = 11;
+  static constexpr uint32_t kMaxHeld = 10;    // kChainAtFlush: in the state
+  static constexpr uint32_t kMaxSegs = 64;    // kChainOnArrival: as ours
   static constexpr uint16_t kHeaderLen = 54;  // Ethernet + IPv4 + TCP
   // Two lines: the defer variant keeps up to kMaxHeld pointers; the other
   // touches only the first line.
@@ -111,7 +117,8 @@ class FloorEngine {
     rte_mbuf* head;
     rte_mbuf* tail;
     uint32_t segs, bytes;
-    rte_mbuf* held[kMaxHeld];
+    rte_mbuf* held[kMaxHeld - 1];
+    uint16_t mss;
   };
   static_assert(sizeof(State) == 128);
 
@@ -128,7 +135,7 @@ class FloorEngine {
       const __m128i k = _mm_loadu_si128(
           reinterpret_cast<const __m128i*>(rte_pktmbuf_mtod(m, uint8_t*) + 16));
       if (s.segs != 0 &&
-          (s.segs == kMaxHeld ||
+          (s.segs == (defer_ ? kMaxHeld : kMaxSegs) ||
            !_mm_testz_si128(_mm_xor_si128(s.key, k), _mm_set1_epi32(-1)))) {
         Emit1(s, emit);  // (full: one flow's window, or not its packet)
       }
@@ -136,28 +143,55 @@ class FloorEngine {
         s.key = k;
         s.head = m;
       } else {
+        if (s.segs == 1) s.mss = uint16_t(m->data_len - kHeaderLen);
         // A merge strips the appended segment's headers (hot: just
         // received).
         m->data_off += kHeaderLen;
         m->data_len -= kHeaderLen;
         if (!defer_) s.tail->next = m;
       }
-      if (defer_) s.held[s.segs] = m;
+      if (defer_ && s.segs != 0) s.held[s.segs - 1] = m;
       s.tail = m;
       s.segs++;
       s.bytes += m->data_len;
     }
   }
 
+  // A MERGE output as the issue defines it: the chain, the head's lengths,
+  // its IPv4 total length and header checksum (RFC 1624 update), and the
+  // TSO metadata (ol_flags, tx_offload: the head's second line).
   template <typename Emit>
   void Emit1(State& s, Emit& emit) {
     if (defer_) {
-      for (uint32_t k = 0; k + 1 < s.segs; ++k) s.held[k]->next = s.held[k + 1];
+      rte_mbuf* prev = s.head;
+      for (uint32_t k = 0; k + 1 < s.segs; ++k) {
+        prev->next = s.held[k];
+        prev = s.held[k];
+      }
     }
+    rte_mbuf* h = s.head;
     s.tail->next = nullptr;
-    s.head->pkt_len = s.bytes;
-    s.head->nb_segs = uint16_t(s.segs);
-    emit(s.head);
+    h->pkt_len = s.bytes;
+    h->nb_segs = uint16_t(s.segs);
+    uint8_t* ip = rte_pktmbuf_mtod(h, uint8_t*) + 14;
+    const uint16_t old_len = uint16_t(ip[2] << 8 | ip[3]);
+    const uint16_t new_len = uint16_t(s.bytes - 14);
+    ip[2] = uint8_t(new_len >> 8);
+    ip[3] = uint8_t(new_len);
+    uint32_t sum =
+        uint16_t(~(ip[10] << 8 | ip[11])) + uint16_t(~old_len) + new_len;
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    const uint16_t csum = uint16_t(~sum);
+    ip[10] = uint8_t(csum >> 8);
+    ip[11] = uint8_t(csum);
+    h->ol_flags |=
+        RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+    h->l2_len = 14;
+    h->l3_len = 20;
+    h->l4_len = 20;
+    h->tso_segsz = uint16_t(s.mss);
+    emit(h);
     s.segs = 0;
     s.bytes = 0;
   }
