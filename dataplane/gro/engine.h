@@ -41,7 +41,9 @@ class Engine {
  public:
   Engine(const ContextConfig& cfg, FlowTable* t, Counters* c)
       : cfg_(cfg), t_(t), c_(c) {
-    limit_ = cfg.max_merged_bytes < 65535 ? cfg.max_merged_bytes : 65535;
+    limit16_ = cfg.max_merged_bytes < 65535 ? cfg.max_merged_bytes : 65535;
+    limit_ = cfg.max_merged_bytes < kMaxBigMergedBytes ? cfg.max_merged_bytes
+                                                       : kMaxBigMergedBytes;
   }
 
   // Returns the flow holding `m` afterwards, or nullptr (passed, emitted).
@@ -54,7 +56,9 @@ class Engine {
   void EmitFlow(const Flow* f, FlushReason why, Output* out);
   // One run as one output (merged, listed or single), counted.
   void EmitRun(const Layout& l, const Run& r, Output* out);
-  uint32_t limit() const { return limit_; }
+  // The byte limit (see Fits) for flows of plain TCP (BIG TCP allowed) or
+  // anything else (16-bit length fields).
+  uint32_t limit(bool plain_tcp) const { return plain_tcp ? limit_ : limit16_; }
 
  private:
   void Pass(rte_mbuf* m, const ParsedPacket& p, PassReason why, Output* out);
@@ -74,7 +78,7 @@ class Engine {
   const ContextConfig& cfg_;
   FlowTable* t_;
   Counters* c_;
-  uint32_t limit_;
+  uint32_t limit_, limit16_;
 };
 
 }  // namespace grod::gro

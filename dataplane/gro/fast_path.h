@@ -66,7 +66,8 @@ enum class Fast { kNoMatch, kMiss, kRules, kHeld, kEmitted };
 // `held` mirrors FlowTable::held_packets: synced around calls (Sync*).
 struct Hot {
   Flow* flows;
-  uint32_t max_segs, max_held, limit;
+  uint32_t max_segs, max_held;
+  uint32_t limit_tcp, limit_udp;  // Engine::limit(): shapes are TCP or UDP
   uint32_t held;
   bool verify;  // the context verifies checksums (see rx_mask_)
   uint64_t packets = 0, bytes = 0;  // fast-path counters
@@ -105,8 +106,13 @@ class FastPath {
   // append it at the end of f's only run (or revive idle f with it), does
   // so; kNoMatch / kMiss / kRules leave everything untouched.
   Hot Load() const {
-    return Hot{t_->flow(0), c_->cfg_.max_segments, c_->cfg_.max_held_packets,
-               e_.limit(),  t_->held_packets,      c_->cfg_.verify_checksums};
+    return Hot{t_->flow(0),
+               c_->cfg_.max_segments,
+               c_->cfg_.max_held_packets,
+               e_.limit(true),
+               e_.limit(false),
+               t_->held_packets,
+               c_->cfg_.verify_checksums};
   }
   // Before / after a call that reads or changes the table's held count.
   void SyncOut(const Hot& h) { t_->held_packets = h.held; }
@@ -161,7 +167,8 @@ class FastPath {
     }
     if (r.last_len != r.mss || len > r.mss || (r.flags & (kTcpPsh | kTcpFin)) ||
         (!s.df && id != uint16_t(r.last_id + 1)) || r.segs >= h.max_segs ||
-        s.fit_base + r.bytes + len > h.limit || h.held >= h.max_held) {
+        s.fit_base + r.bytes + len > (s.udp ? h.limit_udp : h.limit_tcp) ||
+        h.held >= h.max_held) {
       return Fast::kRules;
     }
     if (md == uint8_t(Mode::kList)) {

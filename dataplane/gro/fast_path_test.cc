@@ -295,6 +295,7 @@ TEST_P(FastPathTest, SameAsFullPath) {
   cfg.max_held_packets = g.P(0.3) ? uint32_t(g.R(1, 40)) : 16384;
   cfg.max_segments = g.P(0.3) ? g.R(1, 8) : 64;
   if (g.P(0.3)) cfg.max_merged_bytes = g.R(100, 65535);
+  if (g.P(0.15)) cfg.max_merged_bytes = g.R(65536, kMaxBigMergedBytes);
   if (g.P(0.1)) cfg.gro_types = g.R(0, kAll);
   cfg.verify_checksums = g.P(0.3);
   auto a = Context::Create(cfg), b = Context::Create(cfg),

@@ -159,12 +159,22 @@ bool Parse(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out);
 void ParseBurst(rte_mbuf* const* pkts, uint16_t n, const ParseConfig& cfg,
                 ParsedPacket* out);
 
+// Largest merged TCP packet (IP header + TCP header + payload) with BIG TCP
+// (max_merged_bytes above 65535), as Linux's BIG TCP GRO limit.
+inline constexpr uint32_t kMaxBigMergedBytes = 512 * 1024;
+
 struct ContextConfig {
   uint32_t max_flows = 4096;
   uint32_t max_held_packets = 16384;
   uint32_t gro_types = kAll;
-  // Limit on the length field of the outermost IP header of a merged packet
-  // (IPv4 total length / IPv6 payload length); clamped to 65535.
+  // Limit on what the length field of the outermost IP header of a merged
+  // packet counts (IPv4 total length / IPv6 payload length).  Up to 65535
+  // for every type.  Plain TCP (no VXLAN) may go up to kMaxBigMergedBytes
+  // ("BIG TCP", as Linux): a merged packet whose length no longer fits the
+  // 16-bit field carries 0 there (IPv4 total length / IPv6 payload length,
+  // Linux's convention; IPv4's header checksum matches the 0) and its
+  // length is pkt_len.  Other types stay at 65535 (UDP and VXLAN length
+  // fields, fragment offsets).  Larger values are clamped.
   uint32_t max_merged_bytes = 65535;
   uint32_t max_segments = 64;  // original packets per output (<= 64)
   uint16_t vxlan_port = 4789;

@@ -116,15 +116,18 @@ void FinalizeMerged(const Layout& l, const Run& r) {
     return;
   }
   uint8_t* l4 = d + l.l4_off;
+  // BIG TCP (see ContextConfig::max_merged_bytes): a length the 16-bit
+  // field cannot hold is written as 0; pkt_len carries it.
+  const auto field = [](uint32_t len) { return len > 65535 ? 0 : len; };
   if (l.is_v6) {
-    SetIpLength(d, l.l3_off, true, end);
+    Put16(d + l.l3_off + 4, field(end - l.l3_off - 40));
   } else {
     // Only the total length changes: update the header checksum for it
     // (RFC 1624 eqn. 3, as Linux GRO does) instead of summing the header
     // again -- and a header that arrived with a bad checksum keeps one.
     uint8_t* ip = d + l.l3_off;
     const uint32_t old_len = uint32_t(ip[2]) << 8 | ip[3];
-    const uint32_t new_len = end - l.l3_off;
+    const uint32_t new_len = field(end - l.l3_off);
     uint32_t sum = (~(uint32_t(ip[10]) << 8 | ip[11]) & 0xffff) +
                    (~old_len & 0xffff) + new_len;
     sum = (sum & 0xffff) + (sum >> 16);

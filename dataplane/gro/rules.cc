@@ -13,8 +13,9 @@ bool Engine::Fits(const Layout& l, uint32_t bytes, uint32_t segs) const {
                                 : l.l3_off + (l.is_v6 ? 40 : 0);
   // max_segments bounds what a GSO engine must re-split; a reassembled
   // datagram is bounded by its 64K length alone (as in ip_defrag).
+  const bool plain_tcp = !l.vxlan && (l.type & (kTcp4 | kTcp6));
   return (segs <= cfg_.max_segments || l.type == kIpv4Frag) &&
-         l.payload_off - base + bytes <= limit_;
+         l.payload_off - base + bytes <= limit(plain_tcp);
 }
 
 bool Engine::Compatible(const Flow& f, const ParsedPacket& p, const rte_mbuf* m,

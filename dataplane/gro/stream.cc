@@ -18,7 +18,7 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
   const Shape& s = t_->shape(f->shape);
   const Run& r = f->run0;
   if (s.layout.mode != md || !s.streamable || r.last_len != r.mss ||
-      (r.flags & (kTcpPsh | kTcpFin)) || e_.limit() < s.fit_base ||
+      (r.flags & (kTcpPsh | kTcpFin)) || e_.limit(!s.udp) < s.fit_base ||
       r.segs >= c_->cfg_.max_segments ||
       t_->held_packets >= c_->cfg_.max_held_packets) {
     return i;  // (length fields past byte 64: the generic path)
@@ -112,7 +112,7 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   if (held_room < budget) budget = held_room;
   if (budget > uint32_t(n - i)) budget = n - i;
   // (The division only when the byte limit may bind.)
-  const uint32_t max_bytes = e_.limit() - s.fit_base;
+  const uint32_t max_bytes = e_.limit(!s.udp) - s.fit_base;
   const uint32_t bytes_left = r.bytes < max_bytes ? max_bytes - r.bytes : 0;
   if (uint64_t(budget) * mss > bytes_left) budget = bytes_left / mss;
   rte_mbuf* tail = r.tail;
