@@ -53,7 +53,11 @@ int RunPorts(CommandEnv& env, const ParsedArgs& args) {
   for (const v1::Port& p : resp.ports()) {
     const v1::PortCapabilities& c = p.capabilities();
     std::vector<std::string> caps;
-    if (c.tcp_tso()) caps.push_back("tcp-tso");
+    if (c.tcp_tso()) {
+      caps.push_back(c.tso_max_bytes() > 65535
+                         ? absl::StrCat("tcp-tso(big:", c.tso_max_bytes(), ")")
+                         : std::string("tcp-tso"));
+    }
     if (c.udp_tso()) caps.push_back("udp-tso");
     if (c.vxlan_tso()) caps.push_back("vxlan-tso");
     if (c.ipv4_checksum()) caps.push_back("ipv4-csum");

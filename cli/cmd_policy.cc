@@ -89,7 +89,8 @@ Command PolicySetCommand() {
       "  grocli policy set acme --kind per-burst --max-segments 16\n",
       {{"kind", 0, "KIND", "per-burst, timeout or adaptive"},
        {"timeout", 0, "DUR", "1us..10s, for timeout and adaptive"},
-       {"max-merged-bytes", 0, "N", "1..65535 (default 65535)"},
+       {"max-merged-bytes", 0, "N",
+        "1..524288 (default 65535; >65535: BIG TCP, TCP only)"},
        {"max-segments", 0, "N", "1..64 (default 64)"}},
       RunSet};
 }

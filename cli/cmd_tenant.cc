@@ -20,7 +20,8 @@ std::vector<FlagSpec> TenantFlags() {
       {"mode", 0, "MODE", "default mode: merge (default), list or bypass"},
       {"flush", 0, "KIND", "per-burst (default), timeout or adaptive"},
       {"flush-timeout", 0, "DUR", "hold limit for timeout/adaptive, 1us..10s"},
-      {"max-merged-bytes", 0, "N", "largest merged payload, 1..65535"},
+      {"max-merged-bytes", 0, "N",
+       "largest merged payload, 1..524288 (>65535: BIG TCP)"},
       {"max-segments", 0, "N", "most segments per merged packet, 1..64"},
   };
 }

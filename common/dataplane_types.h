@@ -30,7 +30,7 @@ enum class FlushKind : uint8_t { kPerBurst = 1, kTimeout = 2, kAdaptive = 3 };
 
 struct FlushPolicy {
   FlushKind kind = FlushKind::kPerBurst;
-  uint64_t timeout_ns = 0;           // TIMEOUT / ADAPTIVE
+  uint64_t timeout_ns = 0;            // TIMEOUT / ADAPTIVE
   uint32_t max_merged_bytes = 65535;  // merged IP payload limit
   uint32_t max_segments = 64;
   bool operator==(const FlushPolicy&) const = default;
@@ -81,6 +81,9 @@ struct PortCapabilities {
   bool udp_checksum = false;
   bool multi_segment_tx = false;
   bool vxlan_tso = false;
+  // Largest packet (from the IP header on) the port's TSO takes: 65535
+  // unless the configuration says the NIC takes BIG TCP packets.
+  uint32_t tso_max_bytes = 65535;
 };
 
 struct PortInfo {

@@ -93,6 +93,7 @@ v1::Port ToProto(const PortInfo& port) {
   c->set_udp_checksum(port.capabilities.udp_checksum);
   c->set_multi_segment_tx(port.capabilities.multi_segment_tx);
   c->set_vxlan_tso(port.capabilities.vxlan_tso);
+  c->set_tso_max_bytes(port.capabilities.tso_max_bytes);
   out.set_peer_port_id(port.peer_port_id);
   out.set_link_up(port.link_up);
   out.set_link_speed_mbps(port.link_speed_mbps);

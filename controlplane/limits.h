@@ -20,7 +20,10 @@ inline constexpr uint32_t kMaxMaxHeldPackets = 1 << 20;
 
 inline constexpr int64_t kMinFlushTimeoutNs = 1000;            // 1us
 inline constexpr int64_t kMaxFlushTimeoutNs = 10'000'000'000;  // 10s
-inline constexpr uint32_t kMaxMergedBytes = 65535;
+inline constexpr uint32_t kMaxMergedBytes = 65535;  // also the default
+// BIG TCP: plain TCP may merge up to this (the data plane's
+// gro::kMaxBigMergedBytes); other traffic stays at kMaxMergedBytes.
+inline constexpr uint32_t kMaxBigMergedBytes = 512 * 1024;
 inline constexpr uint32_t kMaxSegments = 64;
 
 inline constexpr uint32_t kMaxVlanId = 4094;

@@ -98,9 +98,10 @@ absl::StatusOr<v1::FlushPolicy> NormalizeFlushPolicy(
       return Invalid(Sub(field, "timeout"), "must be between 1us and 10s");
     }
   }
-  if (policy.max_merged_bytes() > kMaxMergedBytes) {
+  if (policy.max_merged_bytes() > kMaxBigMergedBytes) {
     return Invalid(Sub(field, "max_merged_bytes"),
-                   "must be between 1 and 65535 (0 = 65535)");
+                   "must be between 1 and 524288 (0 = 65535; above 65535 "
+                   "only plain TCP merges that far: BIG TCP)");
   }
   if (out.max_merged_bytes() == 0) out.set_max_merged_bytes(kMaxMergedBytes);
   if (policy.max_segments() > kMaxSegments) {

@@ -82,7 +82,9 @@ TEST(ValidateTest, NamesTheBadField) {
   t.mutable_flush_policy()->set_max_segments(65);
   ExpectInvalid(t, "tenant.flush_policy.max_segments");
   t.mutable_flush_policy()->set_max_segments(0);
-  t.mutable_flush_policy()->set_max_merged_bytes(65536);
+  t.mutable_flush_policy()->set_max_merged_bytes(524288);  // BIG TCP
+  EXPECT_TRUE(NormalizeTenant(t, "tenant", nullptr).ok());
+  t.mutable_flush_policy()->set_max_merged_bytes(524289);
   ExpectInvalid(t, "tenant.flush_policy.max_merged_bytes");
 
   t = Valid();

@@ -65,7 +65,7 @@ absl::Status DpdkDataPlane::ResolvePorts(const RuntimeConfig& config) {
         }
         peer = *p;
       }
-      ports_.push_back({ids[i], peer, {}});
+      ports_.push_back({ids[i], peer, {}, spec.tso_max_bytes});
     }
   }
   for (const Port& p : ports_) peer_of_[p.id] = p.peer;
@@ -115,6 +115,7 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
     absl::StatusOr<PortCapabilities> caps = StartPort(p.id, queues, pool_);
     if (!caps.ok()) return caps.status();
     p.caps = *caps;
+    p.caps.tso_max_bytes = p.tso_max_bytes;
     caps_of_[p.id] = p.caps;
   }
 

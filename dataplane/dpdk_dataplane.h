@@ -54,6 +54,7 @@ class DpdkDataPlane : public grod::DataPlane {
     uint16_t id;
     uint16_t peer;
     PortCapabilities caps;
+    uint32_t tso_max_bytes = 65535;  // PortSpec (configured, not probed)
   };
 
   DpdkDataPlane() = default;

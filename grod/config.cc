@@ -178,6 +178,11 @@ absl::Status ValidateConfig(const v1::GrodConfig& config) {
             field, ".", name, ": ", n, " must be between 64 and 32768"));
       }
     }
+    if (p.tso_max_bytes() > 512 * 1024) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".tso_max_bytes: ", p.tso_max_bytes(),
+                       " must be at most 524288 (0 = 65535)"));
+    }
   }
   for (int i = 0; i < config.ports_size(); ++i) {
     const std::string& peer = config.ports(i).peer();
@@ -210,6 +215,7 @@ dataplane::RuntimeConfig ToRuntimeConfig(const v1::GrodConfig& config) {
     spec.peer = p.peer();
     spec.rx_descriptors = p.rx_descriptors();
     spec.tx_descriptors = p.tx_descriptors();
+    spec.tso_max_bytes = p.tso_max_bytes() == 0 ? 65535 : p.tso_max_bytes();
     rc.ports.push_back(spec);
   }
   rc.mbufs = config.mbufs();

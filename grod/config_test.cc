@@ -103,6 +103,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{R"pb(ports { device: "a" peer: "b" })pb", "ports[0].peer"},
         BadCase{R"pb(ports { device: "a" rx_descriptors: 8 })pb",
                 "ports[0].rx_descriptors"},
+        BadCase{R"pb(ports { device: "a" tso_max_bytes: 524289 })pb",
+                "ports[0].tso_max_bytes"},
         BadCase{R"pb(security { tls_cert_file: "c.pem" })pb", "tls_key_file"},
         BadCase{R"pb(security { tls_client_ca_file: "ca.pem" })pb",
                 "tls_client_ca_file"}));
@@ -110,7 +112,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ConfigTest, RuntimeConfigCarriesPortsAndLimits) {
   v1::GrodConfig c = ParseOk(R"pb(
     eal_args: "-l"
-    ports { device: "net_ring0" peer: "net_ring1" }
+    ports { device: "net_ring0" peer: "net_ring1" tso_max_bytes: 262144 }
     ports { device: "net_ring1" }
     mbufs: 8191
     idle_sleep_us: 5
@@ -120,6 +122,8 @@ TEST(ConfigTest, RuntimeConfigCarriesPortsAndLimits) {
   ASSERT_EQ(rc.ports.size(), 2u);
   EXPECT_EQ(rc.ports[0].peer, "net_ring1");
   EXPECT_EQ(rc.ports[1].rx_descriptors, 1024);
+  EXPECT_EQ(rc.ports[0].tso_max_bytes, 262144u);  // BIG TCP NIC
+  EXPECT_EQ(rc.ports[1].tso_max_bytes, 65535u);   // 0 = 65535
   EXPECT_EQ(rc.mbufs, 8191u);
   EXPECT_EQ(rc.idle_sleep_us, 5u);
   EXPECT_EQ(rc.vxlan_port, 4789);

@@ -16,7 +16,9 @@ void Egress::SendMerged(rte_mbuf* m) {
   const bool tunnel = m->ol_flags & RTE_MBUF_F_TX_TUNNEL_MASK;
   const bool udp = m->ol_flags & RTE_MBUF_F_TX_UDP_SEG;
   const bool hw = tunnel ? caps.vxlan_tso : (udp ? caps.udp_tso : caps.tcp_tso);
-  if (hw && caps.multi_segment_tx) {
+  // BIG TCP packets (past 64 KiB) only to a NIC configured to take them.
+  const uint32_t size = m->pkt_len - (tunnel ? m->outer_l2_len : m->l2_len);
+  if (hw && caps.multi_segment_tx && size <= caps.tso_max_bytes) {
     Send(m);  // the NIC cuts it back into tso_segsz segments
     return;
   }

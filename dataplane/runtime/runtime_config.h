@@ -14,6 +14,9 @@ struct PortSpec {
   std::string peer;    // device to forward to; empty = paired in probe order
   uint16_t rx_descriptors = 1024;
   uint16_t tx_descriptors = 1024;
+  // Largest TSO packet the NIC takes (from the IP header on); above 65535
+  // BIG TCP packets go to it whole instead of software GSO.
+  uint32_t tso_max_bytes = 65535;
 };
 
 struct RuntimeConfig {
