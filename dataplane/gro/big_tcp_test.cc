@@ -12,22 +12,10 @@ namespace {
 constexpr size_t kMss = 1400;
 constexpr uint32_t kSegs = 60;  // 84000 payload bytes: past 65535
 
-PacketSpec Tcp(uint32_t seq, size_t len, bool v6) {
-  PacketSpec s;
-  s.v6 = v6;
-  if (v6) {
-    s.src_ip = {0x20, 0x01, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    s.dst_ip = {0x20, 0x01, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-  }
-  s.seq = seq;
-  s.payload = Payload(len, seq);
-  return s;
-}
-
 std::vector<Bytes> Stream(bool v6, bool udp = false) {
   std::vector<Bytes> v;
   for (uint32_t i = 0; i < kSegs; ++i) {
-    PacketSpec s = Tcp(uint32_t(i * kMss), kMss, v6);
+    PacketSpec s = TcpSegment(uint32_t(i * kMss), kMss, v6);
     if (udp) {
       s.proto = IPPROTO_UDP;
       s.payload = Payload(kMss, 0);

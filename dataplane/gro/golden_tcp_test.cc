@@ -10,18 +10,6 @@ namespace {
 
 constexpr uint8_t kAck = 0x10, kPsh = 0x08, kSyn = 0x02, kFin = 0x01;
 
-PacketSpec Tcp(uint32_t seq, size_t len, bool v6 = false) {
-  PacketSpec s;
-  s.v6 = v6;
-  if (v6) {
-    s.src_ip = {0x20, 0x01, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    s.dst_ip = {0x20, 0x01, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-  }
-  s.seq = seq;
-  s.payload = Payload(len, seq);
-  return s;
-}
-
 // The merge of segments [first, first + n) of `len` bytes starting at seq 0.
 Bytes Merged(PacketSpec s, uint32_t seq, size_t total) {
   s.seq = seq;
@@ -41,13 +29,13 @@ class TcpGolden : public EngineTest,
 TEST_P(TcpGolden, MergesInOrderSegmentsWithTsoMetadata) {
   const bool v6 = GetParam();
   Make();
-  for (uint32_t i = 0; i < 4; ++i) Feed(Build(Tcp(i * 1000, 1000, v6)));
+  for (uint32_t i = 0; i < 4; ++i) Feed(Build(TcpSegment(i * 1000, 1000, v6)));
   EXPECT_EQ(ctx_->held_flows(), 1u);
   EXPECT_EQ(ctx_->held_packets(), 4u);
 
   auto out = Out();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].bytes, Merged(Tcp(0, 0, v6), 0, 4000));
+  EXPECT_EQ(out[0].bytes, Merged(TcpSegment(0, 0, v6), 0, 4000));
   EXPECT_EQ(out[0].nb_segs, 4);
   EXPECT_EQ(out[0].tso_segsz, 1000);
   EXPECT_TRUE(out[0].ol_flags & RTE_MBUF_F_TX_TCP_SEG);
@@ -72,7 +60,7 @@ TEST_P(TcpGolden, SameFiveTupleOnTwoPortsIsTwoFlows) {
   for (bool burst : {false, true}) {
     std::vector<rte_mbuf*> ms;
     for (uint32_t i = 0; i < 6; ++i) {
-      ms.push_back(ToMbuf(pool_, Build(Tcp(i * 1000, 1000, v6))));
+      ms.push_back(ToMbuf(pool_, Build(TcpSegment(i * 1000, 1000, v6))));
       ms.back()->port = uint16_t(i % 2);  // 0,2,4 on port 0; 1,3,5 on 1
     }
     if (burst) {
@@ -101,7 +89,7 @@ TEST_P(TcpGolden, SameFiveTupleOnTwoPortsIsTwoFlows) {
   std::vector<rte_mbuf*> ms;
   for (uint16_t port : {0, 1}) {
     for (uint32_t i = 0; i < 3; ++i) {
-      ms.push_back(ToMbuf(pool_, Build(Tcp(i * 1000, 1000, v6))));
+      ms.push_back(ToMbuf(pool_, Build(TcpSegment(i * 1000, 1000, v6))));
       ms.back()->port = port;
     }
   }
@@ -110,7 +98,7 @@ TEST_P(TcpGolden, SameFiveTupleOnTwoPortsIsTwoFlows) {
   ASSERT_EQ(out.size(), 2u);
   for (const OutPkt& o : out) {
     EXPECT_EQ(o.nb_segs, 3);
-    EXPECT_EQ(o.bytes, Merged(Tcp(0, 0, v6), 0, 3000));
+    EXPECT_EQ(o.bytes, Merged(TcpSegment(0, 0, v6), 0, 3000));
   }
 }
 
@@ -119,7 +107,7 @@ TEST_P(TcpGolden, ListKeepsPacketsByteIdentical) {
   Make();
   std::vector<Bytes> in;
   for (uint32_t i = 0; i < 5; ++i) {
-    in.push_back(Build(Tcp(i * 1000, 1000, v6)));
+    in.push_back(Build(TcpSegment(i * 1000, 1000, v6)));
     Feed(in.back(), Mode::kList);
   }
   auto out = Out();
@@ -133,17 +121,19 @@ TEST_P(TcpGolden, ListKeepsPacketsByteIdentical) {
 TEST_P(TcpGolden, ReorderedSegmentsMergeWhenTheGapFills) {
   const bool v6 = GetParam();
   Make();
-  for (uint32_t i : {0, 2, 1, 4, 3, 5}) Feed(Build(Tcp(i * 1000, 1000, v6)));
+  for (uint32_t i : {0, 2, 1, 4, 3, 5})
+    Feed(Build(TcpSegment(i * 1000, 1000, v6)));
   auto out = Out();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].bytes, Merged(Tcp(0, 0, v6), 0, 6000));
+  EXPECT_EQ(out[0].bytes, Merged(TcpSegment(0, 0, v6), 0, 6000));
 }
 
 TEST_P(TcpGolden, ReorderedListUnlinksInSequenceOrder) {
   const bool v6 = GetParam();
   Make();
   std::vector<Bytes> in;
-  for (uint32_t i = 0; i < 4; ++i) in.push_back(Build(Tcp(i * 1000, 1000, v6)));
+  for (uint32_t i = 0; i < 4; ++i)
+    in.push_back(Build(TcpSegment(i * 1000, 1000, v6)));
   for (int i : {1, 0, 3, 2}) Feed(in[i], Mode::kList);
   auto out = Out();
   ASSERT_EQ(out.size(), 1u);
@@ -153,14 +143,14 @@ TEST_P(TcpGolden, ReorderedListUnlinksInSequenceOrder) {
 TEST_P(TcpGolden, PshMergesThenFlushesAtOnce) {
   const bool v6 = GetParam();
   Make();
-  Feed(Build(Tcp(0, 1000, v6)));
-  PacketSpec last = Tcp(1000, 1000, v6);
+  Feed(Build(TcpSegment(0, 1000, v6)));
+  PacketSpec last = TcpSegment(1000, 1000, v6);
   last.tcp_flags = kAck | kPsh;
   Feed(Build(last));
   EXPECT_EQ(ctx_->held_flows(), 0u);
   auto out = Out(/*flush=*/false);
   ASSERT_EQ(out.size(), 1u);
-  PacketSpec want = Tcp(0, 0, v6);
+  PacketSpec want = TcpSegment(0, 0, v6);
   want.tcp_flags = kAck | kPsh;
   EXPECT_EQ(out[0].bytes, Merged(want, 0, 2000));
   EXPECT_EQ(ctx_->counters().flushes[kFlushFlags], 1u);
@@ -170,27 +160,27 @@ TEST_P(TcpGolden, FinAfterGapFlushesHeldSegmentsFirst) {
   // DPDK bug class: held segments overtaken by a later PSH/FIN packet.
   const bool v6 = GetParam();
   Make();
-  Feed(Build(Tcp(0, 1000, v6)));
-  PacketSpec fin = Tcp(3000, 1000, v6);
+  Feed(Build(TcpSegment(0, 1000, v6)));
+  PacketSpec fin = TcpSegment(3000, 1000, v6);
   fin.tcp_flags = kAck | kFin;
   Feed(Build(fin));
   auto out = Out(false);
   ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[0].bytes, Build(Tcp(0, 1000, v6)));
+  EXPECT_EQ(out[0].bytes, Build(TcpSegment(0, 1000, v6)));
   EXPECT_EQ(out[1].bytes, Build(fin));
 }
 
 TEST_P(TcpGolden, SynFlushesTheFlowThenPasses) {
   const bool v6 = GetParam();
   Make();
-  Feed(Build(Tcp(0, 1000, v6)));
-  Feed(Build(Tcp(1000, 1000, v6)));
-  PacketSpec syn = Tcp(2000, 0, v6);
+  Feed(Build(TcpSegment(0, 1000, v6)));
+  Feed(Build(TcpSegment(1000, 1000, v6)));
+  PacketSpec syn = TcpSegment(2000, 0, v6);
   syn.tcp_flags = kSyn;
   Feed(Build(syn));
   auto out = Out(false);
   ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[0].bytes, Merged(Tcp(0, 0, v6), 0, 2000));
+  EXPECT_EQ(out[0].bytes, Merged(TcpSegment(0, 0, v6), 0, 2000));
   EXPECT_EQ(out[1].bytes, Build(syn));
   EXPECT_EQ(ctx_->counters().passthrough[kPassTcpFlags], 1u);
   EXPECT_EQ(ctx_->counters().flushes[kFlushPassthrough], 1u);
@@ -199,43 +189,43 @@ TEST_P(TcpGolden, SynFlushesTheFlowThenPasses) {
 TEST_P(TcpGolden, ShortSegmentEndsTheMerge) {
   const bool v6 = GetParam();
   Make();
-  Feed(Build(Tcp(0, 1000, v6)));
-  Feed(Build(Tcp(1000, 400, v6)));
+  Feed(Build(TcpSegment(0, 1000, v6)));
+  Feed(Build(TcpSegment(1000, 400, v6)));
   EXPECT_EQ(ctx_->held_flows(), 0u);  // nothing can follow a short segment
-  Feed(Build(Tcp(1400, 1000, v6)));
+  Feed(Build(TcpSegment(1400, 1000, v6)));
   auto out = Out();
   ASSERT_EQ(out.size(), 2u);
-  PacketSpec want = Tcp(0, 0, v6);
+  PacketSpec want = TcpSegment(0, 0, v6);
   want.payload = Payload(1000, 0);
   Bytes tail = Payload(400, 1000);
   want.payload.insert(want.payload.end(), tail.begin(), tail.end());
   EXPECT_EQ(out[0].bytes, AsMergedHeaders(Build(want), false));
-  EXPECT_EQ(out[1].bytes, Build(Tcp(1400, 1000, v6)));
+  EXPECT_EQ(out[1].bytes, Build(TcpSegment(1400, 1000, v6)));
 }
 
 TEST_P(TcpGolden, DuplicateIsNeitherLostNorMerged) {
   const bool v6 = GetParam();
   Make();
-  Feed(Build(Tcp(0, 1000, v6)));
-  Feed(Build(Tcp(1000, 1000, v6)));
-  Feed(Build(Tcp(1000, 1000, v6)));  // retransmission
-  Feed(Build(Tcp(2000, 1000, v6)));
+  Feed(Build(TcpSegment(0, 1000, v6)));
+  Feed(Build(TcpSegment(1000, 1000, v6)));
+  Feed(Build(TcpSegment(1000, 1000, v6)));  // retransmission
+  Feed(Build(TcpSegment(2000, 1000, v6)));
   auto out = Out();
   ASSERT_EQ(out.size(), 3u);
-  EXPECT_EQ(out[0].bytes, Merged(Tcp(0, 0, v6), 0, 2000));
-  EXPECT_EQ(out[1].bytes, Build(Tcp(1000, 1000, v6)));
-  EXPECT_EQ(out[2].bytes, Build(Tcp(2000, 1000, v6)));
+  EXPECT_EQ(out[0].bytes, Merged(TcpSegment(0, 0, v6), 0, 2000));
+  EXPECT_EQ(out[1].bytes, Build(TcpSegment(1000, 1000, v6)));
+  EXPECT_EQ(out[2].bytes, Build(TcpSegment(2000, 1000, v6)));
   EXPECT_EQ(ctx_->counters().passthrough[kPassDuplicate], 1u);
 }
 
 TEST_P(TcpGolden, DifferentAckOrOptionsDoNotMerge) {
   const bool v6 = GetParam();
   Make();
-  Feed(Build(Tcp(0, 1000, v6)));
-  PacketSpec b = Tcp(1000, 1000, v6);
+  Feed(Build(TcpSegment(0, 1000, v6)));
+  PacketSpec b = TcpSegment(1000, 1000, v6);
   b.ack = 99;
   Feed(Build(b));
-  PacketSpec c = Tcp(2000, 1000, v6);
+  PacketSpec c = TcpSegment(2000, 1000, v6);
   c.ack = 99;
   c.tcp_options = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
   Feed(Build(c));
@@ -250,13 +240,13 @@ TEST_P(TcpGolden, IdenticalOptionsMerge) {
   Make();
   const Bytes ts = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
   for (uint32_t i = 0; i < 3; ++i) {
-    PacketSpec s = Tcp(i * 1000, 1000, v6);
+    PacketSpec s = TcpSegment(i * 1000, 1000, v6);
     s.tcp_options = ts;
     Feed(Build(s));
   }
   auto out = Out();
   ASSERT_EQ(out.size(), 1u);
-  PacketSpec want = Tcp(0, 0, v6);
+  PacketSpec want = TcpSegment(0, 0, v6);
   want.tcp_options = ts;
   EXPECT_EQ(out[0].bytes, Merged(want, 0, 3000));
   EXPECT_EQ(out[0].l4_len, 32);
@@ -267,7 +257,7 @@ TEST_P(TcpGolden, MaxSegmentsAndBytes) {
   ContextConfig cfg;
   cfg.max_segments = 4;
   Make(cfg);
-  for (uint32_t i = 0; i < 10; ++i) Feed(Build(Tcp(i * 1000, 1000, v6)));
+  for (uint32_t i = 0; i < 10; ++i) Feed(Build(TcpSegment(i * 1000, 1000, v6)));
   auto out = Out();
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].nb_segs, 4);
@@ -277,7 +267,7 @@ TEST_P(TcpGolden, MaxSegmentsAndBytes) {
   cfg = {};
   cfg.max_merged_bytes = 2500;  // IP length field limit
   Make(cfg);
-  for (uint32_t i = 0; i < 4; ++i) Feed(Build(Tcp(i * 1000, 1000, v6)));
+  for (uint32_t i = 0; i < 4; ++i) Feed(Build(TcpSegment(i * 1000, 1000, v6)));
   out = Out();
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].nb_segs, 2);
@@ -288,7 +278,7 @@ TEST_P(TcpGolden, SixtyFourKLimit) {
   Make();
   // 1448-byte segments: 45 fit under 65535 with headers, the 46th doesn't.
   for (uint32_t i = 0; i < 50; ++i) {
-    PacketSpec s = Tcp(i * 1448, 0, v6);
+    PacketSpec s = TcpSegment(i * 1448, 0, v6);
     s.payload = Payload(1448, i);
     Feed(Build(s));
   }
@@ -308,19 +298,19 @@ class Tcp4Golden : public EngineTest {};
 TEST_F(Tcp4Golden, IpIdMustIncrementWhenDfIsClear) {
   Make();
   for (uint32_t i = 0; i < 3; ++i) {
-    PacketSpec s = Tcp(i * 1000, 1000);
+    PacketSpec s = TcpSegment(i * 1000, 1000);
     s.df = false;
     s.ip_id = uint16_t(0xfffe + i);  // wraps
     Feed(Build(s));
   }
-  PacketSpec s = Tcp(3000, 1000);
+  PacketSpec s = TcpSegment(3000, 1000);
   s.df = false;
   s.ip_id = 7;  // jump: not a neighbor
   Feed(Build(s));
   auto out = Out();
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].nb_segs, 3);
-  PacketSpec want = Tcp(0, 0);
+  PacketSpec want = TcpSegment(0, 0);
   want.df = false;
   want.ip_id = 0xfffe;
   EXPECT_EQ(out[0].bytes, Merged(want, 0, 3000));
@@ -333,13 +323,13 @@ TEST_F(Tcp4Golden, IpIdMustIncrementWhenDfIsClear) {
 TEST_F(Tcp4Golden, BadHeaderChecksumOfTheHeadStaysBad) {
   Make();
   for (uint32_t i = 0; i < 3; ++i) {
-    Bytes b = Build(Tcp(i * 1000, 1000));
+    Bytes b = Build(TcpSegment(i * 1000, 1000));
     if (i == 0) b[14 + 11] ^= 0x01;  // the head's IPv4 header checksum
     Feed(b);
   }
   auto out = Out();
   ASSERT_EQ(out.size(), 1u);
-  Bytes want = Merged(Tcp(0, 0), 0, 3000);
+  Bytes want = Merged(TcpSegment(0, 0), 0, 3000);
   EXPECT_NE(out[0].bytes, want);
   want[14 + 11] ^= 0x01;
   EXPECT_EQ(out[0].bytes, want);
@@ -348,7 +338,7 @@ TEST_F(Tcp4Golden, BadHeaderChecksumOfTheHeadStaysBad) {
 TEST_F(Tcp4Golden, IpIdIgnoredWhenDfIsSet) {
   Make();
   for (uint32_t i = 0; i < 3; ++i) {
-    PacketSpec s = Tcp(i * 1000, 1000);
+    PacketSpec s = TcpSegment(i * 1000, 1000);
     s.ip_id = uint16_t(i * 77);
     Feed(Build(s));
   }
@@ -357,7 +347,8 @@ TEST_F(Tcp4Golden, IpIdIgnoredWhenDfIsSet) {
 
 TEST_F(Tcp4Golden, DfTtlTosMismatchFlush) {
   Make();
-  PacketSpec a = Tcp(0, 1000), b = Tcp(1000, 1000), c = Tcp(2000, 1000);
+  PacketSpec a = TcpSegment(0, 1000), b = TcpSegment(1000, 1000),
+             c = TcpSegment(2000, 1000);
   b.ttl = 63;
   c.ttl = 63;
   c.tos = 4;
@@ -370,7 +361,7 @@ TEST_F(Tcp4Golden, DfTtlTosMismatchFlush) {
 TEST_F(Tcp4Golden, IpOptionsMergeOnlyWhenIdentical) {
   Make();
   for (uint32_t i = 0; i < 3; ++i) {
-    PacketSpec s = Tcp(i * 1000, 1000);
+    PacketSpec s = TcpSegment(i * 1000, 1000);
     s.ip_options = {0x94, 4, 0, 0};  // router alert
     if (i == 2) s.ip_options = {1, 1, 1, 0};
     Feed(Build(s));
@@ -386,19 +377,19 @@ TEST_F(Tcp4Golden, VlanAndQinQ) {
   for (const auto& vlans :
        {std::vector<uint16_t>{100}, std::vector<uint16_t>{200, 300}}) {
     for (uint32_t i = 0; i < 3; ++i) {
-      PacketSpec s = Tcp(i * 1000, 1000);
+      PacketSpec s = TcpSegment(i * 1000, 1000);
       s.vlans = vlans;
       Feed(Build(s));
     }
   }
-  PacketSpec other = Tcp(3000, 1000);
+  PacketSpec other = TcpSegment(3000, 1000);
   other.vlans = {101};  // another VLAN: another flow
   Feed(Build(other));
   auto out = Out();
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].l2_len, 18);
   EXPECT_EQ(out[1].l2_len, 22);
-  PacketSpec want = Tcp(0, 0);
+  PacketSpec want = TcpSegment(0, 0);
   want.vlans = {200, 300};
   EXPECT_EQ(out[1].bytes, Merged(want, 0, 3000));
 }
@@ -408,7 +399,7 @@ TEST_F(Tcp4Golden, TableFullFlushesOldestFlow) {
   cfg.max_flows = 2;
   Make(cfg);
   for (uint16_t port = 1; port <= 3; ++port) {
-    PacketSpec s = Tcp(0, 1000);
+    PacketSpec s = TcpSegment(0, 1000);
     s.sport = port;
     Feed(Build(s));
   }
@@ -423,8 +414,8 @@ TEST_F(Tcp4Golden, HeldPacketLimitFlushesOldestFlow) {
   ContextConfig cfg;
   cfg.max_held_packets = 3;
   Make(cfg);
-  for (uint32_t i = 0; i < 3; ++i) Feed(Build(Tcp(i * 1000, 1000)));
-  PacketSpec s = Tcp(0, 1000);
+  for (uint32_t i = 0; i < 3; ++i) Feed(Build(TcpSegment(i * 1000, 1000)));
+  PacketSpec s = TcpSegment(0, 1000);
   s.sport = 9;
   Feed(Build(s));
   EXPECT_EQ(ctx_->held_packets(), 1u);
@@ -433,8 +424,8 @@ TEST_F(Tcp4Golden, HeldPacketLimitFlushesOldestFlow) {
 
 TEST_F(Tcp4Golden, TimeoutFlushOnlyOldFlows) {
   Make();
-  Feed(Build(Tcp(0, 1000)), Mode::kMerge, 100);
-  PacketSpec s = Tcp(0, 1000);
+  Feed(Build(TcpSegment(0, 1000)), Mode::kMerge, 100);
+  PacketSpec s = TcpSegment(0, 1000);
   s.sport = 5;
   Feed(Build(s), Mode::kMerge, 200);
   ctx_->FlushTimedOut(250, 100, &col_.out);
@@ -447,8 +438,8 @@ TEST_F(Tcp4Golden, TimeoutFlushOnlyOldFlows) {
 
 TEST_F(Tcp4Golden, FlushFlowOfAndModeChange) {
   Make();
-  Feed(Build(Tcp(0, 1000)));
-  PacketSpec s = Tcp(0, 1000);
+  Feed(Build(TcpSegment(0, 1000)));
+  PacketSpec s = TcpSegment(0, 1000);
   s.sport = 5;
   Feed(Build(s));
   rte_mbuf* m = ToMbuf(pool_, Build(s));
@@ -457,22 +448,22 @@ TEST_F(Tcp4Golden, FlushFlowOfAndModeChange) {
   ctx_->FlushFlowOf(p, &col_.out);
   rte_pktmbuf_free(m);
   EXPECT_EQ(ctx_->held_flows(), 1u);
-  Feed(Build(Tcp(1000, 1000)), Mode::kList);  // same flow, other mode
+  Feed(Build(TcpSegment(1000, 1000)), Mode::kList);  // same flow, other mode
   EXPECT_EQ(ctx_->counters().flushes[kFlushMismatch], 1u);
-  Feed(Build(Tcp(2000, 1000)), Mode::kBypass);
+  Feed(Build(TcpSegment(2000, 1000)), Mode::kBypass);
   EXPECT_EQ(ctx_->counters().bypass, 1u);
   auto out = Out();
   ASSERT_EQ(out.size(), 4u);
   EXPECT_EQ(out[0].bytes, Build(s));  // flushed explicitly, first
-  EXPECT_EQ(out[3].bytes, Build(Tcp(2000, 1000)));
+  EXPECT_EQ(out[3].bytes, Build(TcpSegment(2000, 1000)));
 }
 
 TEST_F(Tcp4Golden, DestructorFreesHeldPackets) {
   Make();
-  Feed(Build(Tcp(0, 1000)));
-  Feed(Build(Tcp(1000, 1000)));
-  Feed(Build(Tcp(5000, 1000)), Mode::kList);
-  Feed(Build(Tcp(6000, 1000)), Mode::kList);
+  Feed(Build(TcpSegment(0, 1000)));
+  Feed(Build(TcpSegment(1000, 1000)));
+  Feed(Build(TcpSegment(5000, 1000)), Mode::kList);
+  Feed(Build(TcpSegment(6000, 1000)), Mode::kList);
   ctx_.reset();  // MbufTest checks nothing leaked
 }
 
@@ -480,7 +471,7 @@ TEST_F(Tcp4Golden, BurstModeFlushesEverything) {
   ASSERT_TRUE(InitDpdk());
   std::vector<rte_mbuf*> pkts;
   for (uint32_t i = 0; i < 8; ++i) {
-    PacketSpec s = Tcp((i / 2) * 1000, 1000);
+    PacketSpec s = TcpSegment((i / 2) * 1000, 1000);
     s.sport = 10 + i % 2;  // two interleaved flows
     pkts.push_back(ToMbuf(pool_, Build(s)));
   }
@@ -508,13 +499,13 @@ TEST_F(Tcp4Golden, BurstModeWithSingletonFlowsResetsAndLosesNothing) {
     std::vector<uint32_t> sports;
     for (uint32_t i = 0; i < 16; ++i) {
       const uint32_t flow = merging ? i / 4 : burst * 16 + i;
-      PacketSpec s = Tcp(merging ? (i % 4) * 100 : 0, 100);
+      PacketSpec s = TcpSegment(merging ? (i % 4) * 100 : 0, 100);
       s.sport = uint16_t(1024 + flow % 60000);
       s.dport = uint16_t(80 + flow / 60000);
       sports.push_back(s.sport);
       pkts.push_back(ToMbuf(pool_, Build(s)));
     }
-    PacketSpec r = Tcp(seq_recurring, 100);  // one flow in every burst
+    PacketSpec r = TcpSegment(seq_recurring, 100);  // one flow in every burst
     r.sport = 7;
     seq_recurring += 100;
     pkts.push_back(ToMbuf(pool_, Build(r)));

@@ -47,6 +47,18 @@ size_t PatchL4(Bytes* f, size_t l3, bool v6) {
 
 }  // namespace
 
+PacketSpec TcpSegment(uint32_t seq, size_t len, bool v6) {
+  PacketSpec s;
+  s.v6 = v6;
+  if (v6) {
+    s.src_ip = {0x20, 0x01, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    s.dst_ip = {0x20, 0x01, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  }
+  s.seq = seq;
+  s.payload = Payload(len, seq);
+  return s;
+}
+
 Bytes AsMergedHeaders(Bytes f, bool vxlan) {
   uint16_t type;
   size_t l3 = SkipL2(f, 0, &type);

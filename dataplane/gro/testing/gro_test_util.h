@@ -26,6 +26,10 @@ struct OutPkt {
 // Describes and frees one output packet (unlinking lists).
 OutPkt Consume(rte_mbuf* m);
 
+// A TCP segment of `len` payload bytes at `seq` (payload derived from seq)
+// between two fixed hosts, over IPv4 or IPv6.
+PacketSpec TcpSegment(uint32_t seq, size_t len, bool v6 = false);
+
 // Copy of `frame` with the L4 checksum replaced by the TSO pseudo-header
 // sum (length 0) and, for VXLAN, the outer UDP checksum zeroed: what a
 // merged packet's headers look like.
