@@ -411,10 +411,21 @@ TEST_F(GrocliE2eTest, PolicySetGet) {
   EXPECT_EQ(Cli({"policy", "set", "acme", "--kind", "bogus"}).exit_code, 2);
   Fails({"policy", "get", "nope"}, "NOT_FOUND");
   Fails({"policy", "set", "nope", "--kind", "per-burst"}, "NOT_FOUND");
+  EXPECT_THAT(Fails({"policy", "set", "acme", "--kind", "per-burst",
+                     "--max-merged-bytes", "524289"},
+                    "INVALID_ARGUMENT"),
+              HasSubstr("policy.max_merged_bytes"));
   // The failed calls changed nothing.
   p = testing::ParseJson<v1::FlushPolicy>(
       Ok({"policy", "get", "acme", "-o", "json"}));
   EXPECT_EQ(p.kind(), v1::FLUSH_KIND_ADAPTIVE);
+  EXPECT_EQ(p.max_merged_bytes(), 65535u);
+
+  // BIG TCP: past 64 KiB, reaching the data plane's tenant.
+  p = testing::ParseJson<v1::FlushPolicy>(
+      Ok({"policy", "set", "acme", "--kind", "adaptive", "--timeout", "50us",
+          "--max-merged-bytes", "262144", "-o", "json"}));
+  EXPECT_EQ(p.max_merged_bytes(), 262144u);
 
   Ok({"policy", "set", "acme", "--kind", "per-burst"});
   p = testing::ParseJson<v1::FlushPolicy>(
