@@ -11,8 +11,7 @@
 #include <vector>
 
 #include "dataplane/gro/gro_engine.h"
-#include "dataplane/runtime/port.h"
-#include "dataplane/testing/ring_port.h"
+#include "dataplane/testing/egress_port.h"
 #include "grod/sample_traffic.h"
 #include "gtest/gtest.h"
 
@@ -28,45 +27,28 @@ class EgressTest : public ::testing::Test {
   static inline int next_ = 0;
 
   void SetUp() override {
-    testing::InitTestEal();
+    port_ =
+        std::make_unique<testing::EgressPort>("eg" + std::to_string(next_++));
+    ASSERT_TRUE(port_->ok()) << port_->error();
     ASSERT_TRUE(gro::RegisterDynfield());
-    const std::string n = std::to_string(next_++);
-    port_ = std::make_unique<testing::RingPort>("egring" + n);
-    id_ = port_->port_id();
-    pool_ = rte_pktmbuf_pool_create(("eg_pkts" + n).c_str(), 4095, 0, 0,
-                                    RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    indirect_ = rte_pktmbuf_pool_create(("eg_ind" + n).c_str(), 1023, 0, 0, 0,
-                                        SOCKET_ID_ANY);
-    ASSERT_NE(pool_, nullptr);
-    ASSERT_NE(indirect_, nullptr);
-    absl::StatusOr<PortCapabilities> caps =
-        StartPort(id_, PortQueues{1, 1, 256, 256}, pool_);
-    ASSERT_TRUE(caps.ok()) << caps.status();
+    id_ = port_->id();
+    pool_ = port_->pool();
     // The ring PMD transmits chains as they are: it stands in for a NIC
     // with TSO here, so what leaves shows which way egress chose.
-    caps_[id_] = *caps;
-    caps_[id_].tcp_tso = true;
-    caps_[id_].multi_segment_tx = true;
-    peer_of_[id_] = id_;
+    port_->caps().tcp_tso = true;
+    port_->caps().multi_segment_tx = true;
   }
 
   void TearDown() override {
-    if (port_) {
-      port_->Collect();
-      StopPort(id_);
-    }
-    for (rte_mempool* p : {pool_, indirect_}) {
-      if (p == nullptr) continue;
-      EXPECT_EQ(rte_mempool_in_use_count(p), 0u) << "mbuf leak";
-      rte_mempool_free(p);
-    }
+    port_->ring().Collect();
+    EXPECT_EQ(port_->InUse(), 0u) << "mbuf leak";
     port_.reset();
   }
 
   // `segs` in-order segments of one flow merged by the engine (BIG TCP
   // allowed), sent through egress; returns what the port transmitted.
   Frames MergeAndSend(uint32_t segs, uint32_t tso_max_bytes) {
-    caps_[id_].tso_max_bytes = tso_max_bytes;
+    port_->caps().tso_max_bytes = tso_max_bytes;
     gro::ContextConfig cfg;
     cfg.max_merged_bytes = gro::kMaxBigMergedBytes;
     auto ctx = gro::Context::Create(cfg);
@@ -94,20 +76,16 @@ class EgressTest : public ::testing::Test {
     ctx->FlushAll(&out);
     out.drain(&out, out.arg);
     PortLcoreCounters counters[RTE_MAX_ETHPORTS];
-    Egress egress(0, Egress::Ports{peer_of_, caps_, pool_, indirect_},
-                  counters);
+    Egress egress(0, port_->ports(), counters);
     for (rte_mbuf* m : out_pkts) egress.SendGro(m);
     egress.FlushAll();
     gso_segments_ = counters[id_].gso_segments;
-    return port_->CollectAtLeast(out_pkts.size());
+    return port_->ring().CollectAtLeast(out_pkts.size());
   }
 
-  std::unique_ptr<testing::RingPort> port_;
+  std::unique_ptr<testing::EgressPort> port_;
   uint16_t id_ = 0;
   rte_mempool* pool_ = nullptr;
-  rte_mempool* indirect_ = nullptr;
-  uint16_t peer_of_[RTE_MAX_ETHPORTS] = {};
-  PortCapabilities caps_[RTE_MAX_ETHPORTS] = {};
   Frames sent_;
   uint64_t gso_segments_ = 0;
 };

@@ -13,9 +13,8 @@
 #include <vector>
 
 #include "dataplane/runtime/egress.h"
-#include "dataplane/runtime/port.h"
 #include "dataplane/runtime/worker.h"
-#include "dataplane/testing/ring_port.h"
+#include "dataplane/testing/egress_port.h"
 #include "grod/sample_traffic.h"
 #include "gtest/gtest.h"
 #include "tests/testing/flow_streams.h"
@@ -52,25 +51,13 @@ class GroStageTest : public ::testing::Test {
   static inline int next_ = 0;
 
   void SetUp() override {
-    testing::InitTestEal();
-    const std::string n = std::to_string(next_++);
-    port_ = std::make_unique<testing::RingPort>("gsring" + n);
-    id_ = port_->port_id();
-    // GSO header mbufs (and the RX queue setup the ring PMD ignores).
-    pool_ = rte_pktmbuf_pool_create(("gs_pkts" + n).c_str(), 8191, 0, 0,
-                                    RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    indirect_ = rte_pktmbuf_pool_create(("gs_ind" + n).c_str(), 8191, 0, 0, 0,
-                                        SOCKET_ID_ANY);
-    ASSERT_NE(pool_, nullptr);
-    ASSERT_NE(indirect_, nullptr);
-    absl::StatusOr<PortCapabilities> caps =
-        StartPort(id_, PortQueues{1, 1, 256, 256}, pool_);
-    ASSERT_TRUE(caps.ok()) << caps.status();
-    ASSERT_FALSE(caps->tcp_tso) << "the test wants software GSO at egress";
-    caps_[id_] = *caps;
-    peer_of_[id_] = id_;
-    egress_ = std::make_unique<Egress>(
-        0, Egress::Ports{peer_of_, caps_, pool_, indirect_}, counters_);
+    port_ =
+        std::make_unique<testing::EgressPort>("gs" + std::to_string(next_++));
+    ASSERT_TRUE(port_->ok()) << port_->error();
+    id_ = port_->id();
+    ASSERT_FALSE(port_->caps().tcp_tso)
+        << "the test wants software GSO at egress";
+    egress_ = std::make_unique<Egress>(0, port_->ports(), counters_);
     stage_ = std::make_unique<GroStage>(4789, egress_.get());
     snap_ = std::make_unique<ConfigSnapshot>();
   }
@@ -79,17 +66,10 @@ class GroStageTest : public ::testing::Test {
     stage_.reset();  // flushes whatever a failed test left held
     if (egress_) egress_->FlushAll();
     if (port_) {
-      port_->Collect();
-      StopPort(id_);
-      EXPECT_EQ(port_->InjectPoolInUse(), 0u) << "an injected mbuf leaked";
-    }
-    if (pool_) {
-      EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u);
-      rte_mempool_free(pool_);
-    }
-    if (indirect_) {
-      EXPECT_EQ(rte_mempool_in_use_count(indirect_), 0u);
-      rte_mempool_free(indirect_);
+      port_->ring().Collect();
+      EXPECT_EQ(port_->ring().InjectPoolInUse(), 0u)
+          << "an injected mbuf leaked";
+      EXPECT_EQ(port_->InUse(), 0u) << "a GSO mbuf leaked";
     }
     port_.reset();
   }
@@ -138,12 +118,8 @@ class GroStageTest : public ::testing::Test {
     return it == c.flushes.end() ? 0 : it->second;
   }
 
-  std::unique_ptr<testing::RingPort> port_;
+  std::unique_ptr<testing::EgressPort> port_;
   uint16_t id_ = 0;
-  rte_mempool* pool_ = nullptr;
-  rte_mempool* indirect_ = nullptr;
-  uint16_t peer_of_[RTE_MAX_ETHPORTS] = {};
-  PortCapabilities caps_[RTE_MAX_ETHPORTS] = {};
   PortLcoreCounters counters_[RTE_MAX_ETHPORTS];
   std::unique_ptr<Egress> egress_;
   std::unique_ptr<GroStage> stage_;
@@ -155,10 +131,10 @@ TEST_F(GroStageTest, TimeoutTenantDrainsManyDueFlowsAcrossIterations) {
   AddTenant(0, FlushKind::kTimeout, kTimeout);
   constexpr int kFlows = 3 * kBudget + 100;
   const Frames in = TwoSegmentFlows(kFlows);
-  port_->Inject(in);
+  port_->ring().Inject(in);
   ReceiveAll(/*now=*/100);
   ASSERT_EQ(Counters(0).held_flows, uint64_t(kFlows));
-  EXPECT_TRUE(port_->Collect().empty()) << "nothing is due yet";
+  EXPECT_TRUE(port_->ring().Collect().empty()) << "nothing is due yet";
 
   // All due at once: kBudget flows (2 GSO segments each) per iteration.
   Frames out;
@@ -166,12 +142,12 @@ TEST_F(GroStageTest, TimeoutTenantDrainsManyDueFlowsAcrossIterations) {
   for (const uint32_t left : {2 * kBudget + 100, kBudget + 100, 100u}) {
     EXPECT_TRUE(Iterate(due));
     EXPECT_EQ(Counters(0).held_flows, left);
-    Frames got = port_->Collect();
+    Frames got = port_->ring().Collect();
     EXPECT_EQ(got.size(), 2 * kBudget);
     out.insert(out.end(), got.begin(), got.end());
   }
   EXPECT_FALSE(Iterate(due)) << "the last 100 fit the budget";
-  Frames got = port_->Collect();
+  Frames got = port_->ring().Collect();
   EXPECT_EQ(got.size(), 200u);
   out.insert(out.end(), got.begin(), got.end());
 
@@ -189,7 +165,7 @@ TEST_F(GroStageTest, AdaptiveIdleFlushIsBudgetedToo) {
   AddTenant(0, FlushKind::kAdaptive, /*timeout_tsc=*/1'000'000'000);
   constexpr int kFlows = 2 * kBudget + 50;
   const Frames in = TwoSegmentFlows(kFlows);
-  port_->Inject(in);
+  port_->ring().Inject(in);
   // Full bursts: busy, nothing is due.  The last, short burst means an
   // idle queue: from then on the oldest flows leave, kBudget at a time.
   Frames out;
@@ -205,7 +181,7 @@ TEST_F(GroStageTest, AdaptiveIdleFlushIsBudgetedToo) {
       EXPECT_EQ(emitted, 0u) << "busy: nothing is due";
     }
     idle_flushes += emitted != 0;
-    Frames got = port_->Collect();
+    Frames got = port_->ring().Collect();
     out.insert(out.end(), got.begin(), got.end());
     if (n == 0 && Counters(0).held_flows == 0) break;
   }
@@ -223,8 +199,8 @@ TEST_F(GroStageTest, TenantsShareTheBudgetRoundRobin) {
   AddTenant(1, FlushKind::kTimeout, kTimeout);
   const Frames big = TwoSegmentFlows(3 * kBudget, /*vlan=*/10);
   const Frames small = TwoSegmentFlows(10, /*vlan=*/20, /*first=*/5000);
-  port_->Inject(big);
-  port_->Inject(small);
+  port_->ring().Inject(big);
+  port_->ring().Inject(small);
   ReceiveAll(/*now=*/100);
   ASSERT_EQ(Counters(0).held_flows, 3 * kBudget);
   ASSERT_EQ(Counters(1).held_flows, 10u);
@@ -242,7 +218,7 @@ TEST_F(GroStageTest, TenantsShareTheBudgetRoundRobin) {
 
   Frames in = big;
   in.insert(in.end(), small.begin(), small.end());
-  const Frames out = port_->Collect();
+  const Frames out = port_->ring().Collect();
   EXPECT_EQ(out.size(), in.size());
   EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
 }
