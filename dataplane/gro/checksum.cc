@@ -91,7 +91,26 @@ void SetL4Checksum(rte_mbuf* m, uint32_t l3_off, bool v6, uint32_t l4_off,
   memcpy(field, &c, 2);
 }
 
+bool PlainChecksumsOk(const rte_mbuf* m, uint32_t l3_off, bool v6,
+                      uint32_t l4_off, uint8_t proto) {
+  const uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+  const uint64_t ip = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+  if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD || ip == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
+    return false;
+  }
+  if (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
+      (v6 || ip == RTE_MBUF_F_RX_IP_CKSUM_GOOD)) {
+    return true;
+  }
+  const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
+  if (!v6 && !Ipv4HeaderOk(d + l3_off)) return false;
+  return L4Ok(m, l3_off, v6, l4_off, IpEnd(d, l3_off, v6), proto);
+}
+
 bool ChecksumsOk(const rte_mbuf* m, const ParsedPacket& p) {
+  if (!p.has_vni && p.type != kIpv4Frag) {
+    return PlainChecksumsOk(m, p.l3_off, p.is_v6, p.l4_off, p.l4_proto);
+  }
   // A NIC that validated the checksums says so; trust its verdict, as Linux
   // does with CHECKSUM_UNNECESSARY. (Tunnels: inner-flag semantics vary by
   // NIC, so VXLAN is always checked in software.)

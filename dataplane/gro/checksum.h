@@ -29,6 +29,11 @@ void SetL4Checksum(rte_mbuf* m, uint32_t l3_off, bool v6, uint32_t l4_off,
 // True when every checksum in the packet (IPv4 headers, TCP, UDP unless 0)
 // verifies.
 bool ChecksumsOk(const rte_mbuf* m, const ParsedPacket& p);
+// ChecksumsOk() for a plain (no VXLAN, not a fragment) TCP/UDP packet whose
+// IP length field ends the packet, from its layout (the fast path knows it
+// without a parse): the NIC's RX verdict when conclusive, else software.
+bool PlainChecksumsOk(const rte_mbuf* m, uint32_t l3_off, bool v6,
+                      uint32_t l4_off, uint8_t proto);
 
 }  // namespace grod::gro
 

@@ -18,6 +18,7 @@
 #include <cstddef>
 
 #include "dataplane/gro/bytes.h"
+#include "dataplane/gro/checksum.h"
 #include "dataplane/gro/engine.h"
 #include "dataplane/gro/hash.h"
 #include "dataplane/gro/list.h"
@@ -85,11 +86,12 @@ class FastPath {
   explicit FastPath(Context* c)
       : c_(c), t_(c->table_), e_(c->cfg_, c->table_, &c->counters_) {
     if (c->cfg_.verify_checksums) {
-      // With verification on, the fast path takes only packets whose
-      // checksums the NIC found GOOD (what ChecksumsOk() trusts); every
-      // other packet takes the full path, which checks in software.
-      // (IPv6: no IP checksum; an IP verdict of BAD -- or NONE -- still
-      // sends it to the full path.)
+      // With verification on, a packet whose checksums the NIC found GOOD
+      // (what ChecksumsOk() trusts) is taken at once; for any other verdict
+      // SoftwareOk() answers as ChecksumsOk() would (BAD: no; none: the
+      // checksums in software), and a packet that fails goes to the full
+      // path, which passes it.  (IPv6: no IP checksum; the mask only
+      // catches an IP verdict of BAD -- or NONE.)
       rx_mask_[0] = RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_MASK;
       rx_want_[0] = RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
       rx_mask_[1] = RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_BAD;
@@ -139,10 +141,6 @@ class FastPath {
     const uint8_t* d = static_cast<const uint8_t*>(m->buf_addr) + data_off;
     if (!TemplateEqual(*t_, *f, s, d)) return Fast::kNoMatch;
     const bool v6 = s.layout.is_v6;
-    if (__builtin_expect(h.verify, 0) &&
-        (m->ol_flags & rx_mask_[v6]) != rx_want_[v6]) {
-      return Fast::kMiss;
-    }
     uint64_t lens;  // pkt_len, data_len, vlan_tci
     memcpy(&lens, &m->pkt_len, 8);
     const uint32_t pkt_len = uint32_t(lens);
@@ -158,6 +156,10 @@ class FastPath {
     if (s.udp) {
       if (Be16(d + l4 + 4) + l4 != pkt_len) return Fast::kMiss;
       if (!s.csum_zero && Load16(d + l4 + 6) == 0) return Fast::kMiss;
+    }
+    if (__builtin_expect(h.verify, 0) &&
+        (m->ol_flags & rx_mask_[v6]) != rx_want_[v6] && !SoftwareOk(m, s)) {
+      return Fast::kMiss;  // (bad: the full path passes it, counted)
     }
     const uint16_t id = s.layout.is_v6 ? 0 : Be16(d + s.layout.l3_off + 4);
     if (f->nruns == 0) return Revive(h, f, s, m, d, len, id);
@@ -229,6 +231,15 @@ class FastPath {
     h.packets++;
     h.bytes += len + s.hdr_len;
     return Fast::kHeld;
+  }
+
+  // With verification on and no GOOD verdict from the NIC: what the full
+  // path's ChecksumsOk() would answer (the verdict if it is BAD, else the
+  // checksums in software) -- for a well-formed packet of shape `s`.
+  __attribute__((noinline)) static bool SoftwareOk(const rte_mbuf* m,
+                                                   const Shape& s) {
+    return PlainChecksumsOk(m, s.layout.l3_off, s.layout.is_v6, s.layout.l4_off,
+                            s.udp ? IPPROTO_UDP : IPPROTO_TCP);
   }
 
   // The full rules for a packet Take() answered kRules for: what Parse()

@@ -515,7 +515,11 @@ TEST_F(FastPathTest, ContinueFlowTakesInOrderSegments) {
 // With checksum verification on, the fast path still takes packets whose
 // NIC verdict is GOOD, and leaves every other packet to the full path
 // (which checks in software): ContinueFlow stops at the first one.
-TEST_F(FastPathTest, VerifiedContextTakesOnlyPacketsTheNicFoundGood) {
+// With verification on, the fast path takes packets the NIC found GOOD and
+// checks the others in software itself (as the full path would); one with
+// a bad checksum -- or a BAD verdict -- goes to the full path, which passes
+// it.
+TEST_F(FastPathTest, VerifiedContextChecksPacketsWithoutAVerdictItself) {
   ContextConfig cfg;
   cfg.verify_checksums = true;
   auto ctx = Context::Create(cfg);
@@ -525,38 +529,34 @@ TEST_F(FastPathTest, VerifiedContextTakesOnlyPacketsTheNicFoundGood) {
   s.payload = Payload(100, 1);
   const uint64_t good =
       RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-  const uint64_t verdict[8] = {
-      good,
-      good,
-      good,
-      good,
-      0,
-      good,
-      RTE_MBUF_F_RX_L4_CKSUM_BAD | RTE_MBUF_F_RX_IP_CKSUM_GOOD,
-      good};
+  const uint64_t bad = RTE_MBUF_F_RX_L4_CKSUM_BAD | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+  // 2 and 3 have no verdict; 3's payload was corrupted after its checksum.
+  const uint64_t verdict[8] = {good, good, 0, 0, good, bad, good, good};
   std::vector<rte_mbuf*> ms;
   for (int i = 0; i < 8; ++i) {
-    ms.push_back(ToMbuf(pool_, Build(s)));
+    Bytes b = Build(s);
+    if (i == 3) b.back() ^= 0x01;
+    ms.push_back(ToMbuf(pool_, b));
     ms.back()->ol_flags |= verdict[i];
     s.seq += 100;
   }
   ParsedPacket p;
   Parse(ms[0], {}, &p);
   ctx->Process(ms[0], p, Mode::kMerge, 0, &col.out);
-  // 1..3 GOOD: taken; 4 has no verdict: the full path's.
-  EXPECT_EQ(ctx->ContinueFlow(ms.data() + 1, 7, &col.out), 3);
-  for (int i = 4; i < 8; ++i) {  // the full path: software check / verdict
+  // 1 (GOOD) and 2 (checked in software) taken; 3 fails the check.
+  EXPECT_EQ(ctx->ContinueFlow(ms.data() + 1, 7, &col.out), 2);
+  for (int i = 3; i < 8; ++i) {  // the full path: software check / verdict
     Parse(ms[i], {}, &p);
     ctx->Process(ms[i], p, Mode::kMerge, 0, &col.out);
   }
   ctx->FlushAll(&col.out);
   std::vector<rte_mbuf*>& out = col.Take();
-  // 0..5 merged (4 verified in software); 6 (L4 BAD) passes alone and ends
-  // the merge; 7 is held alone and flushed.
-  ASSERT_EQ(out.size(), 3u);
-  EXPECT_EQ(out[0]->nb_segs, 6);
-  EXPECT_EQ(out[1]->nb_segs, 1);
-  EXPECT_EQ(ctx->counters().passthrough[kPassBadChecksum], 1u);
+  // 0..2 merged; 3 (bad checksum) passes alone after them; 4 is held and
+  // flushed alone by 5 (BAD verdict), which passes; 6..7 merged.
+  ASSERT_EQ(out.size(), 5u);
+  const int segs[5] = {3, 1, 1, 1, 2};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(out[i]->nb_segs, segs[i]) << i;
+  EXPECT_EQ(ctx->counters().passthrough[kPassBadChecksum], 2u);
   for (rte_mbuf* m : out) rte_pktmbuf_free(m);
   col.pkts.clear();
 }
