@@ -9,11 +9,16 @@ SECONDS_TO_RUN="${1:-60}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
 WORK="${WORK:-$(mktemp -d /tmp/gro_fuzz.XXXXXX)}"
-SRC=(parse.cc context.cc rules.cc flush.cc fast_path.cc flow_table.cc list.cc
-     output.cc checksum.cc burst.cc segment.cc)
+# The engine: every source of the library (not its tests or the benchmark).
+SRC=()
+for f in "$ROOT"/dataplane/gro/*.cc; do
+  case "$f" in *_test.cc | */gro_benchmark.cc) continue ;; esac
+  SRC+=("$f")
+done
+echo "building the fuzzer (clang++-14, ${#SRC[@]} engine sources)..."
 clang++-14 -std=c++20 -Wno-deprecated-volatile -O1 -g -march=corei7 -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=undefined -I"$ROOT" $(pkg-config --cflags libdpdk) \
-  "${SRC[@]/#/$ROOT/dataplane/gro/}" "$HERE/fuzz_entry.cc" "$HERE/fuzz_main.cc" \
+  "${SRC[@]}" "$HERE/fuzz_entry.cc" "$HERE/fuzz_main.cc" \
   $(pkg-config --libs libdpdk) -o "$WORK/gro_fuzz"
 mkdir -p "$WORK/corpus"
 cp "$HERE"/corpus/* "$WORK/corpus/"
