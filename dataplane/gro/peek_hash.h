@@ -18,6 +18,7 @@ namespace grod::gro {
 // The hash Parse() computes, from a few fields, for the packets that can
 // take the fast path (plain TCP/UDP over IPv4/IPv6, <= 2 VLAN tags);
 // false for anything else.  Only a lookup hint: the template decides.
+// *long_hdr: the headers likely end past byte 64 (a prefetch hint).
 inline bool PeekHash(const rte_mbuf* m, const uint8_t* d, uint16_t vxlan_port,
                      uint32_t* hash, bool* long_hdr) {
   const uint32_t len = m->data_len;
@@ -38,7 +39,8 @@ inline bool PeekHash(const rte_mbuf* m, const uint8_t* d, uint16_t vxlan_port,
     } else {
       return false;
     }
-    *long_hdr = false;
+    // TCP options (timestamps: 66 bytes) put the header past 64 bytes.
+    *long_hdr = proto == IPPROTO_TCP && len > 46 && (d[46] >> 4) >= 8;
     *hash = FlowHash(d + 26, d + 30, false,
                      uint64_t(Be16(d + 34)) << 48 | uint64_t(dport) << 32 |
                          FlowWordLow(0, type, 0, m->port),
@@ -85,7 +87,12 @@ inline bool PeekHash(const rte_mbuf* m, const uint8_t* d, uint16_t vxlan_port,
   } else {
     return false;
   }
-  *long_hdr = l4 + 8 > 64;
+  // Whether the header ends past byte 64 (the template's second half, in
+  // the flow's cold entry, is compared too): TCP by its data offset.
+  const uint32_t l4_len = proto != IPPROTO_TCP ? 8u
+                          : l4 + 13 <= len     ? (d[l4 + 12] >> 4) * 4u
+                                               : 20u;
+  *long_hdr = l4 + l4_len > 64;
   *hash = FlowHash(src, dst, v6,
                    uint64_t(Be16(d + l4)) << 48 | uint64_t(dport) << 32 |
                        FlowWordLow(0, type, 0, m->port),
