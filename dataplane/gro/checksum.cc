@@ -28,6 +28,22 @@ bool L4Ok(const rte_mbuf* m, uint32_t l3_off, bool v6, uint32_t l4_off,
   return Fold(PseudoHeaderSum(ip, v6, proto, len) + raw) == 0xffff;
 }
 
+// A NIC that validated the checksums says so; its verdict is trusted, as
+// Linux trusts CHECKSUM_UNNECESSARY.  kNone: no verdict (check in software).
+enum class Verdict { kBad, kGood, kNone };
+Verdict RxVerdict(const rte_mbuf* m, bool v6) {
+  const uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+  const uint64_t ip = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+  if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD || ip == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
+    return Verdict::kBad;
+  }
+  if (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
+      (v6 || ip == RTE_MBUF_F_RX_IP_CKSUM_GOOD)) {
+    return Verdict::kGood;
+  }
+  return Verdict::kNone;
+}
+
 uint32_t IpEnd(const uint8_t* d, uint32_t l3_off, bool v6) {
   const uint8_t* ip = d + l3_off;
   return v6 ? l3_off + 40 + (ip[4] << 8 | ip[5])
@@ -93,15 +109,8 @@ void SetL4Checksum(rte_mbuf* m, uint32_t l3_off, bool v6, uint32_t l4_off,
 
 bool PlainChecksumsOk(const rte_mbuf* m, uint32_t l3_off, bool v6,
                       uint32_t l4_off, uint8_t proto) {
-  const uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-  const uint64_t ip = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-  if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD || ip == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
-    return false;
-  }
-  if (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
-      (v6 || ip == RTE_MBUF_F_RX_IP_CKSUM_GOOD)) {
-    return true;
-  }
+  const Verdict v = RxVerdict(m, v6);
+  if (v != Verdict::kNone) return v == Verdict::kGood;
   const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
   if (!v6 && !Ipv4HeaderOk(d + l3_off)) return false;
   return L4Ok(m, l3_off, v6, l4_off, IpEnd(d, l3_off, v6), proto);
@@ -111,19 +120,11 @@ bool ChecksumsOk(const rte_mbuf* m, const ParsedPacket& p) {
   if (!p.has_vni && p.type != kIpv4Frag) {
     return PlainChecksumsOk(m, p.l3_off, p.is_v6, p.l4_off, p.l4_proto);
   }
-  // A NIC that validated the checksums says so; trust its verdict, as Linux
-  // does with CHECKSUM_UNNECESSARY. (Tunnels: inner-flag semantics vary by
-  // NIC, so VXLAN is always checked in software.)
+  // (Tunnels: inner-flag semantics vary by NIC, so VXLAN is always checked
+  // in software.)
   if (!p.has_vni) {
-    const uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-    const uint64_t ip = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-    if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD || ip == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
-      return false;
-    }
-    if (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
-        (p.is_v6 || ip == RTE_MBUF_F_RX_IP_CKSUM_GOOD)) {
-      return true;
-    }
+    const Verdict v = RxVerdict(m, p.is_v6);
+    if (v != Verdict::kNone) return v == Verdict::kGood;
   }
   const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
   if (p.has_vni) {
