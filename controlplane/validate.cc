@@ -99,9 +99,11 @@ absl::StatusOr<v1::FlushPolicy> NormalizeFlushPolicy(
     }
   }
   if (policy.max_merged_bytes() > kMaxBigMergedBytes) {
-    return Invalid(Sub(field, "max_merged_bytes"),
-                   "must be between 1 and 524288 (0 = 65535; above 65535 "
-                   "only plain TCP merges that far: BIG TCP)");
+    return Invalid(
+        Sub(field, "max_merged_bytes"),
+        absl::StrCat("must be between 1 and ", kMaxBigMergedBytes,
+                     " (0 = ", kMaxMergedBytes, "; above ", kMaxMergedBytes,
+                     " only plain TCP merges that far: BIG TCP)"));
   }
   if (out.max_merged_bytes() == 0) out.set_max_merged_bytes(kMaxMergedBytes);
   if (policy.max_segments() > kMaxSegments) {

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "controlplane/limits.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 
@@ -178,10 +179,11 @@ absl::Status ValidateConfig(const v1::GrodConfig& config) {
             field, ".", name, ": ", n, " must be between 64 and 32768"));
       }
     }
-    if (p.tso_max_bytes() > 512 * 1024) {
+    if (p.tso_max_bytes() > controlplane::kMaxBigMergedBytes) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ".tso_max_bytes: ", p.tso_max_bytes(),
-                       " must be at most 524288 (0 = 65535)"));
+                       " must be at most ", controlplane::kMaxBigMergedBytes,
+                       " (0 = ", controlplane::kMaxMergedBytes, ")"));
     }
   }
   for (int i = 0; i < config.ports_size(); ++i) {
@@ -215,7 +217,8 @@ dataplane::RuntimeConfig ToRuntimeConfig(const v1::GrodConfig& config) {
     spec.peer = p.peer();
     spec.rx_descriptors = p.rx_descriptors();
     spec.tx_descriptors = p.tx_descriptors();
-    spec.tso_max_bytes = p.tso_max_bytes() == 0 ? 65535 : p.tso_max_bytes();
+    spec.tso_max_bytes = p.tso_max_bytes() == 0 ? controlplane::kMaxMergedBytes
+                                                : p.tso_max_bytes();
     rc.ports.push_back(spec);
   }
   rc.mbufs = config.mbufs();
