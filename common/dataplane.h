@@ -23,6 +23,8 @@ class DataPlane {
   virtual bool Ready() const = 0;
   virtual DataPlaneInfo Info() const = 0;
   virtual std::vector<PortInfo> Ports() const = 0;
+  // The mbuf pool tenants' held-packet quotas share (fixed once started).
+  virtual MbufBudget Mbufs() const = 0;
 
   // Creates or replaces a tenant (replacing keeps its held packets' order:
   // they are flushed before the new settings apply). Route hints are kept.

@@ -138,6 +138,26 @@ struct StatsSnapshot {
   uint64_t config_generation = 0;
 };
 
+// The packet mbufs tenants may hold. Every worker lcore may hold up to the
+// sum of its tenants' max_held_packets at once, and the data plane needs
+// `reserve` mbufs for itself (full RX rings, TX rings, bursts in hand,
+// egress batches, software GSO, per-lcore pool caches; the data plane
+// defines it, see dataplane/dpdk_dataplane.cc MbufReserve). The control
+// plane admits tenant quotas only while
+//   sum(max_held_packets) * worker_lcores + reserve <= pool_size
+// so no tenant can starve RX for the others.
+struct MbufBudget {
+  uint64_t pool_size = 0;
+  uint64_t reserve = 0;
+  uint32_t worker_lcores = 0;
+  // What the tenants' max_held_packets may sum to (per worker lcore).
+  uint64_t HeldPacketsPerLcore() const {
+    if (worker_lcores == 0 || pool_size <= reserve) return 0;
+    return (pool_size - reserve) / worker_lcores;
+  }
+  bool operator==(const MbufBudget&) const = default;
+};
+
 struct DataPlaneInfo {
   std::string dpdk_version;
   uint32_t main_lcore = 0;

@@ -13,6 +13,30 @@
 
 namespace grod::dataplane {
 
+namespace {
+
+constexpr unsigned kPoolCacheSize = 256;
+
+// The mbufs the data plane needs for itself -- the one definition of the
+// reserve that tenants' held-packet quotas must leave free (MbufBudget):
+//  - every RX ring is kept full:            ports x queues x rx_descriptors
+//  - TX rings hold sent packets until done: ports x queues x tx_descriptors
+//  - per worker, in hand at once: an RX burst per port (Worker::kBurst), an
+//    egress batch per port (Egress::kBatch) and one software-GSO split
+//    (Egress::kMaxSplit header mbufs)
+//  - per EAL lcore, the pool's cache, which other lcores cannot take from
+uint64_t MbufReserve(size_t ports, uint16_t queues, const PortQueues& q) {
+  const uint64_t rings = uint64_t{ports} * queues *
+                         (uint64_t{q.rx_descriptors} + q.tx_descriptors);
+  const uint64_t in_hand =
+      uint64_t{queues} *
+      (ports * (uint64_t{Worker::kBurst} + Egress::kBatch) + Egress::kMaxSplit);
+  const uint64_t caches = uint64_t{rte_lcore_count()} * kPoolCacheSize;
+  return rings + in_hand + caches;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<DpdkDataPlane>> DpdkDataPlane::Start(
     const RuntimeConfig& config) {
   std::unique_ptr<DpdkDataPlane> dp(new DpdkDataPlane());
@@ -80,18 +104,17 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
     queues.rx_descriptors = config.ports[0].rx_descriptors;
     queues.tx_descriptors = config.ports[0].tx_descriptors;
   }
-  // Every RX ring is kept full, and TX rings plus per-lcore batches hold
-  // more; a pool smaller than that starves RX.
-  const uint64_t needed = uint64_t{ports_.size()} * nq *
-                              (queues.rx_descriptors + queues.tx_descriptors) +
-                          nq * 1024;
-  if (config.mbufs < needed) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("mbufs: ", config.mbufs, " is too few for ", ports_.size(),
-                     " ports x ", nq, " queues; need at least ", needed,
-                     " (raise mbufs or lower rx/tx_descriptors)"));
+  mbufs_.pool_size = config.mbufs;
+  mbufs_.reserve = MbufReserve(ports_.size(), nq, queues);
+  mbufs_.worker_lcores = nq;
+  if (mbufs_.pool_size < mbufs_.reserve) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mbufs: ", config.mbufs, " is too few for ", ports_.size(), " ports x ",
+        nq, " queues; the data plane alone needs ", mbufs_.reserve,
+        " (raise mbufs or lower rx/tx_descriptors; see docs/OPERATIONS.md, "
+        "\"Resource admission\")"));
   }
-  pool_ = rte_pktmbuf_pool_create("grod_pkts", config.mbufs, 256, 0,
+  pool_ = rte_pktmbuf_pool_create("grod_pkts", config.mbufs, kPoolCacheSize, 0,
                                   RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
   if (pool_ == nullptr) {
     return absl::ResourceExhaustedError(

@@ -40,6 +40,7 @@ class DpdkDataPlane : public grod::DataPlane {
   bool Ready() const override { return ready_.load(); }
   DataPlaneInfo Info() const override;
   std::vector<PortInfo> Ports() const override;
+  MbufBudget Mbufs() const override { return mbufs_; }
   absl::Status UpsertTenant(const TenantSpec& spec) override;
   absl::Status RemoveTenant(const std::string& name) override;
   absl::Status AddRouteHints(const std::string& tenant,
@@ -62,6 +63,7 @@ class DpdkDataPlane : public grod::DataPlane {
   absl::Status StartPortsAndWorkers(const RuntimeConfig& config);
 
   std::atomic<bool> ready_{false};
+  MbufBudget mbufs_;  // set once in StartPortsAndWorkers
   rte_mempool* pool_ = nullptr;
   rte_mempool* indirect_pool_ = nullptr;  // software GSO payload references
   rte_rcu_qsbr* qsbr_ = nullptr;

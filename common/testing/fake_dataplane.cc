@@ -56,6 +56,16 @@ std::vector<PortInfo> FakeDataPlane::Ports() const {
   return ports_;
 }
 
+MbufBudget FakeDataPlane::Mbufs() const {
+  absl::MutexLock l(&mu_);
+  return mbufs_;
+}
+
+void FakeDataPlane::SetMbufs(MbufBudget budget) {
+  absl::MutexLock l(&mu_);
+  mbufs_ = budget;
+}
+
 absl::Status FakeDataPlane::TakeFailure(const std::string& method) {
   if (!sticky_failure_.ok()) return sticky_failure_;
   if (next_failure_.has_value() &&

@@ -28,6 +28,7 @@ class FakeDataPlane : public DataPlane {
   bool Ready() const override;
   DataPlaneInfo Info() const override;
   std::vector<PortInfo> Ports() const override;
+  MbufBudget Mbufs() const override;
   absl::Status UpsertTenant(const TenantSpec& spec) override;
   absl::Status RemoveTenant(const std::string& name) override;
   absl::Status AddRouteHints(const std::string& tenant,
@@ -41,6 +42,9 @@ class FakeDataPlane : public DataPlane {
   void SetReady(bool ready);
   void SetPorts(std::vector<PortInfo> ports);
   void SetInfo(DataPlaneInfo info);
+  // The default budget admits kMaxTenants tenants at the default quota, so
+  // tests that are not about admission never hit it.
+  void SetMbufs(MbufBudget budget);
   // Stats() returns this instead of the generated all-zero snapshot
   // (one TenantCounters per current tenant).
   void SetStats(StatsSnapshot stats);
@@ -76,6 +80,8 @@ class FakeDataPlane : public DataPlane {
   bool ready_ ABSL_GUARDED_BY(mu_) = true;
   DataPlaneInfo info_ ABSL_GUARDED_BY(mu_);
   std::vector<PortInfo> ports_ ABSL_GUARDED_BY(mu_);
+  MbufBudget mbufs_ ABSL_GUARDED_BY(mu_) = {
+      .pool_size = 1u << 24, .reserve = 4096, .worker_lcores = 1};
   std::optional<StatsSnapshot> stats_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, TenantSpec> tenants_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::map<IpPrefix, GroMode>> hints_
