@@ -30,6 +30,9 @@ _LIBS = {
     "gtest_main": (["gtest_main", "gmock"], []),
     "benchmark": (["benchmark"], []),
     "pcap": (["libpcap"], []),
+    # OpenSSL's libcrypto (gRPC's TLS already depends on it): SHA-256 and
+    # constant-time compares for credentials, certificate checks.
+    "crypto": (["libcrypto"], []),
 }
 
 _EXTRA_LINKOPTS = {

@@ -1,5 +1,7 @@
 // Runs the built grocli binary against an in-process grod control plane
 // over a FakeDataPlane: every subcommand, -o json, and the exit codes.
+#include <sys/stat.h>
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -314,7 +316,9 @@ TEST(GrocliSecurityTest, TokenAndMutualTls) {
   ASSERT_TRUE(certs.ok()) << certs.status();
   const std::string creds =
       absl::StrCat(std::getenv("TEST_TMPDIR"), "/credentials");
-  std::ofstream(creds) << "admin:admin-secret\nacme:acme-secret\n";
+  std::ofstream(creds) << "admin:admin-secret-0123456789\n"
+                          "acme:acme-secret-0123456789\n";
+  chmod(creds.c_str(), 0600);
   controlplane::ControlPlaneOptions opts;
   opts.security.set_tls_cert_file(certs->server_cert);
   opts.security.set_tls_key_file(certs->server_key);
@@ -330,28 +334,28 @@ TEST(GrocliSecurityTest, TokenAndMutualTls) {
     return args;
   };
 
-  Result r = RunGrocli(with({"--token", "admin-secret", "tenant", "create",
-                             "acme", "--selector", "port=0"}));
+  Result r = RunGrocli(with({"--token", "admin-secret-0123456789", "tenant",
+                             "create", "acme", "--selector", "port=0"}));
   EXPECT_EQ(r.code, 0) << r.err;
   r = RunGrocli(with({"tenant", "list"}));
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err.rfind("grocli: UNAUTHENTICATED: ", 0), 0u) << r.err;
   r = RunGrocli(with({"tenant", "create", "beta", "--selector", "port=1"}),
-                {"GROD_TOKEN=acme-secret"});
+                {"GROD_TOKEN=acme-secret-0123456789"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err.rfind("grocli: PERMISSION_DENIED: ", 0), 0u) << r.err;
   r = RunGrocli(with({"tenant", "list", "-o", "json"}),
-                {"GROD_TOKEN=acme-secret"});
+                {"GROD_TOKEN=acme-secret-0123456789"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(FromJson<v1::ListTenantsResponse>(r.out).tenants_size(), 1);
 
   // Without a client certificate the TLS handshake fails: unreachable.
   r = RunGrocli({"--server", server.address(), "--ca", certs->ca_cert,
-                 "--token", "admin-secret", "info"});
+                 "--token", "admin-secret-0123456789", "info"});
   EXPECT_EQ(r.code, 3) << r.err;
   // Plaintext against a TLS port: unreachable too.
-  r = RunGrocli(
-      {"--server", server.address(), "--token", "admin-secret", "info"});
+  r = RunGrocli({"--server", server.address(), "--token",
+                 "admin-secret-0123456789", "info"});
   EXPECT_EQ(r.code, 3) << r.err;
   // Unreadable TLS files are usage errors.
   r = RunGrocli({"--server", server.address(), "--ca", "/nonexistent", "info"});

@@ -8,12 +8,16 @@
 #include "absl/time/clock.h"
 #include "controlplane/auth.h"
 #include "controlplane/controller.h"
+#include "controlplane/limits.h"
 #include "controlplane/server_credentials.h"
 #include "controlplane/service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 
 namespace grod::controlplane {
+
+static_assert(kMaxRequestBytes >= kMaxHintsPerRequest * 64,
+              "a full AddRouteHints request must fit");
 
 namespace {
 
@@ -57,7 +61,8 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Create(
       dp, cp->opts_.state_file, cp->opts_.discard_corrupt_state);
   cp->service_ = std::make_unique<GrodService>(
       cp->controller_.get(), dp, cp->auth_.get(),
-      GrodService::Identity{cp->opts_.version, cp->opts_.build, absl::Now()});
+      GrodService::Identity{cp->opts_.version, cp->opts_.build, absl::Now()},
+      /*tls_listener=*/!cp->opts_.security.tls_cert_file().empty());
   return cp;
 }
 
@@ -73,6 +78,7 @@ absl::Status ControlPlane::Start() {
   // gRPC sets SO_REUSEPORT by default, which would let a second grod bind
   // the same port and silently share its clients.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder.AddListeningPort(opts_.listen_address, credentials_, &port_);
   builder.RegisterService(service_.get());
   if (!opts_.interceptors.empty()) {

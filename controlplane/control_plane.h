@@ -32,6 +32,13 @@ class Authorizer;
 class Controller;
 class GrodService;
 
+// Largest request message the server accepts. The API promises
+// kMaxHintsPerRequest (100000) hints in one Add/RemoveRouteHints; a hint is
+// at most ~50 bytes on the wire (a 43-character IPv6 prefix, its mode and
+// framing), so such a request is about 5 MB, over gRPC's 4 MiB default.
+// 16 MiB fits it with room, without inviting unbounded allocations.
+inline constexpr int kMaxRequestBytes = 16 << 20;
+
 struct ControlPlaneOptions {
   std::string listen_address = "127.0.0.1:50051";
   v1::SecurityConfig security;

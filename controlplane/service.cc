@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cstdio>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "controlplane/convert.h"
 #include "controlplane/limits.h"
+#include "controlplane/peer_address.h"
 #include "controlplane/validate.h"
 
 namespace grod::controlplane {
@@ -29,11 +31,41 @@ absl::Time Deadline(const grpc::ServerContext* ctx) {
   return absl::FromChrono(d);
 }
 
+// Selectors decide whose traffic a tenant gets and quotas what it may use:
+// a tenant credential may change neither, even on its own tenant.
+absl::Status CheckTenantMayUpdate(const Principal& p,
+                                  const v1::UpdateTenantRequest& req) {
+  if (p.role == Role::kAdmin) return absl::OkStatus();
+  const auto denied = [&](absl::string_view what) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(what, " may only be changed by an admin credential (",
+                     p.name, " is a ", RoleName(p.role),
+                     " credential; it may change gro_types, default_mode and "
+                     "flush_policy)"));
+  };
+  if (req.update_mask().paths_size() == 0) {
+    return denied(
+        "update_mask: empty (every field, including selectors and quotas)");
+  }
+  for (const std::string& path : req.update_mask().paths()) {
+    if (path == "selectors" || path == "quotas" ||
+        absl::StartsWith(path, "quotas.")) {
+      return denied(absl::StrCat("update_mask: ", path));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 GrodService::GrodService(Controller* controller, DataPlane* dp,
-                         const Authorizer* auth, Identity identity)
-    : controller_(controller), dp_(dp), auth_(auth), identity_(identity) {}
+                         const Authorizer* auth, Identity identity,
+                         bool tls_listener)
+    : controller_(controller),
+      dp_(dp),
+      auth_(auth),
+      identity_(identity),
+      tls_listener_(tls_listener) {}
 
 void GrodService::StopStreams() {
   absl::MutexLock l(&stop_mu_);
@@ -41,23 +73,35 @@ void GrodService::StopStreams() {
 }
 
 absl::StatusOr<Principal> GrodService::Authorize(
-    grpc::ServerContext* ctx, absl::string_view method,
-    const std::string* tenant) const {
+    grpc::ServerContext* ctx, absl::string_view method, Access access,
+    absl::string_view tenant) const {
   std::optional<absl::string_view> header;
   const auto& md = ctx->client_metadata();
   if (auto it = md.find("authorization"); it != md.end()) {
     header = absl::string_view(it->second.data(), it->second.size());
   }
-  absl::StatusOr<Principal> p = auth_->Authenticate(header);
+  absl::StatusOr<Principal> p;
+  if (auth_->enabled() && header.has_value() && !tls_listener_ &&
+      !IsLocalPeer(ctx->peer())) {
+    // The token has crossed the network in the clear; refusing it makes the
+    // mistake visible instead of letting it work.
+    p = absl::UnauthenticatedError(
+        "bearer token refused: it was sent without TLS from a non-local "
+        "peer, where anyone on the path can read it; connect over TLS "
+        "(security.tls_cert_file) or a local unix: socket / loopback "
+        "address, and replace the exposed secret");
+  } else {
+    p = auth_->Authenticate(header);
+  }
   absl::Status s = p.status();
-  if (p.ok() && tenant != nullptr) s = Authorizer::CheckTenant(*p, *tenant);
+  if (p.ok()) s = Authorizer::Permit(*p, access, method, tenant);
   if (!s.ok()) {
-    // One line per denial, for the operator; never the secret itself.
-    std::fprintf(stderr,
-                 "grod: denied /grod.v1.Grod/%.*s principal=%s peer=%s: %s\n",
-                 static_cast<int>(method.size()), method.data(),
-                 p.ok() ? p->name.c_str() : "<none>", ctx->peer().c_str(),
-                 std::string(s.message()).c_str());
+    // One line per denial for the operator, rate-limited; never a secret.
+    denials_.Log(
+        absl::StrCat("denied /grod.v1.Grod/", method,
+                     " principal=", p.ok() ? p->name : "<none>",
+                     p.ok() ? absl::StrCat(" role=", RoleName(p->role)) : "",
+                     " peer=", ctx->peer(), ": ", s.message()));
     return s;
   }
   return p;
@@ -71,7 +115,7 @@ absl::Status GrodService::RequireReady() const {
 grpc::Status GrodService::GetInfo(grpc::ServerContext* ctx,
                                   const v1::GetInfoRequest*,
                                   v1::ServiceInfo* resp) {
-  if (auto p = Authorize(ctx, "GetInfo", nullptr); !p.ok()) {
+  if (auto p = Authorize(ctx, "GetInfo", Access::kInfo); !p.ok()) {
     return ToGrpc(p.status());
   }
   const DataPlaneInfo info = dp_->Info();
@@ -95,7 +139,7 @@ grpc::Status GrodService::GetInfo(grpc::ServerContext* ctx,
 grpc::Status GrodService::ListPorts(grpc::ServerContext* ctx,
                                     const v1::ListPortsRequest*,
                                     v1::ListPortsResponse* resp) {
-  if (auto p = Authorize(ctx, "ListPorts", nullptr); !p.ok()) {
+  if (auto p = Authorize(ctx, "ListPorts", Access::kReadAll); !p.ok()) {
     return ToGrpc(p.status());
   }
   for (const PortInfo& port : dp_->Ports()) *resp->add_ports() = ToProto(port);
@@ -105,8 +149,14 @@ grpc::Status GrodService::ListPorts(grpc::ServerContext* ctx,
 grpc::Status GrodService::CreateTenant(grpc::ServerContext* ctx,
                                        const v1::CreateTenantRequest* req,
                                        v1::Tenant* resp) {
-  if (auto p = Authorize(ctx, "CreateTenant", &req->tenant().name()); !p.ok()) {
+  if (auto p = Authorize(ctx, "CreateTenant", Access::kAdmin); !p.ok()) {
     return ToGrpc(p.status());
+  }
+  if (req->tenant().name() == kReservedTenantName) {
+    // Credentials files name tenants; "admin" there means the admin.
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "tenant.name: \"admin\" is reserved for the admin "
+                        "credential; choose another name");
   }
   if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
   auto t = controller_->CreateTenant(req->tenant(), Deadline(ctx));
@@ -118,7 +168,8 @@ grpc::Status GrodService::CreateTenant(grpc::ServerContext* ctx,
 grpc::Status GrodService::GetTenant(grpc::ServerContext* ctx,
                                     const v1::GetTenantRequest* req,
                                     v1::Tenant* resp) {
-  if (auto p = Authorize(ctx, "GetTenant", &req->name()); !p.ok()) {
+  if (auto p = Authorize(ctx, "GetTenant", Access::kReadTenant, req->name());
+      !p.ok()) {
     return ToGrpc(p.status());
   }
   auto t = controller_->GetTenant(req->name());
@@ -130,10 +181,10 @@ grpc::Status GrodService::GetTenant(grpc::ServerContext* ctx,
 grpc::Status GrodService::ListTenants(grpc::ServerContext* ctx,
                                       const v1::ListTenantsRequest* req,
                                       v1::ListTenantsResponse* resp) {
-  auto p = Authorize(ctx, "ListTenants", nullptr);
+  auto p = Authorize(ctx, "ListTenants", Access::kInfo);
   if (!p.ok()) return ToGrpc(p.status());
   std::optional<std::string> only;
-  if (!p->admin) only = p->name;
+  if (!p->sees_all()) only = p->name;
   auto r = controller_->ListTenants(*req, only);
   if (!r.ok()) return ToGrpc(r.status());
   *resp = *std::move(r);
@@ -143,8 +194,14 @@ grpc::Status GrodService::ListTenants(grpc::ServerContext* ctx,
 grpc::Status GrodService::UpdateTenant(grpc::ServerContext* ctx,
                                        const v1::UpdateTenantRequest* req,
                                        v1::Tenant* resp) {
-  if (auto p = Authorize(ctx, "UpdateTenant", &req->tenant().name()); !p.ok()) {
-    return ToGrpc(p.status());
+  auto p =
+      Authorize(ctx, "UpdateTenant", Access::kTuneTenant, req->tenant().name());
+  if (!p.ok()) return ToGrpc(p.status());
+  if (absl::Status s = CheckTenantMayUpdate(*p, *req); !s.ok()) {
+    denials_.Log(absl::StrCat(
+        "denied /grod.v1.Grod/UpdateTenant principal=", p->name,
+        " role=", RoleName(p->role), " peer=", ctx->peer(), ": ", s.message()));
+    return ToGrpc(s);
   }
   if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
   auto t = controller_->UpdateTenant(*req, Deadline(ctx));
@@ -156,7 +213,8 @@ grpc::Status GrodService::UpdateTenant(grpc::ServerContext* ctx,
 grpc::Status GrodService::DeleteTenant(grpc::ServerContext* ctx,
                                        const v1::DeleteTenantRequest* req,
                                        google::protobuf::Empty*) {
-  if (auto p = Authorize(ctx, "DeleteTenant", &req->name()); !p.ok()) {
+  if (auto p = Authorize(ctx, "DeleteTenant", Access::kAdmin, req->name());
+      !p.ok()) {
     return ToGrpc(p.status());
   }
   if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
@@ -166,7 +224,9 @@ grpc::Status GrodService::DeleteTenant(grpc::ServerContext* ctx,
 grpc::Status GrodService::SetFlushPolicy(grpc::ServerContext* ctx,
                                          const v1::SetFlushPolicyRequest* req,
                                          v1::FlushPolicy* resp) {
-  if (auto p = Authorize(ctx, "SetFlushPolicy", &req->tenant()); !p.ok()) {
+  if (auto p =
+          Authorize(ctx, "SetFlushPolicy", Access::kTuneTenant, req->tenant());
+      !p.ok()) {
     return ToGrpc(p.status());
   }
   if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
@@ -179,7 +239,9 @@ grpc::Status GrodService::SetFlushPolicy(grpc::ServerContext* ctx,
 grpc::Status GrodService::GetFlushPolicy(grpc::ServerContext* ctx,
                                          const v1::GetFlushPolicyRequest* req,
                                          v1::FlushPolicy* resp) {
-  if (auto p = Authorize(ctx, "GetFlushPolicy", &req->tenant()); !p.ok()) {
+  if (auto p =
+          Authorize(ctx, "GetFlushPolicy", Access::kReadTenant, req->tenant());
+      !p.ok()) {
     return ToGrpc(p.status());
   }
   auto r = controller_->GetFlushPolicy(req->tenant());
@@ -191,7 +253,9 @@ grpc::Status GrodService::GetFlushPolicy(grpc::ServerContext* ctx,
 grpc::Status GrodService::AddRouteHints(grpc::ServerContext* ctx,
                                         const v1::AddRouteHintsRequest* req,
                                         v1::AddRouteHintsResponse* resp) {
-  if (auto p = Authorize(ctx, "AddRouteHints", &req->tenant()); !p.ok()) {
+  if (auto p =
+          Authorize(ctx, "AddRouteHints", Access::kTuneTenant, req->tenant());
+      !p.ok()) {
     return ToGrpc(p.status());
   }
   if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
@@ -204,7 +268,9 @@ grpc::Status GrodService::AddRouteHints(grpc::ServerContext* ctx,
 grpc::Status GrodService::RemoveRouteHints(
     grpc::ServerContext* ctx, const v1::RemoveRouteHintsRequest* req,
     v1::RemoveRouteHintsResponse* resp) {
-  if (auto p = Authorize(ctx, "RemoveRouteHints", &req->tenant()); !p.ok()) {
+  if (auto p = Authorize(ctx, "RemoveRouteHints", Access::kTuneTenant,
+                         req->tenant());
+      !p.ok()) {
     return ToGrpc(p.status());
   }
   if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
@@ -217,7 +283,9 @@ grpc::Status GrodService::RemoveRouteHints(
 grpc::Status GrodService::ListRouteHints(grpc::ServerContext* ctx,
                                          const v1::ListRouteHintsRequest* req,
                                          v1::ListRouteHintsResponse* resp) {
-  if (auto p = Authorize(ctx, "ListRouteHints", &req->tenant()); !p.ok()) {
+  if (auto p =
+          Authorize(ctx, "ListRouteHints", Access::kReadTenant, req->tenant());
+      !p.ok()) {
     return ToGrpc(p.status());
   }
   auto r = controller_->ListRouteHints(*req);
@@ -242,8 +310,10 @@ absl::StatusOr<v1::Stats> GrodService::BuildStats(
   *out.mutable_time() = ToProtoTime(absl::Now());
   out.set_config_generation(controller_->generation());
   // A tenant credential sees only its own tenant and no port counters
-  // (ports carry every tenant's traffic).
-  const std::string only = !tenant.empty() ? tenant : p.admin ? "" : p.name;
+  // (ports carry every tenant's traffic); admin and read-only see all.
+  const std::string only = !tenant.empty() ? tenant
+                           : p.sees_all()  ? ""
+                                           : p.name;
   bool found = false;
   for (const TenantCounters& c : snap.tenants) {
     if (!only.empty() && c.tenant != only) continue;
@@ -254,7 +324,7 @@ absl::StatusOr<v1::Stats> GrodService::BuildStats(
   if (!only.empty() && !found && controller_->HasTenant(only)) {
     out.add_tenants()->set_tenant(only);
   }
-  if (p.admin) {
+  if (p.sees_all()) {
     for (const PortCounters& c : snap.ports) *out.add_ports() = ToProto(c);
   }
   return out;
@@ -263,8 +333,10 @@ absl::StatusOr<v1::Stats> GrodService::BuildStats(
 grpc::Status GrodService::GetStats(grpc::ServerContext* ctx,
                                    const v1::GetStatsRequest* req,
                                    v1::Stats* resp) {
-  auto p = Authorize(ctx, "GetStats",
-                     req->tenant().empty() ? nullptr : &req->tenant());
+  auto p =
+      Authorize(ctx, "GetStats",
+                req->tenant().empty() ? Access::kInfo : Access::kReadTenant,
+                req->tenant());
   if (!p.ok()) return ToGrpc(p.status());
   auto s = BuildStats(*p, req->tenant());
   if (!s.ok()) return ToGrpc(s.status());
@@ -275,8 +347,10 @@ grpc::Status GrodService::GetStats(grpc::ServerContext* ctx,
 grpc::Status GrodService::WatchStats(grpc::ServerContext* ctx,
                                      const v1::WatchStatsRequest* req,
                                      grpc::ServerWriter<v1::Stats>* writer) {
-  auto p = Authorize(ctx, "WatchStats",
-                     req->tenant().empty() ? nullptr : &req->tenant());
+  auto p =
+      Authorize(ctx, "WatchStats",
+                req->tenant().empty() ? Access::kInfo : Access::kReadTenant,
+                req->tenant());
   if (!p.ok()) return ToGrpc(p.status());
   absl::Duration interval = absl::Seconds(1);
   if (req->has_interval()) {

@@ -12,6 +12,7 @@
 #include "common/dataplane.h"
 #include "controlplane/auth.h"
 #include "controlplane/controller.h"
+#include "controlplane/denial_log.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/grod/v1/grod.grpc.pb.h"
 
@@ -25,8 +26,10 @@ class GrodService final : public v1::Grod::Service {
     absl::Time start_time;
   };
 
+  // `tls_listener`: the server's transport is TLS (bearer tokens may then
+  // come from anywhere; otherwise only from local peers).
   GrodService(Controller* controller, DataPlane* dp, const Authorizer* auth,
-              Identity identity);
+              Identity identity, bool tls_listener);
 
   // Ends every WatchStats stream promptly (before Server::Shutdown, which
   // would otherwise wait for them).
@@ -75,11 +78,12 @@ class GrodService final : public v1::Grod::Service {
                           grpc::ServerWriter<v1::Stats>* writer) override;
 
  private:
-  // Authenticates the caller and, if `tenant` is non-null, checks it may
-  // act on that tenant. Denials are logged (method + principal).
+  // Authenticates the caller and checks its role allows `access` to
+  // `tenant` (see auth.h). Denials are logged (method, principal, peer),
+  // rate-limited.
   absl::StatusOr<Principal> Authorize(grpc::ServerContext* ctx,
-                                      absl::string_view method,
-                                      const std::string* tenant) const;
+                                      absl::string_view method, Access access,
+                                      absl::string_view tenant = "") const;
   absl::Status RequireReady() const;
   // Stats for `tenant` (empty = all `p` may see).
   absl::StatusOr<v1::Stats> BuildStats(const Principal& p,
@@ -89,6 +93,8 @@ class GrodService final : public v1::Grod::Service {
   DataPlane* const dp_;
   const Authorizer* const auth_;
   const Identity identity_;
+  const bool tls_listener_;
+  mutable DenialLog denials_;
 
   absl::Mutex stop_mu_;
   bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;

@@ -3,6 +3,7 @@
 // moved aside on request), and bearer credentials scope tenants.
 #include <dirent.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -310,12 +311,15 @@ TEST(PersistenceE2eTest, CorruptStateFile) {
 
 TEST(PersistenceE2eTest, BearerTokenAuthorization) {
   const std::string creds = TempPath("credentials");
-  WriteFile(creds, "admin:admin-secret-1\nacme:acme-secret-2\n");
+  WriteFile(creds,
+            "admin:admin-secret-0123456789\nacme:acme-secret-0123456789\n");
+  chmod(creds.c_str(), 0600);
   absl::StatusOr<GrodProcess> grod =
       GrodProcess::Start(NullDevicesConfig() +
                          "security { credentials_file: \"" + creds + "\" }\n");
   ASSERT_TRUE(grod.ok()) << grod.status();
-  const std::string admin = "admin-secret-1", acme = "acme-secret-2";
+  const std::string admin = "admin-secret-0123456789",
+                    acme = "acme-secret-0123456789";
 
   // No or unknown credential.
   Fails(*grod, {"tenant", "list"}, "UNAUTHENTICATED");
