@@ -1,5 +1,6 @@
 #include "controlplane/control_plane.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include "controlplane/service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 
 namespace grod::controlplane {
 
@@ -38,6 +40,9 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Create(
     ControlPlaneOptions opts, DataPlane* dp) {
   if (dp == nullptr) return absl::InvalidArgumentError("no data plane");
   std::unique_ptr<ControlPlane> cp(new ControlPlane(std::move(opts), dp));
+  absl::StatusOr<Limits> limits = ResolveLimits(cp->opts_.limits);
+  if (!limits.ok()) return limits.status();
+  cp->limits_ = *limits;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
       MakeServerCredentials(cp->opts_.security);
   if (!creds.ok()) return creds.status();
@@ -58,16 +63,26 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Create(
                  cp->opts_.listen_address.c_str());
   }
   cp->controller_ = std::make_unique<Controller>(
-      dp, cp->opts_.state_file, cp->opts_.discard_corrupt_state);
+      dp, cp->opts_.state_file, cp->opts_.discard_corrupt_state, cp->limits_,
+      cp->opts_.state_recovery);
   cp->service_ = std::make_unique<GrodService>(
       cp->controller_.get(), dp, cp->auth_.get(),
       GrodService::Identity{cp->opts_.version, cp->opts_.build, absl::Now()},
-      /*tls_listener=*/!cp->opts_.security.tls_cert_file().empty());
+      /*tls_listener=*/!cp->opts_.security.tls_cert_file().empty(),
+      cp->limits_);
   return cp;
 }
 
 absl::Status ControlPlane::Bootstrap(const v1::GrodConfig& config) {
   return controller_->Bootstrap(config);
+}
+
+absl::Status ControlPlane::CheckBootstrap(const v1::GrodConfig& config) const {
+  return controller_->CheckBootstrap(config);
+}
+
+std::string ControlPlane::quarantined_state() const {
+  return controller_->quarantined_state();
 }
 
 absl::Status ControlPlane::Start() {
@@ -79,6 +94,17 @@ absl::Status ControlPlane::Start() {
   // the same port and silently share its clients.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  // Bounded threads: a flood of calls (or of WatchStats streams, capped
+  // below this by limits.max_watch_streams) gets RESOURCE_EXHAUSTED from
+  // gRPC instead of growing grod's thread count without end.
+  grpc::ResourceQuota quota("grod-grpc");
+  quota.SetMaxThreads(static_cast<int>(limits_.max_rpc_threads));
+  builder.SetResourceQuota(quota);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
+                              1);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+      static_cast<int>(std::min<uint32_t>(4, limits_.max_rpc_threads / 2)));
   builder.AddListeningPort(opts_.listen_address, credentials_, &port_);
   builder.RegisterService(service_.get());
   if (!opts_.interceptors.empty()) {

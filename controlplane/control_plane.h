@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/dataplane.h"
+#include "controlplane/controller.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "proto/grod/v1/config.pb.h"
@@ -29,7 +30,6 @@
 namespace grod::controlplane {
 
 class Authorizer;
-class Controller;
 class GrodService;
 
 // Largest request message the server accepts. The API promises
@@ -47,6 +47,10 @@ struct ControlPlaneOptions {
   // Move a corrupt state file aside ("<file>.corrupt-<time>") and start
   // from the config instead of failing Bootstrap.
   bool discard_corrupt_state = false;
+  // What to do with a state file this machine cannot apply (controller.h).
+  StateRecovery state_recovery = StateRecovery::kFail;
+  // Caps on clients (config.proto ApiLimits; 0 fields = defaults).
+  v1::ApiLimits limits;
   std::string version, build;
   // Installed on the server in order (e.g. a metrics interceptor).
   std::vector<
@@ -64,6 +68,11 @@ class ControlPlane {
   // Applies config-file tenants/hints/unmatched_tenant, merged with the
   // persisted state file (which wins), to the data plane.
   absl::Status Bootstrap(const v1::GrodConfig& config);
+  // Runs every check Bootstrap makes (Controller::CheckBootstrap) without
+  // applying or writing anything: grod --check_config.
+  absl::Status CheckBootstrap(const v1::GrodConfig& config) const;
+  // Where Bootstrap moved an unusable state file ("" = it did not).
+  std::string quarantined_state() const;
   // Binds and serves; error if the address cannot be bound.
   absl::Status Start();
   // Bound port (listen on ":0" in tests); 0 before Start.
@@ -83,6 +92,7 @@ class ControlPlane {
   DataPlane* const dp_;
   std::shared_ptr<grpc::ServerCredentials> credentials_;
   std::unique_ptr<Authorizer> auth_;
+  Limits limits_;
   std::unique_ptr<Controller> controller_;
   std::unique_ptr<GrodService> service_;
   std::unique_ptr<grpc::Server> server_;

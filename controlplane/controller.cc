@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "controlplane/admission.h"
 #include "controlplane/bootstrap.h"
 #include "controlplane/convert.h"
 #include "controlplane/limits.h"
@@ -54,60 +55,147 @@ void LogRollbackFailure(absl::string_view what, const absl::Status& s) {
 }  // namespace
 
 Controller::Controller(DataPlane* dp, std::string state_file,
-                       bool discard_corrupt_state)
+                       bool discard_corrupt_state, Limits limits,
+                       StateRecovery recovery)
     : dp_(dp),
       state_file_(std::move(state_file)),
-      discard_corrupt_state_(discard_corrupt_state) {}
+      discard_corrupt_state_(discard_corrupt_state),
+      limits_(limits),
+      recovery_(recovery) {}
 
-absl::Status Controller::Bootstrap(const v1::GrodConfig& config) {
+absl::StatusOr<Controller::BootstrapPlan> Controller::PlanBootstrap(
+    const v1::GrodConfig& config) const {
   absl::StatusOr<DesiredState> from_config =
       StateFromConfig(config, absl::Now());
   if (!from_config.ok()) return from_config.status();
-  DesiredState state = *std::move(from_config);
+  const MbufBudget budget = dp_->Mbufs();
+  if (absl::Status s = AdmitState(*from_config, limits_, budget); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("config: ", s.message()));
+  }
+  BootstrapPlan plan;
+  plan.config_only = *from_config;
+  plan.state = *std::move(from_config);
+  if (state_file_.empty()) return plan;
 
-  if (!state_file_.empty()) {
-    absl::StatusOr<std::optional<PersistedState>> loaded =
-        LoadState(state_file_);
-    absl::StatusOr<DesiredState> persisted = absl::NotFoundError("absent");
-    if (!loaded.ok()) {
-      persisted = loaded.status();
-    } else if (loaded->has_value()) {
-      persisted = FromPersisted(**loaded);
-    }
-    if (persisted.ok()) {
-      state = MergeStates(std::move(state), *std::move(persisted));
-    } else if (persisted.status().code() == absl::StatusCode::kDataLoss) {
-      if (!discard_corrupt_state_) {
-        return absl::DataLossError(absl::StrCat(
-            "state file ", state_file_, " is corrupt (",
-            persisted.status().message(),
-            "); repair or remove it, or start grod with "
-            "--discard_corrupt_state to move it aside and start from the "
-            "config file"));
-      }
-      absl::StatusOr<std::string> aside = MoveAside(state_file_);
-      if (!aside.ok()) return aside.status();
-      std::fprintf(stderr,
-                   "grod: state file %s is corrupt (%s); moved it to %s and "
-                   "starting from the config file\n",
-                   state_file_.c_str(),
-                   std::string(persisted.status().message()).c_str(),
-                   aside->c_str());
-    } else if (loaded.ok()) {
-      // No state file yet: first start.
-    } else {
+  absl::StatusOr<std::optional<PersistedState>> loaded = LoadState(state_file_);
+  absl::StatusOr<DesiredState> persisted = absl::NotFoundError("absent");
+  if (!loaded.ok()) {
+    persisted = loaded.status();
+  } else if (!loaded->has_value()) {
+    return plan;  // no state file yet: first start
+  } else {
+    persisted = FromPersisted(**loaded);
+  }
+  if (!persisted.ok()) {
+    if (persisted.status().code() != absl::StatusCode::kDataLoss) {
       return absl::Status(persisted.status().code(),
                           absl::StrCat("state file ", state_file_, ": ",
                                        persisted.status().message()));
     }
+    plan.rejected = persisted.status();
+    return plan;
   }
+  DesiredState merged = MergeStates(plan.config_only, *std::move(persisted));
+  if (absl::Status s = AdmitState(merged, limits_, budget); !s.ok()) {
+    plan.rejected = s;
+    return plan;
+  }
+  plan.state = std::move(merged);
+  plan.uses_state_file = true;
+  return plan;
+}
 
+absl::Status Controller::CheckBootstrap(const v1::GrodConfig& config) const {
+  absl::StatusOr<BootstrapPlan> plan = PlanBootstrap(config);
+  if (!plan.ok()) return plan.status();
+  if (plan->rejected.ok()) return absl::OkStatus();
+  const bool corrupt = plan->rejected.code() == absl::StatusCode::kDataLoss;
+  if (corrupt ? discard_corrupt_state_
+              : recovery_ == StateRecovery::kQuarantine) {
+    std::fprintf(stderr,
+                 "grod: note: state file %s would be moved aside at start: "
+                 "%s\n",
+                 state_file_.c_str(),
+                 std::string(plan->rejected.message()).c_str());
+    return absl::OkStatus();
+  }
+  return UnusableState(plan->rejected, corrupt);
+}
+
+absl::Status Controller::UnusableState(const absl::Status& why,
+                                       bool corrupt) const {
+  if (corrupt) {
+    return absl::DataLossError(absl::StrCat(
+        "state file ", state_file_, " is corrupt (", why.message(),
+        "); repair or remove it, or start grod with "
+        "--discard_corrupt_state to move it aside and start from the "
+        "config file"));
+  }
+  return absl::Status(
+      why.code(),
+      absl::StrCat("state file ", state_file_,
+                   " cannot be applied on this machine (", why.message(),
+                   "); start grod with --state_recovery=quarantine to move "
+                   "it aside and start from the config file (see "
+                   "docs/OPERATIONS.md, \"Recovery\")"));
+}
+
+absl::Status Controller::Quarantine(const absl::Status& why, bool corrupt) {
+  if (!(corrupt ? discard_corrupt_state_
+                : recovery_ == StateRecovery::kQuarantine)) {
+    return UnusableState(why, corrupt);
+  }
+  absl::StatusOr<std::string> aside =
+      MoveAside(state_file_, corrupt ? "corrupt" : "rejected");
+  if (!aside.ok()) return aside.status();
+  quarantined_ = *aside;
+  std::fprintf(stderr,
+               "grod: WARNING: state file %s %s (%s); moved it to %s and "
+               "starting from the config file. Tenants and hints made "
+               "through the API since are NOT applied; see "
+               "docs/OPERATIONS.md, \"Recovery\"\n",
+               state_file_.c_str(),
+               corrupt ? "is corrupt" : "cannot be applied on this machine",
+               std::string(why.message()).c_str(), aside->c_str());
+  return absl::OkStatus();
+}
+
+void Controller::RemoveAll() {
+  dp_->SetUnmatchedTenant("").IgnoreError();
+  for (const auto& [name, ts] : state_.tenants) {
+    dp_->RemoveTenant(name).IgnoreError();  // not applied yet: NOT_FOUND
+  }
+}
+
+absl::Status Controller::Bootstrap(const v1::GrodConfig& config) {
+  absl::StatusOr<BootstrapPlan> plan = PlanBootstrap(config);
+  if (!plan.ok()) return plan.status();
   absl::MutexLock l(&mu_);
-  state_ = std::move(state);
-  if (absl::Status s = ApplyAll(); !s.ok()) return s;
+  if (!plan->rejected.ok()) {
+    const bool corrupt = plan->rejected.code() == absl::StatusCode::kDataLoss;
+    if (absl::Status s = Quarantine(plan->rejected, corrupt); !s.ok()) {
+      return s;
+    }
+  }
+  state_ = std::move(plan->state);
+  absl::Status applied = ApplyAll();
+  if (!applied.ok() && plan->uses_state_file) {
+    // The data plane refused the saved state (e.g. fewer hugepages than
+    // when it was saved): the same recovery as for an inadmissible one.
+    RemoveAll();
+    if (absl::Status s = Quarantine(applied, false); !s.ok()) return s;
+    state_ = std::move(plan->config_only);
+    applied = ApplyAll();
+  }
+  if (!applied.ok()) return applied;
   if (absl::Status s = Persist(); !s.ok()) return s;
   last_change_ = absl::Now();
   return absl::OkStatus();
+}
+
+std::string Controller::quarantined_state() const {
+  absl::ReaderMutexLock l(&mu_);
+  return quarantined_;
 }
 
 absl::Status Controller::ApplyAll() {
@@ -200,9 +288,15 @@ absl::StatusOr<v1::Tenant> Controller::CreateTenant(const v1::Tenant& tenant,
   }
   absl::StatusOr<v1::Tenant> t = Normalize(tenant, "tenant");
   if (!t.ok()) return t.status();
-  if (state_.tenants.size() >= static_cast<size_t>(kMaxTenants)) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("at most ", kMaxTenants, " tenants"));
+  if (state_.tenants.size() >= limits_.max_tenants) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "at most ", limits_.max_tenants, " tenants (limits.max_tenants)"));
+  }
+  if (absl::Status s =
+          AdmitHeldPackets(HeldPacketsSum(state_.tenants, &*t), dp_->Mbufs(),
+                           "tenant.quotas.max_held_packets");
+      !s.ok()) {
+    return s;
   }
   const auto now = ToProtoTime(absl::Now());
   *t->mutable_create_time() = now;
@@ -242,6 +336,16 @@ absl::StatusOr<v1::Tenant> Controller::UpdateTenant(
   if (!merged.ok()) return merged.status();
   absl::StatusOr<v1::Tenant> t = Normalize(*merged, "tenant");
   if (!t.ok()) return t.status();
+  // Lowering a quota is always admitted, so an over-committed state (one
+  // saved before admission existed) can be brought back within the pool.
+  if (const uint64_t sum = HeldPacketsSum(state_.tenants, &*t);
+      sum > HeldPacketsSum(state_.tenants, nullptr)) {
+    if (absl::Status s = AdmitHeldPackets(sum, dp_->Mbufs(),
+                                          "tenant.quotas.max_held_packets");
+        !s.ok()) {
+      return s;
+    }
+  }
   const v1::Tenant old = it->second.tenant;
   *t->mutable_create_time() = old.create_time();
   *t->mutable_update_time() = ToProtoTime(absl::Now());

@@ -20,19 +20,37 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/dataplane.h"
+#include "controlplane/api_limits.h"
 #include "controlplane/desired_state.h"
 #include "proto/grod/v1/config.pb.h"
 #include "proto/grod/v1/grod.pb.h"
 
 namespace grod::controlplane {
 
+// What Bootstrap does with a state file that parses but cannot be applied
+// (more tenants, hints or held packets than this machine admits, or the
+// data plane refuses it, e.g. fewer hugepages after a reboot).
+enum class StateRecovery {
+  kFail,        // refuse to start, saying how to recover
+  kQuarantine,  // move it to "<file>.rejected-<time>", start from the config
+};
+
 class Controller {
  public:
   // `state_file` empty = no persistence.
-  Controller(DataPlane* dp, std::string state_file, bool discard_corrupt_state);
+  Controller(DataPlane* dp, std::string state_file, bool discard_corrupt_state,
+             Limits limits = DefaultLimits(),
+             StateRecovery recovery = StateRecovery::kFail);
 
   // See bootstrap.h for how the config and the state file combine.
   absl::Status Bootstrap(const v1::GrodConfig& config);
+  // Everything Bootstrap checks before it applies anything -- the config's
+  // tenants and hints, the state file (only read), their merge, the API
+  // limits and the mbuf admission against the data plane's budget -- and
+  // nothing else: no data-plane call, no file written or moved.
+  absl::Status CheckBootstrap(const v1::GrodConfig& config) const;
+  // Where Bootstrap moved a state file it could not use ("" = it did not).
+  std::string quarantined_state() const;
 
   // Mutations: `deadline` is checked once the lock is held, so a request
   // that waited past its deadline is not applied behind the client's back.
@@ -73,6 +91,25 @@ class Controller {
                       const std::function<void()>& undo_dataplane)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Persist() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  struct BootstrapPlan {
+    DesiredState state;        // what to apply
+    DesiredState config_only;  // the config's own state
+    bool uses_state_file = false;
+    // Why the state file is not used (corrupt: DATA_LOSS; not admissible
+    // here: RESOURCE_EXHAUSTED); OK if it is, or there is none.
+    absl::Status rejected;
+  };
+  // Bootstrap's checks (see CheckBootstrap).
+  absl::StatusOr<BootstrapPlan> PlanBootstrap(
+      const v1::GrodConfig& config) const;
+  // Bootstrap's handling of an unusable state file: DATA_LOSS/other error
+  // unless the recovery settings allow moving it aside.
+  absl::Status Quarantine(const absl::Status& why, bool corrupt)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The error for a state file the recovery settings keep.
+  absl::Status UnusableState(const absl::Status& why, bool corrupt) const;
+  // Undoes a partial ApplyAll (bootstrap only).
+  void RemoveAll() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Pushes the whole desired state to the data plane (bootstrap only).
   absl::Status ApplyAll() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Re-creates a tenant and its hints in the data plane (rollback of a
@@ -87,10 +124,13 @@ class Controller {
   DataPlane* const dp_;
   const std::string state_file_;
   const bool discard_corrupt_state_;
+  const Limits limits_;
+  const StateRecovery recovery_;
 
   mutable absl::Mutex mu_;
   DesiredState state_ ABSL_GUARDED_BY(mu_);
   absl::Time last_change_ ABSL_GUARDED_BY(mu_) = absl::Now();
+  std::string quarantined_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace grod::controlplane

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "controlplane/admission.h"
 #include "controlplane/controller.h"
 #include "controlplane/convert.h"
 #include "controlplane/limits.h"
@@ -101,6 +102,12 @@ absl::StatusOr<v1::AddRouteHintsResponse> Controller::AddRouteHints(
         absl::StrCat("hints: tenant ", req.tenant(), " would have ",
                      current.size() + added.size(), " route hints; at most ",
                      kMaxHintsPerTenant));
+  }
+  if (const uint64_t total = RouteHintCount(state_.tenants) + added.size();
+      !added.empty() && total > limits_.max_route_hints) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "hints: all tenants would have ", total, " route hints; at most ",
+        limits_.max_route_hints, " (limits.max_route_hints)"));
   }
   v1::AddRouteHintsResponse resp;
   if (!hints.empty()) {

@@ -60,12 +60,26 @@ absl::Status CheckTenantMayUpdate(const Principal& p,
 
 GrodService::GrodService(Controller* controller, DataPlane* dp,
                          const Authorizer* auth, Identity identity,
-                         bool tls_listener)
+                         bool tls_listener, const Limits& limits)
     : controller_(controller),
       dp_(dp),
       auth_(auth),
       identity_(identity),
-      tls_listener_(tls_listener) {}
+      tls_listener_(tls_listener),
+      mutations_(limits.mutations_per_second, limits.mutation_burst),
+      watch_slots_(limits.max_watch_streams,
+                   limits.max_watch_streams_per_principal) {}
+
+absl::Status GrodService::Throttle(grpc::ServerContext* ctx,
+                                   const Principal& p) {
+  absl::Duration wait;
+  absl::Status s = mutations_.Take(p.name, absl::Now(), &wait);
+  if (!s.ok()) {
+    ctx->AddTrailingMetadata("grpc-retry-pushback-ms",
+                             absl::StrCat(absl::ToInt64Milliseconds(wait)));
+  }
+  return s;
+}
 
 void GrodService::StopStreams() {
   absl::MutexLock l(&stop_mu_);
@@ -149,9 +163,9 @@ grpc::Status GrodService::ListPorts(grpc::ServerContext* ctx,
 grpc::Status GrodService::CreateTenant(grpc::ServerContext* ctx,
                                        const v1::CreateTenantRequest* req,
                                        v1::Tenant* resp) {
-  if (auto p = Authorize(ctx, "CreateTenant", Access::kAdmin); !p.ok()) {
-    return ToGrpc(p.status());
-  }
+  auto p = Authorize(ctx, "CreateTenant", Access::kAdmin);
+  if (!p.ok()) return ToGrpc(p.status());
+  if (absl::Status s = Throttle(ctx, *p); !s.ok()) return ToGrpc(s);
   if (req->tenant().name() == kReservedTenantName) {
     // Credentials files name tenants; "admin" there means the admin.
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -197,6 +211,7 @@ grpc::Status GrodService::UpdateTenant(grpc::ServerContext* ctx,
   auto p =
       Authorize(ctx, "UpdateTenant", Access::kTuneTenant, req->tenant().name());
   if (!p.ok()) return ToGrpc(p.status());
+  if (absl::Status s = Throttle(ctx, *p); !s.ok()) return ToGrpc(s);
   if (absl::Status s = CheckTenantMayUpdate(*p, *req); !s.ok()) {
     denials_.Log(absl::StrCat(
         "denied /grod.v1.Grod/UpdateTenant principal=", p->name,
@@ -213,10 +228,9 @@ grpc::Status GrodService::UpdateTenant(grpc::ServerContext* ctx,
 grpc::Status GrodService::DeleteTenant(grpc::ServerContext* ctx,
                                        const v1::DeleteTenantRequest* req,
                                        google::protobuf::Empty*) {
-  if (auto p = Authorize(ctx, "DeleteTenant", Access::kAdmin, req->name());
-      !p.ok()) {
-    return ToGrpc(p.status());
-  }
+  auto p = Authorize(ctx, "DeleteTenant", Access::kAdmin, req->name());
+  if (!p.ok()) return ToGrpc(p.status());
+  if (absl::Status s = Throttle(ctx, *p); !s.ok()) return ToGrpc(s);
   if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
   return ToGrpc(controller_->DeleteTenant(req->name(), Deadline(ctx)));
 }
@@ -224,11 +238,9 @@ grpc::Status GrodService::DeleteTenant(grpc::ServerContext* ctx,
 grpc::Status GrodService::SetFlushPolicy(grpc::ServerContext* ctx,
                                          const v1::SetFlushPolicyRequest* req,
                                          v1::FlushPolicy* resp) {
-  if (auto p =
-          Authorize(ctx, "SetFlushPolicy", Access::kTuneTenant, req->tenant());
-      !p.ok()) {
-    return ToGrpc(p.status());
-  }
+  auto p = Authorize(ctx, "SetFlushPolicy", Access::kTuneTenant, req->tenant());
+  if (!p.ok()) return ToGrpc(p.status());
+  if (absl::Status s = Throttle(ctx, *p); !s.ok()) return ToGrpc(s);
   if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
   auto r = controller_->SetFlushPolicy(*req, Deadline(ctx));
   if (!r.ok()) return ToGrpc(r.status());
@@ -253,11 +265,9 @@ grpc::Status GrodService::GetFlushPolicy(grpc::ServerContext* ctx,
 grpc::Status GrodService::AddRouteHints(grpc::ServerContext* ctx,
                                         const v1::AddRouteHintsRequest* req,
                                         v1::AddRouteHintsResponse* resp) {
-  if (auto p =
-          Authorize(ctx, "AddRouteHints", Access::kTuneTenant, req->tenant());
-      !p.ok()) {
-    return ToGrpc(p.status());
-  }
+  auto p = Authorize(ctx, "AddRouteHints", Access::kTuneTenant, req->tenant());
+  if (!p.ok()) return ToGrpc(p.status());
+  if (absl::Status s = Throttle(ctx, *p); !s.ok()) return ToGrpc(s);
   if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
   auto r = controller_->AddRouteHints(*req, Deadline(ctx));
   if (!r.ok()) return ToGrpc(r.status());
@@ -268,11 +278,10 @@ grpc::Status GrodService::AddRouteHints(grpc::ServerContext* ctx,
 grpc::Status GrodService::RemoveRouteHints(
     grpc::ServerContext* ctx, const v1::RemoveRouteHintsRequest* req,
     v1::RemoveRouteHintsResponse* resp) {
-  if (auto p = Authorize(ctx, "RemoveRouteHints", Access::kTuneTenant,
-                         req->tenant());
-      !p.ok()) {
-    return ToGrpc(p.status());
-  }
+  auto p =
+      Authorize(ctx, "RemoveRouteHints", Access::kTuneTenant, req->tenant());
+  if (!p.ok()) return ToGrpc(p.status());
+  if (absl::Status s = Throttle(ctx, *p); !s.ok()) return ToGrpc(s);
   if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
   auto r = controller_->RemoveRouteHints(*req, Deadline(ctx));
   if (!r.ok()) return ToGrpc(r.status());
@@ -352,6 +361,14 @@ grpc::Status GrodService::WatchStats(grpc::ServerContext* ctx,
                 req->tenant().empty() ? Access::kInfo : Access::kReadTenant,
                 req->tenant());
   if (!p.ok()) return ToGrpc(p.status());
+  if (absl::Status s = watch_slots_.Acquire(p->name); !s.ok()) {
+    return ToGrpc(s);
+  }
+  struct Release {
+    StreamSlots* slots;
+    const std::string& name;
+    ~Release() { slots->Release(name); }
+  } release{&watch_slots_, p->name};
   absl::Duration interval = absl::Seconds(1);
   if (req->has_interval()) {
     interval = absl::Seconds(req->interval().seconds()) +

@@ -10,7 +10,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/dataplane.h"
+#include "controlplane/api_limits.h"
 #include "controlplane/auth.h"
+#include "controlplane/call_limits.h"
 #include "controlplane/controller.h"
 #include "controlplane/denial_log.h"
 #include "grpcpp/grpcpp.h"
@@ -29,7 +31,8 @@ class GrodService final : public v1::Grod::Service {
   // `tls_listener`: the server's transport is TLS (bearer tokens may then
   // come from anywhere; otherwise only from local peers).
   GrodService(Controller* controller, DataPlane* dp, const Authorizer* auth,
-              Identity identity, bool tls_listener);
+              Identity identity, bool tls_listener,
+              const Limits& limits = DefaultLimits());
 
   // Ends every WatchStats stream promptly (before Server::Shutdown, which
   // would otherwise wait for them).
@@ -85,6 +88,9 @@ class GrodService final : public v1::Grod::Service {
                                       absl::string_view method, Access access,
                                       absl::string_view tenant = "") const;
   absl::Status RequireReady() const;
+  // The per-principal rate limit of mutating calls; a refusal carries the
+  // wait in its message and in the "grpc-retry-pushback-ms" trailer.
+  absl::Status Throttle(grpc::ServerContext* ctx, const Principal& p);
   // Stats for `tenant` (empty = all `p` may see).
   absl::StatusOr<v1::Stats> BuildStats(const Principal& p,
                                        const std::string& tenant) const;
@@ -95,6 +101,9 @@ class GrodService final : public v1::Grod::Service {
   const Identity identity_;
   const bool tls_listener_;
   mutable DenialLog denials_;
+
+  MutationRateLimiter mutations_;
+  StreamSlots watch_slots_;
 
   absl::Mutex stop_mu_;
   bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;

@@ -27,6 +27,10 @@ void ServiceTest::SetUp() {
   std::remove(state_file_.c_str());
   ControlPlaneOptions opts;
   opts.state_file = state_file_;
+  // These tests make calls back to back; the rate limit has its own tests
+  // (limits_test).
+  opts.limits.set_mutations_per_second(100000);
+  opts.limits.set_mutation_burst(10000000);
   server_ = std::make_unique<TestServer>(std::move(opts));
   stub_ = server_->Stub();
 }

@@ -110,9 +110,10 @@ absl::StatusOr<std::optional<PersistedState>> LoadState(
   return state;
 }
 
-absl::StatusOr<std::string> MoveAside(const std::string& path) {
+absl::StatusOr<std::string> MoveAside(const std::string& path,
+                                      absl::string_view reason) {
   const std::string aside = absl::StrCat(
-      path, ".corrupt-",
+      path, ".", reason, "-",
       absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone()));
   if (rename(path.c_str(), aside.c_str()) != 0) {
     return ErrnoError(errno, absl::StrCat("rename ", path, " to ", aside));

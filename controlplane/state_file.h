@@ -26,9 +26,11 @@ absl::Status SaveState(const std::string& path, const PersistedState& state);
 absl::StatusOr<std::optional<PersistedState>> LoadState(
     const std::string& path);
 
-// Renames a corrupt file to "<path>.corrupt-<UTC timestamp>" so an operator
-// can inspect it later; returns the new name.
-absl::StatusOr<std::string> MoveAside(const std::string& path);
+// Renames an unusable file to "<path>.<reason>-<UTC timestamp>" (reason:
+// "corrupt", "rejected") so an operator can inspect or re-apply it later;
+// returns the new name.
+absl::StatusOr<std::string> MoveAside(const std::string& path,
+                                      absl::string_view reason);
 
 }  // namespace grod::controlplane
 

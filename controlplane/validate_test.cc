@@ -23,7 +23,7 @@ TEST(ValidateTest, NormalisesDefaults) {
   absl::StatusOr<v1::Tenant> t = NormalizeTenant(Valid(), "tenant", nullptr);
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->quotas().max_flows(), 4096u);
-  EXPECT_EQ(t->quotas().max_held_packets(), 16384u);
+  EXPECT_EQ(t->quotas().max_held_packets(), 2048u);
   EXPECT_EQ(t->default_mode(), v1::GRO_MODE_MERGE);
   EXPECT_EQ(t->flush_policy().kind(), v1::FLUSH_KIND_PER_BURST);
   EXPECT_EQ(t->flush_policy().max_merged_bytes(), 65535u);
@@ -111,7 +111,7 @@ TEST(ValidateTest, UpdateMask) {
   absl::StatusOr<v1::Tenant> r = ApplyUpdateMask(current, patch, mask);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->quotas().max_flows(), 10u);
-  EXPECT_EQ(r->quotas().max_held_packets(), 16384u);
+  EXPECT_EQ(r->quotas().max_held_packets(), 2048u);
   EXPECT_EQ(r->default_mode(), v1::GRO_MODE_MERGE);
   EXPECT_EQ(r->selectors_size(), 1);
   mask.add_paths("bogus");
