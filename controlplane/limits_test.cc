@@ -3,6 +3,8 @@
 // tenants, route hints over all tenants, WatchStats streams per principal
 // and in total, and the per-principal rate of mutating calls. Every refusal
 // is RESOURCE_EXHAUSTED naming the numbers and changes nothing.
+#include <sys/stat.h>
+
 #include <fstream>
 #include <thread>
 
@@ -23,8 +25,10 @@ class LimitsTest : public ServiceTest {
     server_.reset();
     const std::string creds =
         absl::StrCat(std::getenv("TEST_TMPDIR"), "/limits_credentials");
-    std::ofstream(creds) << "admin:admin-secret\nacme:acme-secret\n"
-                            "beta:beta-secret\n";
+    std::ofstream(creds)
+        << "admin:admin-secret-0123456789\nacme:acme-secret-0123456789\n"
+           "beta:beta-secret-0123456789\n";
+    chmod(creds.c_str(), 0600);
     std::remove(state_file_.c_str());
     ControlPlaneOptions opts;
     opts.state_file = state_file_;
@@ -32,7 +36,7 @@ class LimitsTest : public ServiceTest {
     opts.limits = limits;
     server_ = std::make_unique<TestServer>(std::move(opts));
     stub_ = server_->Stub();
-    admin_token_ = "admin-secret";
+    admin_token_ = "admin-secret-0123456789";
     for (const char* name : {"acme", "beta"}) {
       v1::CreateTenantRequest req;
       *req.mutable_tenant() = MakeTenant(name, name[0]);
@@ -75,7 +79,7 @@ TEST_F(LimitsTest, HeldPacketQuotasAreAdmittedAgainstTheMbufPool) {
                  "plane reserves 4927");
   ASSERT_TRUE(CreateWithQuota("b", 11, 3456).ok()) << "exactly full fits";
 
-  // A tenant raising its own quota past the pool (the reported attack).
+  // A quota raised past the pool (the reported 1048576).
   ExpectRejected([&] { return SetQuota("a", 1 << 20, ""); },
                  StatusCode::RESOURCE_EXHAUSTED, "sum to 1052032");
   // Lowering is admitted even when the pool shrank under the tenants.
@@ -127,26 +131,30 @@ TEST_F(LimitsTest, MutationsAreRateLimitedPerPrincipal) {
   limits.set_mutations_per_second(2);
   limits.set_mutation_burst(3);
   Restart(limits);  // admin spent 2 of its tokens on acme and beta
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(SetQuota("acme", 100 + i, "acme-secret").ok()) << i;
+  auto set_segments = [&](const std::string& tenant, uint32_t n,
+                          grpc::ClientContext* ctx) {
+    v1::SetFlushPolicyRequest req;
+    req.set_tenant(tenant);
+    req.mutable_policy()->set_kind(v1::FLUSH_KIND_PER_BURST);
+    req.mutable_policy()->set_max_segments(n);
+    v1::FlushPolicy out;
+    return stub_->SetFlushPolicy(ctx, req, &out);
+  };
+  for (uint32_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        set_segments("acme", 10 + i, Ctx("acme-secret-0123456789").get()).ok())
+        << i;
   }
-  v1::UpdateTenantRequest req;
-  req.mutable_tenant()->set_name("acme");
-  req.mutable_tenant()->mutable_quotas()->set_max_held_packets(999);
-  req.mutable_update_mask()->add_paths("quotas.max_held_packets");
-  grpc::ClientContext* seen = nullptr;
   std::unique_ptr<grpc::ClientContext> ctx;
   ExpectRejected(
       [&] {
-        ctx = Ctx("acme-secret");
-        seen = ctx.get();
-        v1::Tenant out;
-        return stub_->UpdateTenant(ctx.get(), req, &out);
+        ctx = Ctx("acme-secret-0123456789");
+        return set_segments("acme", 40, ctx.get());
       },
       StatusCode::RESOURCE_EXHAUSTED,
       "principal acme made more than 2 changes per second (burst 3; "
       "limits.mutations_per_second); retry in ");
-  const auto& trailers = seen->GetServerTrailingMetadata();
+  const auto& trailers = ctx->GetServerTrailingMetadata();
   auto it = trailers.find("grpc-retry-pushback-ms");
   ASSERT_NE(it, trailers.end());
   const int wait_ms =
@@ -154,16 +162,19 @@ TEST_F(LimitsTest, MutationsAreRateLimitedPerPrincipal) {
   EXPECT_GT(wait_ms, 0);
   EXPECT_LE(wait_ms, 500);
   // Another principal has its own bucket.
-  EXPECT_TRUE(SetQuota("beta", 123, "beta-secret").ok());
+  EXPECT_TRUE(
+      set_segments("beta", 20, Ctx("beta-secret-0123456789").get()).ok());
   // Reads are not limited.
   v1::Tenant t;
   v1::GetTenantRequest get;
   get.set_name("acme");
-  EXPECT_TRUE(stub_->GetTenant(Ctx("acme-secret").get(), get, &t).ok());
-  EXPECT_EQ(t.quotas().max_held_packets(), 102u);
+  EXPECT_TRUE(
+      stub_->GetTenant(Ctx("acme-secret-0123456789").get(), get, &t).ok());
+  EXPECT_EQ(t.flush_policy().max_segments(), 12u);
   // After the hinted wait a token is back.
   std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms + 20));
-  EXPECT_TRUE(SetQuota("acme", 999, "acme-secret").ok());
+  EXPECT_TRUE(
+      set_segments("acme", 40, Ctx("acme-secret-0123456789").get()).ok());
 }
 
 TEST_F(LimitsTest, WatchStreamsAreCappedPerPrincipalAndInTotal) {
@@ -195,16 +206,17 @@ TEST_F(LimitsTest, WatchStreamsAreCappedPerPrincipalAndInTotal) {
     EXPECT_NE(st.error_message().find(text), std::string::npos)
         << st.error_message();
   };
-  Watch a1 = open("acme-secret"), a2 = open("acme-secret");
+  Watch a1 = open("acme-secret-0123456789"),
+        a2 = open("acme-secret-0123456789");
   ASSERT_TRUE(first_message(a1));
   ASSERT_TRUE(first_message(a2));
-  Watch a3 = open("acme-secret");
+  Watch a3 = open("acme-secret-0123456789");
   refused(a3,
           "principal acme already has 2 WatchStats streams open "
           "(limits.max_watch_streams_per_principal)");
-  Watch b1 = open("beta-secret");
+  Watch b1 = open("beta-secret-0123456789");
   ASSERT_TRUE(first_message(b1));
-  Watch b2 = open("beta-secret");
+  Watch b2 = open("beta-secret-0123456789");
   refused(b2,
           "3 WatchStats streams are open, the most grod serves "
           "(limits.max_watch_streams)");
@@ -213,7 +225,7 @@ TEST_F(LimitsTest, WatchStreamsAreCappedPerPrincipalAndInTotal) {
   a1.reader->Finish();
   bool reopened = false;
   for (int i = 0; i < 50 && !reopened; ++i) {
-    Watch b3 = open("beta-secret");
+    Watch b3 = open("beta-secret-0123456789");
     reopened = first_message(b3);
     if (reopened) b3.ctx->TryCancel();
     b3.reader->Finish();
