@@ -31,6 +31,7 @@ namespace grod::controlplane {
 
 class Authorizer;
 class GrodService;
+class ServerCredentialsSource;
 
 // Largest request message the server accepts. The API promises
 // kMaxHintsPerRequest (100000) hints in one Add/RemoveRouteHints; a hint is
@@ -40,7 +41,13 @@ class GrodService;
 inline constexpr int kMaxRequestBytes = 16 << 20;
 
 struct ControlPlaneOptions {
+  // "host:port" or "unix:/path/to.sock". For a unix socket, missing
+  // directories are created (mode 0711), a stale socket file is replaced
+  // (a live one is an error), and the socket gets `unix_socket_mode` and
+  // `unix_socket_group` (a group name or number; empty = grod's group).
   std::string listen_address = "127.0.0.1:50051";
+  uint32_t unix_socket_mode = 0660;
+  std::string unix_socket_group;
   v1::SecurityConfig security;
   // Empty = no persistence.
   std::string state_file;
@@ -77,6 +84,10 @@ class ControlPlane {
   absl::Status Start();
   // Bound port (listen on ":0" in tests); 0 before Start.
   int port() const;
+  // Re-reads the credentials file and the TLS files (SIGHUP). Each part
+  // that fails keeps what was in force; the error names the file. Returns
+  // a one-line summary of what was reloaded.
+  absl::StatusOr<std::string> Reload();
   // Re-reads dp->Ready() into the health service.
   void UpdateHealth();
   // Ends streams and stops the server promptly. Idempotent.
@@ -90,7 +101,10 @@ class ControlPlane {
 
   ControlPlaneOptions opts_;
   DataPlane* const dp_;
-  std::shared_ptr<grpc::ServerCredentials> credentials_;
+  absl::Status PrepareUnixSocket(const std::string& path) const;
+  absl::Status SecureUnixSocket(const std::string& path) const;
+
+  std::unique_ptr<ServerCredentialsSource> transport_;
   std::unique_ptr<Authorizer> auth_;
   Limits limits_;
   std::unique_ptr<Controller> controller_;

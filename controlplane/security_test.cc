@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "common/testing/test_certs.h"
 #include "controlplane/auth.h"
+#include "controlplane/peer_address.h"
 #include "controlplane/service_test_util.h"
 
 namespace grod::controlplane {
@@ -245,6 +246,28 @@ TEST_F(AuthTest, DenialLogIsRateLimited) {
   EXPECT_LE(denials, 25) << log;
   EXPECT_NE(lines.back().find("similar lines suppressed"), std::string::npos)
       << lines.back();
+}
+
+TEST(PeerAddressTest, LocalPeersAndAddresses) {
+  for (const char* peer :
+       {"unix:/run/grod/grod.sock", "unix:", "ipv4:127.0.0.1:5000",
+        "ipv4:127.9.8.7:1", "ipv6:[::1]:5000", "ipv6:%5B::1%5D:5000",
+        "ipv6:[::ffff:127.0.0.1]:80"}) {
+    EXPECT_TRUE(IsLocalPeer(peer)) << peer;
+  }
+  for (const char* peer :
+       {"ipv4:192.0.2.10:5000", "ipv4:10.0.0.1:1", "ipv6:[2001:db8::1]:5000",
+        "ipv6:[::ffff:10.0.0.1]:80", "ipv4:128.0.0.1:1", "garbage", ""}) {
+    EXPECT_FALSE(IsLocalPeer(peer)) << peer;
+  }
+  for (const char* addr : {"unix:/run/grod/grod.sock", "localhost:50051",
+                           "127.0.0.1:50051", "[::1]:50051"}) {
+    EXPECT_TRUE(IsLocalAddress(addr)) << addr;
+  }
+  for (const char* addr : {"10.0.0.5:50051", "grod.example:50051",
+                           "0.0.0.0:50051", "[2001:db8::1]:1"}) {
+    EXPECT_FALSE(IsLocalAddress(addr)) << addr;
+  }
 }
 
 class TlsTest : public ::testing::Test {

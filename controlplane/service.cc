@@ -101,8 +101,8 @@ absl::StatusOr<Principal> GrodService::Authorize(
     // mistake visible instead of letting it work.
     p = absl::UnauthenticatedError(
         "bearer token refused: it was sent without TLS from a non-local "
-        "peer, where anyone on the path can read it; connect over TLS "
-        "(security.tls_cert_file) or a local unix: socket / loopback "
+        "peer, where anyone on the path can read it; use TLS "
+        "(security.tls_cert_file) or a local unix: socket or loopback "
         "address, and replace the exposed secret");
   } else {
     p = auth_->Authenticate(header);

@@ -9,7 +9,11 @@
 namespace grod::controlplane {
 
 TestServer::TestServer(ControlPlaneOptions opts, const v1::GrodConfig& config) {
-  opts.listen_address = "127.0.0.1:0";
+  // Tests that choose an address (a unix socket, 0.0.0.0:0) keep it.
+  if (opts.listen_address == ControlPlaneOptions().listen_address) {
+    opts.listen_address = "127.0.0.1:0";
+  }
+  listen_address_ = opts.listen_address;
   if (opts.version.empty()) opts.version = "test-version";
   auto cp = ControlPlane::Create(std::move(opts), &dp_);
   if (!cp.ok()) {
@@ -28,6 +32,7 @@ TestServer::TestServer(ControlPlaneOptions opts, const v1::GrodConfig& config) {
 TestServer::~TestServer() { cp_->Shutdown(); }
 
 std::string TestServer::address() const {
+  if (listen_address_.rfind("unix:", 0) == 0) return listen_address_;
   return absl::StrCat("127.0.0.1:", cp_->port());
 }
 

@@ -1,4 +1,5 @@
-// A ControlPlane on 127.0.0.1:0 over a FakeDataPlane, for tests.
+// A ControlPlane on 127.0.0.1:0 (or the listen_address a test sets) over a
+// FakeDataPlane, for tests.
 #ifndef GROD_CONTROLPLANE_TEST_SERVER_H_
 #define GROD_CONTROLPLANE_TEST_SERVER_H_
 
@@ -22,6 +23,7 @@ class TestServer {
 
   testing::FakeDataPlane& dp() { return dp_; }
   ControlPlane& cp() { return *cp_; }
+  // 127.0.0.1:<port>, or the unix: address listened on.
   std::string address() const;
 
   // An insecure-channel stub.
@@ -30,6 +32,7 @@ class TestServer {
  private:
   testing::FakeDataPlane dp_;
   std::unique_ptr<ControlPlane> cp_;
+  std::string listen_address_;
 };
 
 // A context with a 10s deadline and, if non-empty, "authorization: Bearer".
