@@ -31,6 +31,10 @@ absl::StatusOr<std::unique_ptr<Exporter>> Exporter::Create(
     return absl::UnavailableError(
         absl::StrCat("metrics: not listening on ", listen_address));
   }
+  if (options.basic_auth) {
+    exposer->RegisterAuth(std::move(options.basic_auth), "grod metrics",
+                          "/metrics");
+  }
   exposer->RegisterCollectable(stats);
   exposer->RegisterCollectable(registry);
   return std::unique_ptr<Exporter>(

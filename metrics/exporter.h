@@ -4,6 +4,7 @@
 #ifndef GROD_METRICS_EXPORTER_H_
 #define GROD_METRICS_EXPORTER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,11 @@ struct ExporterOptions {
   ConfigVersionFn config_version;
   // HTTP threads serving scrapes.
   size_t http_threads = 2;
+  // If set, /metrics requires HTTP basic auth and a scrape is served only
+  // when this returns true for the user and password sent (else 401).
+  // Called on civetweb's threads; must be thread-safe.
+  std::function<bool(const std::string& user, const std::string& password)>
+      basic_auth;
 };
 
 class Exporter {

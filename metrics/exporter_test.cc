@@ -2,10 +2,12 @@
 // the result, the same check Prometheus' maintainers recommend for exporters.
 #include "metrics/exporter.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "common/testing/fake_dataplane.h"
 #include "gtest/gtest.h"
 #include "metrics/testing/http_get.h"
@@ -86,6 +88,43 @@ TEST_F(ExporterTest, ScrapeReflectsNewCounters) {
   EXPECT_NE(Scrape().find("grod_port_receive_packets_total{port=\"net_ring1\"} "
                           "1000"),
             std::string::npos);
+}
+
+std::string BasicAuth(const std::string& user, const std::string& password) {
+  return "Authorization: Basic " + absl::Base64Escape(user + ":" + password) +
+         "\r\n";
+}
+
+// /metrics behind basic auth: real HTTP requests without, with wrong and
+// with right credentials.
+TEST(ExporterAuthTest, BasicAuthGuardsMetrics) {
+  grod::testing::FakeDataPlane dp;
+  dp.SetStats(testing::SampleStats(2));
+  ExporterOptions options;
+  std::atomic<int> checks{0};
+  options.basic_auth = [&checks](const std::string& user,
+                                 const std::string& password) {
+    ++checks;
+    return user == "prometheus" && password == "scrape-secret-0123456789";
+  };
+  auto exporter = Exporter::Create("127.0.0.1:0", &dp, std::move(options));
+  ASSERT_TRUE(exporter.ok()) << exporter.status();
+  const int port = (*exporter)->port();
+  for (const std::string& headers :
+       {std::string(), BasicAuth("prometheus", "wrong-secret-0123456789"),
+        BasicAuth("other", "scrape-secret-0123456789")}) {
+    auto body = testing::HttpGet(port, "/metrics", headers);
+    ASSERT_FALSE(body.ok()) << headers;
+    EXPECT_NE(body.status().message().find("401"), std::string::npos)
+        << body.status();
+    EXPECT_EQ(body.status().message().find("grod_"), std::string::npos)
+        << "no metrics without credentials";
+  }
+  auto body = testing::HttpGet(
+      port, "/metrics", BasicAuth("prometheus", "scrape-secret-0123456789"));
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_NE(body->find("grod_"), std::string::npos);
+  EXPECT_GE(checks.load(), 3);
 }
 
 TEST(ExporterCreateTest, BusyPortIsAnError) {

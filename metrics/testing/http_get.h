@@ -9,8 +9,11 @@
 
 namespace grod::metrics::testing {
 
-// GETs http://127.0.0.1:<port><path> and returns the body of a 200 reply.
-absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
+// GETs http://127.0.0.1:<port><path> and returns the body of a 200 reply;
+// another status is an error whose message starts with the status line.
+// `headers`: extra request header lines, each ending in "\r\n".
+absl::StatusOr<std::string> HttpGet(int port, const std::string& path,
+                                    const std::string& headers = "");
 
 // Percent-encodes a query-string value (PromQL has spaces, braces, quotes).
 std::string UrlEncode(const std::string& s);
