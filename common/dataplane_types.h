@@ -107,6 +107,12 @@ struct PortCounters {
   uint64_t tx_packets = 0, tx_bytes = 0, tx_dropped = 0;
   uint64_t rx_missed = 0;
   uint64_t gso_segments = 0;
+  // From the driver (rte_eth_stats): RX allocations that found the mbuf
+  // pool empty (rx_nombuf), erroneous received packets (ierrors) and
+  // failed transmissions (oerrors).
+  uint64_t rx_nombuf = 0;
+  uint64_t rx_errors = 0;
+  uint64_t tx_errors = 0;
 };
 
 // Summed over all worker lcores at the time of the read.
@@ -129,12 +135,27 @@ struct WorkerCounters {
   uint32_t lcore = 0;
   uint64_t busy_cycles = 0;   // polls that returned packets
   uint64_t total_cycles = 0;  // all polls
+  // Liveness: the worker stopped polling (no heartbeat for the stall
+  // timeout), and how many times that was detected.
+  bool stalled = false;
+  uint64_t stalls = 0;
+  // Loop iterations that found the mbuf pool below the pressure threshold,
+  // and the held flows flushed then (largest holders first).
+  uint64_t pressure_iterations = 0;
+  uint64_t pressure_flushed_flows = 0;
+};
+
+struct MempoolCounters {
+  std::string name;
+  uint64_t size = 0;    // mbufs
+  uint64_t in_use = 0;  // taken from the pool (includes per-lcore caches)
 };
 
 struct StatsSnapshot {
   std::vector<TenantCounters> tenants;
   std::vector<PortCounters> ports;
   std::vector<WorkerCounters> workers;
+  std::vector<MempoolCounters> mempools;
   uint64_t config_generation = 0;
 };
 

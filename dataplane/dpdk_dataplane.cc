@@ -7,6 +7,8 @@
 
 #include <rte_malloc.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "dataplane/gro/gro_engine.h"
 #include "dataplane/runtime/port.h"
@@ -33,6 +35,16 @@ uint64_t MbufReserve(size_t ports, uint16_t queues, const PortQueues& q) {
       (ports * (uint64_t{Worker::kBurst} + Egress::kBatch) + Egress::kMaxSplit);
   const uint64_t caches = uint64_t{rte_lcore_count()} * kPoolCacheSize;
   return rings + in_hand + caches;
+}
+
+// Free mbufs below which workers flush the largest GRO holders first:
+// an eighth of the pool, and at least what the lcores' pool caches may
+// hide from the worker's cheap count (PoolGauge) plus two RX bursts per
+// port, so RX keeps finding mbufs.
+unsigned PressureThreshold(uint32_t pool_size, size_t ports) {
+  const unsigned caches = rte_lcore_count() * kPoolCacheSize * 3 / 2;
+  const unsigned bursts = ports * 2 * Worker::kBurst;
+  return std::max<unsigned>(pool_size / 8, caches + bursts);
 }
 
 }  // namespace
@@ -162,6 +174,8 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
     setup.idle_sleep_us = config.idle_sleep_us;
     setup.qsbr = qsbr_;
     setup.snapshot = tenants_->snapshot();
+    setup.rx_pool = pool_;
+    setup.pressure_free_mbufs = PressureThreshold(config.mbufs, ports_.size());
     for (const Port& p : ports_) setup.rx.push_back({p.id, q});
     std::unique_ptr<Worker> w = Worker::Create(setup);
     if (w == nullptr) {
@@ -180,6 +194,8 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
     }
   }
   launched_ = true;
+  liveness_ = std::make_unique<LivenessMonitor>(
+      workers, absl::Milliseconds(config.worker_stall_ms));
   ready_ = true;
   return absl::OkStatus();
 }
@@ -190,6 +206,7 @@ void DpdkDataPlane::StartForwarding() {
 
 void DpdkDataPlane::Stop() {
   ready_ = false;
+  liveness_.reset();
   if (launched_) {
     for (auto& w : workers_) w->Stop();
     for (auto& w : workers_) rte_eal_wait_lcore(w->lcore());
@@ -253,18 +270,47 @@ StatsSnapshot DpdkDataPlane::Stats() const {
       c.gso_segments += ReadCounter(lc.gso_segments);
     }
     rte_eth_stats hw;
-    if (rte_eth_stats_get(p.id, &hw) == 0) c.rx_missed = hw.imissed;
+    if (rte_eth_stats_get(p.id, &hw) == 0) {
+      c.rx_missed = hw.imissed;
+      c.rx_nombuf = hw.rx_nombuf;
+      c.rx_errors = hw.ierrors;
+      c.tx_errors = hw.oerrors;
+    }
     s.ports.push_back(std::move(c));
   }
+  for (const rte_mempool* pool : {pool_, indirect_pool_}) {
+    if (pool == nullptr) continue;
+    s.mempools.push_back(
+        {pool->name, pool->size, rte_mempool_in_use_count(pool)});
+  }
   if (tenants_) tenants_->AddStats(&s);
-  for (const auto& w : workers_) {
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    const Worker& w = *workers_[i];
     WorkerCounters wc;
-    wc.lcore = w->lcore();
-    wc.busy_cycles = ReadCounter(w->load().busy_cycles);
-    wc.total_cycles = ReadCounter(w->load().total_cycles);
+    wc.lcore = w.lcore();
+    wc.busy_cycles = ReadCounter(w.load().busy_cycles);
+    wc.total_cycles = ReadCounter(w.load().total_cycles);
+    wc.stalled = w.stalled();
+    wc.stalls = liveness_ ? liveness_->stalls(i) : 0;
+    wc.pressure_iterations = ReadCounter(w.load().pressure_iterations);
+    wc.pressure_flushed_flows = ReadCounter(w.load().pressure_flushed_flows);
     s.workers.push_back(wc);
   }
   return s;
+}
+
+bool DpdkDataPlane::WorkersAlive() const {
+  return liveness_ == nullptr || liveness_->AllAlive();
+}
+
+void DpdkDataPlane::SetLivenessCallback(std::function<void()> on_change) {
+  if (liveness_) liveness_->SetCallback(std::move(on_change));
+}
+
+absl::Status DpdkDataPlane::StallWorkerForTest(unsigned lcore,
+                                               absl::Duration duration) {
+  if (!tenants_) return absl::UnavailableError("the data plane is stopped");
+  return tenants_->StallWorkerForTest(lcore, duration);
 }
 
 absl::Status DpdkDataPlane::UpsertTenant(const TenantSpec& spec) {

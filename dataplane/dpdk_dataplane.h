@@ -7,11 +7,13 @@
 #include <rte_rcu_qsbr.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/dataplane.h"
+#include "dataplane/runtime/liveness_monitor.h"
 #include "dataplane/runtime/runtime_config.h"
 #include "dataplane/runtime/worker.h"
 #include "dataplane/tenant/tenant_manager.h"
@@ -37,7 +39,18 @@ class DpdkDataPlane : public grod::DataPlane {
   // Mbufs currently taken from the pools (for leak checks).
   unsigned MbufsInUse() const;
 
-  bool Ready() const override { return ready_.load(); }
+  // Liveness: false while a worker lcore is stalled (stopped polling for
+  // RuntimeConfig::worker_stall_ms). `on_change` runs on the monitor thread
+  // after a worker stalled or recovered (empty: none); clear it before
+  // whatever it touches goes away.
+  bool WorkersAlive() const;
+  void SetLivenessCallback(std::function<void()> on_change);
+  // Tests: the worker on `lcore` stops polling for `duration`, as a stuck
+  // lcore would (no heartbeat, no RCU quiescent state).
+  absl::Status StallWorkerForTest(unsigned lcore, absl::Duration duration);
+
+  // Started, and every worker lcore polls.
+  bool Ready() const override { return ready_.load() && WorkersAlive(); }
   DataPlaneInfo Info() const override;
   std::vector<PortInfo> Ports() const override;
   MbufBudget Mbufs() const override { return mbufs_; }
@@ -73,6 +86,7 @@ class DpdkDataPlane : public grod::DataPlane {
   std::vector<unsigned> worker_lcores_;
   uint16_t peer_of_[RTE_MAX_ETHPORTS] = {};
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<LivenessMonitor> liveness_;
   bool launched_ = false;
 };
 

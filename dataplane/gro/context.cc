@@ -17,6 +17,7 @@ const char* const kPassReasonNames[kPassReasonCount] = {
 const char* const kFlushReasonNames[kFlushReasonCount] = {
     "timeout", "size",     "flags",       "table_full", "explicit",
     "config",  "mismatch", "passthrough", "reorder",    "burst_end",
+    "pressure",
 };
 
 void Engine::Pass(rte_mbuf* m, const ParsedPacket& p, PassReason why,

@@ -68,6 +68,7 @@ enum FlushReason : uint8_t {
   kFlushPassthrough,  // a packet of the flow had to pass unmerged
   kFlushReorder,      // too many out-of-order runs held for the flow
   kFlushBurstEnd,     // end of ReassembleBurst
+  kFlushPressure,     // the caller's mbuf pool ran low (FlushOldest)
   kFlushReasonCount,
 };
 extern const char* const kFlushReasonNames[kFlushReasonCount];

@@ -87,14 +87,25 @@ bool GroStage::Execute(const WorkerCommand& cmd) {
     case WorkerCommand::Kind::kCreate:
       contexts_[cmd.slot] = gro::Context::Create(cmd.config);
       return contexts_[cmd.slot] != nullptr;
+    case WorkerCommand::Kind::kStallForTest:
+      return true;  // the Worker's business
   }
   return false;
 }
 
 void GroStage::BeginIteration(const ConfigSnapshot& snap) {
   if (snap.classification_epoch == seen_epoch_) return;
+  // Epochs only grow, so a tenant reclassified in any snapshot this lcore
+  // skipped is flushed too.
+  for (uint16_t slot = 0; slot < kMaxTenants; ++slot) {
+    gro::Context* ctx = contexts_[slot].get();
+    if (ctx != nullptr && ctx->held_packets() != 0 &&
+        snap.tenants[slot].reclassified_epoch > seen_epoch_) {
+      ctx->FlushAll(&out_, gro::kFlushConfig);
+    }
+  }
+  Drain(&out_, this);
   seen_epoch_ = snap.classification_epoch;
-  FlushAll(gro::kFlushConfig);
 }
 
 void GroStage::ProcessBurst(const ConfigSnapshot& snap, rte_mbuf** pkts,
@@ -163,6 +174,27 @@ bool GroStage::FlushByPolicy(const ConfigSnapshot& snap, uint64_t now_tsc,
   }
   Drain(&out_, this);
   return exhausted;
+}
+
+uint32_t GroStage::RelievePressure(uint32_t max_flows) {
+  uint32_t flushed = 0;
+  while (flushed < max_flows) {
+    gro::Context* largest = nullptr;
+    for (auto& ctx : contexts_) {
+      if (ctx && ctx->held_packets() != 0 &&
+          (largest == nullptr ||
+           ctx->held_packets() > largest->held_packets())) {
+        largest = ctx.get();
+      }
+    }
+    if (largest == nullptr) break;
+    const uint32_t n =
+        largest->FlushOldest(&out_, max_flows - flushed, gro::kFlushPressure);
+    if (n == 0) break;
+    flushed += n;
+  }
+  Drain(&out_, this);
+  return flushed;
 }
 
 void GroStage::FlushAll(gro::FlushReason reason) {

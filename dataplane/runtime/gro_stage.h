@@ -31,8 +31,10 @@ class GroStage {
   // slot then bypasses GRO, which loses nothing.
   bool Execute(const WorkerCommand& cmd);
 
-  // Call once per loop iteration with the snapshot used for it: flushes
-  // everything held if classification changed since the last call.
+  // Call once per loop iteration with the snapshot used for it: if
+  // classification changed since the last call, flushes what the tenants
+  // whose traffic may have moved hold (TenantRuntime::reclassified_epoch),
+  // and nothing of the others.
   void BeginIteration(const ConfigSnapshot& snap);
 
   void ProcessBurst(const ConfigSnapshot& snap, rte_mbuf** pkts, uint16_t n,
@@ -59,8 +61,12 @@ class GroStage {
   // since the last call (once more after a switch from another policy).
   bool FlushByPolicy(const ConfigSnapshot& snap, uint64_t now_tsc, bool busy);
 
-  // Everything, unbudgeted: a classification change or shutdown must not
-  // leave anything held.
+  // The mbuf pool runs low: emits up to `max_flows` held flows, oldest
+  // first, from the tenant holding the most packets, then the next largest,
+  // and returns how many. Whole flows, in order, like FlushByPolicy.
+  uint32_t RelievePressure(uint32_t max_flows);
+
+  // Everything, unbudgeted: shutdown must not leave anything held.
   void FlushAll(gro::FlushReason reason);
 
   // Control side, while no command is in flight: adds this lcore's counters

@@ -23,6 +23,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) PortLcoreCounters {
 struct alignas(RTE_CACHE_LINE_SIZE) WorkerLoadCounters {
   uint64_t busy_cycles = 0;   // TSC spent in polls that returned packets
   uint64_t total_cycles = 0;  // TSC spent in all polls
+  // Loop iterations that found the RX pool below the pressure threshold,
+  // and the held flows they flushed (largest holders first).
+  uint64_t pressure_iterations = 0;
+  uint64_t pressure_flushed_flows = 0;
 };
 
 // Reader side: one whole 64-bit value written by another lcore.

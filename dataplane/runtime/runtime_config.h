@@ -27,6 +27,9 @@ struct RuntimeConfig {
   uint32_t idle_sleep_us = 0;
   // Merge only segments with valid checksums (see config.proto).
   bool verify_checksums = true;
+  // A worker whose poll loop makes no progress for this long is reported
+  // stalled (health NOT_SERVING, no systemd watchdog pings).
+  uint32_t worker_stall_ms = 500;
 };
 
 }  // namespace grod::dataplane

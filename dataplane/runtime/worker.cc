@@ -8,8 +8,9 @@ namespace grod::dataplane {
 
 std::unique_ptr<Worker> Worker::Create(const WorkerSetup& setup) {
   const std::string name = "grod_cmd_" + std::to_string(setup.lcore);
-  rte_ring* ring = rte_ring_create(name.c_str(), 1024, SOCKET_ID_ANY,
-                                   RING_F_SP_ENQ | RING_F_SC_DEQ);
+  rte_ring* ring =
+      rte_ring_create_elem(name.c_str(), sizeof(WorkerCommand), 1024,
+                           SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
   if (ring == nullptr) return nullptr;
   return std::unique_ptr<Worker>(new Worker(setup, ring));
 }
@@ -17,6 +18,7 @@ std::unique_ptr<Worker> Worker::Create(const WorkerSetup& setup) {
 Worker::Worker(const WorkerSetup& setup, rte_ring* commands)
     : setup_(setup),
       commands_(commands),
+      rx_pool_(setup.rx_pool),
       egress_(setup.tx_queue, setup.ports, port_counters_),
       gro_(setup.vxlan_port, &egress_) {}
 
@@ -27,24 +29,34 @@ int Worker::Main(void* arg) {
   return 0;
 }
 
-uint64_t Worker::Post(const WorkerCommand* cmd) {
-  // The control side waits for each batch before posting more, so the
-  // ring (1024 entries) cannot fill up.
-  while (rte_ring_enqueue(commands_, const_cast<WorkerCommand*>(cmd)) != 0) {
-    rte_pause();
+uint64_t Worker::Post(const WorkerCommand& cmd) {
+  // A live worker empties the ring between bursts and the control side
+  // waits for each batch, so a full ring (1024) means a stuck worker.
+  if (rte_ring_enqueue_elem(commands_, const_cast<WorkerCommand*>(&cmd),
+                            sizeof(cmd)) != 0) {
+    return 0;
   }
   return ++commands_posted_;
 }
 
 void Worker::ExecuteCommands() {
-  void* cmd;
-  while (rte_ring_dequeue(commands_, &cmd) == 0) {
-    if (!gro_.Execute(*static_cast<const WorkerCommand*>(cmd))) {
+  WorkerCommand cmd;
+  while (rte_ring_dequeue_elem(commands_, &cmd, sizeof(cmd)) == 0) {
+    if (cmd.kind == WorkerCommand::Kind::kStallForTest) {
+      StallForTest(cmd.stall_ms);
+    } else if (!gro_.Execute(cmd)) {
       __atomic_store_n(&commands_failed_, commands_failed_ + 1,
                        __ATOMIC_RELAXED);
     }
-    // Release: the control side may free `cmd` once it sees this.
+    // Release: the control side reads the failure count after this.
     __atomic_store_n(&commands_done_, commands_done_ + 1, __ATOMIC_RELEASE);
+  }
+}
+
+void Worker::StallForTest(uint32_t ms) {
+  const uint64_t until = rte_rdtsc() + rte_get_tsc_hz() / 1000 * ms;
+  while (rte_rdtsc() < until && !stop_.load(std::memory_order_relaxed)) {
+    rte_pause();
   }
 }
 
@@ -54,6 +66,7 @@ void Worker::Run() {
   rte_rcu_qsbr_thread_register(qsbr, tid);
   rte_rcu_qsbr_thread_online(qsbr, tid);
   while (!stop_.load(std::memory_order_relaxed)) {
+    __atomic_store_n(&heartbeat_, heartbeat_ + 1, __ATOMIC_RELAXED);
     if (!forwarding_.load(std::memory_order_acquire)) {
       ExecuteCommands();
       rte_rcu_qsbr_quiescent(qsbr, tid);
@@ -73,7 +86,14 @@ void Worker::Run() {
       busy |= n == kBurst;
     }
     // A flush that ran out of budget left due flows: poll again at once.
-    const bool flush_pending = gro_.FlushByPolicy(*snap, start, busy);
+    bool flush_pending = gro_.FlushByPolicy(*snap, start, busy);
+    if (rx_pool_.Free() < setup_.pressure_free_mbufs) {
+      // Held packets crowd out RX: the largest holders go first.
+      const uint32_t flushed = gro_.RelievePressure(GroStage::kFlushBudget);
+      load_.pressure_iterations += 1;
+      load_.pressure_flushed_flows += flushed;
+      flush_pending |= flushed > 0;
+    }
     egress_.FlushAll();
     // From here on this lcore holds no pointer into `snap`.
     rte_rcu_qsbr_quiescent(qsbr, tid);

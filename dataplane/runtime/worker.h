@@ -2,6 +2,11 @@
 // then egress to each port's peer. Between bursts it executes commands from
 // the control side and reports an RCU quiescent state, so config snapshots
 // can be swapped under it without locks. Runs until Stop().
+//
+// Once per loop iteration it also bumps a heartbeat (a liveness monitor on
+// the main lcore notices a worker that stops polling) and checks how many
+// mbufs its RX pool has left: below the pressure threshold it flushes the
+// largest GRO holders first, so held packets cannot starve RX.
 #ifndef GROD_DATAPLANE_RUNTIME_WORKER_H_
 #define GROD_DATAPLANE_RUNTIME_WORKER_H_
 
@@ -16,6 +21,7 @@
 #include "dataplane/runtime/egress.h"
 #include "dataplane/runtime/gro_stage.h"
 #include "dataplane/runtime/lcore_counters.h"
+#include "dataplane/runtime/pool_gauge.h"
 #include "dataplane/tenant/config_snapshot.h"
 
 namespace grod::dataplane {
@@ -35,6 +41,10 @@ struct WorkerSetup {
   uint32_t idle_sleep_us = 0;
   rte_rcu_qsbr* qsbr = nullptr;
   const std::atomic<const ConfigSnapshot*>* snapshot = nullptr;
+  // The pool RX allocates from; below `pressure_free_mbufs` free mbufs the
+  // worker flushes the largest GRO holders (null: never).
+  const rte_mempool* rx_pool = nullptr;
+  unsigned pressure_free_mbufs = 0;
 };
 
 class Worker {
@@ -52,11 +62,20 @@ class Worker {
   // configuration can be applied before the first packet is forwarded.
   void StartForwarding() { forwarding_.store(true, std::memory_order_release); }
 
-  // Control side: queue a command (the caller keeps `cmd` alive until
-  // commands_done() reaches the returned sequence number).
-  uint64_t Post(const WorkerCommand* cmd);
+  // Control side (one thread at a time): queues a copy of `cmd` and
+  // returns the sequence number commands_done() reaches once it ran, or 0
+  // if the ring is full (the worker stopped taking commands).
+  uint64_t Post(const WorkerCommand& cmd);
   uint64_t commands_done() const { return ReadCounter(commands_done_); }
   uint64_t commands_failed() const { return ReadCounter(commands_failed_); }
+
+  // Liveness: bumped once per loop iteration, whether forwarding or not.
+  uint64_t heartbeat() const { return ReadCounter(heartbeat_); }
+  // Set by the liveness monitor when the heartbeat stopped.
+  bool stalled() const { return stalled_.load(std::memory_order_acquire); }
+  void set_stalled(bool stalled) {
+    stalled_.store(stalled, std::memory_order_release);
+  }
 
   unsigned lcore() const { return setup_.lcore; }
   const PortLcoreCounters& port_counters(uint16_t port) const {
@@ -69,15 +88,20 @@ class Worker {
   Worker(const WorkerSetup& setup, rte_ring* commands);
   void Run();
   void ExecuteCommands();
+  // kStallForTest: spin without heartbeat or quiescent state.
+  void StallForTest(uint32_t ms);
   // Returns the number of packets received.
   uint16_t PollQueue(const RxQueueRef& q, const ConfigSnapshot& snap,
                      uint64_t now);
 
   const WorkerSetup setup_;
-  rte_ring* const commands_;
+  rte_ring* const commands_;      // of WorkerCommand elements (copies)
   uint64_t commands_posted_ = 0;  // control side only
   uint64_t commands_done_ = 0;    // written by the worker
   uint64_t commands_failed_ = 0;  // written by the worker
+  uint64_t heartbeat_ = 0;        // written by the worker
+  std::atomic<bool> stalled_{false};
+  const PoolGauge rx_pool_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> forwarding_{false};
   PortLcoreCounters port_counters_[RTE_MAX_ETHPORTS];

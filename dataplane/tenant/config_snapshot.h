@@ -22,6 +22,11 @@ struct TenantRuntime {
   FlushKind flush_kind = FlushKind::kPerBurst;
   uint64_t timeout_tsc = 0;  // TIMEOUT / ADAPTIVE hold limit in TSC cycles
   const RouteTable* routes = nullptr;  // null: no hints
+  // The classification_epoch at which some of the traffic this slot's
+  // tenant held may last have moved to another tenant (set for removed
+  // slots too). A worker flushes the slot when it is newer than the last
+  // epoch the worker saw.
+  uint64_t reclassified_epoch = 0;
 
   // The mode for a packet to `dst` (network order, 4 or 16 bytes).
   GroMode ModeFor(bool v6, const uint8_t* dst) const {
@@ -36,8 +41,10 @@ struct ConfigSnapshot {
   uint64_t generation = 0;
   // Bumped whenever which tenant a packet belongs to may have changed
   // (selectors, tenants added/removed, unmatched tenant). A worker that
-  // sees a new epoch flushes everything it holds before classifying under
-  // it, so a flow moving between tenants is never reordered.
+  // sees a new epoch first flushes the tenants whose reclassified_epoch is
+  // newer than the one it saw -- those that may lose traffic to another
+  // tenant -- so a flow moving between tenants is never reordered, and
+  // the other tenants keep what they hold.
   uint64_t classification_epoch = 0;
   Classifier classifier;
   int unmatched_slot = Classifier::kNoTenant;  // kNoTenant: bypass GRO

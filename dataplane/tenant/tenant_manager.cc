@@ -2,18 +2,56 @@
 
 #include <rte_cycles.h>
 
-#include <thread>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 
 namespace grod::dataplane {
 namespace {
 
 constexpr absl::Duration kWorkerAnswerTimeout = absl::Seconds(5);
+// How often a waiting call re-checks its workers.
+constexpr absl::Duration kWaitPoll = absl::Microseconds(50);
 
 std::string TableName(uint16_t slot, int buffer) {
   return absl::StrCat("grod_hints_", slot, "_", buffer);
+}
+
+// Some packet matches both selectors.
+bool Overlaps(const TrafficSelector& a, const TrafficSelector& b) {
+  auto same = [](const auto& x, const auto& y) { return !x || !y || *x == *y; };
+  return same(a.port_id, b.port_id) && same(a.vlan_id, b.vlan_id) &&
+         same(a.vni, b.vni);
+}
+
+// Every packet `inner` matches, `outer` matches too.
+bool Covers(const TrafficSelector& outer, const TrafficSelector& inner) {
+  auto wider = [](const auto& o, const auto& i) {
+    return !o || (i && *i == *o);
+  };
+  return wider(outer.port_id, inner.port_id) &&
+         wider(outer.vlan_id, inner.vlan_id) && wider(outer.vni, inner.vni);
+}
+
+// Selectors in exactly one of `a` and `b`.
+std::vector<TrafficSelector> ChangedSelectors(
+    const std::vector<TrafficSelector>& a,
+    const std::vector<TrafficSelector>& b) {
+  std::vector<TrafficSelector> changed;
+  for (const TrafficSelector& s : a) {
+    if (std::find(b.begin(), b.end(), s) == b.end()) changed.push_back(s);
+  }
+  for (const TrafficSelector& s : b) {
+    if (std::find(a.begin(), a.end(), s) == a.end()) changed.push_back(s);
+  }
+  return changed;
+}
+
+std::string LcoreList(const std::vector<unsigned>& lcores) {
+  return absl::StrCat(lcores.size() == 1 ? "worker lcore " : "worker lcores ",
+                      absl::StrJoin(lcores, ", "));
 }
 
 }  // namespace
@@ -26,7 +64,11 @@ TenantManager::TenantManager(rte_rcu_qsbr* qsbr, uint16_t vxlan_port,
       tsc_hz_(rte_get_tsc_hz()),
       current_(new ConfigSnapshot()) {}
 
-TenantManager::~TenantManager() { delete current_.load(); }
+TenantManager::~TenantManager() {
+  // Workers are stopped: nothing reads any snapshot any more.
+  delete current_.load();
+  for (auto& [token, snap] : retired_) delete snap;
+}
 
 void TenantManager::AttachWorkers(std::vector<Worker*> workers) {
   absl::MutexLock lock(&mu_);
@@ -51,27 +93,67 @@ gro::ContextConfig TenantManager::ContextConfigOf(
   return c;
 }
 
+absl::Status TenantManager::CheckWorkersAlive() const {
+  std::vector<unsigned> stalled;
+  for (const Worker* w : workers_) {
+    if (w->stalled()) stalled.push_back(w->lcore());
+  }
+  if (stalled.empty()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(
+      LcoreList(stalled),
+      " stopped polling (stuck): configuration changes are refused until "
+      "it recovers; grod reports NOT_SERVING meanwhile (restart grod if it "
+      "does not recover)"));
+}
+
+absl::Status TenantManager::StallWorkerForTest(unsigned lcore,
+                                               absl::Duration duration) {
+  absl::MutexLock lock(&mu_);
+  for (Worker* w : workers_) {
+    if (w->lcore() != lcore) continue;
+    WorkerCommand stall{WorkerCommand::Kind::kStallForTest};
+    stall.stall_ms = absl::ToInt64Milliseconds(duration);
+    if (w->Post(stall) == 0) {
+      return absl::UnavailableError(
+          absl::StrCat("worker lcore ", lcore, ": command ring full"));
+    }
+    return absl::OkStatus();
+  }
+  return absl::NotFoundError(absl::StrCat("no worker on lcore ", lcore));
+}
+
 absl::Status TenantManager::RunOnWorkers(const WorkerCommand& cmd) {
   std::vector<std::pair<Worker*, uint64_t>> waits;
   std::vector<uint64_t> failed_before;
   for (Worker* w : workers_) {
     failed_before.push_back(w->commands_failed());
-    waits.emplace_back(w, w->Post(&cmd));
+    const uint64_t seq = w->Post(cmd);
+    if (seq == 0) {
+      return absl::UnavailableError(
+          absl::StrCat("worker lcore ", w->lcore(),
+                       " stopped taking commands (its command ring is full)"));
+    }
+    waits.emplace_back(w, seq);
   }
   const absl::Time deadline = absl::Now() + kWorkerAnswerTimeout;
   bool failed = false;
   for (size_t i = 0; i < waits.size(); ++i) {
     auto [w, seq] = waits[i];
     while (seq > w->commands_done()) {
+      // The worker has its own copy of `cmd`: giving up frees nothing it
+      // may still read. It runs the command if it recovers.
+      if (w->stalled()) {
+        return absl::UnavailableError(absl::StrCat(
+            "worker lcore ", w->lcore(),
+            " stopped polling (stuck) before applying the change; grod "
+            "reports NOT_SERVING (restart grod if it does not recover)"));
+      }
       if (absl::Now() > deadline) {
-        // The worker still holds `cmd`; it lives in our caller's frame,
-        // so wait for it however long it takes rather than free it early.
-        while (seq > w->commands_done()) std::this_thread::yield();
         return absl::DeadlineExceededError(absl::StrCat(
             "worker lcore ", w->lcore(), " took over ",
             absl::FormatDuration(kWorkerAnswerTimeout), " to apply a change"));
       }
-      std::this_thread::yield();
+      absl::SleepFor(kWaitPoll);
     }
     failed |= w->commands_failed() != failed_before[i];
   }
@@ -81,6 +163,27 @@ absl::Status TenantManager::RunOnWorkers(const WorkerCommand& cmd) {
         "its quotas (max_flows, max_held_packets) or give DPDK more memory");
   }
   return absl::OkStatus();
+}
+
+TenantManager::SlotSet TenantManager::LosersOf(
+    const std::vector<TrafficSelector>& changed) const {
+  SlotSet losers;
+  auto unmatched = tenants_.find(unmatched_);
+  for (const TrafficSelector& c : changed) {
+    bool covered = false;
+    for (const auto& [name, t] : tenants_) {
+      for (const TrafficSelector& s : t.spec.selectors) {
+        if (Overlaps(s, c)) losers.set(t.slot);
+        covered |= Covers(s, c);
+      }
+    }
+    // Packets `c` matches that no selector did were the unmatched
+    // tenant's.
+    if (!covered && unmatched != tenants_.end()) {
+      losers.set(unmatched->second.slot);
+    }
+  }
+  return losers;
 }
 
 absl::Status TenantManager::CheckSelectors(const TenantSpec& spec) const {
@@ -102,11 +205,19 @@ absl::Status TenantManager::CheckSelectors(const TenantSpec& spec) const {
   return absl::OkStatus();
 }
 
-void TenantManager::Publish(bool reclassified) {
+absl::Status TenantManager::Publish(const SlotSet& reclassified) {
   auto snap = std::make_unique<ConfigSnapshot>();
   snap->generation = ++generation_;
-  if (reclassified) ++epoch_;
+  if (reclassified.any()) {
+    ++epoch_;
+    for (int slot = 0; slot < kMaxTenants; ++slot) {
+      if (reclassified[slot]) reclassified_epoch_[slot] = epoch_;
+    }
+  }
   snap->classification_epoch = epoch_;
+  for (int slot = 0; slot < kMaxTenants; ++slot) {
+    snap->tenants[slot].reclassified_epoch = reclassified_epoch_[slot];
+  }
   for (const auto& [name, t] : tenants_) {
     for (const TrafficSelector& s : t.spec.selectors) {
       snap->classifier.Add(s, t.slot).IgnoreError();  // checked beforehand
@@ -124,14 +235,55 @@ void TenantManager::Publish(bool reclassified) {
 
   const ConfigSnapshot* old =
       current_.exchange(snap.release(), std::memory_order_acq_rel);
-  // Returns once every worker passed a quiescent state after the exchange
-  // (or is offline): none can still hold `old`.
-  rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+  // Done once every worker passed a quiescent state after the exchange (or
+  // is offline): none can still hold `old`.
+  const uint64_t token = rte_rcu_qsbr_start(qsbr_);
+  const absl::Time deadline = absl::Now() + kWorkerAnswerTimeout;
+  while (rte_rcu_qsbr_check(qsbr_, token, false) == 0) {
+    absl::Status s = CheckWorkersAlive();
+    if (s.ok() && absl::Now() > deadline) {
+      s = absl::DeadlineExceededError(
+          absl::StrCat("a worker lcore took over ",
+                       absl::FormatDuration(kWorkerAnswerTimeout),
+                       " to take up a configuration change"));
+    }
+    if (!s.ok()) {
+      // Published all the same: the live workers use it already.
+      retired_.emplace_back(token, old);
+      return absl::Status(s.code(),
+                          absl::StrCat(s.message(),
+                                       " (the change is in effect on the other "
+                                       "worker lcores)"));
+    }
+    absl::SleepFor(kWaitPoll);
+  }
   delete old;
+  return absl::OkStatus();
+}
+
+absl::Status TenantManager::Quiesce() {
+  if (absl::Status s = CheckWorkersAlive(); !s.ok()) return s;
+  if (retired_.empty()) return absl::OkStatus();
+  // The newest token covers the older ones.
+  const uint64_t token = retired_.back().first;
+  const absl::Time deadline = absl::Now() + kWorkerAnswerTimeout;
+  while (rte_rcu_qsbr_check(qsbr_, token, false) == 0) {
+    if (absl::Status s = CheckWorkersAlive(); !s.ok()) return s;
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(
+          "a worker lcore that was stuck has not caught up yet; retry");
+    }
+    absl::SleepFor(kWaitPoll);
+  }
+  for (auto& [t, old] : retired_) delete old;
+  retired_.clear();
+  retired_tables_.clear();
+  return absl::OkStatus();
 }
 
 absl::Status TenantManager::Upsert(const TenantSpec& spec) {
   absl::MutexLock lock(&mu_);
+  if (absl::Status s = Quiesce(); !s.ok()) return s;
   if (absl::Status s = CheckSelectors(spec); !s.ok()) return s;
   auto it = tenants_.find(spec.name);
   if (it == tenants_.end()) {
@@ -150,6 +302,9 @@ absl::Status TenantManager::Upsert(const TenantSpec& spec) {
       RunOnWorkers(undo).IgnoreError();
       return s;
     }
+    // Its selectors take traffic from the tenants they overlap (computed
+    // before it joins tenants_).
+    const SlotSet losers = LosersOf(spec.selectors);
     slot_used_[slot] = true;
     Tenant& t = tenants_[spec.name];
     t.spec = spec;
@@ -157,8 +312,7 @@ absl::Status TenantManager::Upsert(const TenantSpec& spec) {
     for (int b = 0; b < 2; ++b) {
       t.tables[b] = std::make_unique<RouteTable>(TableName(slot, b));
     }
-    Publish(/*reclassified=*/true);
-    return absl::OkStatus();
+    return Publish(losers);
   }
 
   Tenant& t = it->second;
@@ -173,38 +327,57 @@ absl::Status TenantManager::Upsert(const TenantSpec& spec) {
       return s;
     }
   }
-  const bool reclassified = t.spec.selectors != spec.selectors;
+  // A policy or quota change moves no traffic: the other tenants keep
+  // what they hold.
+  const SlotSet losers =
+      LosersOf(ChangedSelectors(t.spec.selectors, spec.selectors));
   t.spec = spec;
-  Publish(reclassified);
-  return absl::OkStatus();
+  return Publish(losers);
 }
 
 absl::Status TenantManager::Remove(const std::string& name) {
   absl::MutexLock lock(&mu_);
+  if (absl::Status s = Quiesce(); !s.ok()) return s;
   auto it = tenants_.find(name);
   if (it == tenants_.end()) {
     return absl::NotFoundError(absl::StrCat("no tenant '", name, "'"));
   }
   const uint16_t slot = it->second.slot;
   // Unpublish first: after the grace period no worker classifies to the
-  // slot, and each one flushed what it held (new classification epoch).
+  // slot, and each one flushed what it held (new classification epoch for
+  // the slot and for the tenants its traffic falls back to).
+  SlotSet losers = LosersOf(it->second.spec.selectors);
+  losers.set(slot);
   auto node = tenants_.extract(it);
   if (unmatched_ == name) unmatched_.clear();
-  Publish(/*reclassified=*/true);
+  absl::Status published = Publish(losers);
+  if (!published.ok()) {
+    // A stalled worker may still read the old snapshot and its tables.
+    for (auto& table : node.mapped().tables) {
+      retired_tables_.push_back(std::move(table));
+    }
+  }
   WorkerCommand destroy{WorkerCommand::Kind::kDestroy, slot, {}};
   absl::Status s = RunOnWorkers(destroy);
   slot_used_[slot] = false;
-  return s;  // node (and its route tables) freed here, after the grace period
+  // node (and its route tables) freed here, after the grace period.
+  return published.ok() ? s : published;
 }
 
 absl::Status TenantManager::SetUnmatched(const std::string& tenant) {
   absl::MutexLock lock(&mu_);
+  if (absl::Status s = Quiesce(); !s.ok()) return s;
   if (!tenant.empty() && !tenants_.contains(tenant)) {
     return absl::NotFoundError(absl::StrCat("no tenant '", tenant, "'"));
   }
+  // Traffic no selector matches moves from the old unmatched tenant.
+  SlotSet losers;
+  if (auto old = tenants_.find(unmatched_);
+      tenant != unmatched_ && old != tenants_.end()) {
+    losers.set(old->second.slot);
+  }
   unmatched_ = tenant;
-  Publish(/*reclassified=*/true);
-  return absl::OkStatus();
+  return Publish(losers);
 }
 
 absl::Status TenantManager::Apply(RouteTable* table, size_t v4, size_t v6,
@@ -226,6 +399,7 @@ absl::Status TenantManager::ChangeHints(const std::string& tenant,
                                         const std::vector<RouteHint>& added,
                                         const std::vector<IpPrefix>& removed) {
   absl::MutexLock lock(&mu_);
+  if (absl::Status s = Quiesce(); !s.ok()) return s;
   auto it = tenants_.find(tenant);
   if (it == tenants_.end()) {
     return absl::NotFoundError(absl::StrCat("no tenant '", tenant, "'"));
@@ -252,6 +426,11 @@ absl::Status TenantManager::ChangeHints(const std::string& tenant,
   };
 
   RouteTable* spare = t.tables[1 - t.published].get();
+  if (t.spare_stale) {
+    // Quiesce() made sure no worker reads it any more.
+    if (absl::Status s = spare->Build(t.hints); !s.ok()) return s;
+    t.spare_stale = false;
+  }
   if (absl::Status s = Apply(spare, v4, v6, added, gone, changed); !s.ok()) {
     // Nothing was published: put the spare back to the current hints.
     spare->Build(t.hints).IgnoreError();
@@ -262,7 +441,11 @@ absl::Status TenantManager::ChangeHints(const std::string& tenant,
   t.v4_hints = v4;
   t.v6_hints = v6;
   t.published = 1 - t.published;
-  Publish(/*reclassified=*/false);
+  if (absl::Status s = Publish(SlotSet()); !s.ok()) {
+    // A stalled worker may still read the old table: leave it alone.
+    t.spare_stale = true;
+    return s;
+  }
   // The old table is now unused by every worker: bring it up to date.
   return Apply(t.tables[1 - t.published].get(), v4, v6, added, gone,
                [&] { return t.hints; });
