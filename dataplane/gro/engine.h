@@ -34,6 +34,16 @@ inline rte_mbuf* LastSeg(rte_mbuf* m) {
   return m->nb_segs == 1 ? m : rte_pktmbuf_lastseg(m);
 }
 
+// A fragment run keeps in Run::flags (no TCP flags there) which ECN
+// codepoints its fragments carried: bit 1 << ecn.
+inline constexpr uint8_t kEcnSeenNotEct = 1 << 0, kEcnSeenCe = 1 << 3;
+
+// What a packet adds to its run's `flags`: TCP flags, or for a fragment
+// its ECN codepoint.
+inline uint8_t RunFlags(const Layout& l, const ParsedPacket& p) {
+  return l.type == kIpv4Frag ? uint8_t(1u << p.ecn) : p.tcp_flags;
+}
+
 enum class AddResult { kAdded, kDuplicate, kNoFit, kTooManyRuns };
 
 // Stateless helpers bound to one context's config, table and counters.

@@ -33,6 +33,7 @@ uint32_t FastPath::Rules(Hot& h, Flow* f, rte_mbuf* m, Mode mode, uint64_t now,
   p.is_v6 = l.is_v6;
   p.l4_proto = l.proto;
   p.tcp_flags = s.udp ? 0 : d[l.l4_off + 13];
+  p.ecn = c.attrs.tos & 3;
   p.l3_off = l.l3_off;
   p.l4_off = l.l4_off;
   p.payload_off = l.payload_off;

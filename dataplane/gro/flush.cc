@@ -15,6 +15,12 @@ void Engine::EmitRun(const Layout& l, const Run& r, Output* out) {
     c_->list_out++;
     c_->segments_listed += r.segs;
   } else {
+    // RFC 3168 5.3: CE on any fragment is CE on the whole.  (A flow never
+    // mixes Not-ECT and ECT fragments; FinalizeMerged() recomputes the
+    // fragment's header checksum.)
+    if (l.type == kIpv4Frag && (r.flags & kEcnSeenCe)) {
+      rte_pktmbuf_mtod(r.head, uint8_t*)[l.l3_off + 1] |= 3;
+    }
     FinalizeMerged(l, r);
     c_->merged_out++;
     c_->segments_merged += r.segs;

@@ -139,6 +139,7 @@ struct ParsedPacket {
   bool outer_is_v6;
   uint8_t l4_proto;  // IPPROTO_TCP / IPPROTO_UDP (inner)
   uint8_t tcp_flags;
+  uint8_t ecn;                          // inner IP ECN bits (TOS & 3)
   bool more_frags;                      // IPv4 MF (fragments)
   uint16_t outer_l3_off, outer_l4_off;  // VXLAN only
   uint16_t l2_off;  // inner Ethernet header (0 without VXLAN)

@@ -254,6 +254,7 @@ void ParseGeneral(const rte_mbuf* m, const ParseConfig& cfg,
   out->is_v6 = l->is_v6;
   out->l4_proto = l->proto;
   out->tcp_flags = flags;
+  out->ecn = l->tos & 3;
   out->more_frags = l->mf;
   out->l2_off = l->l2_off;
   out->l3_off = l->l3_off;

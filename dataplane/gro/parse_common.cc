@@ -87,6 +87,7 @@ bool ParseCommon(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out) {
     memcpy(k.src, src, 16);
     memcpy(k.dst, dst, 16);
     a.tos = uint8_t(w0 >> 20);
+    out->ecn = uint8_t(w0 >> 20) & 3;
     a.flow_label = w0 & 0xfffff;
     a.ttl = ip[7];
     a.df = 1;  // IPv6: IDs ignored, as with DF
@@ -96,6 +97,7 @@ bool ParseCommon(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out) {
     memcpy(k.dst, dst, 4);
     out->ip_id = Be16(ip + 4);
     a.tos = ip[1];
+    out->ecn = ip[1] & 3;
     a.ttl = ip[8];
     a.df = (ip[6] & 0x40) != 0;
   }

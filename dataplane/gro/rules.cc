@@ -11,10 +11,11 @@ bool Engine::Fits(const Layout& l, uint32_t bytes, uint32_t segs) const {
   // Bytes covered by the outermost IP length field besides the payload.
   const uint32_t base = l.vxlan ? l.outer_l3_off + (l.outer_is_v6 ? 40 : 0)
                                 : l.l3_off + (l.is_v6 ? 40 : 0);
-  // max_segments bounds what a GSO engine must re-split; a reassembled
-  // datagram is bounded by its 64K length alone (as in ip_defrag).
+  // max_segments bounds every output, fragments too: egress must be able
+  // to take any output apart again (a LIST is unlinked into a fixed
+  // buffer), so a datagram of more fragments leaves as larger fragments.
   const bool plain_tcp = !l.vxlan && (l.type & (kTcp4 | kTcp6));
-  return (segs <= cfg_.max_segments || l.type == kIpv4Frag) &&
+  return segs <= cfg_.max_segments &&
          l.payload_off - base + bytes <= limit(plain_tcp);
 }
 
@@ -32,6 +33,13 @@ bool Engine::Compatible(const Flow& f, const ParsedPacket& p, const rte_mbuf* m,
         l.outer_is_v6 != p.outer_is_v6)) ||
       memcmp(&p.attrs, &c.attrs, sizeof(p.attrs)) != 0) {
     return false;  // type/proto/version are part of the key
+  }
+  // Fragments: Not-ECT and ECN-capable fragments never share a flow (Linux
+  // drops such a datagram; RFC 3168 5.3); CE among ECT ones marks the
+  // whole (EmitRun).
+  if (l.type == kIpv4Frag &&
+      ((f.run0.flags & kEcnSeenNotEct) != 0) != (p.ecn == 0)) {
+    return false;
   }
   // IPv4 and TCP option bytes must be identical (Linux, DPDK): compare the
   // bytes between the fixed headers and the payload with the held head,
@@ -120,8 +128,8 @@ void Engine::Append(Flow* f, Run* r, rte_mbuf* m, const ParsedPacket& p) {
   r->last_len = p.payload_len;
   r->last_id = p.ip_id;
   r->outer_last_id = p.outer_ip_id;
-  r->flags |= p.tcp_flags;
   r->last_mf = p.more_frags;
+  r->flags |= RunFlags(l, p);
 }
 
 void Engine::Prepend(Flow* f, Run* r, rte_mbuf* m, const ParsedPacket& p) {
@@ -139,7 +147,7 @@ void Engine::Prepend(Flow* f, Run* r, rte_mbuf* m, const ParsedPacket& p) {
   r->mss = p.payload_len;
   r->first_id = p.ip_id;
   r->outer_first_id = p.outer_ip_id;
-  r->flags |= p.tcp_flags;
+  r->flags |= RunFlags(l, p);
 }
 
 void Engine::TryJoin(Flow* f, int i) {
@@ -147,10 +155,11 @@ void Engine::TryJoin(Flow* f, int i) {
   const FlowCold& c = t_->cold(f);
   Run& a = t_->run(f, i);
   Run& b = t_->run(f, i + 1);
-  if (a.end != b.start || (a.flags & (kTcpPsh | kTcpFin))) return;
+  if (a.end != b.start) return;
   if (c.layout.type == kIpv4Frag) {
     if (!a.last_mf) return;
   } else {
+    if (a.flags & (kTcpPsh | kTcpFin)) return;
     if (a.last_len != a.mss) return;
     if (b.segs == 1 ? b.mss > a.mss : b.mss != a.mss) return;
     if (!c.attrs.df && uint16_t(a.last_id + 1) != b.first_id) return;
@@ -194,16 +203,22 @@ void Engine::StartRun(Flow* f, int i, rte_mbuf* m, const ParsedPacket& p) {
   r.mss = r.last_len = p.payload_len;
   r.first_id = r.last_id = p.ip_id;
   r.outer_first_id = r.outer_last_id = p.outer_ip_id;
-  r.flags = p.tcp_flags;
+  r.flags = RunFlags(t_->cold(f).layout, p);
   r.last_mf = p.more_frags;
 }
 
 AddResult Engine::AddSeq(Flow* f, rte_mbuf* m, const ParsedPacket& p) {
   const uint32_t s = p.seq, e = p.seq + p.payload_len;
+  // Overlap with any held run first: a packet that would extend one run
+  // may reach into the next, and overlapping bytes are never merged (it
+  // passes after what the flow holds: arrival order).
+  for (int j = 0; j < f->nruns; ++j) {
+    const Run& r = t_->run(f, j);
+    if (SeqLt(s, r.end) && SeqLt(r.start, e)) return AddResult::kDuplicate;
+  }
   int i = 0;
   for (; i < f->nruns; ++i) {
     Run& r = t_->run(f, i);
-    if (SeqLt(s, r.end) && SeqLt(r.start, e)) return AddResult::kDuplicate;
     if (r.end == s) {
       if (!CanAppend(*f, r, p)) return AddResult::kNoFit;
       Append(f, &r, m, p);
