@@ -45,6 +45,10 @@ inline constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04,
 // Flags that stop a segment from being merged (Linux GRO's flush flags).
 inline constexpr uint8_t kTcpNoMerge =
     kTcpSyn | kTcpRst | kTcpUrg | kTcpEce | kTcpCwr;
+// The flags of the 32-bit TCP flag/window word (at offset 12) that may
+// differ between merged segments, as in Linux's tcp_gro_receive.
+inline constexpr uint32_t kTcpWordMergeable =
+    uint32_t(kTcpCwr | kTcpPsh | kTcpFin) << 16;
 
 }  // namespace grod::gro
 

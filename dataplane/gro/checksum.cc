@@ -107,12 +107,27 @@ void SetL4Checksum(rte_mbuf* m, uint32_t l3_off, bool v6, uint32_t l4_off,
   memcpy(field, &c, 2);
 }
 
+// Each verdict on its own: GOOD, or NONE ("the checksum in the packet is
+// not correct, the data's integrity is verified": virtio/vhost deliver a
+// partial checksum, as Linux's CHECKSUM_PARTIAL) -- valid; BAD -- invalid;
+// UNKNOWN -- checked in software.  A merged packet gets the TSO
+// pseudo-header sum in any case (FinalizeMerged), which TSO / Segment()
+// complete; a packet that passes keeps its field and its RX flags.
 bool PlainChecksumsOk(const rte_mbuf* m, uint32_t l3_off, bool v6,
                       uint32_t l4_off, uint8_t proto) {
-  const Verdict v = RxVerdict(m, v6);
-  if (v != Verdict::kNone) return v == Verdict::kGood;
+  const uint64_t l4 = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+  const uint64_t ip = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+  if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD || ip == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
+    return false;
+  }
   const uint8_t* d = rte_pktmbuf_mtod(m, const uint8_t*);
-  if (!v6 && !Ipv4HeaderOk(d + l3_off)) return false;
+  if (!v6 && ip != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+      ip != RTE_MBUF_F_RX_IP_CKSUM_NONE && !Ipv4HeaderOk(d + l3_off)) {
+    return false;
+  }
+  if (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE) {
+    return true;
+  }
   return L4Ok(m, l3_off, v6, l4_off, IpEnd(d, l3_off, v6), proto);
 }
 

@@ -9,10 +9,11 @@
 namespace grod::gro {
 
 const char* const kPassReasonNames[kPassReasonCount] = {
-    "none",           "not_ip",        "truncated",     "bad_ip_header",
-    "ip_length",      "eth_padding",   "bad_l4_header", "multi_segment",
-    "unsupported_l4", "type_disabled", "tcp_flags",     "no_payload",
-    "duplicate",      "bad_checksum",  "bypass",
+    "none",           "not_ip",         "truncated",     "bad_ip_header",
+    "ip_length",      "eth_padding",    "bad_l4_header", "multi_segment",
+    "unsupported_l4", "type_disabled",  "tcp_flags",     "no_payload",
+    "duplicate",      "bad_checksum",   "bypass",        "udp_zero_checksum",
+    "aggregated",     "hash_collision",
 };
 const char* const kFlushReasonNames[kFlushReasonCount] = {
     "timeout", "size",     "flags",       "table_full", "explicit",
@@ -47,7 +48,9 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
     why = kPassBypass;
   } else if (why == kPassNone) {
     const uint32_t need = p.type | (p.has_vni ? kVxlan : 0);
-    if ((cfg_.gro_types & need) != need) {
+    if (m->ol_flags & kPreAggregated) {
+      why = kPassAggregated;
+    } else if ((cfg_.gro_types & need) != need) {
       why = kPassTypeDisabled;
     } else if (cfg_.verify_checksums && !ChecksumsOk(m, p)) {
       why = kPassBadChecksum;
@@ -73,7 +76,10 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
   if (f != nullptr && f->nruns != 0) {
     // A flow without a template gets one with its second packet (see
     // below).  m is compatible: its headers are as good as the first's.
-    if (f->shape == kNoShape) {
+    // Never from a PSH/FIN segment: the flow is emitted with it, and a
+    // template with PSH would let the fast path revive the idle entry with
+    // (and hold) a later PSH segment, which must leave at once.
+    if (f->shape == kNoShape && !(p.tcp_flags & (kTcpPsh | kTcpFin))) {
       const FlowCold& c = t_->cold(f);
       t_->SetTemplate(f, m, c.layout, c.attrs);
     }
@@ -229,9 +235,10 @@ void Context::ProcessAlone(rte_mbuf* m, Mode mode, FlushReason reason,
   // The cases where Process() would not hold it as a new one-packet flow
   // to emit at the flush: passes, PSH/FIN, complete at once, no room.
   if (mode == Mode::kBypass || p.reason != kPassNone ||
-      (cfg_.gro_types & need) != need || p.type == kIpv4Frag ||
-      (p.tcp_flags & (kTcpPsh | kTcpFin)) || cfg_.max_segments <= 1 ||
-      table_->held_packets >= cfg_.max_held_packets || table_->full() ||
+      (m->ol_flags & kPreAggregated) || (cfg_.gro_types & need) != need ||
+      p.type == kIpv4Frag || (p.tcp_flags & (kTcpPsh | kTcpFin)) ||
+      cfg_.max_segments <= 1 || table_->held_packets >= cfg_.max_held_packets ||
+      table_->full() ||
       (table_->size() != 0 && IsLive(table_->Find(p.key, p.hash))) ||
       (cfg_.verify_checksums && !ChecksumsOk(m, p))) {
     Process(m, p, mode, 0, out);

@@ -44,6 +44,13 @@ inline uint8_t RunFlags(const Layout& l, const ParsedPacket& p) {
   return l.type == kIpv4Frag ? uint8_t(1u << p.ecn) : p.tcp_flags;
 }
 
+// A packet something already aggregated: a NIC's LRO (RX_LRO, tso_segsz
+// valid) or a GSO packet handed over by a VM (vhost's legacy offload mode
+// marks it TX_*_SEG on receive).  It is not one plain segment: passed
+// through untouched (kPassAggregated), after what its flow holds.
+inline constexpr uint64_t kPreAggregated =
+    RTE_MBUF_F_RX_LRO | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG;
+
 enum class AddResult { kAdded, kDuplicate, kNoFit, kTooManyRuns };
 
 // Stateless helpers bound to one context's config, table and counters.

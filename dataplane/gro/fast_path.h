@@ -70,7 +70,6 @@ struct Hot {
   uint32_t max_segs, max_held;
   uint32_t limit_tcp, limit_udp;  // Engine::limit(): shapes are TCP or UDP
   uint32_t held;
-  bool verify;  // the context verifies checksums (see rx_mask_)
   uint64_t packets = 0, bytes = 0;  // fast-path counters
 };
 
@@ -84,17 +83,23 @@ using fast_path_internal::TemplateEqual;
 class FastPath {
  public:
   explicit FastPath(Context* c)
-      : c_(c), t_(c->table_), e_(c->cfg_, c->table_, &c->counters_) {
-    if (c->cfg_.verify_checksums) {
+      : c_(c),
+        t_(c->table_),
+        e_(c->cfg_, c->table_, &c->counters_),
+        verify_(c->cfg_.verify_checksums) {
+    // A packet already aggregated (kPreAggregated) is never taken: it
+    // goes to the full path, which passes it.
+    rx_mask_[0] = rx_mask_[1] = kPreAggregated;
+    if (verify_) {
       // With verification on, a packet whose checksums the NIC found GOOD
       // (what ChecksumsOk() trusts) is taken at once; for any other verdict
       // SoftwareOk() answers as ChecksumsOk() would (BAD: no; none: the
       // checksums in software), and a packet that fails goes to the full
       // path, which passes it.  (IPv6: no IP checksum; the mask only
       // catches an IP verdict of BAD -- or NONE.)
-      rx_mask_[0] = RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_MASK;
+      rx_mask_[0] |= RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_MASK;
       rx_want_[0] = RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-      rx_mask_[1] = RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_BAD;
+      rx_mask_[1] |= RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_BAD;
       rx_want_[1] = RTE_MBUF_F_RX_L4_CKSUM_GOOD;
     }
   }
@@ -108,13 +113,8 @@ class FastPath {
   // append it at the end of f's only run (or revive idle f with it), does
   // so; kNoMatch / kMiss / kRules leave everything untouched.
   Hot Load() const {
-    return Hot{t_->flow(0),
-               c_->cfg_.max_segments,
-               c_->cfg_.max_held_packets,
-               e_.limit(true),
-               e_.limit(false),
-               t_->held_packets,
-               c_->cfg_.verify_checksums};
+    return Hot{t_->flow(0),    c_->cfg_.max_segments, c_->cfg_.max_held_packets,
+               e_.limit(true), e_.limit(false),       t_->held_packets};
   }
   // Before / after a call that reads or changes the table's held count.
   void SyncOut(const Hot& h) { t_->held_packets = h.held; }
@@ -157,9 +157,8 @@ class FastPath {
       if (Be16(d + l4 + 4) + l4 != pkt_len) return Fast::kMiss;
       if (!s.csum_zero && Load16(d + l4 + 6) == 0) return Fast::kMiss;
     }
-    if (__builtin_expect(h.verify, 0) &&
-        (m->ol_flags & rx_mask_[v6]) != rx_want_[v6] && !SoftwareOk(m, s)) {
-      return Fast::kMiss;  // (bad: the full path passes it, counted)
+    if ((m->ol_flags & rx_mask_[v6]) != rx_want_[v6] && !FlagsOk(m, s)) {
+      return Fast::kMiss;  // (the full path passes it, counted)
     }
     const uint16_t id = s.layout.is_v6 ? 0 : Be16(d + s.layout.l3_off + 4);
     if (f->nruns == 0) return Revive(h, f, s, m, d, len, id);
@@ -233,12 +232,16 @@ class FastPath {
     return Fast::kHeld;
   }
 
-  // With verification on and no GOOD verdict from the NIC: what the full
-  // path's ChecksumsOk() would answer (the verdict if it is BAD, else the
-  // checksums in software) -- for a well-formed packet of shape `s`.
-  __attribute__((noinline)) static bool SoftwareOk(const rte_mbuf* m,
-                                                   const Shape& s) {
-    return PlainChecksumsOk(m, s.layout.l3_off, s.layout.is_v6, s.layout.l4_off,
+  // For a packet whose ol_flags are not the plain case (no aggregation,
+  // and with verification on a GOOD verdict): whether the full path would
+  // treat it as a mergeable packet of shape `s` -- never an aggregated one;
+  // with verification, what ChecksumsOk() answers (the verdict if it is
+  // conclusive, else the checksums in software).
+  __attribute__((noinline)) bool FlagsOk(const rte_mbuf* m,
+                                         const Shape& s) const {
+    if (m->ol_flags & kPreAggregated) return false;
+    return !verify_ ||
+           PlainChecksumsOk(m, s.layout.l3_off, s.layout.is_v6, s.layout.l4_off,
                             s.udp ? IPPROTO_UDP : IPPROTO_TCP);
   }
 
@@ -285,9 +288,10 @@ class FastPath {
   uint64_t now_ = 0;  // the burst's timestamp (revived flows start then)
   rte_mbuf* const* pf_ = nullptr;
   rte_mbuf* const* pf_end_ = nullptr;
+  const bool verify_;
   uint64_t packets_ = 0, bytes_ = 0;  // fast-path counters, stored once
-  // RX checksum verdict a packet needs (ol_flags & mask == want), by
-  // is_v6; 0/0 when the context does not verify checksums.
+  // The ol_flags a packet takes at once (ol_flags & mask == want), by
+  // is_v6: not aggregated, and with verification a GOOD verdict.
   uint64_t rx_mask_[2] = {0, 0}, rx_want_[2] = {0, 0};
 };
 

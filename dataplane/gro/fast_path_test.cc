@@ -47,6 +47,7 @@ class Gen {
     uint16_t port;
     int mss;
     bool vxlan = false;
+    bool psh_often = false;  // PSH on many segments (templates from PSH)
   };
 
   Flow NewFlow(int id) {
@@ -76,6 +77,7 @@ class Gen {
     f.mss = std::vector<int>{1, 16, 100, 700, 1448}[R(0, 4)];
     f.mode = P(0.35) ? Mode::kList : Mode::kMerge;
     f.port = uint16_t(R(0, 1));
+    f.psh_often = P(0.2);
     return f;
   }
 
@@ -101,6 +103,7 @@ class Gen {
     bool at_end = false;
     bool fix = true;  // recompute checksums after a header mutation
     std::function<void(Bytes*)> raw;
+    if (f.psh_often && P(0.4)) s.tcp_flags |= 0x08;
     if (P(0.25)) {
       switch (R(0, 27)) {
         case 0:
@@ -191,8 +194,12 @@ class Gen {
         RTE_MBUF_F_RX_L4_CKSUM_BAD | RTE_MBUF_F_RX_IP_CKSUM_GOOD,
         RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_BAD,
         RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_NONE,
+        RTE_MBUF_F_RX_L4_CKSUM_NONE,
+        RTE_MBUF_F_RX_L4_CKSUM_NONE | RTE_MBUF_F_RX_IP_CKSUM_GOOD,
+        RTE_MBUF_F_RX_L4_CKSUM_NONE | RTE_MBUF_F_RX_IP_CKSUM_BAD,
+        RTE_MBUF_F_RX_LRO,  // already aggregated: never merged
     };
-    const uint64_t rx = P(0.5) ? verdicts[R(0, 6)] : 0;
+    const uint64_t rx = P(0.5) ? verdicts[R(0, 10)] : 0;
     return In{b, mode, port, split, at_end, rx};
   }
 
@@ -304,6 +311,26 @@ TEST_P(FastPathTest, SameAsFullPath) {
   Collector ca, cb, cc;
   const ParseConfig pc{cfg.vxlan_port};
 
+  // Sometimes most flows lately held one packet first (templates then wait
+  // for a flow's second packet, which may be a PSH segment).
+  const size_t warm = g.P(0.25) ? 300 : 0;
+  if (warm != 0) {
+    for (size_t i = 0; i < warm; ++i) {
+      PacketSpec s = TcpSegment(1, 10);
+      s.sport = uint16_t(30000 + i);
+      rte_mbuf* m[3] = {ToMbuf(pool_, Build(s)), ToMbuf(pool_, Build(s)),
+                        ToMbuf(pool_, Build(s))};
+      ParsedPacket p;
+      Parse(m[0], pc, &p);
+      a->Process(m[0], p, Mode::kMerge, 0, &ca.out);
+      b->ProcessBurst(&m[1], 1, Mode::kMerge, 0, &cb.out);
+      Parse(m[2], pc, &p);
+      c->Process(m[2], p, Mode::kMerge, 0, &cc.out);
+    }
+    a->FlushAll(&ca.out);
+    b->FlushAll(&cb.out);
+    c->FlushAll(&cc.out);
+  }
   std::vector<Gen::Flow> flows;
   const int nflows = g.P(0.3) ? 1 : g.R(2, 12);
   for (int i = 0; i < nflows; ++i) flows.push_back(g.NewFlow(i));
@@ -373,7 +400,7 @@ TEST_P(FastPathTest, SameAsFullPath) {
   }
   EXPECT_EQ(memcmp(&a->counters(), &b->counters(), sizeof(Counters)), 0);
   EXPECT_EQ(memcmp(&a->counters(), &c->counters(), sizeof(Counters)), 0);
-  EXPECT_EQ(a->counters().packets_in, input.size());
+  EXPECT_EQ(a->counters().packets_in, warm + input.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, FastPathTest, ::testing::Range(1u, 301u));
@@ -510,6 +537,59 @@ TEST_F(FastPathTest, ContinueFlowTakesInOrderSegments) {
   EXPECT_EQ(out[0]->pkt_len, 54u + 1000);
   for (rte_mbuf* m : out) rte_pktmbuf_free(m);
   col.pkts.clear();
+}
+
+// A flow whose template came from a PSH segment (its second packet, taken
+// lazily when most flows hold one packet) is emitted with it and left idle;
+// a later PSH segment of the flow, found by the hash lookup, must be
+// emitted at once as the full path does, not held by the fast path's
+// revival of the idle entry.
+TEST_F(FastPathTest, RevivalNeverHoldsAPshSegment) {
+  auto a = Context::Create({}), b = Context::Create({});
+  ASSERT_TRUE(a && b);
+  Collector ca, cb;
+  auto both = [&](std::vector<Bytes> frames) {
+    std::vector<rte_mbuf*> ma, mb;
+    for (const Bytes& f : frames) {
+      ma.push_back(ToMbuf(pool_, f));
+      mb.push_back(ToMbuf(pool_, f));
+    }
+    for (rte_mbuf* m : ma) {
+      ParsedPacket p;
+      Parse(m, {}, &p);
+      a->Process(m, p, Mode::kMerge, 0, &ca.out);
+    }
+    b->ProcessBurst(mb.data(), uint16_t(mb.size()), Mode::kMerge, 0, &cb.out);
+  };
+  // Most flows lately held one packet: templates wait for a second one.
+  for (int i = 0; i < 300; ++i) {
+    PacketSpec s = TcpSegment(1, 100);
+    s.sport = uint16_t(3000 + i);
+    both({Build(s)});
+  }
+  a->FlushAll(&ca.out);
+  b->FlushAll(&cb.out);
+  ASSERT_TRUE(a->mostly_single_packet_flows());
+  ASSERT_TRUE(b->mostly_single_packet_flows());
+  PacketSpec x = TcpSegment(1000, 100), y = TcpSegment(50000, 100);
+  y.sport = 7;
+  both({Build(x)});
+  x.seq += 100;
+  x.tcp_flags = 0x18;  // ACK|PSH: the template is taken from it
+  both({Build(x)});
+  x.seq += 100;
+  PacketSpec y1 = y;
+  y1.seq += 100;
+  // Y's two segments send the burst to the hash lookup, which finds X's
+  // idle entry for the PSH segment.
+  both({Build(y), Build(y1), Build(x)});
+  EXPECT_EQ(a->held_packets(), 2u);
+  EXPECT_EQ(b->held_packets(), a->held_packets());
+  a->FlushAll(&ca.out);
+  b->FlushAll(&cb.out);
+  const std::vector<std::string> oa = Drain(&ca), ob = Drain(&cb);
+  EXPECT_TRUE(oa == ob) << "outputs differ";
+  EXPECT_EQ(memcmp(&a->counters(), &b->counters(), sizeof(Counters)), 0);
 }
 
 // With checksum verification on, the fast path still takes packets whose

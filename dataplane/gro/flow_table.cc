@@ -202,7 +202,7 @@ void BuildShape(Shape* s, const Layout& l, uint8_t df, uint8_t csum0) {
   }
   if (l.proto == IPPROTO_TCP) {
     skip(l4 + 4, 4);   // seq
-    skip(l4 + 14, 6);  // window, checksum, urgent pointer
+    skip(l4 + 16, 4);  // checksum, urgent pointer (the window is compared)
   } else {
     skip(l4 + 4, 2);              // length
     if (!csum0) skip(l4 + 6, 2);  // a present checksum (0 stays compared)

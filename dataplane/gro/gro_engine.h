@@ -38,20 +38,23 @@ enum GroType : uint32_t {
 // candidate".  Names in kPassReasonNames (stable, used as metric labels).
 enum PassReason : uint8_t {
   kPassNone = 0,
-  kPassNotIp,          // not IPv4/IPv6 (ARP, LLDP, ...) or >2 VLAN tags
-  kPassTruncated,      // a header runs past the end of the packet
-  kPassBadIpHeader,    // version / IHL / total length inconsistent
-  kPassIpLength,       // IP length larger than the bytes present
-  kPassEthPadding,     // bytes after the IP datagram (Ethernet padding)
-  kPassBadL4Header,    // TCP data offset / UDP length inconsistent
-  kPassMultiSeg,       // headers not within the first mbuf segment
-  kPassUnsupportedL4,  // not TCP/UDP, IPv6 extension headers, ...
-  kPassTypeDisabled,   // GRO type not enabled in this context
-  kPassTcpFlags,       // SYN/RST/URG/ECE/CWR
-  kPassNoPayload,      // nothing to coalesce (pure ACK, empty datagram)
-  kPassDuplicate,      // overlaps data already held for the flow
-  kPassBadChecksum,    // verify_checksums and a checksum is wrong
-  kPassBypass,         // Mode::kBypass (also counted in Counters::bypass)
+  kPassNotIp,            // not IPv4/IPv6 (ARP, LLDP, ...) or >2 VLAN tags
+  kPassTruncated,        // a header runs past the end of the packet
+  kPassBadIpHeader,      // version / IHL / total length inconsistent
+  kPassIpLength,         // IP length larger than the bytes present
+  kPassEthPadding,       // bytes after the IP datagram (Ethernet padding)
+  kPassBadL4Header,      // TCP data offset / UDP length inconsistent
+  kPassMultiSeg,         // headers not within the first mbuf segment
+  kPassUnsupportedL4,    // not TCP/UDP, IPv6 extension headers, ...
+  kPassTypeDisabled,     // GRO type not enabled in this context
+  kPassTcpFlags,         // SYN/RST/URG/ECE/CWR
+  kPassNoPayload,        // nothing to coalesce (pure ACK, empty datagram)
+  kPassDuplicate,        // overlaps data already held for the flow
+  kPassBadChecksum,      // verify_checksums and a checksum is wrong
+  kPassBypass,           // Mode::kBypass (also counted in Counters::bypass)
+  kPassUdpZeroChecksum,  // UDP checksum 0: never merged (as Linux)
+  kPassAggregated,       // already aggregated: NIC LRO (RX_LRO) or a GSO packet
+  kPassHashCollision,    // no flow slot within the bounded probe (flooding)
   kPassReasonCount,
 };
 extern const char* const kPassReasonNames[kPassReasonCount];
@@ -113,7 +116,10 @@ static_assert(sizeof(FlowKey) == 112);
 struct FlowAttrs {
   uint32_t ack;         // TCP ACK number
   uint32_t flow_label;  // IPv6 flow label (inner)
-  uint8_t ttl, tos;     // inner TTL/hop limit, TOS/traffic class
+  // TCP flag/window word (data offset, reserved bits, flags, window)
+  // without CWR/PSH/FIN: Linux flushes on any other difference.
+  uint32_t tcp_word;
+  uint8_t ttl, tos;  // inner TTL/hop limit, TOS/traffic class
   uint8_t outer_ttl, outer_tos;
   uint8_t df, outer_df;   // IPv4 DF bits (0/1)
   uint8_t opt_len;        // TCP option bytes (compared byte-wise)

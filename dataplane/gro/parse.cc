@@ -301,6 +301,7 @@ void ParseGeneral(const rte_mbuf* m, const ParseConfig& cfg,
       out->type = l->is_v6 ? kTcp6 : kTcp4;
       out->seq = Be32(l4 + 4);
       a.ack = Be32(l4 + 8);
+      a.tcp_word = Be32(l4 + 12) & ~kTcpWordMergeable;
       a.opt_len = l->payload_off - l->l4_off - 20;
     } else {
       out->type = l->is_v6 ? kUdp6 : kUdp4;
@@ -324,6 +325,8 @@ void ParseGeneral(const rte_mbuf* m, const ParseConfig& cfg,
     out->reason = kPassTcpFlags;
   } else if (out->payload_len == 0) {
     out->reason = kPassNoPayload;
+  } else if (a.udp_csum_zero) {
+    out->reason = kPassUdpZeroChecksum;
   }
 }
 

@@ -66,6 +66,7 @@ bool ParseCommon(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out) {
     out->type = v6 ? kTcp6 : kTcp4;
     out->seq = Be32(l4 + 4);
     a.ack = Be32(l4 + 8);
+    a.tcp_word = Be32(l4 + 12) & ~kTcpWordMergeable;
     a.opt_len = uint8_t(doff - 20);
   } else if (proto == IPPROTO_UDP) {
     if (region < 8 || l4_off + 8 > seg || Be16(l4 + 4) != region ||
@@ -127,6 +128,8 @@ bool ParseCommon(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out) {
     out->reason = kPassTcpFlags;
   } else if (out->payload_len == 0) {
     out->reason = kPassNoPayload;
+  } else if (a.udp_csum_zero) {
+    out->reason = kPassUdpZeroChecksum;
   }
   return true;
 }

@@ -149,7 +149,7 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
     uint64_t lens;  // pkt_len, data_len, vlan_tci
     memcpy(&lens, &m->pkt_len, 8);
     if (!_mm_testz_si128(x, x) || (lens & 0xffffffffffffull) != full_lens ||
-        ((m->ol_flags & rx_mask) != rx_want && !SoftwareOk(m, s))) {
+        ((m->ol_flags & rx_mask) != rx_want && !FlagsOk(m, s))) {
       break;
     }
     if (kUdp) {
