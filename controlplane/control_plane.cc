@@ -272,8 +272,12 @@ void ControlPlane::UpdateHealth() {
   const bool ready = dp_->Ready();
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
-  health->SetServingStatus(ready);  // "" = the whole server
-  health->SetServingStatus("grod.v1.Grod", ready);
+  // "" is liveness: the process serves its control plane (NOT_SERVING
+  // only once it shuts down), so a probe on it restarts a hung grod but not
+  // one whose data plane is still starting or briefly not ready.
+  // "grod.v1.Grod" is readiness: the data plane forwards.
+  health->SetServingStatus("", true);
+  health->SetServingStatus(kReadinessService, ready);
 }
 
 void ControlPlane::Shutdown() {

@@ -7,8 +7,10 @@
 //   ... start ports ...; (*cp)->UpdateHealth();
 //   (*cp)->Shutdown();
 //
-// Serves grod.v1.Grod, grpc.health.v1.Health (SERVING only while the data
-// plane is ready) and server reflection.
+// Serves grod.v1.Grod, grpc.health.v1.Health and server reflection. Health
+// has two services: "" (liveness: SERVING while the control plane serves)
+// and "grod.v1.Grod" (readiness: SERVING only while the data plane is
+// ready, i.e. forwards).
 #ifndef GROD_CONTROLPLANE_CONTROL_PLANE_H_
 #define GROD_CONTROLPLANE_CONTROL_PLANE_H_
 
@@ -32,6 +34,9 @@ namespace grod::controlplane {
 class Authorizer;
 class GrodService;
 class ServerCredentialsSource;
+
+// The health service name whose status is forwarding readiness.
+inline constexpr char kReadinessService[] = "grod.v1.Grod";
 
 // Largest request message the server accepts. The API promises
 // kMaxHintsPerRequest (100000) hints in one Add/RemoveRouteHints; a hint is
@@ -88,7 +93,7 @@ class ControlPlane {
   // that fails keeps what was in force; the error names the file. Returns
   // a one-line summary of what was reloaded.
   absl::StatusOr<std::string> Reload();
-  // Re-reads dp->Ready() into the health service.
+  // Re-reads dp->Ready() into the readiness health status.
   void UpdateHealth();
   // Ends streams and stops the server promptly. Idempotent.
   void Shutdown();

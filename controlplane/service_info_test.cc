@@ -156,6 +156,9 @@ TEST_F(ServiceTest, HealthFollowsDataPlaneReadiness) {
   EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
   server_->dp().SetReady(false);
   server_->cp().UpdateHealth();
+  // Liveness ("") stays SERVING: the process is alive, only not ready.
+  ASSERT_TRUE(health->Check(Ctx().get(), req, &resp).ok());
+  EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
   req.set_service("grod.v1.Grod");
   ASSERT_TRUE(health->Check(Ctx().get(), req, &resp).ok());
   EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "controlplane/api_limits.h"
 #include "controlplane/limits.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -194,6 +195,11 @@ absl::Status ValidateConfig(const v1::GrodConfig& config) {
           absl::StrCat("ports[", i, "].peer: '", peer,
                        "' is not the device of any entry in ports"));
     }
+  }
+  if (absl::StatusOr<controlplane::Limits> l =
+          controlplane::ResolveLimits(config.limits());
+      !l.ok()) {
+    return l.status();
   }
   const v1::SecurityConfig& sec = config.security();
   if (sec.tls_cert_file().empty() != sec.tls_key_file().empty()) {

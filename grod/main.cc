@@ -13,9 +13,11 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "controlplane/control_plane.h"
+#include "controlplane/offline_dataplane.h"
 #include "dataplane/dpdk_dataplane.h"
 #include "dataplane/runtime/eal.h"
 #include "grod/config.h"
+#include "grod/health_probe.h"
 #include "grod/sample_traffic.h"
 #include "grod/version.h"
 #include "metrics/exporter.h"
@@ -35,10 +37,24 @@ ABSL_FLAG(std::string, state_file, "",
 ABSL_FLAG(bool, discard_corrupt_state, false,
           "If the state file is corrupt, move it aside and start empty "
           "instead of refusing to start");
+ABSL_FLAG(std::string, state_recovery, "quarantine",
+          "If the state file is valid but cannot be applied on this machine "
+          "(more held packets than the mbuf pool admits, the data plane "
+          "refuses a tenant, ...): 'quarantine' moves it to "
+          "<file>.rejected-<time> and starts from the config file (logged "
+          "loudly); 'fail' refuses to start. See docs/OPERATIONS.md, "
+          "\"Recovery\"");
 ABSL_FLAG(std::string, write_sample_pcap, "",
           "Write the embedded default's sample capture to this path and exit");
+ABSL_FLAG(std::string, probe, "",
+          "'live' or 'ready': ask the grod serving this config's "
+          "grpc_listen for its health (liveness: the process serves; "
+          "readiness: the data plane forwards), exit 0 if SERVING. For "
+          "Kubernetes exec probes");
 ABSL_FLAG(bool, check_config, false,
-          "Parse and validate the configuration, print it, and exit");
+          "Validate the configuration as start-up would (fields, tenants, "
+          "hints, limits, TLS and credentials files, the state file), print "
+          "it, and exit");
 
 namespace grod {
 namespace {
@@ -77,6 +93,45 @@ absl::StatusOr<v1::GrodConfig> BuildConfig(const std::string& sample_pcap,
   return config;
 }
 
+// The control plane's options from the config and flags: one function, so
+// --check_config checks exactly what start-up uses.
+absl::StatusOr<controlplane::ControlPlaneOptions> ControlPlaneOptionsFor(
+    const v1::GrodConfig& config) {
+  controlplane::ControlPlaneOptions options;
+  options.listen_address = config.grpc_listen();
+  options.security = config.security();
+  options.state_file = config.state_file();
+  options.discard_corrupt_state = absl::GetFlag(FLAGS_discard_corrupt_state);
+  const std::string recovery = absl::GetFlag(FLAGS_state_recovery);
+  if (recovery == "quarantine") {
+    options.state_recovery = controlplane::StateRecovery::kQuarantine;
+  } else if (recovery == "fail") {
+    options.state_recovery = controlplane::StateRecovery::kFail;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--state_recovery: '", recovery,
+                     "' is neither 'quarantine' nor 'fail'"));
+  }
+  options.limits = config.limits();
+  options.version = kVersion;
+  options.build = BuildInfo();
+  return options;
+}
+
+// Everything start-up checks before EAL: the control plane is created (TLS
+// and credentials files read) and its Bootstrap checks run against an
+// offline data plane, without applying or writing anything.
+absl::Status CheckConfig(const v1::GrodConfig& config) {
+  absl::StatusOr<controlplane::ControlPlaneOptions> options =
+      ControlPlaneOptionsFor(config);
+  if (!options.ok()) return options.status();
+  controlplane::OfflineDataPlane offline;
+  absl::StatusOr<std::unique_ptr<controlplane::ControlPlane>> cp =
+      controlplane::ControlPlane::Create(*std::move(options), &offline);
+  if (!cp.ok()) return cp.status();
+  return (*cp)->CheckBootstrap(config);
+}
+
 int Run() {
   // Block the stop signals before any thread starts, so every thread
   // inherits the mask and only sigwait below sees them.
@@ -93,8 +148,22 @@ int Run() {
   bool embedded = false;
   absl::StatusOr<v1::GrodConfig> config = BuildConfig(sample_pcap, &embedded);
   if (!config.ok()) return Fail(config.status());
+  if (!absl::GetFlag(FLAGS_probe).empty()) {
+    if (absl::Status s = ProbeHealth(*config, absl::GetFlag(FLAGS_probe));
+        !s.ok()) {
+      return Fail(s);
+    }
+    return 0;
+  }
+  absl::StatusOr<controlplane::ControlPlaneOptions> options =
+      ControlPlaneOptionsFor(*config);
+  if (!options.ok()) return Fail(options.status());
   if (absl::GetFlag(FLAGS_check_config)) {
+    if (absl::Status s = CheckConfig(*config); !s.ok()) return Fail(s);
     std::printf("%s", config->DebugString().c_str());
+    std::fprintf(stderr,
+                 "grod: config ok (held-packet quotas are admitted against "
+                 "the mbuf pool when grod starts)\n");
     return 0;
   }
   if (embedded) {
@@ -137,17 +206,9 @@ int Run() {
                                     exporter_options);
       if (!exporter.ok()) return Fail(exporter.status());
 
-      controlplane::ControlPlaneOptions options;
-      options.listen_address = config->grpc_listen();
-      options.security = config->security();
-      options.state_file = config->state_file();
-      options.discard_corrupt_state =
-          absl::GetFlag(FLAGS_discard_corrupt_state);
-      options.version = kVersion;
-      options.build = BuildInfo();
-      options.interceptors.push_back((*exporter)->MakeRpcInterceptorFactory());
+      options->interceptors.push_back((*exporter)->MakeRpcInterceptorFactory());
       absl::StatusOr<std::unique_ptr<controlplane::ControlPlane>> created =
-          controlplane::ControlPlane::Create(std::move(options), dp->get());
+          controlplane::ControlPlane::Create(*std::move(options), dp->get());
       if (!created.ok()) return Fail(created.status());
       cp = *std::move(created);
       cp_for_metrics = cp.get();
