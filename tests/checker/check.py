@@ -22,7 +22,8 @@ violation otherwise. What is checked (per 5-tuple, never per engine key):
              not dropped;
   fragments  IPv4 fragment sets that do not reassemble cleanly (overlap,
              duplicate, never completed): the same bytes at the same offsets,
-             as often as in the input; CE kept on them; order kept.
+             as often as in the input; CE kept on them; fragments whose
+             bytes overlap leave in their input order.
 Order: an output item may not follow one whose input bytes all arrived after
 its own (input arrival index), within its 5-tuple (or fragment set).
 """
@@ -319,18 +320,33 @@ def check_fragments(g, ins, outs, rep):
         extra = sorted({o for o, _ in (bytes_out - bytes_in)})
         rep.add("fragments", "%s: bytes differ: %d offset(s) missing (from %s), %d extra (from %s)"
                 % (name, len(lost), lost[:1], len(extra), extra[:1]))
-    items = []
+    # Which input fragments each output frame carries (contained, same bytes).
+    si_by_idx = {i: fi for i, _, _, fi in si}
+    carried = []
     for o, off, d, f in so:
-        cover = [i for i, ioff, idata, _ in si if ioff < off + len(d) and ioff + len(idata) > off]
-        if cover:
-            items.append((o, min(cover), max(cover), "offset %d+%d" % (off, len(d))))
+        arr = [i for i, ioff, idata, _ in si
+               if off <= ioff and ioff + len(idata) <= off + len(d)
+               and d[ioff - off:ioff - off + len(idata)] == idata]
+        carried.append((o, off, off + len(d), arr))
+        dscp = {si_by_idx[i].tos & ~3 for i in arr}
+        if dscp and dscp != {f.tos & ~3}:
+            rep.add("tos", "%s: output frame #%d DSCP %d, its input fragments %s"
+                    % (name, o, f.tos >> 2, sorted(t >> 2 for t in dscp)))
         ce_in = [i for i, ioff, idata, fi in si
                  if fi.ce and ioff < off + len(d) and ioff + len(idata) > off]
         if ce_in and not f.ce:
             rep.add("ecn", "%s: output frame #%d (offset %d+%d) lost CE of input frame #%d"
                     % (name, o, off, len(d), ce_in[0]))
-    items.sort()
-    check_order(name, items, rep)
+    # Order matters between fragments whose bytes overlap (which copy comes
+    # first decides what a receiver keeps); disjoint fragments of one
+    # datagram may leave in any order, as a reassembled datagram would.
+    carried.sort()
+    for k, (o1, s1, e1, a1) in enumerate(carried):
+        for o2, s2, e2, a2 in carried[k + 1:]:
+            if a1 and a2 and s1 < e2 and s2 < e1 and max(a2) < min(a1):
+                rep.add("order", "%s: output frame #%d (offset %d+%d, input #%d) left after "
+                        "output frame #%d (offset %d+%d, input #%d) whose bytes it overlaps"
+                        % (name, o2, s2, e2 - s2, max(a2), o1, s1, e1 - s1, min(a1)))
 
 
 def _udp_l3(f):

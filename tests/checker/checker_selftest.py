@@ -52,7 +52,12 @@ def base_stream(rng):
     fx = Flow(4, "10.50.0.3", "10.51.0.1", 4444, 80, vxlan=(6, "fd00::1", "fd00::2", 5))
     vx = streams.tcp_train(rng, fx, 4, 1300)
     junk = [p.arp(), p.garbage(rng)]
-    return streams.interleave(rng, [tcp4, tcp6, udp, frag, vx, junk])
+    # A fragment set with an overlap: [0,400) [400,800) [200,600) [800,..).
+    fo = Flow(4, "10.50.0.4", "10.51.0.1", 5555, 53)
+    l4 = p.udp_l4_bytes(fo, streams.rand_bytes(rng, 1000))
+    over = [p.ipv4_fragment(fo, 888, o, l4[o:o + 400], o + 400 < len(l4))
+            for o in (0, 400, 200, 800)]
+    return streams.interleave(rng, [tcp4, tcp6, udp, frag, vx, junk, over])
 
 
 def index_of(frames, pred, nth=0):
@@ -115,10 +120,14 @@ def faults(frames):
     zero[vx] = rebuild(frames[vx], lambda k: setattr(k[UDP], "chksum", 0))
     zero[vx] = _zero_outer_udp_csum(frames[vx])
     out.append(("VXLAN6 outer UDP checksum 0", "frame", zero))
-    g = index_of(frames, is_frag, 1)
+    g = index_of(frames, lambda f: is_frag(f) and f.ipid == 777, 1)
     whole = list(frames)
     whole[g] = rebuild(frames[g], lambda k: setattr(k[IP], "tos", 0x20))
     out.append(("fragment DSCP changed", "tos", whole))
+    ov = [k for k, r in enumerate(frames) if fr.parse(r).ipid == 888 and fr.parse(r).is_fragment]
+    moved = list(frames)
+    moved[ov[1]], moved[ov[2]] = moved[ov[2]], moved[ov[1]]
+    out.append(("overlapping fragments swapped", "order", moved))
     junk = next(k for k, r in enumerate(frames) if fr.parse(r).opaque == "ethertype 0x0806")
     changed = list(frames)
     changed[junk] = frames[junk][:-1] + bytes([frames[junk][-1] ^ 1])
