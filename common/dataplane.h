@@ -21,6 +21,13 @@ class DataPlane {
 
   // True once ports are started and workers poll.
   virtual bool Ready() const = 0;
+  // OK when Ready(); otherwise UNAVAILABLE saying why (e.g. which worker
+  // lcore stopped polling), for callers to pass on.
+  virtual absl::Status ReadyStatus() const {
+    return Ready() ? absl::OkStatus()
+                   : absl::UnavailableError(
+                         "data plane is not ready yet; retry shortly");
+  }
   virtual DataPlaneInfo Info() const = 0;
   virtual std::vector<PortInfo> Ports() const = 0;
   // The mbuf pool tenants' held-packet quotas share (fixed once started).

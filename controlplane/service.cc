@@ -122,8 +122,7 @@ absl::StatusOr<Principal> GrodService::Authorize(
 }
 
 absl::Status GrodService::RequireReady() const {
-  if (dp_->Ready()) return absl::OkStatus();
-  return absl::UnavailableError("data plane is not ready yet; retry shortly");
+  return dp_->ReadyStatus();
 }
 
 grpc::Status GrodService::GetInfo(grpc::ServerContext* ctx,

@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "dataplane/gro/gro_engine.h"
 #include "dataplane/runtime/port.h"
 
@@ -301,6 +302,22 @@ StatsSnapshot DpdkDataPlane::Stats() const {
 
 bool DpdkDataPlane::WorkersAlive() const {
   return liveness_ == nullptr || liveness_->AllAlive();
+}
+
+absl::Status DpdkDataPlane::ReadyStatus() const {
+  if (!ready_.load()) {
+    return absl::UnavailableError("data plane is not ready yet; retry shortly");
+  }
+  std::vector<unsigned> stalled;
+  for (const auto& w : workers_) {
+    if (w->stalled()) stalled.push_back(w->lcore());
+  }
+  if (stalled.empty()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(
+      stalled.size() == 1 ? "worker lcore " : "worker lcores ",
+      absl::StrJoin(stalled, ", "),
+      " stopped polling (stuck): grod is NOT_SERVING and refuses changes "
+      "until it recovers (restart grod if it does not)"));
 }
 
 void DpdkDataPlane::SetLivenessCallback(std::function<void()> on_change) {

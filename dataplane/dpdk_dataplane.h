@@ -51,6 +51,7 @@ class DpdkDataPlane : public grod::DataPlane {
 
   // Started, and every worker lcore polls.
   bool Ready() const override { return ready_.load() && WorkersAlive(); }
+  absl::Status ReadyStatus() const override;
   DataPlaneInfo Info() const override;
   std::vector<PortInfo> Ports() const override;
   MbufBudget Mbufs() const override { return mbufs_; }

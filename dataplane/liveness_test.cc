@@ -97,6 +97,9 @@ TEST_F(LivenessTest, AStalledWorkerIsReportedWithinASecondAndRecovers) {
       TimeUntilReady(false, absl::Seconds(1));
   ASSERT_TRUE(detected.has_value()) << "not detected within a second";
   EXPECT_FALSE(dp_->WorkersAlive());
+  EXPECT_EQ(dp_->ReadyStatus().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(dp_->ReadyStatus().message(),
+              HasSubstr(absl::StrCat("worker lcore ", lcore_)));
   EXPECT_GE(changes_.load(), 1);
   StatsSnapshot s = dp_->Stats();
   ASSERT_EQ(s.workers.size(), 1u);

@@ -38,8 +38,12 @@ if verify "$tmp/broken/grod.service" >/dev/null; then
   fail "verify accepted a broken unit; the test cannot detect errors"
 fi
 
-# The hardening the deployment relies on.
+# The hardening and the systemd integration (sd_notify READY/WATCHDOG, see
+# tests/liveness_e2e_test.cc) the deployment relies on.
 for line in \
+  'Type=notify' \
+  'NotifyAccess=main' \
+  'WatchdogSec=5s' \
   'User=grod' \
   'Restart=on-failure' \
   'ProtectSystem=strict' \

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -19,6 +21,7 @@
 #include "grod/config.h"
 #include "grod/health_probe.h"
 #include "grod/sample_traffic.h"
+#include "grod/sd_notify.h"
 #include "grod/version.h"
 #include "metrics/exporter.h"
 #include "metrics/telemetry.h"
@@ -55,6 +58,14 @@ ABSL_FLAG(bool, check_config, false,
           "Validate the configuration as start-up would (fields, tenants, "
           "hints, limits, TLS and credentials files, the state file), print "
           "it, and exit");
+ABSL_FLAG(uint32_t, worker_stall_ms, 500,
+          "A worker lcore whose poll loop makes no progress for this long is "
+          "reported stalled: health NOT_SERVING, no systemd watchdog pings, "
+          "configuration changes fail with UNAVAILABLE");
+ABSL_FLAG(uint32_t, testonly_stall_worker_on_sigusr1_ms, 0,
+          "Tests only: on SIGUSR1 the first worker lcore stops polling for "
+          "this many milliseconds, as a stuck lcore would (0: SIGUSR1 is not "
+          "handled)");
 
 namespace grod {
 namespace {
@@ -139,6 +150,9 @@ int Run() {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  const uint32_t test_stall_ms =
+      absl::GetFlag(FLAGS_testonly_stall_worker_on_sigusr1_ms);
+  if (test_stall_ms > 0) sigaddset(&stop_signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   const std::string sample_pcap =
@@ -181,8 +195,10 @@ int Run() {
   }
   int exit_code = 0;
   {
+    dataplane::RuntimeConfig runtime_config = ToRuntimeConfig(*config);
+    runtime_config.worker_stall_ms = absl::GetFlag(FLAGS_worker_stall_ms);
     absl::StatusOr<std::unique_ptr<dataplane::DpdkDataPlane>> dp =
-        dataplane::DpdkDataPlane::Start(ToRuntimeConfig(*config));
+        dataplane::DpdkDataPlane::Start(runtime_config);
     if (!dp.ok()) {
       dataplane::CleanupEal();
       return Fail(dp.status());
@@ -216,6 +232,8 @@ int Run() {
       if (absl::Status s = cp->Bootstrap(*config); !s.ok()) return Fail(s);
       (*dp)->StartForwarding();
       if (absl::Status s = cp->Start(); !s.ok()) return Fail(s);
+      // Health follows the workers' liveness from here on.
+      (*dp)->SetLivenessCallback([&cp] { cp->UpdateHealth(); });
       cp->UpdateHealth();
       absl::StatusOr<std::unique_ptr<metrics::TelemetryRegistration>>
           telemetry = metrics::RegisterTelemetry(dp->get());
@@ -225,9 +243,37 @@ int Run() {
                        " (bound port ", cp->port(), "), metrics on http://",
                        config->metrics_listen(), "/metrics (bound port ",
                        (*exporter)->port(), ")"));
+      // Ports forward and gRPC serves: tell systemd (Type=notify), and keep
+      // its watchdog fed while every worker lcore polls.
+      if (absl::Status s = SdNotify("READY=1\nSTATUS=forwarding"); !s.ok()) {
+        Log(absl::StrCat("systemd notification: ", s.message()));
+      }
+      std::unique_ptr<SdWatchdog> watchdog;
+      if (std::optional<absl::Duration> interval = SdWatchdogInterval()) {
+        dataplane::DpdkDataPlane* data_plane = dp->get();
+        watchdog = std::make_unique<SdWatchdog>(
+            *interval, [data_plane] { return data_plane->Ready(); });
+        Log(absl::StrCat("systemd watchdog: pinging every ",
+                         absl::FormatDuration(*interval / 2),
+                         " while every worker lcore polls"));
+      }
       int sig = 0;
-      sigwait(&stop_signals, &sig);
+      while (true) {
+        sigwait(&stop_signals, &sig);
+        if (sig != SIGUSR1) break;
+        const unsigned lcore = (*dp)->Info().worker_lcores.at(0);
+        Log(absl::StrCat("SIGUSR1: stalling worker lcore ", lcore, " for ",
+                         test_stall_ms,
+                         " ms (--testonly_stall_worker_on_"
+                         "sigusr1_ms)"));
+        (*dp)
+            ->StallWorkerForTest(lcore, absl::Milliseconds(test_stall_ms))
+            .IgnoreError();
+      }
       Log(absl::StrCat("received ", strsignal(sig), ", shutting down"));
+      SdNotify("STOPPING=1").IgnoreError();
+      watchdog.reset();
+      (*dp)->SetLivenessCallback(nullptr);
       cp->Shutdown();
       cp_for_metrics = nullptr;
       return 0;

@@ -66,6 +66,16 @@ TEST_F(ExporterTest, ScrapePassesPromtool) {
            "grod_gro_segments_per_output_bucket{tenant=\"red\",le=\"+Inf\"} 60",
            "grod_config_generation 5",
            "grod_worker_busy_ratio{lcore=\"1\"}",
+           "grod_port_receive_no_mbuf_total{port=\"net_ring1\"} 12",
+           "grod_port_receive_errors_total{port=\"net_ring0\"} 15",
+           "grod_port_transmit_errors_total{port=\"net_ring0\"} 18",
+           "grod_mempool_size_mbufs{pool=\"grod_pkts\"} 16383",
+           "grod_mempool_in_use_mbufs{pool=\"grod_pkts\"} 4003",
+           "grod_worker_stalled{lcore=\"2\"} 1",
+           "grod_worker_stalled{lcore=\"1\"} 0",
+           "grod_worker_stalls_total{lcore=\"2\"} 1",
+           "grod_worker_pool_pressure_iterations_total{lcore=\"1\"} 21",
+           "grod_worker_pool_pressure_flushed_flows_total{lcore=\"2\"} 210",
        }) {
     EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
   }

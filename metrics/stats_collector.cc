@@ -166,6 +166,15 @@ std::vector<MetricFamily> StatsCollector::Families(
       {"grod_port_gso_segments_total",
        "Segments produced by software GSO for this port (no NIC TSO).",
        &PortCounters::gso_segments},
+      {"grod_port_receive_no_mbuf_total",
+       "RX mbuf allocations that found the pool empty (driver rx_nombuf).",
+       &PortCounters::rx_nombuf},
+      {"grod_port_receive_errors_total",
+       "Erroneous packets the driver received (ierrors).",
+       &PortCounters::rx_errors},
+      {"grod_port_transmit_errors_total",
+       "Packets the driver failed to transmit (oerrors).",
+       &PortCounters::tx_errors},
   };
   for (const PortField& pf : kPortFields) {
     MetricFamily f = Family(pf.name, pf.help, kCounter);
@@ -259,9 +268,49 @@ std::vector<MetricFamily> StatsCollector::Families(
     auto it = busy_ratio.find(w.lcore);
     AddGauge(ratio, wl, it == busy_ratio.end() ? 0.0 : it->second);
   }
-  out.push_back(std::move(busy));
-  out.push_back(std::move(polls));
-  out.push_back(std::move(ratio));
+  MetricFamily stalled = Family(
+      "grod_worker_stalled",
+      "1 while the worker lcore has stopped polling (no heartbeat for the "
+      "stall timeout); health is NOT_SERVING meanwhile.",
+      kGauge);
+  MetricFamily stalls = Family(
+      "grod_worker_stalls_total",
+      "Times the worker lcore was found to have stopped polling.", kCounter);
+  MetricFamily pressure =
+      Family("grod_worker_pool_pressure_iterations_total",
+             "Poll loop iterations that found the mbuf pool below the pressure "
+             "threshold (and flushed the largest GRO holders).",
+             kCounter);
+  MetricFamily pressure_flows =
+      Family("grod_worker_pool_pressure_flushed_flows_total",
+             "Held flows flushed because the mbuf pool ran low.", kCounter);
+  for (const WorkerCounters& w : stats.workers) {
+    const Labels wl = {{"lcore", std::to_string(w.lcore)}};
+    AddGauge(stalled, wl, w.stalled ? 1 : 0);
+    AddCounter(stalls, wl, w.stalls);
+    AddCounter(pressure, wl, w.pressure_iterations);
+    AddCounter(pressure_flows, wl, w.pressure_flushed_flows);
+  }
+  for (MetricFamily* f :
+       {&busy, &polls, &ratio, &stalled, &stalls, &pressure, &pressure_flows}) {
+    out.push_back(std::move(*f));
+  }
+
+  // --- Mbuf pools ----------------------------------------------------------
+  MetricFamily pool_size = Family("grod_mempool_size_mbufs",
+                                  "Mbufs the pool was created with.", kGauge);
+  MetricFamily pool_used =
+      Family("grod_mempool_in_use_mbufs",
+             "Mbufs taken from the pool (RX rings, held by GRO, in flight, in "
+             "per-lcore caches).",
+             kGauge);
+  for (const MempoolCounters& m : stats.mempools) {
+    const Labels pl = {{"pool", m.name}};
+    AddGauge(pool_size, pl, static_cast<double>(m.size));
+    AddGauge(pool_used, pl, static_cast<double>(m.in_use));
+  }
+  out.push_back(std::move(pool_size));
+  out.push_back(std::move(pool_used));
 
   // A family without samples only adds HELP/TYPE noise to every scrape.
   std::erase_if(out, [](const MetricFamily& f) { return f.metric.empty(); });

@@ -20,6 +20,9 @@ StatsSnapshot SampleStats(uint64_t scale) {
     p.tx_dropped = 1 * scale;
     p.rx_missed = 2 * scale;
     p.gso_segments = 3 * scale;
+    p.rx_nombuf = 4 * scale;
+    p.rx_errors = 5 * scale;
+    p.tx_errors = 6 * scale;
     s.ports.push_back(p);
   }
   for (const char* name : {"blue", "red"}) {
@@ -44,8 +47,17 @@ StatsSnapshot SampleStats(uint64_t scale) {
     s.tenants.push_back(t);
   }
   for (uint32_t lcore : {1u, 2u}) {
-    s.workers.push_back({lcore, 25 * scale * lcore, 100 * scale * lcore});
+    WorkerCounters w;
+    w.lcore = lcore;
+    w.busy_cycles = 25 * scale * lcore;
+    w.total_cycles = 100 * scale * lcore;
+    w.stalled = lcore == 2;
+    w.stalls = lcore == 2 ? 1 : 0;
+    w.pressure_iterations = 7 * scale;
+    w.pressure_flushed_flows = 70 * scale;
+    s.workers.push_back(w);
   }
+  s.mempools.push_back({"grod_pkts", 16383, 4000 + scale});
   return s;
 }
 
