@@ -327,6 +327,10 @@ uint16_t ListLength(const rte_mbuf* head);  // 1 for a non-list packet
 // how many were written.  All or nothing: returns 0 (list untouched) when
 // cap < ListLength(head).  A non-list packet yields itself.
 uint16_t Unlink(rte_mbuf* head, rte_mbuf** out, uint16_t cap);
+// Unlink() in chunks, for lists of any length: writes the first
+// min(cap, length) packets of *list in order and leaves in *list the rest,
+// still a list (or a plain packet, or nullptr once all were written).
+uint16_t UnlinkSome(rte_mbuf** list, rte_mbuf** out, uint16_t cap);
 // Frees a packet, a merged chain, or a whole list.
 void FreePacket(rte_mbuf* m);
 

@@ -66,6 +66,42 @@ uint16_t Unlink(rte_mbuf* head, rte_mbuf** out, uint16_t cap) {
   return n;
 }
 
+uint16_t UnlinkSome(rte_mbuf** list, rte_mbuf** out, uint16_t cap) {
+  rte_mbuf* head = *list;
+  if (head == nullptr || cap == 0) return 0;
+  if (!IsList(head)) {
+    out[0] = head;
+    *list = nullptr;
+    return 1;
+  }
+  const uint16_t count = Link(head)->count;
+  const uint64_t tx_offload = head->tx_offload;
+  const uint32_t ptype = head->packet_type;
+  head->ol_flags &= ~g_list_flag;
+  rte_mbuf* m = head;
+  uint16_t n = 0;
+  while (m != nullptr && n < count && n < cap) {
+    rte_mbuf* next = Link(m)->next;
+    m->tx_offload = tx_offload;
+    m->packet_type = ptype;
+    Link(m)->next = nullptr;
+    out[n++] = m;
+    m = next;
+  }
+  *list = nullptr;
+  if (m != nullptr && n < count) {
+    // The rest becomes a list of its own, described like the old head.
+    m->tx_offload = tx_offload;
+    m->packet_type = ptype;
+    if (count - n > 1) {
+      m->ol_flags |= g_list_flag;
+      Link(m)->count = count - n;
+    }
+    *list = m;
+  }
+  return n;
+}
+
 void FreePacket(rte_mbuf* m) {
   if (!IsList(m)) {
     rte_pktmbuf_free(m);
