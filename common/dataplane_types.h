@@ -81,9 +81,24 @@ struct PortCapabilities {
   bool udp_checksum = false;
   bool multi_segment_tx = false;
   bool vxlan_tso = false;
+  // Outer-header checksums of tunnelled (VXLAN) packets; without them
+  // egress computes these in software and VXLAN goes to software GSO.
+  bool outer_ipv4_checksum = false;
+  bool outer_udp_checksum = false;
   // Largest packet (from the IP header on) the port's TSO takes: 65535
   // unless the configuration says the NIC takes BIG TCP packets.
   uint32_t tso_max_bytes = 65535;
+  // The port's configured MTU (IP header to end): a frame without TSO/USO
+  // flags leaves at most this large (larger IPv4 ones are fragmented).
+  uint32_t mtu = 1500;
+  // From rte_eth_dev_info.tx_desc_lim: mbufs the PMD takes in one TSO
+  // packet (nb_seg_max) and in one frame on the wire (nb_mtu_seg_max).
+  uint16_t tx_max_segments = 65535;
+  uint16_t tx_max_mtu_segments = 65535;
+  // Smallest tso_segsz handed to the port's TSO/USO (DPDK reports none;
+  // several PMDs reject small ones, e.g. i40e/iavf below 256): merged
+  // packets of smaller segments go through software GSO.
+  uint16_t tso_min_segsz = 256;
 };
 
 struct PortInfo {
@@ -113,6 +128,10 @@ struct PortCounters {
   uint64_t rx_nombuf = 0;
   uint64_t rx_errors = 0;
   uint64_t tx_errors = 0;
+  uint64_t ip_fragments = 0;  // IPv4 fragments made to fit the port's MTU
+  // tx_dropped by reason (names: dataplane/runtime/tx_drop.h); only
+  // reasons that happened appear.
+  std::map<std::string, uint64_t> tx_drops;
 };
 
 // Summed over all worker lcores at the time of the read.

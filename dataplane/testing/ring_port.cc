@@ -125,6 +125,17 @@ std::vector<std::vector<uint8_t>> RingPort::Collect() {
   return out;
 }
 
+std::vector<rte_mbuf*> RingPort::CollectMbufs() {
+  std::vector<rte_mbuf*> out;
+  void* p;
+  for (rte_ring* r : tx_) {
+    while (rte_ring_dequeue(r, &p) == 0) {
+      out.push_back(static_cast<rte_mbuf*>(p));
+    }
+  }
+  return out;
+}
+
 std::vector<std::vector<uint8_t>> RingPort::CollectAtLeast(size_t count,
                                                            int timeout_ms) {
   std::vector<std::vector<uint8_t>> out;

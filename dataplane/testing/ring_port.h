@@ -4,6 +4,7 @@
 #ifndef GROD_DATAPLANE_TESTING_RING_PORT_H_
 #define GROD_DATAPLANE_TESTING_RING_PORT_H_
 
+#include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
@@ -36,6 +37,8 @@ class RingPort {
 
   // Everything transmitted so far, as bytes (mbufs are freed).
   std::vector<std::vector<uint8_t>> Collect();
+  // Everything transmitted so far, as the mbufs (the caller frees them).
+  std::vector<rte_mbuf*> CollectMbufs();
   // Collects until `count` frames arrived or `timeout_ms` passed.
   std::vector<std::vector<uint8_t>> CollectAtLeast(size_t count,
                                                    int timeout_ms = 5000);
