@@ -63,7 +63,15 @@ int RunPorts(CommandEnv& env, const ParsedArgs& args) {
     if (c.ipv4_checksum()) caps.push_back("ipv4-csum");
     if (c.tcp_checksum()) caps.push_back("tcp-csum");
     if (c.udp_checksum()) caps.push_back("udp-csum");
-    if (c.multi_segment_tx()) caps.push_back("multi-seg");
+    if (c.outer_ipv4_checksum()) caps.push_back("outer-ipv4-csum");
+    if (c.outer_udp_checksum()) caps.push_back("outer-udp-csum");
+    if (c.multi_segment_tx()) {
+      // The PMD's mbufs per TSO packet / per frame, when it states any.
+      caps.push_back(c.tx_max_segments() > 0 && c.tx_max_segments() < 65535
+                         ? absl::StrCat("multi-seg(", c.tx_max_segments(), "/",
+                                        c.tx_max_mtu_segments(), ")")
+                         : std::string("multi-seg"));
+    }
     t.Add({absl::StrCat(p.port_id()), p.name(), p.driver(), p.mac_address(),
            p.link_up() ? "up" : "down", absl::StrCat(p.link_speed_mbps(), "M"),
            absl::StrCat(p.mtu()), absl::StrCat(p.peer_port_id()),

@@ -94,6 +94,12 @@ v1::Port ToProto(const PortInfo& port) {
   c->set_multi_segment_tx(port.capabilities.multi_segment_tx);
   c->set_vxlan_tso(port.capabilities.vxlan_tso);
   c->set_tso_max_bytes(port.capabilities.tso_max_bytes);
+  c->set_outer_ipv4_checksum(port.capabilities.outer_ipv4_checksum);
+  c->set_outer_udp_checksum(port.capabilities.outer_udp_checksum);
+  c->set_mtu(port.capabilities.mtu);
+  c->set_tx_max_segments(port.capabilities.tx_max_segments);
+  c->set_tx_max_mtu_segments(port.capabilities.tx_max_mtu_segments);
+  c->set_tso_min_segsz(port.capabilities.tso_min_segsz);
   out.set_peer_port_id(port.peer_port_id);
   out.set_link_up(port.link_up);
   out.set_link_speed_mbps(port.link_speed_mbps);
@@ -133,6 +139,9 @@ v1::PortStats ToProto(const PortCounters& c) {
   out.set_tx_dropped(c.tx_dropped);
   out.set_rx_missed(c.rx_missed);
   out.set_gso_segments(c.gso_segments);
+  out.set_ip_fragments(c.ip_fragments);
+  for (const auto& [reason, n] : c.tx_drops)
+    (*out.mutable_tx_drops())[reason] = n;
   return out;
 }
 

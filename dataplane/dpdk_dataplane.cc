@@ -102,7 +102,7 @@ absl::Status DpdkDataPlane::ResolvePorts(const RuntimeConfig& config) {
         }
         peer = *p;
       }
-      ports_.push_back({ids[i], peer, {}, spec.tso_max_bytes});
+      ports_.push_back({ids[i], peer, {}, spec.tso_max_bytes, spec.mtu});
     }
   }
   for (const Port& p : ports_) peer_of_[p.id] = p.peer;
@@ -148,6 +148,7 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
     return absl::InternalError("cannot register the GRO list mbuf field");
   }
   for (Port& p : ports_) {
+    queues.mtu = p.mtu;
     absl::StatusOr<PortCapabilities> caps = StartPort(p.id, queues, pool_);
     if (!caps.ok()) return caps.status();
     p.caps = *caps;
@@ -269,6 +270,12 @@ StatsSnapshot DpdkDataPlane::Stats() const {
       c.tx_bytes += ReadCounter(lc.tx_bytes);
       c.tx_dropped += ReadCounter(lc.tx_dropped);
       c.gso_segments += ReadCounter(lc.gso_segments);
+      c.ip_fragments += ReadCounter(lc.ip_fragments);
+      for (int r = 0; r < kTxDropReasonCount; ++r) {
+        if (const uint64_t n = ReadCounter(lc.tx_drops[r]); n != 0) {
+          c.tx_drops[kTxDropNames[r]] += n;
+        }
+      }
     }
     rte_eth_stats hw;
     if (rte_eth_stats_get(p.id, &hw) == 0) {

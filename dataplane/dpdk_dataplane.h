@@ -70,6 +70,7 @@ class DpdkDataPlane : public grod::DataPlane {
     uint16_t peer;
     PortCapabilities caps;
     uint32_t tso_max_bytes = 65535;  // PortSpec (configured, not probed)
+    uint16_t mtu = 0;                // PortSpec: 0 = the device's default
   };
 
   DpdkDataPlane() = default;

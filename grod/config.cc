@@ -180,6 +180,12 @@ absl::Status ValidateConfig(const v1::GrodConfig& config) {
             field, ".", name, ": ", n, " must be between 64 and 32768"));
       }
     }
+    if (p.mtu() != 0 && (p.mtu() < 576 || p.mtu() > 65535)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".mtu: ", p.mtu(),
+                       " must be between 576 and 65535 (0 = the device's "
+                       "default)"));
+    }
     if (p.tso_max_bytes() > controlplane::kMaxBigMergedBytes) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ".tso_max_bytes: ", p.tso_max_bytes(),
@@ -225,6 +231,7 @@ dataplane::RuntimeConfig ToRuntimeConfig(const v1::GrodConfig& config) {
     spec.tx_descriptors = p.tx_descriptors();
     spec.tso_max_bytes = p.tso_max_bytes() == 0 ? controlplane::kMaxMergedBytes
                                                 : p.tso_max_bytes();
+    spec.mtu = p.mtu();
     rc.ports.push_back(spec);
   }
   rc.mbufs = config.mbufs();

@@ -10,6 +10,8 @@ namespace {
 
 constexpr int kSegmentsPerFlow = 24;
 constexpr int kMss = 1448;
+// IPv6's header is 20 bytes longer: its MSS on the same 1500-byte MTU.
+constexpr int kMss6 = kMss - 20;
 
 class Frame {
  public:
@@ -154,7 +156,7 @@ std::vector<uint8_t> Tcp6(int flow, int seg, size_t len) {
   a.src_v6_last = 0x10 + flow;
   a.dst_v6_last = 0x01;
   a.sport = 41000 + flow;
-  return TcpFrame(a, 1 + seg * kMss, len);
+  return TcpFrame(a, 1 + seg * kMss6, len);
 }
 
 std::vector<uint8_t> Udp4(int flow, int seg, size_t len) {
@@ -194,7 +196,7 @@ std::vector<std::vector<uint8_t>> SampleFrames() {
       frames.push_back(Tcp4(flow, seg, kMss, last ? 0x18 : 0x10));  // PSH last
     }
     for (int flow = 0; flow < 4; ++flow)
-      frames.push_back(Tcp6(flow, seg, kMss));
+      frames.push_back(Tcp6(flow, seg, kMss6));
     for (int flow = 0; flow < 4; ++flow) {
       frames.push_back(Udp4(flow, seg, last ? 600 : 1200));
     }

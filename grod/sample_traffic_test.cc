@@ -39,6 +39,15 @@ TEST(SampleTrafficTest, Ipv4HeadersAndTcpChecksumsAreValid) {
   EXPECT_GT(tcp4, 100);
 }
 
+TEST(SampleTrafficTest, EveryFrameFitsA1500ByteMtu) {
+  // grod's ports keep the device's 1500-byte MTU by default, and egress
+  // sends nothing larger (IPv6 segments need a smaller MSS than IPv4's).
+  for (const std::vector<uint8_t>& f : SampleFrames()) {
+    const size_t l2 = Be16(f, 12) == 0x8100 ? 18 : 14;
+    EXPECT_LE(f.size() - l2, 1500u) << "ethertype " << Be16(f, l2 - 2);
+  }
+}
+
 TEST(SampleTrafficTest, WritesReadablePcap) {
   const std::string path = ::testing::TempDir() + "/sample.pcap";
   std::vector<std::vector<uint8_t>> frames = SampleFrames();

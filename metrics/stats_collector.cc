@@ -161,10 +161,12 @@ std::vector<MetricFamily> StatsCollector::Families(
       {"grod_port_transmit_bytes_total", "Bytes transmitted on the port.",
        &PortCounters::tx_bytes},
       {"grod_port_transmit_dropped_packets_total",
-       "Packets dropped because the TX ring stayed full.",
+       "Packets egress dropped instead of transmitting on the port, all "
+       "reasons (see grod_port_transmit_dropped_packets_by_reason_total).",
        &PortCounters::tx_dropped},
       {"grod_port_gso_segments_total",
-       "Segments produced by software GSO for this port (no NIC TSO).",
+       "Segments produced by software GSO for this port (no NIC TSO, or "
+       "beyond its TSO limits).",
        &PortCounters::gso_segments},
       {"grod_port_receive_no_mbuf_total",
        "RX mbuf allocations that found the pool empty (driver rx_nombuf).",
@@ -175,6 +177,9 @@ std::vector<MetricFamily> StatsCollector::Families(
       {"grod_port_transmit_errors_total",
        "Packets the driver failed to transmit (oerrors).",
        &PortCounters::tx_errors},
+      {"grod_port_ip_fragments_total",
+       "IPv4 fragments egress made so datagrams fit the port's MTU.",
+       &PortCounters::ip_fragments},
   };
   for (const PortField& pf : kPortFields) {
     MetricFamily f = Family(pf.name, pf.help, kCounter);
@@ -183,6 +188,17 @@ std::vector<MetricFamily> StatsCollector::Families(
     }
     out.push_back(std::move(f));
   }
+  MetricFamily drops =
+      Family("grod_port_transmit_dropped_packets_by_reason_total",
+             "Packets egress dropped instead of transmitting on the port, by "
+             "reason.",
+             kCounter);
+  for (const PortCounters& p : stats.ports) {
+    for (const auto& [reason, n] : p.tx_drops) {
+      AddCounter(drops, {{"port", PortLabel(p)}, {"reason", reason}}, n);
+    }
+  }
+  out.push_back(std::move(drops));
 
   // --- Tenants -------------------------------------------------------------
   MetricFamily in_pkts = Family("grod_tenant_receive_packets_total",

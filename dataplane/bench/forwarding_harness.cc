@@ -89,8 +89,10 @@ FwdRun ForwardingHarness::Run(const Frames& frames, FwdMode mode,
   PortCapabilities caps[RTE_MAX_ETHPORTS] = {};
   caps[sink_] = sink_caps_;
   if (mode == FwdMode::kMergeTso) {
-    // What a TSO/USO-capable NIC would be handed: one chain per merge.
+    // What a TSO/USO-capable NIC would be handed: one chain per merge
+    // (TSO rewrites IPv4 headers per segment: IPv4 checksum offload too).
     caps[sink_].tcp_tso = caps[sink_].udp_tso = true;
+    caps[sink_].ipv4_checksum = true;
     caps[sink_].multi_segment_tx = true;
   }
   StageRig rig =

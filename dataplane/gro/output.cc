@@ -87,13 +87,25 @@ void FinalizeMerged(const Layout& l, const Run& r) {
     SetIpLength(d, l.outer_l3_off, l.outer_is_v6, end);
     uint8_t* udp = d + l.outer_l4_off;
     Put16(udp + 4, end - l.outer_l4_off);
-    // Zero outer UDP checksum: allowed for VXLAN over IPv4 and for tunnels
-    // over IPv6 (RFC 6935); Segment() computes real ones.
-    udp[6] = udp[7] = 0;
-    flags |= RTE_MBUF_F_TX_TUNNEL_VXLAN |
-             (l.outer_is_v6
-                  ? RTE_MBUF_F_TX_OUTER_IPV6
-                  : (RTE_MBUF_F_TX_OUTER_IPV4 | RTE_MBUF_F_TX_OUTER_IP_CKSUM));
+    if (l.outer_is_v6) {
+      // Over IPv6 the outer UDP checksum is kept (a zero one is only for
+      // tunnel endpoints set up to accept it, RFC 6935): requested as an
+      // offload, the field holding the pseudo-header sum (without length
+      // when segmenting, as TSO's); egress computes it in software when
+      // the port cannot (Segment() computes real ones).
+      const bool tso = l.type != kIpv4Frag;
+      const uint16_t phdr =
+          Fold(PseudoHeaderSum(d + l.outer_l3_off, true, IPPROTO_UDP,
+                               tso ? 0 : end - l.outer_l4_off));
+      memcpy(udp + 6, &phdr, 2);
+      flags |= RTE_MBUF_F_TX_TUNNEL_VXLAN | RTE_MBUF_F_TX_OUTER_IPV6 |
+               RTE_MBUF_F_TX_OUTER_UDP_CKSUM;
+    } else {
+      // Zero outer UDP checksum: what VXLAN over IPv4 sends (RFC 7348).
+      udp[6] = udp[7] = 0;
+      flags |= RTE_MBUF_F_TX_TUNNEL_VXLAN | RTE_MBUF_F_TX_OUTER_IPV4 |
+               RTE_MBUF_F_TX_OUTER_IP_CKSUM;
+    }
   }
   if (l.type == kIpv4Frag) {
     // A merged run of fragments is a larger fragment (or, when it spans the

@@ -1,25 +1,126 @@
 #include "dataplane/runtime/egress.h"
 
-namespace grod::dataplane {
+#include <cerrno>
+#include <cstring>
 
-void Egress::SendList(rte_mbuf* head) {
-  rte_mbuf* members[kMaxSplit];
-  // A list never exceeds max_segments (<= 64) members; Unlink writes them
-  // all in their original order.
-  const uint16_t n = gro::Unlink(head, members, kMaxSplit);
-  for (uint16_t i = 0; i < n; ++i) Send(members[i]);
+#include "dataplane/runtime/tx_fixup.h"
+
+namespace grod::dataplane {
+namespace {
+
+TxDrop DropReasonOf(int err) {
+  switch (err) {
+    case -ENOMEM:
+      return kTxDropNoMbufs;
+    case -EMSGSIZE:
+      return kTxDropTooBig;
+    default:
+      return kTxDropUnsendable;
+  }
 }
 
-void Egress::SendMerged(rte_mbuf* m) {
-  const uint16_t out_port = peer_of_[m->port];
-  const PortCapabilities& caps = ports_.caps[out_port];
-  const bool tunnel = m->ol_flags & RTE_MBUF_F_TX_TUNNEL_MASK;
-  const bool udp = m->ol_flags & RTE_MBUF_F_TX_UDP_SEG;
-  const bool hw = tunnel ? caps.vxlan_tso : (udp ? caps.udp_tso : caps.tcp_tso);
-  // BIG TCP packets (past 64 KiB) only to a NIC configured to take them.
-  const uint32_t size = m->pkt_len - (tunnel ? m->outer_l2_len : m->l2_len);
-  if (hw && caps.multi_segment_tx && size <= caps.tso_max_bytes) {
-    Send(m);  // the NIC cuts it back into tso_segsz segments
+}  // namespace
+
+void Egress::SendList(rte_mbuf* head) {
+  // Lists may be longer than one chunk (the engine bounds them, but egress
+  // must not depend on it): unlinked and sent a chunk at a time.
+  rte_mbuf* members[kMaxSplit];
+  rte_mbuf* rest = head;
+  while (rest != nullptr) {
+    const uint16_t n = gro::UnlinkSome(&rest, members, kMaxSplit);
+    for (uint16_t i = 0; i < n; ++i) Send(members[i]);
+  }
+}
+
+void Egress::SendChecked(rte_mbuf* m, uint16_t out) {
+  if (m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG)) {
+    SendMerged(m, out);
+    return;
+  }
+  const PortCapabilities& caps = ports_.caps[out];
+  // A VXLAN frame from the engine (a reassembled inner datagram): the
+  // inner datagram is what gets fragmented if it must be.
+  const bool vxlan = m->ol_flags & RTE_MBUF_F_TX_TUNNEL_VXLAN;
+  // Offloads the port does not do are done here (fragmentation below
+  // needs complete checksums too).
+  if ((m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK) &&
+      !CompleteChecksums(m, caps)) {
+    Drop(m, out, kTxDropUnsendable);
+    return;
+  }
+  uint16_t type;
+  const uint32_t l2 = vxlan ? m->outer_l2_len : L2Length(m, &type);
+  if (m->pkt_len > l2 + caps.mtu) {
+    SendFragmented(m, out, vxlan);
+    return;
+  }
+  SendWithinLimits(m, out);
+}
+
+void Egress::SendWithinLimits(rte_mbuf* m, uint16_t out) {
+  const PortCapabilities& caps = ports_.caps[out];
+  if (m->nb_segs > 1 &&
+      (!caps.multi_segment_tx || m->nb_segs > caps.tx_max_mtu_segments)) {
+    // More mbufs than the port gathers for one frame: one copy, in mbufs
+    // as large as the pool's (a frame within the MTU usually fits one).
+    rte_mbuf* c = rte_pktmbuf_copy(m, ports_.gso_direct_pool, 0, UINT32_MAX);
+    if (c == nullptr) {
+      Drop(m, out, kTxDropNoMbufs);
+      return;
+    }
+    rte_pktmbuf_free(m);
+    if (c->nb_segs > 1 &&
+        (!caps.multi_segment_tx || c->nb_segs > caps.tx_max_mtu_segments)) {
+      Drop(c, out, kTxDropUnsendable);
+      return;
+    }
+    m = c;
+  }
+  Enqueue(m, out);
+}
+
+void Egress::SendFragmented(rte_mbuf* m, uint16_t out, bool vxlan_inner) {
+  rte_mbuf* frags[kMaxSplit];
+  const int n =
+      FragmentIpv4(m, vxlan_inner, ports_.caps[out].mtu, ports_.gso_direct_pool,
+                   ports_.gso_indirect_pool, frags, kMaxSplit);
+  if (n < 0) {
+    Drop(m, out, DropReasonOf(n));
+    return;
+  }
+  counters_[out].ip_fragments += n;
+  for (int i = 0; i < n; ++i) SendWithinLimits(frags[i], out);
+}
+
+void Egress::SendMerged(rte_mbuf* m, uint16_t out) {
+  const PortCapabilities& caps = ports_.caps[out];
+  const uint64_t fl = m->ol_flags;
+  const bool tunnel = fl & RTE_MBUF_F_TX_TUNNEL_MASK;
+  const bool udp = fl & RTE_MBUF_F_TX_UDP_SEG;
+  // The NIC rewrites every header per segment: the outer ones of a tunnel
+  // need their checksum offloads (an outer IPv6 UDP checksum is kept, not
+  // zeroed), an inner IPv4 header its checksum offload.
+  bool hw = tunnel ? caps.vxlan_tso && ((fl & RTE_MBUF_F_TX_OUTER_IPV6)
+                                            ? caps.outer_udp_checksum
+                                            : caps.outer_ipv4_checksum)
+                   : (udp ? caps.udp_tso : caps.tcp_tso);
+  if ((fl & RTE_MBUF_F_TX_IP_CKSUM) && !caps.ipv4_checksum) hw = false;
+  const uint32_t l2 = tunnel ? m->outer_l2_len : m->l2_len;
+  const uint32_t header = (tunnel ? m->outer_l3_len + m->l2_len : 0) +
+                          m->l3_len + m->l4_len;  // from the (outer) IP on
+  // Within what the port takes (tso_max_bytes: BIG TCP only if configured)
+  // and what the PMD accepts: segment size, mbufs per packet and per
+  // segment on the wire, each segment within the MTU.
+  hw = hw && m->pkt_len - l2 <= caps.tso_max_bytes &&
+       m->tso_segsz >= caps.tso_min_segsz &&
+       header + m->tso_segsz <= caps.mtu &&
+       (m->nb_segs == 1 ||
+        (caps.multi_segment_tx && m->nb_segs <= caps.tx_max_segments)) &&
+       (m->nb_segs <= caps.tx_max_mtu_segments ||
+        MaxMbufsPerTsoSegment(m, l2 + header, m->tso_segsz) <=
+            caps.tx_max_mtu_segments);
+  if (hw) {
+    Enqueue(m, out);  // the NIC cuts it back into tso_segsz segments
     return;
   }
   rte_mbuf* segs[kMaxSplit];
@@ -30,15 +131,13 @@ void Egress::SendMerged(rte_mbuf* m) {
   const int n = gro::Segment(m, ports_.gso_direct_pool,
                              ports_.gso_indirect_pool, segs, kMaxSplit, csum);
   if (n < 0) {
-    // Out of mbufs for the segments: nothing better to do than drop it.
-    counters_[out_port].tx_dropped += 1;
-    gro::FreePacket(m);
+    Drop(m, out, DropReasonOf(n));
     return;
   }
-  counters_[out_port].gso_segments += n;
+  counters_[out].gso_segments += n;
   for (int i = 0; i < n; ++i) {
     segs[i]->port = in_port;  // routes like the packet it came from
-    Send(segs[i]);
+    Send(segs[i]);            // no TSO flags: checked as any frame
   }
 }
 
@@ -53,23 +152,34 @@ void Egress::FlushAll() {
 
 void Egress::Transmit(uint16_t port) {
   Pending& p = pending_[port];
-  uint64_t bytes = 0;
-  for (uint16_t i = 0; i < p.count; ++i) bytes += p.pkts[i]->pkt_len;
+  // The PMD's own checks and fix-ups (a no-op for PMDs without them); a
+  // packet it refuses is dropped and the rest prepared again.
+  uint16_t count = p.count;
+  uint16_t ready = rte_eth_tx_prepare(port, tx_queue_, p.pkts, count);
+  while (unlikely(ready < count)) {
+    Drop(p.pkts[ready], port, kTxDropPrepare);
+    memmove(p.pkts + ready, p.pkts + ready + 1,
+            (count - ready - 1) * sizeof(p.pkts[0]));
+    --count;
+    ready += rte_eth_tx_prepare(port, tx_queue_, p.pkts + ready, count - ready);
+  }
 
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < count; ++i) bytes += p.pkts[i]->pkt_len;
   uint16_t sent = 0;
   // A full TX ring usually drains within a few polls; past that, dropping
   // is better than stalling RX for every other port and flow.
-  for (int attempt = 0; attempt < kTxRetries && sent < p.count; ++attempt) {
-    sent += rte_eth_tx_burst(port, tx_queue_, p.pkts + sent, p.count - sent);
+  for (int attempt = 0; attempt < kTxRetries && sent < count; ++attempt) {
+    sent += rte_eth_tx_burst(port, tx_queue_, p.pkts + sent, count - sent);
   }
-  PortLcoreCounters& c = counters_[port];
-  for (uint16_t i = sent; i < p.count; ++i) {
+  for (uint16_t i = sent; i < count; ++i) {
     bytes -= p.pkts[i]->pkt_len;
     rte_pktmbuf_free(p.pkts[i]);
   }
+  PortLcoreCounters& c = counters_[port];
   c.tx_packets += sent;
   c.tx_bytes += bytes;
-  c.tx_dropped += p.count - sent;
+  Count(port, kTxDropRingFull, count - sent);
   p.count = 0;
 }
 

@@ -1,12 +1,17 @@
 // The TX half of a worker: routes each packet to its ingress port's peer,
 // turns GRO output back into wire packets (unlinks LIST output; MERGE output
-// goes to hardware TSO/USO when the TX port has it, else software GSO),
-// batches per port, retries on back-pressure and counts what it must drop.
-// Never leaks an mbuf: whatever is handed to Send() is transmitted or freed.
+// goes to hardware TSO/USO when the TX port takes it within its limits, else
+// software GSO), makes every frame one its port can send (MTU, mbufs per
+// packet, only offloads the port enabled -- the rest in software), batches
+// per port, runs the PMD's tx_prepare, retries on back-pressure.
+// Never leaks an mbuf: whatever is handed to Send() is transmitted, or freed
+// and counted under a TxDrop reason.
 #ifndef GROD_DATAPLANE_RUNTIME_EGRESS_H_
 #define GROD_DATAPLANE_RUNTIME_EGRESS_H_
 
+#include <rte_branch_prediction.h>
 #include <rte_ethdev.h>
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 
 #include <array>
@@ -15,6 +20,7 @@
 #include "common/dataplane_types.h"
 #include "dataplane/gro/gro_engine.h"
 #include "dataplane/runtime/lcore_counters.h"
+#include "dataplane/runtime/tx_drop.h"
 
 namespace grod::dataplane {
 
@@ -23,14 +29,14 @@ class Egress {
   static constexpr uint16_t kBatch = 64;
   static constexpr int kTxRetries = 4;
 
-  // Segments of one MERGE output or members of one LIST: at most
-  // max_segments (64), doubled for GSO of odd-sized tails.
-  static constexpr uint16_t kMaxSplit = 128;
+  // Packets handled at once: list members unlinked per chunk, the
+  // segments of one software-GSO'd packet, the fragments of one datagram.
+  static constexpr uint16_t kMaxSplit = 256;
 
   struct Ports {
     const uint16_t* peer_of;         // [port] -> TX port
-    const PortCapabilities* caps;    // [port] -> TX offloads
-    rte_mempool* gso_direct_pool;    // headers of software GSO segments
+    const PortCapabilities* caps;    // [port] -> TX offloads and limits
+    rte_mempool* gso_direct_pool;    // headers of GSO segments / fragments
     rte_mempool* gso_indirect_pool;  // zero-copy payload references
   };
 
@@ -45,23 +51,23 @@ class Egress {
   void SendGro(rte_mbuf* m) {
     if (gro::IsList(m)) {
       SendList(m);
-    } else if (m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG)) {
-      SendMerged(m);
     } else {
       Send(m);
     }
   }
 
-  // A wire-ready packet.
+  // A packet that is not a list (a merged one may carry TSO/USO flags).
   void Send(rte_mbuf* m) {
     const uint16_t out = peer_of_[m->port];
-    Pending& p = pending_[out];
-    if (!p.dirty) {
-      p.dirty = true;
-      dirty_[dirty_count_++] = out;
+    // The common frame asks nothing of the port: one mbuf, no offload, and
+    // within the MTU even untagged.  Anything else is checked in full.
+    if (unlikely((m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK) != 0 ||
+                 m->nb_segs != 1 ||
+                 m->pkt_len > ports_.caps[out].mtu + RTE_ETHER_HDR_LEN)) {
+      SendChecked(m, out);
+      return;
     }
-    p.pkts[p.count++] = m;
-    if (p.count == kBatch) Transmit(out);
+    Enqueue(m, out);
   }
 
   // Transmits everything queued on every port.
@@ -73,9 +79,36 @@ class Egress {
     bool dirty = false;  // listed in dirty_ until the next FlushAll
     rte_mbuf* pkts[kBatch];
   };
+
+  void Enqueue(rte_mbuf* m, uint16_t out) {
+    Pending& p = pending_[out];
+    if (!p.dirty) {
+      p.dirty = true;
+      dirty_[dirty_count_++] = out;
+    }
+    p.pkts[p.count++] = m;
+    if (p.count == kBatch) Transmit(out);
+  }
+
   void Transmit(uint16_t port);
   void SendList(rte_mbuf* head);
-  void SendMerged(rte_mbuf* m);
+  // The slow path of Send(): offloads, MTU, mbufs per packet.
+  void SendChecked(rte_mbuf* m, uint16_t out);
+  void SendMerged(rte_mbuf* m, uint16_t out);
+  // A frame that needs no offload the port lacks and fits its MTU: copied
+  // into one mbuf if the port cannot take its chain, then queued.
+  void SendWithinLimits(rte_mbuf* m, uint16_t out);
+  // A frame above the MTU: fragmented if IPv4 allows it, else dropped.
+  void SendFragmented(rte_mbuf* m, uint16_t out, bool vxlan_inner);
+  // Frees a packet (or a whole list) and counts it against `port`.
+  void Drop(rte_mbuf* m, uint16_t port, TxDrop why) {
+    gro::FreePacket(m);
+    Count(port, why, 1);
+  }
+  void Count(uint16_t port, TxDrop why, uint64_t n) {
+    counters_[port].tx_dropped += n;
+    counters_[port].tx_drops[why] += n;
+  }
 
   const uint16_t tx_queue_;
   const uint16_t* const peer_of_;

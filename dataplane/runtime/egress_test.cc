@@ -35,7 +35,10 @@ class EgressTest : public ::testing::Test {
     pool_ = port_->pool();
     // The ring PMD transmits chains as they are: it stands in for a NIC
     // with TSO here, so what leaves shows which way egress chose.
+    // (TSO rewrites the IPv4 header per segment: it needs the IPv4
+    // checksum offload as well.)
     port_->caps().tcp_tso = true;
+    port_->caps().ipv4_checksum = true;
     port_->caps().multi_segment_tx = true;
   }
 

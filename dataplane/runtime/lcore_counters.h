@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include "dataplane/runtime/tx_drop.h"
+
 namespace grod::dataplane {
 
 struct alignas(RTE_CACHE_LINE_SIZE) PortLcoreCounters {
@@ -16,8 +18,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) PortLcoreCounters {
   uint64_t rx_bytes = 0;
   uint64_t tx_packets = 0;
   uint64_t tx_bytes = 0;
-  uint64_t tx_dropped = 0;
+  uint64_t tx_dropped = 0;  // sum of tx_drops
   uint64_t gso_segments = 0;
+  uint64_t ip_fragments = 0;  // IPv4 fragments egress made (MTU)
+  uint64_t tx_drops[kTxDropReasonCount] = {};
 };
 
 struct alignas(RTE_CACHE_LINE_SIZE) WorkerLoadCounters {

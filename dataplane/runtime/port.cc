@@ -13,7 +13,10 @@ absl::Status DpdkError(const std::string& what, uint16_t port_id, int rc) {
       absl::StrCat(what, " failed on port ", port_id, ": ", rte_strerror(-rc)));
 }
 
-PortCapabilities CapabilitiesOf(uint64_t tx_offloads) {
+// What egress may hand the port: the TX offloads it enabled and the
+// limits its PMD states (tx_desc_lim), with its MTU.
+PortCapabilities CapabilitiesOf(uint64_t tx_offloads,
+                                const rte_eth_dev_info& info, uint16_t mtu) {
   PortCapabilities caps;
   caps.tcp_tso = tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_TSO;
   caps.udp_tso = tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_TSO;
@@ -22,6 +25,14 @@ PortCapabilities CapabilitiesOf(uint64_t tx_offloads) {
   caps.udp_checksum = tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
   caps.multi_segment_tx = tx_offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
   caps.vxlan_tso = tx_offloads & RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO;
+  caps.outer_ipv4_checksum = tx_offloads & RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM;
+  caps.outer_udp_checksum = tx_offloads & RTE_ETH_TX_OFFLOAD_OUTER_UDP_CKSUM;
+  caps.mtu = mtu;
+  // 0 would mean "no limit stated" (ethdev's default is UINT16_MAX).
+  const rte_eth_desc_lim& lim = info.tx_desc_lim;
+  caps.tx_max_segments = lim.nb_seg_max ? lim.nb_seg_max : UINT16_MAX;
+  caps.tx_max_mtu_segments =
+      lim.nb_mtu_seg_max ? lim.nb_mtu_seg_max : UINT16_MAX;
   return caps;
 }
 
@@ -60,8 +71,18 @@ absl::StatusOr<PortCapabilities> StartPort(uint16_t port_id,
       RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_TCP_TSO |
       RTE_ETH_TX_OFFLOAD_UDP_TSO | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
       RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
-      RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO;
+      RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO | RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM |
+      RTE_ETH_TX_OFFLOAD_OUTER_UDP_CKSUM;
   conf.txmode.offloads = wanted_tx & info.tx_offload_capa;
+  if (queues.mtu != 0) {
+    if (queues.mtu < info.min_mtu || queues.mtu > info.max_mtu) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "port %u: mtu %u is outside what the device takes (%u to %u): "
+          "set ports[].mtu within that range, or 0 for the default",
+          port_id, queues.mtu, info.min_mtu, info.max_mtu));
+    }
+    conf.rxmode.mtu = queues.mtu;  // 0 = ethdev's default, 1500
+  }
   if (queues.rx_queues > 1) {
     // RSS keeps each flow on one queue, hence on one worker lcore.
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
@@ -93,7 +114,10 @@ absl::StatusOr<PortCapabilities> StartPort(uint16_t port_id,
   rc = rte_eth_dev_start(port_id);
   if (rc != 0) return DpdkError("rte_eth_dev_start", port_id, rc);
   rte_eth_promiscuous_enable(port_id);  // a forwarder sees every frame
-  return CapabilitiesOf(conf.txmode.offloads);
+  uint16_t mtu = 0;
+  rc = rte_eth_dev_get_mtu(port_id, &mtu);
+  if (rc != 0) return DpdkError("rte_eth_dev_get_mtu", port_id, rc);
+  return CapabilitiesOf(conf.txmode.offloads, info, mtu);
 }
 
 void StopPort(uint16_t port_id) {

@@ -17,6 +17,9 @@ struct PortSpec {
   // Largest TSO packet the NIC takes (from the IP header on); above 65535
   // BIG TCP packets go to it whole instead of software GSO.
   uint32_t tso_max_bytes = 65535;
+  // MTU to configure on the port (IP header to end); 0 = the device's
+  // default. Egress keeps every frame without TSO/USO within it.
+  uint16_t mtu = 0;
 };
 
 struct RuntimeConfig {

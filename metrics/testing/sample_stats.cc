@@ -23,6 +23,8 @@ StatsSnapshot SampleStats(uint64_t scale) {
     p.rx_nombuf = 4 * scale;
     p.rx_errors = 5 * scale;
     p.tx_errors = 6 * scale;
+    p.ip_fragments = 7 * scale;
+    p.tx_drops["tx_ring_full"] = 1 * scale;
     s.ports.push_back(p);
   }
   for (const char* name : {"blue", "red"}) {

@@ -65,7 +65,13 @@ Bytes AsMergedHeaders(Bytes f, bool vxlan) {
   if (vxlan) {
     const bool v6 = type == 0x86DD;
     const size_t l4 = v6 ? l3 + 40 : l3 + (f[l3] & 0x0f) * 4;
-    f[l4 + 6] = f[l4 + 7] = 0;
+    // Outer UDP checksum: 0 over IPv4; over IPv6 kept, as a TSO pseudo
+    // sum for the NIC (or software GSO) to complete.
+    if (v6) {
+      PatchL4(&f, l3, true);
+    } else {
+      f[l4 + 6] = f[l4 + 7] = 0;
+    }
     l3 = SkipL2(f, l4 + 16, &type);
   }
   PatchL4(&f, l3, type == 0x86DD);

@@ -31,8 +31,8 @@ OutPkt Consume(rte_mbuf* m);
 PacketSpec TcpSegment(uint32_t seq, size_t len, bool v6 = false);
 
 // Copy of `frame` with the L4 checksum replaced by the TSO pseudo-header
-// sum (length 0) and, for VXLAN, the outer UDP checksum zeroed: what a
-// merged packet's headers look like.
+// sum (length 0) and, for VXLAN, the outer UDP checksum zeroed over IPv4 /
+// the same pseudo sum over IPv6: what a merged packet's headers look like.
 Bytes AsMergedHeaders(Bytes frame, bool vxlan);
 
 class EngineTest : public MbufTest {
