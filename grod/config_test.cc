@@ -105,6 +105,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "ports[0].rx_descriptors"},
         BadCase{R"pb(ports { device: "a" tso_max_bytes: 524289 })pb",
                 "ports[0].tso_max_bytes"},
+        BadCase{R"pb(ports { device: "a" mtu: 100 })pb", "ports[0].mtu"},
+        BadCase{R"pb(ports { device: "a" mtu: 70000 })pb", "ports[0].mtu"},
         BadCase{R"pb(security { tls_cert_file: "c.pem" })pb", "tls_key_file"},
         BadCase{R"pb(security { tls_client_ca_file: "ca.pem" })pb",
                 "tls_client_ca_file"}));
@@ -112,7 +114,12 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(ConfigTest, RuntimeConfigCarriesPortsAndLimits) {
   v1::GrodConfig c = ParseOk(R"pb(
     eal_args: "-l"
-    ports { device: "net_ring0" peer: "net_ring1" tso_max_bytes: 262144 }
+    ports {
+      device: "net_ring0"
+      peer: "net_ring1"
+      tso_max_bytes: 262144
+      mtu: 9000
+    }
     ports { device: "net_ring1" }
     mbufs: 8191
     idle_sleep_us: 5
@@ -124,6 +131,8 @@ TEST(ConfigTest, RuntimeConfigCarriesPortsAndLimits) {
   EXPECT_EQ(rc.ports[1].rx_descriptors, 1024);
   EXPECT_EQ(rc.ports[0].tso_max_bytes, 262144u);  // BIG TCP NIC
   EXPECT_EQ(rc.ports[1].tso_max_bytes, 65535u);   // 0 = 65535
+  EXPECT_EQ(rc.ports[0].mtu, 9000);
+  EXPECT_EQ(rc.ports[1].mtu, 0);  // the device's default
   EXPECT_EQ(rc.mbufs, 8191u);
   EXPECT_EQ(rc.idle_sleep_us, 5u);
   EXPECT_EQ(rc.vxlan_port, 4789);
