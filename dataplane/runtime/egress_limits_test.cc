@@ -52,6 +52,7 @@ class EgressLimitsTest : public ::testing::Test {
     ASSERT_TRUE(port_->ok()) << port_->error();
     ASSERT_TRUE(gro::RegisterDynfield());
     id_ = port_->id();
+    pmd_prepare_ = rte_eth_fp_ops[id_].tx_pkt_prepare;
     // A NIC-like port: TSO and checksums, chains up to ixgbe's 40 mbufs.
     PortCapabilities& c = port_->caps();
     c = PortCapabilities{};
@@ -64,7 +65,7 @@ class EgressLimitsTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    rte_eth_fp_ops[id_].tx_pkt_prepare = nullptr;
+    rte_eth_fp_ops[id_].tx_pkt_prepare = pmd_prepare_;
     port_->ring().Collect();
     EXPECT_EQ(port_->InUse(), 0u) << "mbuf leak";
     port_.reset();
@@ -115,6 +116,7 @@ class EgressLimitsTest : public ::testing::Test {
   std::unique_ptr<testing::EgressPort> port_;
   uint16_t id_ = 0;
   size_t engine_outputs_ = 0;
+  eth_tx_prep_t pmd_prepare_ = nullptr;  // the ring PMD's (none)
   std::unique_ptr<PortLcoreCounters[]> counters_;
 };
 
