@@ -1,5 +1,7 @@
 #include "controlplane/controller.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <set>
 #include <utility>
@@ -82,7 +84,21 @@ absl::StatusOr<Controller::BootstrapPlan> Controller::PlanBootstrap(
   if (!loaded.ok()) {
     persisted = loaded.status();
   } else if (!loaded->has_value()) {
-    return plan;  // no state file yet: first start
+    const std::string legacy = LegacyStatePath(state_file_);
+    if (legacy.empty()) return plan;  // no state file yet: first start
+    loaded = LoadState(legacy);
+    if (!loaded.ok() || !loaded->has_value()) {
+      return absl::Status(
+          loaded.ok() ? absl::StatusCode::kNotFound : loaded.status().code(),
+          absl::StrCat("state file ", legacy, " (the old name of ", state_file_,
+                       "): ", loaded.status().message()));
+    }
+    std::fprintf(stderr,
+                 "grod: state file %s absent; taking the state from %s, its "
+                 "old name\n",
+                 state_file_.c_str(), legacy.c_str());
+    plan.legacy_file = legacy;
+    persisted = FromPersisted(**loaded);
   } else {
     persisted = FromPersisted(**loaded);
   }
@@ -103,6 +119,19 @@ absl::StatusOr<Controller::BootstrapPlan> Controller::PlanBootstrap(
   plan.state = std::move(merged);
   plan.uses_state_file = true;
   return plan;
+}
+
+std::string Controller::StateSource(const BootstrapPlan& plan) const {
+  return plan.legacy_file.empty() ? state_file_ : plan.legacy_file;
+}
+
+std::string Controller::LegacyStatePath(const std::string& state_file) {
+  const size_t slash = state_file.rfind('/');
+  const std::string legacy =
+      (slash == std::string::npos ? "" : state_file.substr(0, slash + 1)) +
+      kLegacyStateName;
+  if (legacy == state_file || access(legacy.c_str(), F_OK) != 0) return "";
+  return legacy;
 }
 
 absl::Status Controller::CheckBootstrap(const v1::GrodConfig& config) const {
@@ -140,13 +169,14 @@ absl::Status Controller::UnusableState(const absl::Status& why,
                    "docs/OPERATIONS.md, \"Recovery\")"));
 }
 
-absl::Status Controller::Quarantine(const absl::Status& why, bool corrupt) {
+absl::Status Controller::Quarantine(const absl::Status& why, bool corrupt,
+                                    const std::string& path) {
   if (!(corrupt ? discard_corrupt_state_
                 : recovery_ == StateRecovery::kQuarantine)) {
     return UnusableState(why, corrupt);
   }
   absl::StatusOr<std::string> aside =
-      MoveAside(state_file_, corrupt ? "corrupt" : "rejected");
+      MoveAside(path, corrupt ? "corrupt" : "rejected");
   if (!aside.ok()) return aside.status();
   quarantined_ = *aside;
   std::fprintf(stderr,
@@ -154,7 +184,7 @@ absl::Status Controller::Quarantine(const absl::Status& why, bool corrupt) {
                "starting from the config file. Tenants and hints made "
                "through the API since are NOT applied; see "
                "docs/OPERATIONS.md, \"Recovery\"\n",
-               state_file_.c_str(),
+               path.c_str(),
                corrupt ? "is corrupt" : "cannot be applied on this machine",
                std::string(why.message()).c_str(), aside->c_str());
   return absl::OkStatus();
@@ -173,7 +203,9 @@ absl::Status Controller::Bootstrap(const v1::GrodConfig& config) {
   absl::MutexLock l(&mu_);
   if (!plan->rejected.ok()) {
     const bool corrupt = plan->rejected.code() == absl::StatusCode::kDataLoss;
-    if (absl::Status s = Quarantine(plan->rejected, corrupt); !s.ok()) {
+    if (absl::Status s =
+            Quarantine(plan->rejected, corrupt, StateSource(*plan));
+        !s.ok()) {
       return s;
     }
   }
@@ -183,12 +215,24 @@ absl::Status Controller::Bootstrap(const v1::GrodConfig& config) {
     // The data plane refused the saved state (e.g. fewer hugepages than
     // when it was saved): the same recovery as for an inadmissible one.
     RemoveAll();
-    if (absl::Status s = Quarantine(applied, false); !s.ok()) return s;
+    if (absl::Status s = Quarantine(applied, false, StateSource(*plan));
+        !s.ok()) {
+      return s;
+    }
+    plan->legacy_file.clear();
     state_ = std::move(plan->config_only);
     applied = ApplyAll();
   }
   if (!applied.ok()) return applied;
   if (absl::Status s = Persist(); !s.ok()) return s;
+  if (!plan->legacy_file.empty()) {
+    // Saved under the new name: keep the old file for a downgrade only.
+    const std::string migrated = plan->legacy_file + ".migrated";
+    if (std::rename(plan->legacy_file.c_str(), migrated.c_str()) == 0) {
+      std::fprintf(stderr, "grod: state now in %s; the old file is %s\n",
+                   state_file_.c_str(), migrated.c_str());
+    }
+  }
   last_change_ = absl::Now();
   return absl::OkStatus();
 }

@@ -30,6 +30,11 @@ namespace grod::controlplane {
 // What Bootstrap does with a state file that parses but cannot be applied
 // (more tenants, hints or held packets than this machine admits, or the
 // data plane refuses it, e.g. fewer hugepages after a reboot).
+// Shipped configs named the state file "state.textproto" (it held binary);
+// they now say "state.binpb". When the configured file is absent and a file
+// of this name sits in its directory, Bootstrap takes the state from it.
+inline constexpr char kLegacyStateName[] = "state.textproto";
+
 enum class StateRecovery {
   kFail,        // refuse to start, saying how to recover
   kQuarantine,  // move it to "<file>.rejected-<time>", start from the config
@@ -95,17 +100,25 @@ class Controller {
     DesiredState state;        // what to apply
     DesiredState config_only;  // the config's own state
     bool uses_state_file = false;
+    // The state came from the legacy file (see kLegacyStateName), to be
+    // renamed "<it>.migrated" once the state is saved under the new name.
+    std::string legacy_file;
     // Why the state file is not used (corrupt: DATA_LOSS; not admissible
     // here: RESOURCE_EXHAUSTED); OK if it is, or there is none.
     absl::Status rejected;
   };
+  // The legacy state file next to `state_file`, if one exists ("" if not).
+  static std::string LegacyStatePath(const std::string& state_file);
   // Bootstrap's checks (see CheckBootstrap).
   absl::StatusOr<BootstrapPlan> PlanBootstrap(
       const v1::GrodConfig& config) const;
   // Bootstrap's handling of an unusable state file: DATA_LOSS/other error
   // unless the recovery settings allow moving it aside.
-  absl::Status Quarantine(const absl::Status& why, bool corrupt)
+  absl::Status Quarantine(const absl::Status& why, bool corrupt,
+                          const std::string& path)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The file the plan's state came from.
+  std::string StateSource(const BootstrapPlan& plan) const;
   // The error for a state file the recovery settings keep.
   absl::Status UnusableState(const absl::Status& why, bool corrupt) const;
   // Undoes a partial ApplyAll (bootstrap only).
