@@ -222,6 +222,44 @@ TEST_F(EgressLimitsTest, ReassembledDatagramAboveMtuIsFragmentedAgain) {
   EXPECT_EQ(counters().tx_packets, wire.size());
 }
 
+TEST_F(EgressLimitsTest, FragmentsAreCopiedWhenThePortTakesNoChains) {
+  port_->caps().multi_segment_tx = false;
+  port_->caps().tcp_tso = port_->caps().udp_tso = false;
+  PacketSpec s;
+  s.proto = IPPROTO_UDP;
+  s.df = false;
+  s.payload = Payload(4000, 5);
+  const Bytes whole = Build(s);
+  const std::vector<TxFrame> wire =
+      ThroughEngine(gro::testing::Fragment(whole, 1480), gro::Mode::kMerge);
+  EXPECT_TRUE(testing::ValidateTxFrames(wire, port_->caps()).empty())
+      << Join(testing::ValidateTxFrames(wire, port_->caps()));
+  for (const TxFrame& f : wire) EXPECT_EQ(f.nb_segs, 1);
+  const Datagram d = Reassemble(wire, 14);
+  EXPECT_TRUE(d.complete);
+  EXPECT_EQ(d.payload, Bytes(whole.begin() + 34, whole.end()));
+}
+
+TEST_F(EgressLimitsTest, EmptyPoolsDropAndCountWithoutLeaking) {
+  // Fragmentation needs header and indirect mbufs: with the indirect pool
+  // drained, the datagram is dropped, counted, and nothing leaks.
+  std::vector<rte_mbuf*> hoard;
+  rte_mempool* ind = port_->ports().gso_indirect_pool;
+  for (rte_mbuf* m; (m = rte_pktmbuf_alloc(ind)) != nullptr;) {
+    hoard.push_back(m);
+  }
+  PacketSpec s;
+  s.proto = IPPROTO_UDP;
+  s.df = false;
+  s.payload = Payload(4000, 6);
+  const std::vector<TxFrame> wire =
+      ThroughEngine(gro::testing::Fragment(Build(s), 1480), gro::Mode::kMerge);
+  for (rte_mbuf* m : hoard) rte_pktmbuf_free(m);
+  EXPECT_TRUE(wire.empty());
+  EXPECT_EQ(counters().tx_drops[kTxDropNoMbufs], 1u);
+  EXPECT_EQ(counters().tx_dropped, 1u);
+}
+
 TEST_F(EgressLimitsTest, VxlanInnerDatagramAboveMtuIsFragmentedInside) {
   // VXLAN over IPv6 carrying a fragmented 3000-byte UDP datagram.
   PacketSpec inner;
