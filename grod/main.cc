@@ -214,6 +214,7 @@ int Run() {
         if (c != nullptr) {
           v.generation = c->config_generation();
           v.last_change = c->last_change_time();
+          v.state_quarantined = !c->quarantined_state().empty();
         }
         return v;
       };

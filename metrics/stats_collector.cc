@@ -133,6 +133,16 @@ std::vector<MetricFamily> StatsCollector::Families(
                                       : stats.config_generation));
   out.push_back(std::move(gen));
 
+  if (config) {
+    MetricFamily quarantined = Family(
+        "grod_state_file_quarantined",
+        "1 if grod moved its state file aside at start-up (corrupt, or not "
+        "applicable on this machine) and runs on the config file's tenants.",
+        kGauge);
+    AddGauge(quarantined, {}, config->state_quarantined ? 1 : 0);
+    out.push_back(std::move(quarantined));
+  }
+
   if (config && config->last_change != absl::InfinitePast()) {
     MetricFamily changed =
         Family("grod_config_last_change_timestamp_seconds",

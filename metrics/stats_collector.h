@@ -26,6 +26,9 @@ namespace grod::metrics {
 struct ConfigVersion {
   uint64_t generation = 0;
   absl::Time last_change = absl::InfinitePast();  // InfinitePast = unknown
+  // This run moved an unusable state file aside and started from the config
+  // file (docs/OPERATIONS.md, "Recovery").
+  bool state_quarantined = false;
 };
 
 using ConfigVersionFn = std::function<ConfigVersion()>;

@@ -80,6 +80,8 @@ TEST(StatsCollectorTest, ConvertsEveryCounter) {
       Find(fams, "grod_config_last_change_timestamp_seconds");
   ASSERT_NE(changed, nullptr);
   EXPECT_EQ(changed->metric.at(0).gauge.value, 1700000000);
+  EXPECT_EQ(Find(fams, "grod_state_file_quarantined")->metric.at(0).gauge.value,
+            0);
 
   const MetricFamily* ratio = Find(fams, "grod_worker_busy_ratio");
   ASSERT_NE(ratio, nullptr);
@@ -111,6 +113,7 @@ TEST(StatsCollectorTest, HistogramIsCumulativeWithInf) {
   // the last-change time is not invented.
   EXPECT_EQ(Find(fams, "grod_config_generation")->metric.at(0).gauge.value, 3);
   EXPECT_EQ(Find(fams, "grod_config_last_change_timestamp_seconds"), nullptr);
+  EXPECT_EQ(Find(fams, "grod_state_file_quarantined"), nullptr);
 }
 
 TEST(StatsCollectorTest, ShortOrLongBucketVectorsDoNotCrash) {

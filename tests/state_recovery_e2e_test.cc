@@ -108,6 +108,10 @@ TEST(StateRecoveryE2eTest, UnloadableStateIsQuarantinedByDefault) {
   ASSERT_TRUE(grod.ok()) << grod.status();
   EXPECT_THAT(grod->log(), HasSubstr("WARNING: state file " + state +
                                      " cannot be applied on this machine"));
+  absl::StatusOr<std::string> metrics =
+      testing::HttpGet(grod->metrics_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_THAT(*metrics, HasSubstr("\ngrod_state_file_quarantined 1\n"));
   const std::vector<std::string> aside = Files(dir, "state.binpb.rejected-");
   ASSERT_THAT(aside, SizeIs(1));
   EXPECT_EQ(ReadFile(dir + "/" + aside[0]), saved) << "kept for the operator";
@@ -128,6 +132,9 @@ TEST(StateRecoveryE2eTest, UnloadableStateIsQuarantinedByDefault) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(Grocli(*again, {"tenant", "get", "big"}).exit_code, 0);
   EXPECT_THAT(again->log(), ::testing::Not(HasSubstr("WARNING")));
+  metrics = testing::HttpGet(again->metrics_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_THAT(*metrics, HasSubstr("\ngrod_state_file_quarantined 0\n"));
   ASSERT_EQ(*again->Stop(SIGTERM), 0);
 }
 
