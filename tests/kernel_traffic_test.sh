@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Real kernel TCP and UDP traffic crossing grod: two network namespaces, each
 # with one end of a veth pair; grod bridges the other two ends with DPDK's
-# af_packet PMD. TCP must arrive byte-identical (sha256), UDP complete, in
+# af_packet PMD, or with its af_xdp PMD when the 4th argument is "af_xdp"
+# (XDP program on the veth, AF_XDP sockets: grod on a kernel netdev without
+# vfio). TCP must arrive byte-identical (sha256), UDP complete, in
 # order and uncorrupted, and grod must actually have aggregated segments.
 set -euo pipefail
 export PATH=/usr/sbin:/sbin:$PATH  # ip, ethtool (Bazel's strict PATH lacks sbin)
 grod=$(realpath "$1")
 grocli=$(realpath "$2")
 traffic=$(realpath "$3")
+pmd=${4:-af_packet}
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
 id=$$
 nsa=grodA$id nsb=grodB$id
@@ -46,11 +49,19 @@ for dev in "$pa" "$pb"; do
   ethtool -K "$dev" tso off gso off gro off tx off >/dev/null
 done
 
+case "$pmd" in
+  af_packet)
+    vdevs="\"--vdev=net_af_packet0,iface=$pa,qpairs=1\",
+            \"--vdev=net_af_packet1,iface=$pb,qpairs=1\"" ;;
+  af_xdp)
+    vdevs="\"--vdev=net_af_xdp0,iface=$pa,start_queue=0,queue_count=1\",
+            \"--vdev=net_af_xdp1,iface=$pb,start_queue=0,queue_count=1\"" ;;
+  *) fail "unknown PMD '$pmd' (af_packet or af_xdp)" ;;
+esac
 cat > "$tmp/grod.textproto" <<EOC
 eal_args: [ "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
             "--file-prefix=k$id", "--no-telemetry", "--log-level=*:warning",
-            "--vdev=net_af_packet0,iface=$pa,qpairs=1",
-            "--vdev=net_af_packet1,iface=$pb,qpairs=1" ]
+            $vdevs ]
 grpc_listen: "127.0.0.1:0"
 metrics_listen: "127.0.0.1:0"
 idle_sleep_us: 20
@@ -69,6 +80,16 @@ done
 grpc_port=$(sed -n 's/.*serving gRPC on [^(]*(bound port \([0-9]*\)).*/\1/p' "$tmp/grod.log")
 [ -n "$grpc_port" ] || fail "grod did not come up"
 echo "grod up, gRPC port $grpc_port"
+if [ "$pmd" = af_xdp ]; then
+  # The frames really go through AF_XDP: grod's ports are af_xdp ports and
+  # an XDP program (native or generic) sits on each veth end.
+  ports=$("$grocli" --server "127.0.0.1:$grpc_port" ports)
+  echo "$ports"
+  [ "$(grep -c 'net_af_xdp' <<<"$ports")" -ge 2 ] || fail "ports are not af_xdp"
+  for dev in "$pa" "$pb"; do
+    ip link show "$dev" | grep -q 'xdp' || fail "no XDP program on $dev"
+  done
+fi
 
 # TCP: 8 MB through grod, both directions carry segments (data and ACKs).
 ip netns exec "$nsb" /usr/bin/python3 "$traffic" tcp-server 5201 "$tmp/tcp.out" &

@@ -36,6 +36,27 @@ PortCapabilities CapabilitiesOf(uint64_t tx_offloads,
   return caps;
 }
 
+// An AF_XDP port creates its XDP program and socket (and registers its
+// UMEM) only when its RX queue is set up; the PMD logs the detail, the
+// operator needs the likely causes and the fallback.
+absl::Status QueueSetupError(const std::string& what, uint16_t port_id, int rc,
+                             const rte_eth_dev_info& info) {
+  absl::Status error = DpdkError(what, port_id, rc);
+  if (info.driver_name == nullptr ||
+      std::string(info.driver_name) != "net_af_xdp") {
+    return error;
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      error.message(),
+      ": the AF_XDP socket could not be created. AF_XDP needs a kernel with "
+      "XDP sockets (5.4 or later), CAP_NET_ADMIN + CAP_BPF (or CAP_SYS_ADMIN), "
+      "locked memory for its UMEM (ulimit -l, or CAP_IPC_LOCK) and an "
+      "interface queue that exists (start_queue/queue_count); the PMD's log "
+      "line above names the step that failed. Fallback without XDP: use "
+      "--vdev=net_af_packet0,iface=<netdev> instead of net_af_xdp (see "
+      "docs/OPERATIONS.md, \"Running on AF_XDP\")"));
+}
+
 }  // namespace
 
 absl::StatusOr<uint16_t> PortByName(const std::string& device) {
@@ -103,7 +124,9 @@ absl::StatusOr<PortCapabilities> StartPort(uint16_t port_id,
   const int socket = rte_eth_dev_socket_id(port_id);
   for (uint16_t q = 0; q < queues.rx_queues; ++q) {
     rc = rte_eth_rx_queue_setup(port_id, q, rxd, socket, nullptr, pool);
-    if (rc != 0) return DpdkError("rte_eth_rx_queue_setup", port_id, rc);
+    if (rc != 0) {
+      return QueueSetupError("rte_eth_rx_queue_setup", port_id, rc, info);
+    }
   }
   rte_eth_txconf txconf = info.default_txconf;
   txconf.offloads = conf.txmode.offloads;
