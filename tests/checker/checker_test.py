@@ -66,6 +66,10 @@ def main():
         if name not in streams.STREAMS:
             sys.exit("unknown stream %r; streams: %s" % (name, ", ".join(streams.STREAMS)))
         frames = streams.generate(name, args.seed)
+        sane = check.check(frames, frames)  # the stream itself must fit the port
+        if not sane.ok():
+            sys.exit("stream %s (seed %d) is not a valid output of itself:\n%s"
+                     % (name, args.seed, sane.text()))
         for mode in args.modes.split(","):
             if not run_one(grod, name, frames, mode, args.seed, workdir, args.flush):
                 failed.append("%s/%s" % (name, mode))

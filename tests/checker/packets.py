@@ -52,7 +52,7 @@ _FLAG_BITS = {"F": 0x01, "S": 0x02, "R": 0x04, "P": 0x08, "A": 0x10, "U": 0x20, 
               "C": 0x80}
 
 
-def _plain(flow, proto, l4_wo_csum, csum_at, ipid, tos, df, csum=None, frag=0):
+def _plain(flow, proto, l4_wo_csum, csum_at, ipid, tos, df, csum=None, frag=0, ipopts=b""):
     """A plain (no VXLAN) frame built with struct, checksums by scapy's
     checksum(): scapy's Packet building costs ~1 ms a frame, too slow for
     streams of 30000 frames."""
@@ -70,22 +70,31 @@ def _plain(flow, proto, l4_wo_csum, csum_at, ipid, tos, df, csum=None, frag=0):
                 csum = 0xFFFF
         struct.pack_into("!H", l4, csum_at, csum)
     mac = bytes.fromhex(MAC_B.replace(":", "")) + bytes.fromhex(MAC_A.replace(":", ""))
-    l2 = mac + (struct.pack("!HH", 0x8100, flow.vlan) if flow.vlan else b"")
+    l2 = mac
+    if isinstance(flow.vlan, tuple):  # QinQ: (outer S-tag, inner C-tag)
+        l2 += struct.pack("!HHHH", 0x88A8, flow.vlan[0], 0x8100, flow.vlan[1])
+    elif flow.vlan:
+        l2 += struct.pack("!HH", 0x8100, flow.vlan)
     if flow.ver == 4:
-        hdr = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + len(l4), ipid & 0xFFFF,
-                                    (0x4000 if df else 0) | frag, 64, proto, 0, src, dst))
+        assert len(ipopts) % 4 == 0
+        ihl = 5 + len(ipopts) // 4
+        hdr = bytearray(struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, tos, ihl * 4 + len(l4),
+                                    ipid & 0xFFFF, (0x4000 if df else 0) | frag, 64, proto, 0,
+                                    src, dst) + ipopts)
         struct.pack_into("!H", hdr, 10, scapy_checksum(bytes(hdr)))
         return l2 + struct.pack("!H", 0x0800) + bytes(hdr) + bytes(l4)
     hdr = struct.pack("!IHBB16s16s", (6 << 28) | (tos << 20), len(l4), proto, 64, src, dst)
     return l2 + struct.pack("!H", 0x86DD) + hdr + bytes(l4)
 
 
-def tcp(flow, seq, payload, flags="A", window=502, ack=1000, ipid=0, tos=0, df=True):
+def tcp(flow, seq, payload, flags="A", window=502, ack=1000, ipid=0, tos=0, df=True,
+        opts=b"", ipopts=b""):
     if not flow.vxlan:
+        assert len(opts) % 4 == 0
         bits = sum(_FLAG_BITS[c] for c in flags)
-        seg = struct.pack("!HHIIBBHHH", flow.sport, flow.dport, seq & 0xFFFFFFFF, ack, 5 << 4,
-                          bits, window, 0, 0) + payload
-        return _plain(flow, 6, seg, 16, ipid, tos, df)
+        seg = struct.pack("!HHIIBBHHH", flow.sport, flow.dport, seq & 0xFFFFFFFF, ack,
+                          (5 + len(opts) // 4) << 4, bits, window, 0, 0) + opts + payload
+        return _plain(flow, 6, seg, 16, ipid, tos, df, ipopts=ipopts)
     kw = {"tos": tos}
     if flow.ver == 4:
         kw.update(id=ipid & 0xFFFF, flags="DF" if df else 0)

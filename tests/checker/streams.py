@@ -70,6 +70,39 @@ def mixed(rng):
     return interleave(rng, runs)
 
 
+def mixed_options(rng):
+    """Well-formed traffic with what Linux and networks add: TCP timestamps
+    (changing per segment), IPv4 options, QinQ, ECT/CE marks on TCP, VXLAN
+    over IPv4 with inner TCP6 and inner UDP."""
+    runs = []
+    for i in range(4):
+        f = Flow(4 if i % 2 else 6, v4(i + 1, 18) if i % 2 else "2001:db8::12:%x" % (i + 1),
+                 "10.217.0.1" if i % 2 else "2001:db8:ff::12", 48000 + i, 80,
+                 vlan=[None, 30, (100, 31), None][i])
+        seq, tsval, run = rng.randrange(1 << 32), rng.randrange(1 << 31), []
+        for k in range(rng.randint(10, 50)):
+            if rng.random() < 0.3:
+                tsval += 1
+            opts = b"\x01\x01\x08\x0a" + tsval.to_bytes(4, "big") + (77).to_bytes(4, "big")
+            tos = 3 if rng.random() < 0.1 else 2
+            run.append(p.tcp(f, seq, rand_bytes(rng, 1388), opts=opts, tos=tos, ipid=k))
+            seq += 1388
+        runs.append(run)
+    f = Flow(4, v4(9, 18), "10.217.0.2", 48010, 80)
+    seq, run = rng.randrange(1 << 32), []
+    for k in range(30):  # IPv4 options: record route (NOP-padded)
+        run.append(p.tcp(f, seq, rand_bytes(rng, 1400), ipopts=b"\x07\x07\x04" + bytes(4) + b"\x01",
+                         ipid=k))
+        seq += 1400
+    runs.append(run)
+    f = Flow(6, "2001:db8::13:1", "2001:db8:ff::13", 48020, 80,
+             vxlan=(4, "192.168.1.1", "192.168.1.100", 99))
+    runs.append(tcp_train(rng, f, 20, 1300))
+    f = Flow(4, v4(1, 19), "10.218.0.1", 48030, 4433, vxlan=(4, "192.168.1.2", "192.168.1.100", 99))
+    runs.append([p.udp(f, rand_bytes(rng, 1200), ipid=k) for k in range(20)])
+    return interleave(rng, runs)
+
+
 def frag_many(rng):
     """#11.1: 200 datagrams of 151 fragments each (small pieces), some
     flows' fragments out of order, duplicated or never completed."""
@@ -267,8 +300,71 @@ def malformed(rng):
     return interleave(rng, [train, junk])
 
 
+def tcp_edges(rng):
+    """TCP the rules treat specially, mid-flow: SYN with data, FIN, RST,
+    URG, pure ACKs, a TTL change, DF=0 with IP IDs that jump, frames padded
+    to Ethernet's 60-byte minimum, 1-byte segments."""
+    runs = []
+    for i in range(6):
+        f = Flow(4 if i % 3 else 6, v4(i + 1, 20) if i % 3 else "2001:db8::14:%x" % (i + 1),
+                 "10.219.0.1" if i % 3 else "2001:db8:ff::14", 49000 + i, 80)
+        seq, ipid, run = rng.randrange(1 << 32), rng.randrange(1 << 16), []
+        run.append(p.tcp(f, seq, rand_bytes(rng, 100), flags="SA" if i % 2 else "S"))
+        seq += 101
+        for k in range(60):
+            r = rng.random()
+            full = 1448 if f.ver == 4 else 1428
+            size = rng.choice([1, 1, 6, 1000, full, full])
+            data = rand_bytes(rng, size)
+            df = i % 2 == 0
+            ipid += 1 if df or rng.random() < 0.8 else rng.randrange(2, 50)
+            flags = "A"
+            if r < 0.05:
+                flags = "UA"
+            elif r < 0.1:
+                run.append(p.tcp(f, seq, b"", flags="A", ack=1000 + k, ipid=ipid))  # pure ACK
+                continue
+            frame = p.tcp(f, seq, data, flags=flags, ipid=ipid, df=df, ack=1000 + k // 10)
+            if r > 0.95 and f.ver == 4:
+                b = bytearray(frame)
+                b[22] = 63  # TTL 63 instead of 64; fix the header checksum
+                b[24:26] = b"\0\0"
+                s = sum(int.from_bytes(b[14 + j:16 + j], "big") for j in range(0, 20, 2))
+                s = (s & 0xFFFF) + (s >> 16)
+                s = (s & 0xFFFF) + (s >> 16)
+                b[24:26] = (~s & 0xFFFF).to_bytes(2, "big")
+                frame = bytes(b)
+            if len(frame) < 60:
+                frame += bytes(60 - len(frame))  # Ethernet padding, as on a wire
+            run.append(frame)
+            seq += size
+        run.append(p.tcp(f, seq, rand_bytes(rng, 10), flags="FA" if i % 2 else "RA"))
+        runs.append(run)
+    return interleave(rng, runs)
+
+
+def tcp_disorder(rng):
+    """TCP segments swapped with a neighbour, retransmitted, a gap filled
+    late: the order a receiver sees must be the wire's."""
+    runs = []
+    for i in range(4):
+        f = Flow(4 if i % 2 else 6, v4(i + 1, 17) if i % 2 else "2001:db8::11:%x" % (i + 1),
+                 "10.216.0.1" if i % 2 else "2001:db8:ff::11", 47000 + i, 80)
+        train = tcp_train(rng, f, 40, 1200)
+        for _ in range(4):
+            k = rng.randrange(len(train) - 1)
+            train[k], train[k + 1] = train[k + 1], train[k]
+        for _ in range(2):
+            train.insert(rng.randrange(len(train)), train[rng.randrange(len(train))])
+        late = train.pop(rng.randrange(5, 15))
+        train.insert(rng.randrange(20, len(train)), late)
+        runs.append(train)
+    return interleave(rng, runs)
+
+
 STREAMS = {
     "mixed": mixed,
+    "mixed_options": mixed_options,
     "frag_many": frag_many,
     "frag_mtu": frag_mtu,
     "vxlan6": vxlan6,
@@ -280,6 +376,8 @@ STREAMS = {
     "udp_csum_zero": udp_csum_zero,
     "psh_mid_flow": psh_mid_flow,
     "malformed": malformed,
+    "tcp_disorder": tcp_disorder,
+    "tcp_edges": tcp_edges,
 }
 
 
