@@ -223,5 +223,76 @@ TEST_F(GroStageTest, TenantsShareTheBudgetRoundRobin) {
   EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
 }
 
+// A new classification epoch flushes only the tenants stamped with an
+// epoch newer than the one this lcore saw -- also when it skipped the
+// snapshot that stamped them.
+TEST_F(GroStageTest, ANewEpochFlushesOnlyTheReclassifiedTenants) {
+  ASSERT_TRUE(snap_->classifier.Add({std::nullopt, 10, std::nullopt}, 0).ok());
+  ASSERT_TRUE(snap_->classifier.Add({std::nullopt, 20, std::nullopt}, 1).ok());
+  AddTenant(0, FlushKind::kTimeout, /*timeout_tsc=*/1'000'000'000);
+  AddTenant(1, FlushKind::kTimeout, /*timeout_tsc=*/1'000'000'000);
+  const Frames a = TwoSegmentFlows(5, 10, 0);
+  const Frames b = TwoSegmentFlows(7, 20, 100);
+  port_->ring().Inject(a);
+  port_->ring().Inject(b);
+  ReceiveAll(100);
+  ASSERT_EQ(Counters(0).held_flows, 5u);
+  ASSERT_EQ(Counters(1).held_flows, 7u);
+
+  snap_->classification_epoch = 1;
+  snap_->tenants[1].reclassified_epoch = 1;
+  Iterate(100);
+  EXPECT_EQ(Counters(0).held_flows, 5u) << "slot 0 was not reclassified";
+  EXPECT_EQ(Counters(1).held_flows, 0u);
+  EXPECT_EQ(Flushes(1, "config"), 7u);
+  Frames out = port_->ring().Collect();
+
+  // Epoch 2 stamped slot 0; this lcore goes from epoch 1 straight to 3.
+  snap_->classification_epoch = 3;
+  snap_->tenants[0].reclassified_epoch = 2;
+  Iterate(100);
+  EXPECT_EQ(Counters(0).held_flows, 0u);
+  EXPECT_EQ(Flushes(0, "config"), 5u);
+  EXPECT_EQ(Flushes(1, "config"), 7u) << "flushed once only";
+  Frames rest = port_->ring().Collect();
+  out.insert(out.end(), rest.begin(), rest.end());
+  Frames in = a;
+  in.insert(in.end(), b.begin(), b.end());
+  EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
+}
+
+// Pool pressure: the tenant holding the most goes first, oldest flows
+// first; the next one only once it holds less.
+TEST_F(GroStageTest, PressureReliefFlushesTheLargestHolderFirst) {
+  ASSERT_TRUE(snap_->classifier.Add({std::nullopt, 10, std::nullopt}, 0).ok());
+  ASSERT_TRUE(snap_->classifier.Add({std::nullopt, 20, std::nullopt}, 1).ok());
+  AddTenant(0, FlushKind::kTimeout, /*timeout_tsc=*/1'000'000'000);
+  AddTenant(1, FlushKind::kTimeout, /*timeout_tsc=*/1'000'000'000);
+  const Frames small = TwoSegmentFlows(4, 20, 100);
+  const Frames large = TwoSegmentFlows(40, 10, 0);
+  port_->ring().Inject(small);
+  port_->ring().Inject(large);
+  ReceiveAll(100);
+  ASSERT_EQ(Counters(0).held_packets, 80u);
+  ASSERT_EQ(Counters(1).held_packets, 8u);
+
+  EXPECT_EQ(stage_->RelievePressure(10), 10u);
+  EXPECT_EQ(Flushes(0, "pressure"), 10u);
+  EXPECT_EQ(Flushes(1, "pressure"), 0u);
+  EXPECT_EQ(Counters(1).held_packets, 8u);
+  // 30 flows (60 packets) left in slot 0: all of them, then slot 1's.
+  EXPECT_EQ(stage_->RelievePressure(32), 32u);
+  EXPECT_EQ(Flushes(0, "pressure"), 40u);
+  EXPECT_EQ(Flushes(1, "pressure"), 2u);
+  EXPECT_EQ(stage_->RelievePressure(100), 2u) << "only 2 flows left";
+  EXPECT_EQ(stage_->RelievePressure(100), 0u);
+  egress_->FlushAll();
+
+  const Frames out = port_->ring().Collect();
+  Frames in = small;
+  in.insert(in.end(), large.begin(), large.end());
+  EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
+}
+
 }  // namespace
 }  // namespace grod::dataplane
