@@ -13,7 +13,8 @@ bool SameConfig(const ContextConfig& a, const ContextConfig& b) {
          a.gro_types == b.gro_types &&
          a.max_merged_bytes == b.max_merged_bytes &&
          a.max_segments == b.max_segments && a.vxlan_port == b.vxlan_port &&
-         a.verify_checksums == b.verify_checksums && a.socket_id == b.socket_id;
+         a.verify_checksums == b.verify_checksums &&
+         a.socket_id == b.socket_id && a.hash_seed == b.hash_seed;
 }
 
 struct BurstSink {

@@ -16,9 +16,8 @@ const char* const kPassReasonNames[kPassReasonCount] = {
     "aggregated",     "hash_collision",
 };
 const char* const kFlushReasonNames[kFlushReasonCount] = {
-    "timeout", "size",     "flags",       "table_full", "explicit",
-    "config",  "mismatch", "passthrough", "reorder",    "burst_end",
-    "pressure",
+    "timeout",  "size",        "flags",   "table_full", "explicit", "config",
+    "mismatch", "passthrough", "reorder", "burst_end",  "pressure",
 };
 
 void Engine::Pass(rte_mbuf* m, const ParsedPacket& p, PassReason why,
@@ -119,8 +118,11 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
     if (idle) {
       t_->Revive(f, now);
       t_->DropShape(f);  // layout/attributes may differ: a new template
-    } else {
-      f = t_->Insert(p.key, p.hash, now);
+    } else if ((f = t_->Insert(p.key, p.hash, now)) == nullptr) {
+      // No slot near its home (flooding): nothing of its flow is held
+      // (it has no entry), so it passes at once.
+      Pass(m, p, kPassHashCollision, out);
+      return nullptr;
     }
     FlowCold& c = t_->cold(f);
     c.attrs = p.attrs;
@@ -162,7 +164,7 @@ std::unique_ptr<Context> Context::Create(const ContextConfig& cfg) {
     c->cfg_.max_segments = 64;
   }
   if (c->cfg_.max_held_packets == 0) c->cfg_.max_held_packets = 1;
-  c->table_ = FlowTable::Create(cfg.max_flows, cfg.socket_id);
+  c->table_ = FlowTable::Create(cfg.max_flows, cfg.socket_id, cfg.hash_seed);
   if (c->table_ == nullptr) return nullptr;
   return c;
 }

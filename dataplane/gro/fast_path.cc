@@ -148,6 +148,7 @@ uint32_t FastPath::Pipelined(rte_mbuf* const* pkts, uint16_t n, Mode mode,
     const rte_mbuf* m = pkts[i];
     if (PeekHash(m, rte_pktmbuf_mtod(m, const uint8_t*), vxlan_port, &hash[i],
                  &long_hdr[i])) {
+      hash[i] = slots.Key(hash[i]);
       slots.Prefetch(hash[i]);
       cand[i] = 0;
     } else {

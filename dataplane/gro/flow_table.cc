@@ -2,13 +2,25 @@
 
 #include <netinet/in.h>
 #include <rte_malloc.h>
+#include <rte_random.h>
 
 #include <algorithm>
 #include <new>
 
 namespace grod::gro {
 
-FlowTable* FlowTable::Create(uint32_t max_flows, int socket_id) {
+uint64_t HashMultiplier(uint64_t seed) {
+  // splitmix64's finalizer spreads any seed (also small ones) over all
+  // bits; odd, as multiply-shift requires.
+  uint64_t z = seed != 0 ? seed : rte_rand();
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return (z ^ (z >> 31)) | 1;
+}
+
+FlowTable* FlowTable::Create(uint32_t max_flows, int socket_id,
+                             uint64_t hash_seed) {
   if (max_flows == 0 || max_flows > (1u << 24)) return nullptr;
   uint32_t nslots = 1;
   while (nslots < 2 * max_flows) nslots <<= 1;
@@ -43,6 +55,7 @@ FlowTable* FlowTable::Create(uint32_t max_flows, int socket_id) {
   for (uint32_t i = 0; i < max_flows; ++i) t->free_[i] = max_flows - 1 - i;
   t->nfree_ = max_flows;
   t->mask_ = nslots - 1;
+  t->mult_ = HashMultiplier(hash_seed);
   t->capacity_ = max_flows;
   return t;
 }
@@ -97,8 +110,30 @@ uint32_t FlowTable::NextIdle() {
   return idx;
 }
 
+uint32_t FlowTable::FreeSlotNear(uint32_t kh) {
+  uint32_t i = kh & mask_;
+  for (uint32_t n = 0; n < kMaxProbe; ++n, i = (i + 1) & mask_) {
+    if (slots_[i].idx == kNil) return i;
+  }
+  // Full near home: an idle entry there gives its slot up (backward shift
+  // may then move another entry into it; look again).
+  i = kh & mask_;
+  for (uint32_t n = 0; n < kMaxProbe; ++n, i = (i + 1) & mask_) {
+    if (flows_[slots_[i].idx].nruns == 0) {
+      Free(&flows_[slots_[i].idx]);
+      return FreeSlotNear(kh);
+    }
+  }
+  return kNil;
+}
+
 Flow* FlowTable::Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc) {
-  if (nfree_ == 0) Free(&flows_[NextIdle()]);  // reclaim an idle entry
+  const uint32_t kh = Key(hash);
+  const uint32_t slot = FreeSlotNear(kh);
+  if (slot == kNil) return nullptr;
+  // Reclaim an idle entry if none is free.  (Its backward shift never
+  // fills a free slot, so one stays within kMaxProbe of home.)
+  if (nfree_ == 0) Free(&flows_[NextIdle()]);
   const uint32_t idx = free_[--nfree_];
   Flow* f = &flows_[idx];
   FlowCold& c = cold_[idx];
@@ -109,16 +144,16 @@ Flow* FlowTable::Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc) {
   f->shape = kNoShape;
   f->nruns = 0;
   LinkNewest(f);
-  uint32_t i = hash & mask_;
+  uint32_t i = kh & mask_;
   while (slots_[i].idx != kNil) i = (i + 1) & mask_;
-  slots_[i] = {hash, idx};
+  slots_[i] = {kh, idx};
   ++size_;
   return f;
 }
 
 void FlowTable::Free(Flow* f) {
   const uint32_t idx = index(f);
-  uint32_t i = f->hash & mask_;
+  uint32_t i = Key(f->hash) & mask_;
   while (slots_[i].idx != idx) i = (i + 1) & mask_;
   // Backward-shift deletion keeps every probe chain gap-free, so lookups
   // never need tombstones and stay short after churn.

@@ -45,6 +45,24 @@ namespace grod::gro {
 inline constexpr int kMaxRuns = 4;
 inline constexpr uint32_t kNil = UINT32_MAX;
 
+// Hash flooding: the parser's flow hash (CRC32-C, hash.h) is unkeyed, so
+// anyone can pick 5-tuples that share its low bits.  The table therefore
+// places flows by a keyed hash of it -- multiply-shift with a per-context
+// random odd 64-bit multiplier: for two different flow hashes, the chance
+// that they share a home slot is about 2 / slots whatever the sender
+// picked -- and probes at most kMaxProbe slots: a flow with no free slot
+// that close to its home is not held (kPassHashCollision).  (Flows whose
+// CRCs collide in all 32 bits still share a home; the bound caps what
+// they cost.)  Backward-shift deletion only moves entries towards their
+// home, so every entry stays within kMaxProbe of it.
+inline constexpr uint32_t kMaxProbe = 16;
+
+// The multiplier for a seed (0: a random one), and the keyed hash.
+uint64_t HashMultiplier(uint64_t seed);
+inline uint32_t KeyedHash(uint32_t hash, uint64_t mult) {
+  return uint32_t((uint64_t(hash) * mult) >> 32);
+}
+
 // MERGE runs update the head mbuf lazily: its pkt_len and nb_segs are
 // written when the run is emitted (from payload_off + bytes and nsegs), so
 // a merge touches only the tail mbuf, never the (cold) head.  LIST runs
@@ -157,49 +175,53 @@ class FlowTable {
   struct Slots {
     const Slot* slots;
     uint32_t mask;
-    // The first entry whose slot carries `hash`, or kNil.
-    uint32_t Find(uint32_t hash) const {
-      for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
+    uint64_t mult;
+    // The keyed hash of a flow hash (Find/Prefetch take keyed ones).
+    uint32_t Key(uint32_t hash) const { return KeyedHash(hash, mult); }
+    // The first entry whose slot carries keyed hash `kh`, or kNil.
+    uint32_t Find(uint32_t kh) const {
+      uint32_t i = kh & mask;
+      for (uint32_t n = 0; n < kMaxProbe; ++n, i = (i + 1) & mask) {
         const Slot s = slots[i];
-        if (s.idx == kNil || s.hash == hash) return s.idx;
+        if (s.idx == kNil || s.hash == kh) return s.idx;
       }
+      return kNil;
     }
-    void Prefetch(uint32_t hash) const { rte_prefetch0(&slots[hash & mask]); }
+    void Prefetch(uint32_t kh) const { rte_prefetch0(&slots[kh & mask]); }
   };
-  Slots slots() const { return Slots{slots_, mask_}; }
+  Slots slots() const { return Slots{slots_, mask_, mult_}; }
 
-  static FlowTable* Create(uint32_t max_flows, int socket_id);
+  // hash_seed: see HashMultiplier().
+  static FlowTable* Create(uint32_t max_flows, int socket_id,
+                           uint64_t hash_seed);
   static void Destroy(FlowTable* t);
 
+  // Methods taking a `hash` take the parser's flow hash (key it here).
   Flow* Find(const FlowKey& key, uint32_t hash) const {
-    for (uint32_t i = hash & mask_;; i = (i + 1) & mask_) {
+    const uint32_t kh = Key(hash);
+    uint32_t i = kh & mask_;
+    for (uint32_t n = 0; n < kMaxProbe; ++n, i = (i + 1) & mask_) {
       const Slot s = slots_[i];
       if (s.idx == kNil) return nullptr;
-      if (s.hash == hash && KeyEqual(cold_[s.idx].key, key)) {
+      if (s.hash == kh && KeyEqual(cold_[s.idx].key, key)) {
         return &flows_[s.idx];
       }
     }
+    return nullptr;
   }
+  uint32_t Key(uint32_t hash) const { return KeyedHash(hash, mult_); }
   // Find() returns live and idle entries (IsIdle()).
   static bool IsIdle(const Flow* f) {
     return f->nruns == 0 && f->shape != kNoShape;
   }
-  // The first entry whose slot carries `hash` (a candidate: the caller
-  // checks identity), or kNil.
-  uint32_t FindHash(uint32_t hash) const {
-    for (uint32_t i = hash & mask_;; i = (i + 1) & mask_) {
-      const Slot s = slots_[i];
-      if (s.idx == kNil || s.hash == hash) return s.idx;
-    }
-  }
   // Staged prefetch for a burst: the slot first, then (once the slot is in
   // cache) the flow entry.
   void PrefetchSlot(uint32_t hash) const {
-    rte_prefetch0(&slots_[hash & mask_]);
+    rte_prefetch0(&slots_[Key(hash) & mask_]);
   }
   // Hot lines, and the cold lines holding the key (slow-path lookups).
   void PrefetchFlow(uint32_t hash, bool with_key) const {
-    const Slot s = slots_[hash & mask_];
+    const Slot s = slots_[Key(hash) & mask_];
     if (s.idx == kNil) return;
     rte_prefetch0(&flows_[s.idx]);
     rte_prefetch0(&flows_[s.idx].run0);
@@ -216,13 +238,15 @@ class FlowTable {
     rte_prefetch0(reinterpret_cast<const char*>(f.run0.tail) + 64);
   }
   void PrefetchRun(uint32_t hash) const {
-    const Slot s = slots_[hash & mask_];
+    const Slot s = slots_[Key(hash) & mask_];
     if (s.idx != kNil) PrefetchTail(flows_[s.idx]);
   }
 
   // Requires !full() and no entry with this key.  Sets key, hash, port,
   // start_tsc, the list links and shape = kNoShape; runs are left to the
   // caller.  Reclaims the least recently idle entry if none is free.
+  // nullptr when no slot within kMaxProbe of the flow's home is free (or
+  // held by an idle entry, which is reclaimed): hash flooding.
   Flow* Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc);
   // A live flow whose runs were emitted: idle if it has a template, else
   // free.
@@ -295,7 +319,10 @@ class FlowTable {
   uint8_t AcquireShape(const Layout& l, const FlowAttrs& a);
   void Unlink(Flow* f);
   void LinkNewest(Flow* f);
-  void Free(Flow* f);   // out of the slots, onto the free stack
+  void Free(Flow* f);  // out of the slots, onto the free stack
+  // A free slot within kMaxProbe of keyed hash kh's home (reclaiming an
+  // idle entry there if need be), or kNil.
+  uint32_t FreeSlotNear(uint32_t kh);
   uint32_t NextIdle();  // requires an idle entry
   void SetIdle(uint32_t idx, bool idle) {
     const uint64_t bit = 1ull << (idx & 63);
@@ -304,6 +331,7 @@ class FlowTable {
 
   Slot* slots_ = nullptr;
   uint32_t mask_ = 0;
+  uint64_t mult_ = 1;  // HashMultiplier(): slots carry KeyedHash()
   Flow* flows_ = nullptr;
   FlowCold* cold_ = nullptr;
   uint32_t* free_ = nullptr;  // stack of free flow indices

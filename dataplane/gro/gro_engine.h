@@ -188,6 +188,9 @@ struct ContextConfig {
   uint16_t vxlan_port = 4789;
   bool verify_checksums = false;  // bad checksum -> never merged
   int socket_id = SOCKET_ID_ANY;
+  // Key of the flow table's hash (hash flooding, see flow_table.h): 0
+  // picks a random one (rte_rand) per context; tests fix it.
+  uint64_t hash_seed = 0;
 };
 
 // Output sink: the engine appends packets; when full it calls
