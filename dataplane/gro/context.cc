@@ -16,8 +16,9 @@ const char* const kPassReasonNames[kPassReasonCount] = {
     "aggregated",     "hash_collision",
 };
 const char* const kFlushReasonNames[kFlushReasonCount] = {
-    "timeout",  "size",        "flags",   "table_full", "explicit", "config",
-    "mismatch", "passthrough", "reorder", "burst_end",  "pressure",
+    "timeout",  "size",      "flags",    "table_full",
+    "explicit", "config",    "mismatch", "passthrough",
+    "reorder",  "burst_end", "pressure", "pair_order",
 };
 
 void Engine::Pass(rte_mbuf* m, const ParsedPacket& p, PassReason why,
@@ -37,10 +38,35 @@ void Engine::Pass(rte_mbuf* m, const ParsedPacket& p, PassReason why,
   Push(out, m);
 }
 
+void Engine::OrderPair(const ParsedPacket& p, Output* out) {
+  const bool frag = p.key_valid && p.type == kIpv4Frag;
+  const bool frags = !frag && t_->frag_live() != 0;
+  const bool others = frag || !p.key_valid;
+  if (!frags && !others) return;
+  const uint32_t tag = PairTag(p.key);
+  if (!(frags && t_->PairMayHold(tag, true)) &&
+      !(others && t_->PairMayHold(tag, false))) {
+    return;
+  }
+  t_->ForEachOfPair(p.key, tag, frags, others,
+                    [&](Flow* f) { FlushFlow(f, kFlushPairOrder, out); });
+}
+
+// Every fragment of the datagram is held: runs (sorted by offset) from 0
+// without a gap to one without MF -- one run, or several that max_segments
+// keeps apart.
+bool Engine::FragmentsComplete(const Flow& f) const {
+  for (int i = 0; i + 1 < f.nruns; ++i) {
+    if (t_->run(&f, i).end != t_->run(&f, i + 1).start) return false;
+  }
+  return !t_->run(&f, f.nruns - 1).last_mf;
+}
+
 Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
                       uint64_t now, Output* out, Flow* entry) {
   c_->packets_in++;
   c_->bytes_in += m->pkt_len;
+  if (p.pair_valid && t_->size() != 0) OrderPair(p, out);
   PassReason why = p.reason;
   if (mode == Mode::kBypass) {
     c_->bypass++;
@@ -141,7 +167,7 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
   }
   const Run& r0 = f->run0;
   const uint8_t type = p.type;
-  if (type == kIpv4Frag && f->nruns == 1 && r0.start == 0 && !r0.last_mf) {
+  if (type == kIpv4Frag && r0.start == 0 && FragmentsComplete(*f)) {
     FlushFlow(f, kFlushFlags, out);  // datagram complete
     return nullptr;
   }
@@ -237,10 +263,10 @@ void Context::ProcessAlone(rte_mbuf* m, Mode mode, FlushReason reason,
   // The cases where Process() would not hold it as a new one-packet flow
   // to emit at the flush: passes, PSH/FIN, complete at once, no room.
   if (mode == Mode::kBypass || p.reason != kPassNone ||
-      (m->ol_flags & kPreAggregated) || (cfg_.gro_types & need) != need ||
-      p.type == kIpv4Frag || (p.tcp_flags & (kTcpPsh | kTcpFin)) ||
-      cfg_.max_segments <= 1 || table_->held_packets >= cfg_.max_held_packets ||
-      table_->full() ||
+      (m->ol_flags & kPreAggregated) || table_->frag_live() != 0 ||
+      (cfg_.gro_types & need) != need || p.type == kIpv4Frag ||
+      (p.tcp_flags & (kTcpPsh | kTcpFin)) || cfg_.max_segments <= 1 ||
+      table_->held_packets >= cfg_.max_held_packets || table_->full() ||
       (table_->size() != 0 && IsLive(table_->Find(p.key, p.hash))) ||
       (cfg_.verify_checksums && !ChecksumsOk(m, p))) {
     Process(m, p, mode, 0, out);

@@ -79,6 +79,14 @@ class Engine {
 
  private:
   void Pass(rte_mbuf* m, const ParsedPacket& p, PassReason why, Output* out);
+  // Order across tables, per address pair (PairTag): before packet p is
+  // held or passed, what its pair holds in another table leaves -- a
+  // fragment flushes the pair's other flows, any other packet its
+  // fragment flows, a packet passing unparsed both.  So a pair's held
+  // packets are only ever in one kind of table, and no output overtakes
+  // one whose packets all arrived before it.
+  void OrderPair(const ParsedPacket& p, Output* out);
+  bool FragmentsComplete(const Flow& f) const;
   // rules.cc
   bool Compatible(const Flow& f, const ParsedPacket& p, const rte_mbuf* m,
                   Mode mode) const;

@@ -29,6 +29,7 @@ uint32_t FastPath::Rules(Hot& h, Flow* f, rte_mbuf* m, Mode mode, uint64_t now,
   memcpy(p.dst_ip, c.key.dst, 16);
   p.reason = kPassNone;
   p.key_valid = true;
+  p.pair_valid = true;
   p.type = l.type;
   p.is_v6 = l.is_v6;
   p.l4_proto = l.proto;

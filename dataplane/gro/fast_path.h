@@ -70,6 +70,9 @@ struct Hot {
   uint32_t max_segs, max_held;
   uint32_t limit_tcp, limit_udp;  // Engine::limit(): shapes are TCP or UDP
   uint32_t held;
+  // Fragment flows are held (FlowTable::frag_live()): the packet's address
+  // pair must be checked (Engine::OrderPair), so the rules judge it.
+  uint32_t frag_live;
   uint64_t packets = 0, bytes = 0;  // fast-path counters
 };
 
@@ -114,11 +117,15 @@ class FastPath {
   // so; kNoMatch / kMiss / kRules leave everything untouched.
   Hot Load() const {
     return Hot{t_->flow(0),    c_->cfg_.max_segments, c_->cfg_.max_held_packets,
-               e_.limit(true), e_.limit(false),       t_->held_packets};
+               e_.limit(true), e_.limit(false),       t_->held_packets,
+               t_->frag_live()};
   }
   // Before / after a call that reads or changes the table's held count.
   void SyncOut(const Hot& h) { t_->held_packets = h.held; }
-  void SyncIn(Hot& h) { h.held = t_->held_packets; }
+  void SyncIn(Hot& h) {
+    h.held = t_->held_packets;
+    h.frag_live = t_->frag_live();
+  }
   void Store(Hot& h) {
     t_->held_packets = h.held;
     packets_ += h.packets;
@@ -160,6 +167,7 @@ class FastPath {
     if ((m->ol_flags & rx_mask_[v6]) != rx_want_[v6] && !FlagsOk(m, s)) {
       return Fast::kMiss;  // (the full path passes it, counted)
     }
+    if (__builtin_expect(h.frag_live != 0, 0)) return Fast::kRules;
     const uint16_t id = s.layout.is_v6 ? 0 : Be16(d + s.layout.l3_off + 4);
     if (f->nruns == 0) return Revive(h, f, s, m, d, len, id);
     if (f->nruns > 1) return Fast::kRules;  // out-of-order runs held

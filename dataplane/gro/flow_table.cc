@@ -45,8 +45,19 @@ FlowTable* FlowTable::Create(uint32_t max_flows, int socket_id,
   t->idle_ = static_cast<uint64_t*>(rte_zmalloc_socket(
       "grod_gro_idle", sizeof(uint64_t) * (max_flows + 63) / 64,
       RTE_CACHE_LINE_SIZE, socket_id));
+  // Pair buckets: as many as flows (at least 1024, at most 65536).
+  uint32_t nbuckets = 1024;
+  while (nbuckets < max_flows && nbuckets < 65536) nbuckets <<= 1;
+  t->pair_mask_ = nbuckets - 1;
+  t->pairs_ = static_cast<PairEntry*>(
+      rte_zmalloc_socket("grod_gro_pairs", sizeof(PairEntry) * max_flows,
+                         RTE_CACHE_LINE_SIZE, socket_id));
+  t->pair_live_ = static_cast<uint32_t*>(
+      rte_zmalloc_socket("grod_gro_pair_live", sizeof(uint32_t) * 2 * nbuckets,
+                         RTE_CACHE_LINE_SIZE, socket_id));
   if (t->slots_ == nullptr || t->flows_ == nullptr || t->cold_ == nullptr ||
-      t->free_ == nullptr || t->start_ == nullptr || t->idle_ == nullptr) {
+      t->free_ == nullptr || t->start_ == nullptr || t->idle_ == nullptr ||
+      t->pairs_ == nullptr || t->pair_live_ == nullptr) {
     Destroy(t);
     return nullptr;
   }
@@ -68,6 +79,8 @@ void FlowTable::Destroy(FlowTable* t) {
   rte_free(t->free_);
   rte_free(t->idle_);
   rte_free(t->start_);
+  rte_free(t->pairs_);
+  rte_free(t->pair_live_);
   t->~FlowTable();
   rte_free(t);
 }
@@ -139,6 +152,9 @@ Flow* FlowTable::Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc) {
   FlowCold& c = cold_[idx];
   memcpy(&c.key, &key, sizeof(key));
   start_[idx] = now_tsc;
+  pairs_[idx] = {PairTag(key) | (key.type == kIpv4Frag ? 1u << 31 : 0),
+                 ++pair_clock_};
+  PairCount(idx, 1);
   f->hash = hash;
   f->port = key.port;
   f->shape = kNoShape;
@@ -176,6 +192,7 @@ void FlowTable::Free(Flow* f) {
 
 void FlowTable::Retire(Flow* f) {
   NoteRetired(f->nruns == 1 && f->run0.segs == 1);
+  PairCount(index(f), -1);
   Unlink(f);
   --size_;
   f->nruns = 0;
@@ -207,12 +224,16 @@ void FlowTable::Reset() {
   oldest_ = newest_ = kNil;
   clock_ = 0;
   held_packets = 0;
+  memset(pair_live_, 0, sizeof(uint32_t) * 2 * (pair_mask_ + 1));
+  frag_live_ = 0;
 }
 
 void FlowTable::Revive(Flow* f, uint64_t now_tsc) {
   SetIdle(index(f), false);
   LinkNewest(f);
   start_[index(f)] = now_tsc;
+  pairs_[index(f)].seq = ++pair_clock_;
+  PairCount(index(f), 1);
   f->nruns = 0;
   ++size_;
 }

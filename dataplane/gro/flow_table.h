@@ -29,12 +29,14 @@
 #define GROD_DATAPLANE_GRO_FLOW_TABLE_H_
 
 #include <immintrin.h>
+#include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
 #include <cstdint>
 #include <cstring>
 
+#include "dataplane/gro/bytes.h"
 #include "dataplane/gro/gro_engine.h"
 
 namespace grod::gro {
@@ -56,6 +58,27 @@ inline constexpr uint32_t kNil = UINT32_MAX;
 // they cost.)  Backward-shift deletion only moves entries towards their
 // home, so every entry stays within kMaxProbe of it.
 inline constexpr uint32_t kMaxProbe = 16;
+
+// Address pairs: IP addresses, ingress port and VXLAN context (VNI, outer
+// addresses) -- what a fragment shares with the 5-tuples of its datagram,
+// and a packet passing unparsed with its own.  Order across the engine's
+// tables is kept per pair (Engine::OrderPair).  The tag is a filter
+// (31 bits); SamePair() decides.
+inline uint32_t PairTag(const FlowKey& k) {
+  uint64_t a = rte_hash_crc_8byte(LoadU64(k.src) ^ LoadU64(k.src + 8),
+                                  uint32_t(k.port) << 16 ^ k.vni);
+  a = rte_hash_crc_8byte(LoadU64(k.dst) ^ LoadU64(k.dst + 8), uint32_t(a));
+  if (k.vni != 0) {
+    a = rte_hash_crc_8byte(LoadU64(k.outer_src) ^ LoadU64(k.outer_dst),
+                           uint32_t(a));
+  }
+  return uint32_t(a) & 0x7fffffff;
+}
+inline bool SamePair(const FlowKey& a, const FlowKey& b) {
+  return memcmp(a.src, b.src, 32) == 0 && a.port == b.port && a.vni == b.vni &&
+         memcmp(a.outer_src, b.outer_src, 16) == 0 &&
+         memcmp(a.outer_dst, b.outer_dst, 16) == 0;
+}
 
 // The multiplier for a seed (0: a random one), and the keyed hash.
 uint64_t HashMultiplier(uint64_t seed);
@@ -149,7 +172,12 @@ struct alignas(64) FlowCold {
   FlowAttrs attrs;
   Layout layout;
   Run runs[kMaxRuns - 1];  // runs 1..3
+  // When each run started (FlowTable::NextRunStamp(); joined: the older),
+  // valid while the flow holds more than one run: runs are emitted in
+  // arrival order.
+  uint32_t run_stamp[kMaxRuns];
 };
+static_assert(sizeof(FlowCold) == 384);
 
 // Whole-key equality in seven 16-byte compares (no libc call).
 inline bool KeyEqual(const FlowKey& a, const FlowKey& b) {
@@ -310,6 +338,23 @@ class FlowTable {
     return n;
   }
 
+  // Address pairs of live flows (see PairTag): whether one of `frag` kind
+  // (IPv4 fragments, else the other types) may hold `tag`'s pair, and the
+  // live fragment flows in all.
+  bool PairMayHold(uint32_t tag, bool frag) const {
+    return PairLive(tag, frag) != 0;
+  }
+  uint32_t PairLive(uint32_t tag, bool frag) const {
+    return pair_live_[(frag ? pair_mask_ + 1 : 0) + (tag & pair_mask_)];
+  }
+  uint32_t frag_live() const { return frag_live_; }
+  // Calls fn(f) for the live flows of p's pair whose kind is wanted
+  // (fragments / others), oldest first; fn may emit and retire f.
+  template <typename Fn>
+  void ForEachOfPair(const FlowKey& k, uint32_t tag, bool frags, bool others,
+                     Fn fn);
+  uint32_t NextRunStamp() { return ++run_clock_; }
+
   uint32_t held_packets = 0;  // over all flows
   // Emitted flows that held one packet, per window of kRetireWindow.
   static constexpr uint32_t kRetireWindow = 256;
@@ -324,6 +369,16 @@ class FlowTable {
   // idle entry there if need be), or kNil.
   uint32_t FreeSlotNear(uint32_t kh);
   uint32_t NextIdle();  // requires an idle entry
+  struct PairEntry {
+    uint32_t tag;  // PairTag() | 1 << 31 for fragments
+    uint32_t seq;  // when the flow became live (creation order)
+  };
+  void PairCount(uint32_t idx, int delta) {
+    const uint32_t t = pairs_[idx].tag;
+    const bool frag = t >> 31;
+    pair_live_[(frag ? pair_mask_ + 1 : 0) + (t & pair_mask_)] += delta;
+    frag_live_ += frag ? delta : 0;
+  }
   void SetIdle(uint32_t idx, bool idle) {
     const uint64_t bit = 1ull << (idx & 63);
     idle_[idx >> 6] = idle ? idle_[idx >> 6] | bit : idle_[idx >> 6] & ~bit;
@@ -342,10 +397,51 @@ class FlowTable {
   uint64_t* idle_ = nullptr;   // bitmap of idle entries
   uint32_t clock_ = 0;         // where the search for one to reclaim resumes
   uint32_t retired_ = 0, singles_ = 0;  // this window
+  PairEntry* pairs_ = nullptr;          // per entry (live or idle)
+  uint32_t* pair_live_ = nullptr;       // [2][pair_mask_ + 1] live flows
+  uint32_t pair_mask_ = 0;
+  uint32_t frag_live_ = 0;
+  uint32_t pair_clock_ = 0, run_clock_ = 0;
   bool lazy_templates_ = false;
   uint8_t last_shape_ = kNoShape;
   Shape shapes_[kMaxShapes];
 };
+
+template <typename Fn>
+void FlowTable::ForEachOfPair(const FlowKey& k, uint32_t tag, bool frags,
+                              bool others, Fn fn) {
+  // Rare (a fragment next to held flows of its pair, or the reverse, or a
+  // packet passing unparsed): a scan of the dense tags, oldest matches
+  // first, in batches of kBatch.
+  constexpr int kBatch = 16;
+  for (;;) {
+    uint32_t idx[kBatch], seq[kBatch];
+    int n = 0;
+    bool more = false;
+    for (uint32_t i = 0; i < capacity_; ++i) {
+      const PairEntry e = pairs_[i];
+      if ((e.tag & 0x7fffffff) != tag || !((e.tag >> 31) ? frags : others) ||
+          flows_[i].nruns == 0 || !SamePair(cold_[i].key, k)) {
+        continue;
+      }
+      // Keep the kBatch oldest (by seq, wrapping), sorted.
+      int j = n < kBatch ? n++ : kBatch;
+      if (j == kBatch) {
+        more = true;
+        if (int32_t(e.seq - seq[kBatch - 1]) > 0) continue;
+        j = kBatch - 1;
+      }
+      for (; j > 0 && int32_t(seq[j - 1] - e.seq) > 0; --j) {
+        idx[j] = idx[j - 1];
+        seq[j] = seq[j - 1];
+      }
+      idx[j] = i;
+      seq[j] = e.seq;
+    }
+    for (int j = 0; j < n; ++j) fn(&flows_[idx[j]]);
+    if (!more) return;
+  }
+}
 
 }  // namespace grod::gro
 

@@ -31,9 +31,25 @@ void Engine::EmitRun(const Layout& l, const Run& r, Output* out) {
 void Engine::EmitFlow(const Flow* f, FlushReason why, Output* out) {
   c_->flushes[why]++;
   const Layout& l = t_->layout(f);
+  if (f->nruns == 1) {
+    t_->held_packets -= f->run0.segs;
+    EmitRun(l, f->run0, out);
+    return;
+  }
+  // Runs leave in arrival order (of each run's first packet), never
+  // reordered by GRO: a later run with a lower sequence number waits.
+  int order[kMaxRuns];
+  const uint32_t* stamp = t_->cold(f).run_stamp;
+  for (int i = 0; i < f->nruns; ++i) {
+    int j = i;
+    for (; j > 0 && int32_t(stamp[order[j - 1]] - stamp[i]) > 0; --j) {
+      order[j] = order[j - 1];
+    }
+    order[j] = i;
+  }
   uint32_t held = 0;
   for (int i = 0; i < f->nruns; ++i) {
-    const Run& r = t_->run(f, i);
+    const Run& r = t_->run(f, order[i]);
     held += r.segs;
     EmitRun(l, r, out);
   }

@@ -128,16 +128,22 @@ TEST_P(TcpGolden, ReorderedSegmentsMergeWhenTheGapFills) {
   EXPECT_EQ(out[0].bytes, Merged(TcpSegment(0, 0, v6), 0, 6000));
 }
 
-TEST_P(TcpGolden, ReorderedListUnlinksInSequenceOrder) {
+// LIST members leave unlinked one by one: in arrival order, never sorted
+// by sequence number (that would reorder the wire).  A segment extends
+// only the newest run, at its end.
+TEST_P(TcpGolden, ReorderedListLeavesInArrivalOrder) {
   const bool v6 = GetParam();
   Make();
   std::vector<Bytes> in;
-  for (uint32_t i = 0; i < 4; ++i)
+  for (uint32_t i = 0; i < 5; ++i)
     in.push_back(Build(TcpSegment(i * 1000, 1000, v6)));
-  for (int i : {1, 0, 3, 2}) Feed(in[i], Mode::kList);
+  for (int i : {1, 0, 3, 4, 2}) Feed(in[i], Mode::kList);
   auto out = Out();
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].members, in);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].members, std::vector<Bytes>{in[1]});
+  EXPECT_EQ(out[1].members, std::vector<Bytes>{in[0]});
+  EXPECT_EQ(out[2].members, (std::vector<Bytes>{in[3], in[4]}));
+  EXPECT_EQ(out[3].members, std::vector<Bytes>{in[2]});
 }
 
 TEST_P(TcpGolden, PshMergesThenFlushesAtOnce) {

@@ -72,6 +72,8 @@ enum FlushReason : uint8_t {
   kFlushReorder,      // too many out-of-order runs held for the flow
   kFlushBurstEnd,     // end of ReassembleBurst
   kFlushPressure,     // the caller's mbuf pool ran low (FlushOldest)
+  kFlushPairOrder,    // a packet of the address pair in another table, or
+                      // passing unparsed (fragments vs. 5-tuples)
   kFlushReasonCount,
 };
 extern const char* const kFlushReasonNames[kFlushReasonCount];
@@ -140,8 +142,12 @@ struct ParsedPacket {
   // Engine fields.
   PassReason reason;  // kPassNone: GRO candidate of `type`
   bool key_valid;     // key/hash valid (flows can be looked up)
-  uint32_t type;      // GroType bit of the inner packet (0 = none)
-  bool is_v6;         // inner IP version 6
+  // The (inner) IP header was parsed: key.src/dst, port and the VXLAN
+  // fields (vni, outer addresses) are valid even when the rest is not --
+  // the address pair, which keeps order across the engine's tables.
+  bool pair_valid;
+  uint32_t type;  // GroType bit of the inner packet (0 = none)
+  bool is_v6;     // inner IP version 6
   bool outer_is_v6;
   uint8_t l4_proto;  // IPPROTO_TCP / IPPROTO_UDP (inner)
   uint8_t tcp_flags;

@@ -29,6 +29,7 @@ struct Layer {
   const uint8_t* src;
   const uint8_t* dst;
   bool is_v6, frag, mf, df, padded;
+  bool ip_ok;  // the IP header parsed (src/dst valid)
   uint8_t proto, ttl, tos;
   uint16_t ip_id;
   uint32_t flow_label;
@@ -170,6 +171,7 @@ PassReason ParseL4(const Reader& r, Layer* l, uint8_t* tcp_flags) {
 
 PassReason ParseLayer(const Reader& r, uint32_t off, uint32_t frame_end,
                       Layer* l, uint8_t* tcp_flags) {
+  l->ip_ok = false;
   uint16_t type;
   if (PassReason e = ParseL2(r, off, frame_end, l, &type)) return e;
   PassReason e;
@@ -181,6 +183,7 @@ PassReason ParseLayer(const Reader& r, uint32_t off, uint32_t frame_end,
     return kPassNotIp;
   }
   if (e != kPassNone) return e;
+  l->ip_ok = true;
   *tcp_flags = 0;
   if (l->frag) return kPassNone;
   return ParseL4(r, l, tcp_flags);
@@ -211,15 +214,66 @@ bool Parse(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out) {
 
 namespace internal {
 
+namespace {
+
+// The address pair of a packet whose (inner) IP layer `l` parsed but whose
+// rest did not (an IPv6 extension header, a protocol other than TCP/UDP,
+// a broken L4 header, L4 split across mbufs): what the engine needs to
+// keep it behind what its address pair holds.
+void SetPair(const Layer& l, const Layer* outer, uint32_t vni, uint16_t port,
+             ParsedPacket* out) {
+  FlowKey& k = out->key;
+  CopyAddr(k.src, l.src, l.is_v6);
+  CopyAddr(k.dst, l.dst, l.is_v6);
+  k.port = port;
+  if (outer != nullptr) {
+    CopyAddr(k.outer_src, outer->src, outer->is_v6);
+    CopyAddr(k.outer_dst, outer->dst, outer->is_v6);
+    k.vni = vni | 1u << 24;
+  }
+  out->pair_valid = true;
+}
+
+void ParseBytes(const uint8_t* data, uint32_t seg_len, uint32_t pkt_len,
+                uint16_t port, const ParseConfig& cfg, ParsedPacket* out);
+
+}  // namespace
+
 void ParseGeneral(const rte_mbuf* m, const ParseConfig& cfg,
                   ParsedPacket* out) {
-  const Reader r(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, m->pkt_len);
+  ParseBytes(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, m->pkt_len,
+             m->port, cfg, out);
+  if (out->reason != kPassMultiSeg || out->key_valid || m->nb_segs < 2) {
+    return;
+  }
+  // Headers split across mbufs never merge, but the packet must not
+  // overtake what its flow holds: parse a linear copy of its first bytes
+  // for the key (and the pair).
+  uint8_t buf[256];
+  const uint32_t n = m->pkt_len < sizeof(buf) ? m->pkt_len : sizeof(buf);
+  const uint8_t* d =
+      static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, n, buf));
+  if (d == nullptr) return;
+  ParsedPacket q;
+  memset(&q, 0, sizeof(q));
+  ParseBytes(d, n, m->pkt_len, m->port, cfg, &q);
+  if (!q.pair_valid) return;
+  q.reason = q.reason == kPassNone ? kPassMultiSeg : q.reason;
+  *out = q;
+}
+
+namespace {
+
+void ParseBytes(const uint8_t* data, uint32_t seg_len, uint32_t pkt_len,
+                uint16_t port, const ParseConfig& cfg, ParsedPacket* out) {
+  const Reader r(data, seg_len, pkt_len);
   const uint8_t* d = r.data();
   Layer outer, inner;
   uint8_t flags = 0;
-  PassReason e = ParseLayer(r, 0, m->pkt_len, &outer, &flags);
+  PassReason e = ParseLayer(r, 0, pkt_len, &outer, &flags);
   if (e != kPassNone) {
     out->reason = e;
+    if (outer.ip_ok) SetPair(outer, nullptr, 0, port, out);
     return;
   }
   out->vlan_id = outer.tci[0] & 0x0fff;
@@ -241,6 +295,7 @@ void ParseGeneral(const rte_mbuf* m, const ParseConfig& cfg,
     e = ParseLayer(r, vx + 8, outer.ip_end, &inner, &flags);
     if (e != kPassNone) {
       out->reason = e;
+      if (inner.ip_ok) SetPair(inner, &outer, out->vni, port, out);
       return;
     }
     l = &inner;
@@ -309,8 +364,9 @@ void ParseGeneral(const rte_mbuf* m, const ParseConfig& cfg,
     }
   }
   k.type = static_cast<uint8_t>(out->type);
-  k.port = m->port;
+  k.port = port;
   out->key_valid = true;
+  out->pair_valid = true;
   // Read from the packet, not from the FlowKey just written byte-wise:
   // reloading it wide would stall on store forwarding.
   out->hash = FlowHash(l->src, l->dst, l->is_v6,
@@ -329,6 +385,8 @@ void ParseGeneral(const rte_mbuf* m, const ParseConfig& cfg,
     out->reason = kPassUdpZeroChecksum;
   }
 }
+
+}  // namespace
 
 }  // namespace internal
 

@@ -117,6 +117,7 @@ bool ParseCommon(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out) {
   k.type = uint8_t(out->type);
   k.port = m->port;
   out->key_valid = true;
+  out->pair_valid = true;
   out->hash = FlowHash(src, dst, v6,
                        uint64_t(k.sport) << 48 | uint64_t(k.dport) << 32 |
                            FlowWordLow(0, k.type, 0, k.port),

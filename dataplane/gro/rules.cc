@@ -153,6 +153,8 @@ void Engine::Prepend(Flow* f, Run* r, rte_mbuf* m, const ParsedPacket& p) {
 void Engine::TryJoin(Flow* f, int i) {
   if (i + 1 >= f->nruns) return;
   const FlowCold& c = t_->cold(f);
+  // LIST: members leave as they arrived (see AddSeq): runs never join.
+  if (c.layout.mode == uint8_t(Mode::kList)) return;
   Run& a = t_->run(f, i);
   Run& b = t_->run(f, i + 1);
   if (a.end != b.start) return;
@@ -184,12 +186,27 @@ void Engine::TryJoin(Flow* f, int i) {
   a.outer_last_id = b.outer_last_id;
   a.flags |= b.flags;
   a.last_mf = b.last_mf;
-  for (int j = i + 1; j + 1 < f->nruns; ++j) t_->run(f, j) = t_->run(f, j + 1);
+  uint32_t* stamp = t_->cold(f).run_stamp;
+  if (int32_t(stamp[i + 1] - stamp[i]) < 0) stamp[i] = stamp[i + 1];
+  for (int j = i + 1; j + 1 < f->nruns; ++j) {
+    t_->run(f, j) = t_->run(f, j + 1);
+    stamp[j] = stamp[j + 1];
+  }
   f->nruns--;
 }
 
 void Engine::StartRun(Flow* f, int i, rte_mbuf* m, const ParsedPacket& p) {
-  for (int j = f->nruns; j > i; --j) t_->run(f, j) = t_->run(f, j - 1);
+  // Arrival order of runs: a new run is the newest.  (A single run's stamp
+  // may be stale -- the fast path revives flows without it -- but it is
+  // older than this one.)
+  uint32_t* stamp = t_->cold(f).run_stamp;
+  const uint32_t now = t_->NextRunStamp();
+  if (f->nruns == 1) stamp[0] = now - 1;
+  for (int j = f->nruns; j > i; --j) {
+    t_->run(f, j) = t_->run(f, j - 1);
+    stamp[j] = stamp[j - 1];
+  }
+  stamp[i] = now;
   f->nruns++;
   Run& r = t_->run(f, i);
   r.head = m;
@@ -216,16 +233,27 @@ AddResult Engine::AddSeq(Flow* f, rte_mbuf* m, const ParsedPacket& p) {
     const Run& r = t_->run(f, j);
     if (SeqLt(s, r.end) && SeqLt(r.start, e)) return AddResult::kDuplicate;
   }
+  // LIST members leave one by one, run after run in arrival order (see
+  // EmitFlow): a packet may only extend the newest run, at its end.
+  const bool list = t_->cold(f).layout.mode == uint8_t(Mode::kList);
+  int newest = 0;
+  if (list) {
+    const uint32_t* stamp = t_->cold(f).run_stamp;
+    for (int j = 1; j < f->nruns; ++j) {
+      if (int32_t(stamp[j] - stamp[newest]) > 0) newest = j;
+    }
+  }
   int i = 0;
   for (; i < f->nruns; ++i) {
     Run& r = t_->run(f, i);
-    if (r.end == s) {
+    if (r.end == s && (!list || i == newest)) {
       if (!CanAppend(*f, r, p)) return AddResult::kNoFit;
       Append(f, &r, m, p);
       TryJoin(f, i);
       return AddResult::kAdded;
     }
-    if (e == r.start) {
+    // (MERGE makes one packet of a run: it may grow at either end.)
+    if (e == r.start && !list) {
       if (!CanPrepend(*f, r, p)) return AddResult::kNoFit;
       Prepend(f, &r, m, p);
       return AddResult::kAdded;

@@ -20,7 +20,7 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
   if (s.layout.mode != md || !s.streamable || r.last_len != r.mss ||
       (r.flags & (kTcpPsh | kTcpFin)) || e_.limit(!s.udp) < s.fit_base ||
       r.segs >= c_->cfg_.max_segments ||
-      t_->held_packets >= c_->cfg_.max_held_packets) {
+      t_->held_packets >= c_->cfg_.max_held_packets || t_->frag_live() != 0) {
     return i;  // (length fields past byte 64: the generic path)
   }
   // A run of one flow: fetch the rest of the burst's second lines now
