@@ -1,7 +1,10 @@
 // Two worker lcores, one RX queue each (as RSS would spread flows): every
 // tenant has a context on each lcore, a flow stays on its lcore, config
 // changes reach both, and counters are summed across them.
+#include <string>
 #include <thread>
+
+#include "absl/time/clock.h"
 
 #include "dataplane/dpdk_dataplane.h"
 #include "dataplane/testing/ring_port.h"
@@ -84,6 +87,103 @@ TEST(MultiWorkerTest, TenantsSpanLcoresAndCountersAddUp) {
   port.Collect();
   EXPECT_EQ(port.InjectPoolInUse(), 0u);
   EXPECT_EQ((*dp)->MbufsInUse(), 0u);
+}
+
+// One of two lcores stuck: it is the one named, the other keeps
+// forwarding, and what arrived on the stuck one's queue leaves once it
+// recovers. Another tenant's change meanwhile is refused, and once both
+// poll, it leaves the held flows of a third tenant alone on both lcores.
+TEST(MultiWorkerTest, OneStuckLcoreIsNamedAndTheOtherKeepsForwarding) {
+  testing::InitTestEal(/*workers=*/2);
+  testing::RingPort port("mw_stuck", /*queues=*/2);
+  RuntimeConfig rc;
+  rc.ports.push_back({port.name(), "", 256, 256});
+  rc.mbufs = 8191;
+  rc.idle_sleep_us = 20;
+  absl::StatusOr<std::unique_ptr<DpdkDataPlane>> started =
+      DpdkDataPlane::Start(rc);
+  ASSERT_TRUE(started.ok()) << started.status();
+  DpdkDataPlane& dp = **started;
+  dp.StartForwarding();
+  const std::vector<uint32_t> lcores = dp.Info().worker_lcores;
+  ASSERT_EQ(lcores.size(), 2u);
+
+  TenantSpec holder;  // VLAN 20, held for 30 s
+  holder.name = "holder";
+  holder.selectors.push_back({port.port_id(), uint16_t{20}, std::nullopt});
+  holder.flush.kind = FlushKind::kTimeout;
+  holder.flush.timeout_ns = 30'000'000'000;
+  TenantSpec other = holder;  // VLAN 10
+  other.name = "other";
+  other.selectors = {{port.port_id(), uint16_t{10}, std::nullopt}};
+  ASSERT_TRUE(dp.UpsertTenant(holder).ok());
+  ASSERT_TRUE(dp.UpsertTenant(other).ok());
+  auto vlan_flows = [](int first, uint16_t vlan) {
+    Frames frames;
+    for (int s = 0; s < 4; ++s) {
+      for (int f = first; f < first + 3; ++f) {
+        FlowAddress a;
+        a.src_v4 = 0x0a000001 + f;
+        a.sport = 30000 + f;
+        a.vlan = vlan;
+        frames.push_back(TcpFrame(a, 1 + s * 1448, 1448));
+      }
+    }
+    return frames;
+  };
+  const Frames held0 = vlan_flows(0, 20), held1 = vlan_flows(100, 20);
+  port.Inject(held0, 0);
+  port.Inject(held1, 1);
+
+  ASSERT_TRUE(dp.StallWorkerForTest(lcores[1], absl::Seconds(2)).ok());
+  const absl::Time start = absl::Now();
+  while (dp.Ready() && absl::Now() - start < absl::Seconds(1)) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_FALSE(dp.Ready()) << "not detected within a second";
+  const std::string why(dp.ReadyStatus().message());
+  EXPECT_NE(why.find("worker lcore " + std::to_string(lcores[1])),
+            std::string::npos)
+      << why;
+  EXPECT_EQ(why.find("lcore " + std::to_string(lcores[0]) + " "),
+            std::string::npos)
+      << why;
+  const StatsSnapshot s = dp.Stats();
+  EXPECT_FALSE(s.workers[0].stalled);
+  EXPECT_TRUE(s.workers[1].stalled);
+
+  // The live lcore forwards; the stuck one's queue waits.
+  const Frames live = Bulk(200, 2, 4), stuck = Bulk(300, 2, 4);
+  port.Inject(stuck, 1);
+  port.Inject(live, 0);
+  Frames out = port.CollectAtLeast(live.size(), 1000);
+  EXPECT_EQ(DiffStreams(SplitFlows(live), SplitFlows(out)), "");
+  EXPECT_TRUE(dp.Stats().workers[1].stalled) << "the stall ended too early";
+  other.selectors = {{port.port_id(), uint16_t{30}, std::nullopt}};
+  EXPECT_EQ(dp.UpsertTenant(other).code(), absl::StatusCode::kUnavailable);
+
+  while (!dp.Ready() && absl::Now() - start < absl::Seconds(6)) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(dp.Ready());
+  Frames late = port.CollectUntilQuiet(300);
+  EXPECT_EQ(DiffStreams(SplitFlows(stuck), SplitFlows(late)), "");
+
+  // Now the change goes through, and "holder" still holds on both lcores.
+  ASSERT_TRUE(dp.UpsertTenant(other).ok());
+  uint64_t held = 0;
+  for (const TenantCounters& t : dp.Stats().tenants) {
+    if (t.tenant == "holder") held = t.held_packets;
+  }
+  EXPECT_EQ(held, held0.size() + held1.size());
+
+  dp.Stop();
+  Frames rest = port.Collect();
+  Frames in = held0;
+  in.insert(in.end(), held1.begin(), held1.end());
+  EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(rest)), "");
+  EXPECT_EQ(port.InjectPoolInUse(), 0u);
+  EXPECT_EQ(dp.MbufsInUse(), 0u);
 }
 
 }  // namespace

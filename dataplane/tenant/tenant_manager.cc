@@ -226,7 +226,10 @@ absl::Status TenantManager::Publish(const SlotSet& reclassified) {
     rt.active = true;
     rt.default_mode = t.spec.default_mode;
     rt.flush_kind = t.spec.flush.kind;
-    rt.timeout_tsc = t.spec.flush.timeout_ns * tsc_hz_ / 1000000000;
+    // 128-bit: timeout_ns * tsc_hz overflows 64 bits past ~7 s at 2.6 GHz.
+    rt.timeout_tsc = static_cast<uint64_t>(
+        static_cast<unsigned __int128>(t.spec.flush.timeout_ns) * tsc_hz_ /
+        1000000000);
     rt.routes = t.hints.empty() ? nullptr : t.tables[t.published].get();
   }
   auto it = tenants_.find(unmatched_);
