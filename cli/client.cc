@@ -1,12 +1,17 @@
 #include "cli/client.h"
 
+#include <arpa/inet.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <ostream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace grod::cli {
 
@@ -29,18 +34,79 @@ absl::StatusOr<std::string> ReadFile(const std::string& path,
   return buf.str();
 }
 
+// The first non-empty line of a token file, without surrounding spaces.
+absl::StatusOr<std::string> ReadToken(const std::string& path,
+                                      const char* origin) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": cannot read ", path));
+  }
+  std::string line;
+  while (std::getline(in, line)) {
+    const std::string token(absl::StripAsciiWhitespace(line));
+    if (!token.empty()) return token;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(origin, ": ", path, " holds no token"));
+}
+
+// One token source per level: flags, then the environment.
+absl::StatusOr<std::string> ResolveToken(const std::string& token,
+                                         const std::string& token_file,
+                                         const char* token_name,
+                                         const char* file_name) {
+  if (!token.empty() && !token_file.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("give ", token_name, " or ", file_name, ", not both"));
+  }
+  if (!token_file.empty()) return ReadToken(token_file, file_name);
+  return token;
+}
+
 }  // namespace
+
+bool IsLocalServer(const std::string& server) {
+  if (absl::StartsWith(server, "unix:") ||
+      absl::StartsWith(server, "unix-abstract:")) {
+    return true;
+  }
+  absl::string_view rest = server;
+  absl::ConsumePrefix(&rest, "dns:///");
+  absl::ConsumePrefix(&rest, "ipv4:");
+  absl::ConsumePrefix(&rest, "ipv6:");
+  std::string host;
+  if (absl::ConsumePrefix(&rest, "[")) {
+    host = std::string(rest.substr(0, rest.find(']')));
+  } else {
+    host = std::string(rest.substr(0, rest.rfind(':')));
+  }
+  if (host == "localhost") return true;
+  in_addr v4;
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6;
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 &&
+         IN6_IS_ADDR_LOOPBACK(&v6);
+}
 
 FlagParser GlobalFlags() {
   return FlagParser({
-      {"server", 0, "HOST:PORT",
-       "grod address (env GROD_SERVER; default localhost:50051)"},
+      {"server", 0, "ADDRESS",
+       "grod address: HOST:PORT or unix:/PATH (env GROD_SERVER; default "
+       "localhost:50051)"},
       {"tls", 0, "", "use TLS (env GROD_TLS=1; implied by --ca/--cert)"},
       {"ca", 0, "FILE", "CA certificate to verify grod (env GROD_CA)"},
       {"cert", 0, "FILE", "client certificate for mutual TLS (env GROD_CERT)"},
       {"key", 0, "FILE", "client private key for mutual TLS (env GROD_KEY)"},
+      {"token-file", 0, "FILE",
+       "file whose first line is the credential sent as 'authorization: "
+       "Bearer' (env GROD_TOKEN_FILE); sent only over TLS or to a local "
+       "address"},
       {"token", 0, "SECRET",
-       "credential sent as 'authorization: Bearer' (env GROD_TOKEN)"},
+       "the credential itself (env GROD_TOKEN); visible in ps and shell "
+       "history, prefer --token-file"},
       {"deadline", 0, "DURATION", "per-call deadline (default 10s)"},
       {"output", 'o', "FORMAT", "table (default) or json"},
       {"help", 'h', "", "show usage"},
@@ -55,16 +121,33 @@ absl::StatusOr<ClientOptions> ResolveOptions(const ParsedArgs& flags) {
   o.ca = Env("GROD_CA");
   o.cert = Env("GROD_CERT");
   o.key = Env("GROD_KEY");
-  o.token = Env("GROD_TOKEN");
+  absl::StatusOr<std::string> env_token =
+      ResolveToken(Env("GROD_TOKEN"), Env("GROD_TOKEN_FILE"), "GROD_TOKEN",
+                   "GROD_TOKEN_FILE");
   o.server = flags.Get("server", o.server);
   if (flags.Has("tls")) o.tls = true;
   o.ca = flags.Get("ca", o.ca);
   o.cert = flags.Get("cert", o.cert);
   o.key = flags.Get("key", o.key);
-  o.token = flags.Get("token", o.token);
+  if (flags.Has("token") || flags.Has("token-file")) {
+    absl::StatusOr<std::string> t = ResolveToken(
+        flags.Get("token"), flags.Get("token-file"), "--token", "--token-file");
+    if (!t.ok()) return t.status();
+    o.token = *t;
+  } else {
+    if (!env_token.ok()) return env_token.status();
+    o.token = *env_token;
+  }
   if (!o.ca.empty() || !o.cert.empty()) o.tls = true;
   if (o.cert.empty() != o.key.empty()) {
     return absl::InvalidArgumentError("--cert and --key go together");
+  }
+  if (!o.token.empty() && !o.tls && !IsLocalServer(o.server)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing to send the token to ", o.server,
+        " without TLS: anyone on the network path could read it. Use --tls "
+        "(or --ca), or a local address (unix:/run/grod/grod.sock, "
+        "localhost:PORT)"));
   }
   if (flags.Has("deadline")) {
     if (!absl::ParseDuration(flags.Get("deadline"), &o.timeout) ||
@@ -103,7 +186,10 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions opts) {
   } else {
     creds = grpc::InsecureChannelCredentials();
   }
-  c->channel_ = grpc::CreateChannel(c->opts_.server, creds);
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  c->channel_ = grpc::CreateCustomChannel(c->opts_.server, creds, args);
   c->stub_ = v1::Grod::NewStub(c->channel_);
   return c;
 }

@@ -21,6 +21,10 @@ inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitUnreachable = 3;
 
+// Largest request grocli sends (and reply it accepts): grod accepts 16 MiB,
+// which fits the API's 100000 route hints per request.
+inline constexpr int kMaxMessageBytes = 16 << 20;
+
 struct ClientOptions {
   std::string server = "localhost:50051";
   bool tls = false;
@@ -30,11 +34,17 @@ struct ClientOptions {
   bool json = false;  // -o json
 };
 
-// --server, --tls, --ca, --cert, --key, --token, --timeout, -o.
+// --server, --tls, --ca, --cert, --key, --token-file, --token, --timeout,
+// -o.
 FlagParser GlobalFlags();
 // Environment first (GROD_SERVER, GROD_TLS, GROD_CA, GROD_CERT, GROD_KEY,
-// GROD_TOKEN), then flags. Errors are usage errors.
+// GROD_TOKEN_FILE, GROD_TOKEN), then flags. Errors are usage errors, among
+// them a token bound for a non-local server without TLS (it would cross
+// the network readable by anyone on the path).
 absl::StatusOr<ClientOptions> ResolveOptions(const ParsedArgs& flags);
+
+// unix: sockets, localhost, 127.0.0.0/8 and [::1].
+bool IsLocalServer(const std::string& server);
 
 class Client {
  public:

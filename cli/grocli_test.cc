@@ -6,10 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/testing/test_certs.h"
@@ -308,6 +310,106 @@ TEST_F(GrocliTest, EnvironmentSelectsServer) {
   r = RunGrocli({"--server", server_->address(), "info"},
                 {"GROD_SERVER=127.0.0.1:1"});
   EXPECT_EQ(r.code, 0) << "flag beats environment: " << r.err;
+}
+
+// The API's 100000 hints per request in one `route add --file` (more than
+// gRPC's default 4 MiB for long IPv6 prefixes).
+TEST_F(GrocliTest, HundredThousandHintsFromAFile) {
+  Ok({"tenant", "create", "big", "--selector", "port=0"});
+  const std::string file =
+      std::string(std::getenv("TEST_TMPDIR")) + "/many-hints";
+  {
+    std::ofstream out(file);
+    for (int i = 0; i < 100000; ++i) {
+      out << absl::StrFormat("fd12:3456:789a:bcde:f012:3456:%04x:%04x/128 %s\n",
+                             i >> 16, i & 0xffff, i % 2 ? "list" : "bypass");
+    }
+  }
+  ASSERT_GT(std::filesystem::file_size(file), 4u << 20);
+  Result r = Ok({"route", "add", "big", "--file", file});
+  EXPECT_EQ(r.out,
+            "added 100000, replaced 0; tenant big has 100000 route "
+            "hints\n");
+  EXPECT_EQ(server_->dp().hints("big").size(), 100000u);
+}
+
+constexpr char kAdminSecret[] = "admin-secret-0123456789";
+
+// Credentials and a token file for it, both mode 0600.
+std::pair<std::string, std::string> CredentialsAndTokenFile(
+    const std::string& tag) {
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  const std::string creds = dir + "/" + tag + "-credentials";
+  const std::string token = dir + "/" + tag + "-token";
+  std::ofstream(creds) << "admin:" << kAdminSecret << "\n";
+  std::ofstream(token) << kAdminSecret << "\n";
+  chmod(creds.c_str(), 0600);
+  chmod(token.c_str(), 0600);
+  return {creds, token};
+}
+
+TEST(GrocliSecurityTest, TokenFileOverAUnixSocket) {
+  // Short path: unix socket paths are limited to 108 bytes.
+  const std::string dir = absl::StrCat("/tmp/grocli-test-", getpid());
+  const std::string sock = "unix:" + dir + "/grod.sock";
+  auto [creds, token] = CredentialsAndTokenFile("unix");
+  controlplane::ControlPlaneOptions opts;
+  opts.listen_address = sock;
+  opts.security.set_credentials_file(creds);
+  {
+    TestServer server(std::move(opts));
+    Result r = RunGrocli({"--server", sock, "--token-file", token, "tenant",
+                          "create", "acme", "--selector", "port=0"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    r = RunGrocli({"tenant", "list", "-o", "json"},
+                  {"GROD_SERVER=" + sock, "GROD_TOKEN_FILE=" + token});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(FromJson<v1::ListTenantsResponse>(r.out).tenants_size(), 1);
+    r = RunGrocli({"--server", sock, "tenant", "list"});
+    EXPECT_EQ(r.code, 1);
+    EXPECT_EQ(r.err.rfind("grocli: UNAUTHENTICATED: ", 0), 0u) << r.err;
+    // The existing ways still work.
+    r = RunGrocli({"--server", sock, "--token", kAdminSecret, "info"});
+    EXPECT_EQ(r.code, 0) << r.err;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(GrocliSecurityTest, TokenFileErrors) {
+  auto [creds, token] = CredentialsAndTokenFile("errors");
+  Result r = RunGrocli({"--token-file", "/nonexistent/token", "info"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--token-file: cannot read /nonexistent/token"),
+            std::string::npos)
+      << r.err;
+  r = RunGrocli({"--token", "x", "--token-file", token, "info"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("not both"), std::string::npos) << r.err;
+  const std::string empty = std::string(std::getenv("TEST_TMPDIR")) + "/empty";
+  std::ofstream(empty) << "\n  \n";
+  r = RunGrocli({"info"}, {"GROD_TOKEN_FILE=" + empty});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("holds no token"), std::string::npos) << r.err;
+}
+
+// grocli will not put a token on the wire in the clear: whatever the token
+// source, a non-local server without TLS is a usage error, before any
+// connection is made.
+TEST(GrocliSecurityTest, NoTokenToANonLocalServerWithoutTls) {
+  auto [creds, token] = CredentialsAndTokenFile("remote");
+  for (const auto& [args, env] : std::vector<
+           std::pair<std::vector<std::string>, std::vector<std::string>>>{
+           {{"--server", "192.0.2.10:50051", "--token-file", token, "info"},
+            {}},
+           {{"--server", "grod.example:50051", "info"},
+            {"GROD_TOKEN_FILE=" + token}},
+           {{"info"}, {"GROD_SERVER=[2001:db8::1]:50051", "GROD_TOKEN=abc"}},
+       }) {
+    Result r = RunGrocli(args, env);
+    EXPECT_EQ(r.code, 2) << absl::StrJoin(args, " ") << ": " << r.err;
+    EXPECT_NE(r.err.find("without TLS"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find(kAdminSecret), std::string::npos) << r.err;
+  }
 }
 
 TEST(GrocliSecurityTest, TokenAndMutualTls) {

@@ -53,7 +53,8 @@ Examples:
   grocli route add acme --file hints.txt        # "PREFIX MODE" per line
   grocli tenant list -o json | jq '.tenants[].name'
   grocli stats --watch --interval 500ms
-  GROD_SERVER=10.0.0.5:50051 GROD_TOKEN=... grocli --ca ca.pem tenant list
+  grocli --server unix:/run/grod/grod.sock --token-file ~/.grod-token info
+  GROD_SERVER=10.0.0.5:50051 GROD_TOKEN_FILE=~/.grod-token grocli --ca ca.pem tenant list
 )";
 
 const std::map<std::string, Command (*)()>& Commands() {

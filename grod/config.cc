@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "controlplane/api_limits.h"
+#include "controlplane/auth.h"
 #include "controlplane/limits.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -44,6 +45,25 @@ std::pair<int, int> TwoAllowedCpus() {
   }
   if (cpus.empty()) cpus.push_back(0);
   return {cpus[0], cpus.size() > 1 ? cpus[1] : cpus[0]};
+}
+
+// "unix:/abs/path" for the gRPC listener (not for metrics).
+absl::Status CheckUnixListen(const std::string& field,
+                             const std::string& addr) {
+  std::string path = addr.substr(5);
+  if (path.rfind("//", 0) == 0) path = path.substr(2);
+  if (path.empty() || path[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": '", addr,
+                     "' needs an absolute path (unix:/run/grod/grod.sock)"));
+  }
+  // sockaddr_un holds 108 bytes with the terminating NUL.
+  if (path.size() > 107) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": the socket path is ", path.size(),
+                     " bytes; unix sockets allow at most 107"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CheckListen(const std::string& field, const std::string& addr) {
@@ -137,7 +157,10 @@ void ApplyDefaults(v1::GrodConfig* config, const std::string& sample_pcap) {
 }
 
 absl::Status ValidateConfig(const v1::GrodConfig& config) {
-  if (absl::Status s = CheckListen("grpc_listen", config.grpc_listen());
+  const bool unix_listen = config.grpc_listen().rfind("unix:", 0) == 0;
+  if (absl::Status s =
+          unix_listen ? CheckUnixListen("grpc_listen", config.grpc_listen())
+                      : CheckListen("grpc_listen", config.grpc_listen());
       !s.ok()) {
     return s;
   }
@@ -217,7 +240,41 @@ absl::Status ValidateConfig(const v1::GrodConfig& config) {
         "security.tls_client_ca_file: mutual TLS needs tls_cert_file and "
         "tls_key_file too");
   }
+  if (absl::StatusOr<uint32_t> mode = SocketMode(config); !mode.ok()) {
+    return mode.status();
+  }
+  if (!unix_listen &&
+      (!sec.grpc_socket_mode().empty() || !sec.grpc_socket_group().empty())) {
+    return absl::InvalidArgumentError(
+        "security.grpc_socket_mode/grpc_socket_group: only for a unix: "
+        "grpc_listen address");
+  }
+  for (int i = 0; i < config.tenants_size(); ++i) {
+    if (config.tenants(i).name() == controlplane::kReservedTenantName) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tenants[", i,
+          "].name: \"admin\" is reserved for the admin credential; choose "
+          "another name"));
+    }
+  }
   return absl::OkStatus();
+}
+
+absl::StatusOr<uint32_t> SocketMode(const v1::GrodConfig& config) {
+  const std::string& text = config.security().grpc_socket_mode();
+  if (text.empty()) return 0660;
+  uint32_t mode = 0;
+  bool ok = text.size() <= 4;
+  for (char c : text) {
+    ok = ok && c >= '0' && c <= '7';
+    mode = mode * 8 + static_cast<uint32_t>(c - '0');
+  }
+  if (!ok || mode > 0777) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("security.grpc_socket_mode: '", text,
+                     "' is not an octal permission mode such as \"0660\""));
+  }
+  return mode;
 }
 
 dataplane::RuntimeConfig ToRuntimeConfig(const v1::GrodConfig& config) {

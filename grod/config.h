@@ -32,6 +32,9 @@ bool UsesEmbeddedDefault(const v1::GrodConfig& config);
 // Checks every field; the error names the field and says what is allowed.
 absl::Status ValidateConfig(const v1::GrodConfig& config);
 
+// security.grpc_socket_mode as a number (default 0660); error names it.
+absl::StatusOr<uint32_t> SocketMode(const v1::GrodConfig& config);
+
 // The data-plane view of a validated config.
 dataplane::RuntimeConfig ToRuntimeConfig(const v1::GrodConfig& config);
 

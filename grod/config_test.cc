@@ -109,7 +109,31 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{R"pb(ports { device: "a" mtu: 70000 })pb", "ports[0].mtu"},
         BadCase{R"pb(security { tls_cert_file: "c.pem" })pb", "tls_key_file"},
         BadCase{R"pb(security { tls_client_ca_file: "ca.pem" })pb",
-                "tls_client_ca_file"}));
+                "tls_client_ca_file"},
+        BadCase{R"pb(grpc_listen: "unix:relative.sock")pb", "grpc_listen"},
+        BadCase{R"pb(grpc_listen: "unix:/run/grod/grod.sock"
+                     security { grpc_socket_mode: "0789" })pb",
+                "security.grpc_socket_mode"},
+        BadCase{R"pb(grpc_listen: "unix:/run/grod/grod.sock"
+                     security { grpc_socket_mode: "01777" })pb",
+                "security.grpc_socket_mode"},
+        BadCase{R"pb(security { grpc_socket_group: "grod" })pb",
+                "grpc_socket_group"},
+        BadCase{R"pb(tenants {
+                       name: "admin"
+                       selectors { port_id: 0 }
+                     })pb",
+                "tenants[0].name"}));
+
+TEST(ConfigTest, UnixSocketListen) {
+  v1::GrodConfig c = ParseOk(R"pb(
+    grpc_listen: "unix:/run/grod/grod.sock"
+    security { grpc_socket_mode: "0600" grpc_socket_group: "grod" }
+  )pb");
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c);
+  EXPECT_EQ(*SocketMode(c), 0600u);
+  EXPECT_EQ(*SocketMode(v1::GrodConfig()), 0660u) << "default";
+}
 
 TEST(ConfigTest, RuntimeConfigCarriesPortsAndLimits) {
   v1::GrodConfig c = ParseOk(R"pb(

@@ -14,6 +14,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "controlplane/auth.h"
 #include "controlplane/control_plane.h"
 #include "controlplane/offline_dataplane.h"
 #include "dataplane/dpdk_dataplane.h"
@@ -110,6 +111,10 @@ absl::StatusOr<controlplane::ControlPlaneOptions> ControlPlaneOptionsFor(
     const v1::GrodConfig& config) {
   controlplane::ControlPlaneOptions options;
   options.listen_address = config.grpc_listen();
+  absl::StatusOr<uint32_t> socket_mode = SocketMode(config);
+  if (!socket_mode.ok()) return socket_mode.status();
+  options.unix_socket_mode = *socket_mode;
+  options.unix_socket_group = config.security().grpc_socket_group();
   options.security = config.security();
   options.state_file = config.state_file();
   options.discard_corrupt_state = absl::GetFlag(FLAGS_discard_corrupt_state);
@@ -133,6 +138,15 @@ absl::StatusOr<controlplane::ControlPlaneOptions> ControlPlaneOptionsFor(
 // and credentials files read) and its Bootstrap checks run against an
 // offline data plane, without applying or writing anything.
 absl::Status CheckConfig(const v1::GrodConfig& config) {
+  if (!config.security().metrics_credentials_file().empty()) {
+    absl::Status s = controlplane::Authorizer::FromFile(
+                         config.security().metrics_credentials_file())
+                         .status();
+    if (!s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("security.metrics_credentials_file: ", s.message()));
+    }
+  }
   absl::StatusOr<controlplane::ControlPlaneOptions> options =
       ControlPlaneOptionsFor(config);
   if (!options.ok()) return options.status();
@@ -144,12 +158,13 @@ absl::Status CheckConfig(const v1::GrodConfig& config) {
 }
 
 int Run() {
-  // Block the stop signals before any thread starts, so every thread
-  // inherits the mask and only sigwait below sees them.
+  // Block the stop and reload signals before any thread starts, so every
+  // thread inherits the mask and only sigwait below sees them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   const uint32_t test_stall_ms =
       absl::GetFlag(FLAGS_testonly_stall_worker_on_sigusr1_ms);
   if (test_stall_ms > 0) sigaddset(&stop_signals, SIGUSR1);
@@ -218,6 +233,25 @@ int Run() {
         }
         return v;
       };
+      // /metrics basic auth: the users of security.metrics_credentials_file.
+      std::shared_ptr<controlplane::Authorizer> metrics_auth;
+      if (!config->security().metrics_credentials_file().empty()) {
+        absl::StatusOr<std::unique_ptr<controlplane::Authorizer>> a =
+            controlplane::Authorizer::FromFile(
+                config->security().metrics_credentials_file());
+        if (!a.ok()) {
+          return Fail(absl::InvalidArgumentError(absl::StrCat(
+              "security.metrics_credentials_file: ", a.status().message())));
+        }
+        metrics_auth = *std::move(a);
+        exporter_options.basic_auth = [metrics_auth](
+                                          const std::string& user,
+                                          const std::string& password) {
+          absl::StatusOr<controlplane::Principal> p =
+              metrics_auth->Authenticate(absl::StrCat("Bearer ", password));
+          return p.ok() && p->name == user;
+        };
+      }
       absl::StatusOr<std::unique_ptr<metrics::Exporter>> exporter =
           metrics::Exporter::Create(config->metrics_listen(), dp->get(),
                                     exporter_options);
@@ -261,6 +295,24 @@ int Run() {
       int sig = 0;
       while (true) {
         sigwait(&stop_signals, &sig);
+        if (sig == SIGHUP) {
+          // Re-read credentials and certificates; forwarding and open
+          // connections go on.
+          absl::StatusOr<std::string> reloaded = cp->Reload();
+          Log(absl::StrCat("SIGHUP: ", reloaded.ok()
+                                           ? *reloaded
+                                           : reloaded.status().message()));
+          if (metrics_auth != nullptr) {
+            absl::StatusOr<size_t> n = metrics_auth->Reload();
+            Log(absl::StrCat(
+                "SIGHUP: ",
+                n.ok() ? absl::StrCat("reloaded ", *n, " metrics credentials")
+                       : absl::StrCat("metrics credentials not reloaded, the "
+                                      "previous stay in force: ",
+                                      n.status().message())));
+          }
+          continue;
+        }
         if (sig != SIGUSR1) break;
         const unsigned lcore = (*dp)->Info().worker_lcores.at(0);
         Log(absl::StrCat("SIGUSR1: stalling worker lcore ", lcore, " for ",
