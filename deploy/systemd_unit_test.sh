@@ -51,7 +51,9 @@ for line in \
   'NoNewPrivileges=yes' \
   'CapabilityBoundingSet=CAP_IPC_LOCK CAP_NET_ADMIN CAP_NET_RAW' \
   'AmbientCapabilities=CAP_IPC_LOCK CAP_NET_ADMIN CAP_NET_RAW' \
-  'ReadWritePaths=/var/lib/grod /run/dpdk -/dev/hugepages'; do
+  'ReadWritePaths=/var/lib/grod /run/dpdk /run/grod -/dev/hugepages' \
+  'RuntimeDirectory=dpdk grod' \
+  'ExecReload=/bin/kill -HUP $MAINPID'; do
   grep -qxF "$line" "$unit" || fail "missing: $line"
 done
 echo "PASS"

@@ -120,6 +120,9 @@ class ShippedConfigsTest : public ::testing::Test {
     c.clear_eal_args();
     for (const std::string& a : eal) c.add_eal_args(a);
     c.set_grpc_listen("127.0.0.1:0");
+    // A unix socket example runs on TCP here: its mode and group go too.
+    c.mutable_security()->clear_grpc_socket_mode();
+    c.mutable_security()->clear_grpc_socket_group();
     c.set_metrics_listen("127.0.0.1:0");
     if (!c.state_file().empty()) {
       c.set_state_file(absl::StrCat(TempDir(), "/state", n, ".binpb"));
@@ -137,6 +140,12 @@ class ShippedConfigsTest : public ::testing::Test {
       std::ofstream(creds) << "admin:0123456789abcdef0123456789abcdef\n";
       chmod(creds.c_str(), 0600);
       sec->set_credentials_file(creds);
+    }
+    if (!sec->metrics_credentials_file().empty()) {
+      const std::string creds = absl::StrCat(TempDir(), "/metrics-creds", n);
+      std::ofstream(creds) << "prometheus:0123456789abcdef0123456789abcdef\n";
+      chmod(creds.c_str(), 0600);
+      sec->set_metrics_credentials_file(creds);
     }
     return c;
   }
