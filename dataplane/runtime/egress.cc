@@ -179,7 +179,8 @@ void Egress::Transmit(uint16_t port) {
   PortLcoreCounters& c = counters_[port];
   c.tx_packets += sent;
   c.tx_bytes += bytes;
-  Count(port, kTxDropRingFull, count - sent);
+  // (Only when it happened: the reasons live on another cache line.)
+  if (unlikely(sent < count)) Count(port, kTxDropRingFull, count - sent);
   p.count = 0;
 }
 
