@@ -267,12 +267,13 @@ int Run() {
       if (absl::Status s = cp->Bootstrap(*config); !s.ok()) return Fail(s);
       (*dp)->StartForwarding();
       if (absl::Status s = cp->Start(); !s.ok()) return Fail(s);
-      // Health follows the workers' liveness from here on.
-      (*dp)->SetLivenessCallback([&cp] { cp->UpdateHealth(); });
-      cp->UpdateHealth();
       absl::StatusOr<std::unique_ptr<metrics::TelemetryRegistration>>
           telemetry = metrics::RegisterTelemetry(dp->get());
       if (!telemetry.ok()) return Fail(telemetry.status());
+      // Health follows the workers' liveness from here on (no early return
+      // below: the callback is cleared before `cp` goes away).
+      (*dp)->SetLivenessCallback([&cp] { cp->UpdateHealth(); });
+      cp->UpdateHealth();
 
       Log(absl::StrCat("serving gRPC on ", config->grpc_listen(),
                        " (bound port ", cp->port(), "), metrics on http://",
