@@ -93,6 +93,12 @@ void Egress::SendFragmented(rte_mbuf* m, uint16_t out, bool vxlan_inner) {
 }
 
 void Egress::SendMerged(rte_mbuf* m, uint16_t out) {
+  if (unlikely(m->tso_segsz == 0)) {
+    // TSO flags without a segment size: no port or GSO can cut it (and its
+    // L4 checksum field holds only the pseudo-header sum).
+    Drop(m, out, kTxDropUnsendable);
+    return;
+  }
   const PortCapabilities& caps = ports_.caps[out];
   const uint64_t fl = m->ol_flags;
   const bool tunnel = fl & RTE_MBUF_F_TX_TUNNEL_MASK;

@@ -370,6 +370,20 @@ TEST_F(EgressLimitsTest, TinySegmentsAreNotHandedToTso) {
   EXPECT_EQ(counters().gso_segments, 64u);
 }
 
+TEST_F(EgressLimitsTest, TsoFlagsWithoutSegmentSizeAreDroppedAndCounted) {
+  PacketSpec s;
+  s.payload = Payload(3000, 1);
+  rte_mbuf* m = ToMbuf(Build(s));
+  m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4;
+  m->l2_len = 14;
+  m->l3_len = 20;
+  m->l4_len = 20;
+  m->tso_segsz = 0;
+  const std::vector<TxFrame> wire = ThroughEgress({m});
+  EXPECT_TRUE(wire.empty());
+  EXPECT_EQ(counters().tx_drops[kTxDropUnsendable], 1u);
+}
+
 // A PMD tx_prepare that refuses frames of odd length.
 uint16_t RefuseOddLength(void*, rte_mbuf** pkts, uint16_t n) {
   for (uint16_t i = 0; i < n; ++i) {
