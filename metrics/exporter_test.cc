@@ -69,6 +69,10 @@ TEST_F(ExporterTest, ScrapePassesPromtool) {
            "grod_port_receive_no_mbuf_total{port=\"net_ring1\"} 12",
            "grod_port_receive_errors_total{port=\"net_ring0\"} 15",
            "grod_port_transmit_errors_total{port=\"net_ring0\"} 18",
+           "grod_port_ip_fragments_total{port=\"net_ring0\"} 21",
+           "grod_port_transmit_dropped_packets_by_reason_total{port=\"net_"
+           "ring1\","
+           "reason=\"tx_ring_full\"} 3",
            "grod_mempool_size_mbufs{pool=\"grod_pkts\"} 16383",
            "grod_mempool_in_use_mbufs{pool=\"grod_pkts\"} 4003",
            "grod_worker_stalled{lcore=\"2\"} 1",

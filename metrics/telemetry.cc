@@ -99,6 +99,7 @@ constexpr PortField kPortFields[] = {
     {"tx_bytes", &PortCounters::tx_bytes},
     {"tx_dropped", &PortCounters::tx_dropped},
     {"gso_segments", &PortCounters::gso_segments},
+    {"ip_fragments", &PortCounters::ip_fragments},
 };
 
 // Adds `fill(array)` under `name`; a failed allocation just omits the column.

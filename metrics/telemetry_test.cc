@@ -127,6 +127,7 @@ TEST_F(TelemetryTest, PortCounters) {
   const std::string one = Ask("/grod/port,1");
   EXPECT_NE(one.find(R"("name":"net_ring1")"), std::string::npos) << one;
   EXPECT_NE(one.find(R"("tx_dropped":1)"), std::string::npos) << one;
+  EXPECT_NE(one.find(R"("ip_fragments":7)"), std::string::npos) << one;
 }
 
 TEST_F(TelemetryTest, CountersFollowTheDataPlane) {
