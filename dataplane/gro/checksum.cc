@@ -16,6 +16,8 @@ bool Ipv4HeaderOk(const uint8_t* ip) {
   return Fold(RawSum(ip, ihl)) == 0xffff;
 }
 
+thread_local uint64_t software_l4_verifications = 0;
+
 // Verifies the L4 checksum of the datagram whose IP header is at l3_off.
 bool L4Ok(const rte_mbuf* m, uint32_t l3_off, bool v6, uint32_t l4_off,
           uint32_t ip_end, uint8_t proto) {
@@ -23,6 +25,7 @@ bool L4Ok(const rte_mbuf* m, uint32_t l3_off, bool v6, uint32_t l4_off,
   const uint8_t* l4 = rte_pktmbuf_mtod(m, const uint8_t*) + l4_off;
   if (proto == IPPROTO_UDP && l4[6] == 0 && l4[7] == 0) return true;
   const uint32_t len = ip_end - l4_off;
+  software_l4_verifications++;
   uint16_t raw = 0;
   if (rte_raw_cksum_mbuf(m, l4_off, len, &raw) != 0) return false;
   return Fold(PseudoHeaderSum(ip, v6, proto, len) + raw) == 0xffff;
@@ -51,6 +54,8 @@ uint32_t IpEnd(const uint8_t* d, uint32_t l3_off, bool v6) {
 }
 
 }  // namespace
+
+uint64_t SoftwareL4Verifications() { return software_l4_verifications; }
 
 namespace {
 

@@ -29,6 +29,10 @@ void SetL4Checksum(rte_mbuf* m, uint32_t l3_off, bool v6, uint32_t l4_off,
 // True when every checksum in the packet (IPv4 headers, TCP, UDP unless 0)
 // verifies.
 bool ChecksumsOk(const rte_mbuf* m, const ParsedPacket& p);
+// How many TCP/UDP checksums this thread verified in software (each one a
+// read of the whole payload).  Diagnostic, for tests and benchmarks: LIST
+// and BYPASS must never add to it.
+uint64_t SoftwareL4Verifications();
 // ChecksumsOk() for a plain (no VXLAN, not a fragment) TCP/UDP packet whose
 // IP length field ends the packet, from its layout (the fast path knows it
 // without a parse): the NIC's RX verdict when conclusive, else software.

@@ -77,7 +77,10 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
       why = kPassAggregated;
     } else if ((cfg_.gro_types & need) != need) {
       why = kPassTypeDisabled;
-    } else if (cfg_.verify_checksums && !ChecksumsOk(m, p)) {
+    } else if (mode == Mode::kMerge && cfg_.verify_checksums &&
+               !ChecksumsOk(m, p)) {
+      // Only MERGE rewrites checksums (and so would hide corruption); LIST
+      // and BYPASS leave every byte as it came, for the receiver to check.
       why = kPassBadChecksum;
     }
   }
@@ -268,7 +271,7 @@ void Context::ProcessAlone(rte_mbuf* m, Mode mode, FlushReason reason,
       (p.tcp_flags & (kTcpPsh | kTcpFin)) || cfg_.max_segments <= 1 ||
       table_->held_packets >= cfg_.max_held_packets || table_->full() ||
       (table_->size() != 0 && IsLive(table_->Find(p.key, p.hash))) ||
-      (cfg_.verify_checksums && !ChecksumsOk(m, p))) {
+      (mode == Mode::kMerge && cfg_.verify_checksums && !ChecksumsOk(m, p))) {
     Process(m, p, mode, 0, out);
     return;
   }

@@ -92,18 +92,22 @@ class FastPath {
         verify_(c->cfg_.verify_checksums) {
     // A packet already aggregated (kPreAggregated) is never taken: it
     // goes to the full path, which passes it.
-    rx_mask_[0] = rx_mask_[1] = kPreAggregated;
+    rx_mask_[0][0] = rx_mask_[0][1] = kPreAggregated;
+    rx_mask_[1][0] = rx_mask_[1][1] = kPreAggregated;
     if (verify_) {
       // With verification on, a packet whose checksums the NIC found GOOD
       // (what ChecksumsOk() trusts) is taken at once; for any other verdict
       // SoftwareOk() answers as ChecksumsOk() would (BAD: no; none: the
       // checksums in software), and a packet that fails goes to the full
       // path, which passes it.  (IPv6: no IP checksum; the mask only
-      // catches an IP verdict of BAD -- or NONE.)
-      rx_mask_[0] |= RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_MASK;
-      rx_want_[0] = RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-      rx_mask_[1] |= RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_BAD;
-      rx_want_[1] = RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+      // catches an IP verdict of BAD -- or NONE.)  MERGE only: LIST
+      // changes no byte, so it never looks at checksums.
+      uint64_t(&mask)[2] = rx_mask_[1];
+      uint64_t(&want)[2] = rx_want_[1];
+      mask[0] |= RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_MASK;
+      want[0] = RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+      mask[1] |= RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_BAD;
+      want[1] = RTE_MBUF_F_RX_L4_CKSUM_GOOD;
     }
   }
   ~FastPath() {
@@ -164,7 +168,9 @@ class FastPath {
       if (Be16(d + l4 + 4) + l4 != pkt_len) return Fast::kMiss;
       if (!s.csum_zero && Load16(d + l4 + 6) == 0) return Fast::kMiss;
     }
-    if ((m->ol_flags & rx_mask_[v6]) != rx_want_[v6] && !FlagsOk(m, s)) {
+    const bool merge = md == uint8_t(Mode::kMerge);
+    if ((m->ol_flags & rx_mask_[merge][v6]) != rx_want_[merge][v6] &&
+        !FlagsOk(m, s)) {
       return Fast::kMiss;  // (the full path passes it, counted)
     }
     if (__builtin_expect(h.frag_live != 0, 0)) return Fast::kRules;
@@ -248,7 +254,7 @@ class FastPath {
   __attribute__((noinline)) bool FlagsOk(const rte_mbuf* m,
                                          const Shape& s) const {
     if (m->ol_flags & kPreAggregated) return false;
-    return !verify_ ||
+    return !verify_ || s.layout.mode != uint8_t(Mode::kMerge) ||
            PlainChecksumsOk(m, s.layout.l3_off, s.layout.is_v6, s.layout.l4_off,
                             s.udp ? IPPROTO_UDP : IPPROTO_TCP);
   }
@@ -299,8 +305,9 @@ class FastPath {
   const bool verify_;
   uint64_t packets_ = 0, bytes_ = 0;  // fast-path counters, stored once
   // The ol_flags a packet takes at once (ol_flags & mask == want), by
-  // is_v6: not aggregated, and with verification a GOOD verdict.
-  uint64_t rx_mask_[2] = {0, 0}, rx_want_[2] = {0, 0};
+  // [mode is MERGE][is_v6]: not aggregated, and for MERGE with
+  // verification a GOOD verdict.
+  uint64_t rx_mask_[2][2] = {}, rx_want_[2][2] = {};
 };
 
 // rte_mbuf fields read and written together (one 8-byte access each).

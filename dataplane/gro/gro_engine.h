@@ -50,7 +50,7 @@ enum PassReason : uint8_t {
   kPassTcpFlags,         // SYN/RST/URG/ECE/CWR
   kPassNoPayload,        // nothing to coalesce (pure ACK, empty datagram)
   kPassDuplicate,        // overlaps data already held for the flow
-  kPassBadChecksum,      // verify_checksums and a checksum is wrong
+  kPassBadChecksum,      // MERGE, verify_checksums, a checksum is wrong
   kPassBypass,           // Mode::kBypass (also counted in Counters::bypass)
   kPassUdpZeroChecksum,  // UDP checksum 0: never merged (as Linux)
   kPassAggregated,       // already aggregated: NIC LRO (RX_LRO) or a GSO packet
@@ -192,7 +192,10 @@ struct ContextConfig {
   uint32_t max_merged_bytes = 65535;
   uint32_t max_segments = 64;  // original packets per output (<= 64)
   uint16_t vxlan_port = 4789;
-  bool verify_checksums = false;  // bad checksum -> never merged
+  // MERGE only: a segment whose checksums are bad (NIC verdict, else
+  // checked in software) is never merged.  LIST and BYPASS never read a
+  // payload for its checksum: they change no byte, the receiver checks.
+  bool verify_checksums = false;
   int socket_id = SOCKET_ID_ANY;
   // Key of the flow table's hash (hash flooding, see flow_table.h): 0
   // picks a random one (rte_rand) per context; tests fix it.

@@ -99,7 +99,8 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   const uint32_t read_len = s.read_len;
   // nb_segs == 1 and port, as the upper half of the 8 bytes at data_off.
   const uint32_t segs_port = 1u | uint32_t(f->port) << 16;
-  const uint64_t rx_mask = rx_mask_[!v4], rx_want = rx_want_[!v4];
+  const uint64_t rx_mask = rx_mask_[!kList][!v4],
+                 rx_want = rx_want_[!kList][!v4];
   // pkt_len and data_len of a full-size segment, before and after the
   // headers are stripped (MERGE).
   const uint64_t full_lens = uint64_t(full) << 32 | full;
