@@ -2,8 +2,6 @@
 
 #include <rte_cycles.h>
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -17,36 +15,6 @@ constexpr absl::Duration kWaitPoll = absl::Microseconds(50);
 
 std::string TableName(uint16_t slot, int buffer) {
   return absl::StrCat("grod_hints_", slot, "_", buffer);
-}
-
-// Some packet matches both selectors.
-bool Overlaps(const TrafficSelector& a, const TrafficSelector& b) {
-  auto same = [](const auto& x, const auto& y) { return !x || !y || *x == *y; };
-  return same(a.port_id, b.port_id) && same(a.vlan_id, b.vlan_id) &&
-         same(a.vni, b.vni);
-}
-
-// Every packet `inner` matches, `outer` matches too.
-bool Covers(const TrafficSelector& outer, const TrafficSelector& inner) {
-  auto wider = [](const auto& o, const auto& i) {
-    return !o || (i && *i == *o);
-  };
-  return wider(outer.port_id, inner.port_id) &&
-         wider(outer.vlan_id, inner.vlan_id) && wider(outer.vni, inner.vni);
-}
-
-// Selectors in exactly one of `a` and `b`.
-std::vector<TrafficSelector> ChangedSelectors(
-    const std::vector<TrafficSelector>& a,
-    const std::vector<TrafficSelector>& b) {
-  std::vector<TrafficSelector> changed;
-  for (const TrafficSelector& s : a) {
-    if (std::find(b.begin(), b.end(), s) == b.end()) changed.push_back(s);
-  }
-  for (const TrafficSelector& s : b) {
-    if (std::find(a.begin(), a.end(), s) == a.end()) changed.push_back(s);
-  }
-  return changed;
 }
 
 std::string LcoreList(const std::vector<unsigned>& lcores) {
@@ -165,25 +133,16 @@ absl::Status TenantManager::RunOnWorkers(const WorkerCommand& cmd) {
   return absl::OkStatus();
 }
 
-TenantManager::SlotSet TenantManager::LosersOf(
+SlotSet TenantManager::LosersOf(
     const std::vector<TrafficSelector>& changed) const {
-  SlotSet losers;
-  auto unmatched = tenants_.find(unmatched_);
-  for (const TrafficSelector& c : changed) {
-    bool covered = false;
-    for (const auto& [name, t] : tenants_) {
-      for (const TrafficSelector& s : t.spec.selectors) {
-        if (Overlaps(s, c)) losers.set(t.slot);
-        covered |= Covers(s, c);
-      }
-    }
-    // Packets `c` matches that no selector did were the unmatched
-    // tenant's.
-    if (!covered && unmatched != tenants_.end()) {
-      losers.set(unmatched->second.slot);
-    }
+  std::vector<TenantSelectors> tenants;
+  for (const auto& [name, t] : tenants_) {
+    tenants.push_back({t.slot, &t.spec.selectors});
   }
-  return losers;
+  auto unmatched = tenants_.find(unmatched_);
+  return TenantsLosingTraffic(
+      tenants, unmatched == tenants_.end() ? -1 : unmatched->second.slot,
+      changed);
 }
 
 absl::Status TenantManager::CheckSelectors(const TenantSpec& spec) const {
@@ -381,87 +340,6 @@ absl::Status TenantManager::SetUnmatched(const std::string& tenant) {
   }
   unmatched_ = tenant;
   return Publish(losers);
-}
-
-absl::Status TenantManager::Apply(RouteTable* table, size_t v4, size_t v6,
-                                  const std::vector<RouteHint>& added,
-                                  const std::vector<IpPrefix>& removed,
-                                  const std::function<HintMap()>& target) {
-  if (table->Fits(v4, v6)) {
-    bool ok = true;
-    for (const IpPrefix& p : removed) ok = ok && table->Remove(p).ok();
-    for (const RouteHint& h : added) ok = ok && table->Add(h).ok();
-    if (ok) return absl::OkStatus();
-  }
-  // Too small (or an incremental step failed): rebuild to size. Only here
-  // does a change cost time in proportion to all of the tenant's hints.
-  return table->Build(target());
-}
-
-absl::Status TenantManager::ChangeHints(const std::string& tenant,
-                                        const std::vector<RouteHint>& added,
-                                        const std::vector<IpPrefix>& removed) {
-  absl::MutexLock lock(&mu_);
-  if (absl::Status s = Quiesce(); !s.ok()) return s;
-  auto it = tenants_.find(tenant);
-  if (it == tenants_.end()) {
-    return absl::NotFoundError(absl::StrCat("no tenant '", tenant, "'"));
-  }
-  Tenant& t = it->second;
-  // Counts after the change, computed without copying the tenant's hints.
-  size_t v4 = t.v4_hints, v6 = t.v6_hints;
-  std::vector<IpPrefix> gone;
-  for (const IpPrefix& p : removed) {
-    if (t.hints.contains(p)) {
-      gone.push_back(p);
-      --(p.is_v6 ? v6 : v4);
-    }
-  }
-  for (const RouteHint& h : added) {
-    if (!t.hints.contains(h.prefix)) ++(h.prefix.is_v6 ? v6 : v4);
-  }
-  if (added.empty() && gone.empty()) return absl::OkStatus();
-  auto changed = [&] {
-    HintMap m = t.hints;
-    for (const IpPrefix& p : gone) m.erase(p);
-    for (const RouteHint& h : added) m[h.prefix] = h.mode;
-    return m;
-  };
-
-  RouteTable* spare = t.tables[1 - t.published].get();
-  if (t.spare_stale) {
-    // Quiesce() made sure no worker reads it any more.
-    if (absl::Status s = spare->Build(t.hints); !s.ok()) return s;
-    t.spare_stale = false;
-  }
-  if (absl::Status s = Apply(spare, v4, v6, added, gone, changed); !s.ok()) {
-    // Nothing was published: put the spare back to the current hints.
-    spare->Build(t.hints).IgnoreError();
-    return s;
-  }
-  for (const IpPrefix& p : gone) t.hints.erase(p);
-  for (const RouteHint& h : added) t.hints[h.prefix] = h.mode;
-  t.v4_hints = v4;
-  t.v6_hints = v6;
-  t.published = 1 - t.published;
-  if (absl::Status s = Publish(SlotSet()); !s.ok()) {
-    // A stalled worker may still read the old table: leave it alone.
-    t.spare_stale = true;
-    return s;
-  }
-  // The old table is now unused by every worker: bring it up to date.
-  return Apply(t.tables[1 - t.published].get(), v4, v6, added, gone,
-               [&] { return t.hints; });
-}
-
-absl::Status TenantManager::AddHints(const std::string& tenant,
-                                     const std::vector<RouteHint>& hints) {
-  return ChangeHints(tenant, hints, {});
-}
-
-absl::Status TenantManager::RemoveHints(const std::string& tenant,
-                                        const std::vector<IpPrefix>& prefixes) {
-  return ChangeHints(tenant, {}, prefixes);
 }
 
 void TenantManager::AddStats(StatsSnapshot* stats) const {

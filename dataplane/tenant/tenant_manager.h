@@ -24,7 +24,6 @@
 #include <rte_rcu_qsbr.h>
 
 #include <atomic>
-#include <bitset>
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,6 +37,7 @@
 #include "common/dataplane_types.h"
 #include "dataplane/runtime/worker.h"
 #include "dataplane/tenant/config_snapshot.h"
+#include "dataplane/tenant/reclassification.h"
 #include "dataplane/tenant/route_table.h"
 
 namespace grod::dataplane {
@@ -86,8 +86,6 @@ class TenantManager {
     // a worker was stalled): rebuilt before its next use.
     bool spare_stale = false;
   };
-
-  using SlotSet = std::bitset<kMaxTenants>;
 
   gro::ContextConfig ContextConfigOf(const TenantSpec& spec) const;
   // Builds and publishes a snapshot of tenants_, then waits until no
