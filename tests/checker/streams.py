@@ -144,13 +144,20 @@ def frag_mtu(rng):
 
 def vxlan6(rng):
     """#11.3: VXLAN over IPv6 (outer UDP checksum must stay nonzero and
-    correct), inner TCP4 and TCP6."""
+    correct), inner TCP4 and TCP6 with short segments and PSH, inner UDP."""
     runs = []
     for i in range(4):
         ver = 4 if i % 2 == 0 else 6
         src, dst = (v4(i + 1, 7), "10.206.0.1") if ver == 4 else ("2001:db8::7:%x" % (i + 1), "2001:db8:ff::7")
         f = Flow(ver, src, dst, 39000 + i, 80, vxlan=(6, "fd00::%x" % (i + 1), "fd00::100", 77))
-        runs.append(tcp_train(rng, f, rng.randint(10, 40), 1300))
+        seq, run = rng.randrange(1 << 32), []
+        for k in range(rng.randint(10, 40)):
+            size = 1300 if rng.random() < 0.8 else rng.randrange(1, 1300)
+            run.append(p.tcp(f, seq, rand_bytes(rng, size), flags="PA" if size < 1300 else "A"))
+            seq += size
+        runs.append(run)
+    f = Flow(4, v4(9, 7), "10.206.0.2", 39010, 4433, vxlan=(6, "fd00::9", "fd00::100", 78))
+    runs.append([p.udp(f, rand_bytes(rng, 1000), ipid=k) for k in range(20)])
     return interleave(rng, runs)
 
 
