@@ -1,9 +1,10 @@
 // Authorization and transport of the real grod binary, seen from outside:
 // a hostile tenant credential (read from the credentials file, used through
 // a plain gRPC client and through grocli) cannot take another tenant's
-// traffic or raise its quotas; SIGHUP swaps credentials while packets keep
-// flowing; the unix socket listener and /metrics basic auth; bad
-// credentials files stop grod at start with the file and line.
+// traffic or raise its quotas; SIGHUP swaps credentials (and the TLS
+// certificate) while packets keep flowing; the unix socket listener and
+// /metrics basic auth; bad credentials files stop grod at start with the file
+// and line.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/testing/test_certs.h"
 #include "gmock/gmock.h"
 #include "grod/sample_traffic.h"
 #include "grpcpp/grpcpp.h"
@@ -244,6 +246,58 @@ TEST(AuthE2eTest, SighupReloadsCredentialsWhileForwarding) {
   EXPECT_THAT(grod->log(), HasSubstr(creds + " line 1"));
   EXPECT_TRUE(client->GetInfo(client.Ctx(fresh).get(), {}, &info).ok());
   EXPECT_TRUE(client.Grows(fresh, after)) << "forwarding stopped";
+  absl::StatusOr<int> code = grod->Stop(SIGTERM);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << grod->log();
+}
+
+// A GetInfo over a fresh TLS channel trusting `ca` (the test certificates
+// name "localhost").
+grpc::Status TlsGetInfo(int port, const std::string& ca,
+                        const std::string& token) {
+  grpc::SslCredentialsOptions o;
+  o.pem_root_certs = testing::ReadTestFile(ca);
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  args.SetInt("grpc.use_local_subchannel_pool", 1);
+  auto stub = v1::Grod::NewStub(grpc::CreateCustomChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::SslCredentials(o), args));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  ctx.AddMetadata("authorization", "Bearer " + token);
+  v1::ServiceInfo info;
+  return stub->GetInfo(&ctx, {}, &info);
+}
+
+TEST(AuthE2eTest, SighupReloadsTlsCertificate) {
+  auto a = testing::MakeTestCerts(TempPath("certs-a"));
+  auto b = testing::MakeTestCerts(TempPath("certs-b"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  const std::string cert = TempPath("live-cert.pem"),
+                    key = TempPath("live-key.pem");
+  const auto install = [&](const testing::TestCerts& c) {
+    WriteFile(cert, testing::ReadTestFile(c.server_cert));
+    WriteFile(key, testing::ReadTestFile(c.server_key));
+  };
+  install(*a);
+  const std::string creds = TempPath("tls-credentials");
+  WriteFile(creds, absl::StrCat("admin:", kAdmin, "\n"));
+  absl::StatusOr<GrodProcess> grod = GrodProcess::Start(TrafficConfig(
+      creds, "tls_cert_file: \"" + cert + "\" tls_key_file: \"" + key + "\" "));
+  ASSERT_TRUE(grod.ok()) << grod.status();
+  ASSERT_TRUE(TlsGetInfo(grod->grpc_port(), a->ca_cert, kAdmin).ok());
+  EXPECT_FALSE(TlsGetInfo(grod->grpc_port(), b->ca_cert, kAdmin).ok());
+
+  install(*b);
+  ASSERT_EQ(kill(grod->pid(), SIGHUP), 0);
+  ASSERT_TRUE(WaitForLog(*grod, "TLS certificate and key")) << grod->log();
+  bool switched = false;
+  for (int i = 0; i < 50 && !switched; ++i) {
+    switched = TlsGetInfo(grod->grpc_port(), b->ca_cert, kAdmin).ok();
+    if (!switched) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(switched) << "new certificate not served within 5 s";
+  EXPECT_FALSE(TlsGetInfo(grod->grpc_port(), a->ca_cert, kAdmin).ok());
   absl::StatusOr<int> code = grod->Stop(SIGTERM);
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, 0) << grod->log();
