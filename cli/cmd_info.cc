@@ -36,6 +36,41 @@ int RunInfo(CommandEnv& env, const ParsedArgs& args) {
   return kExitOk;
 }
 
+std::string KindName(v1::PortKind kind) {
+  switch (kind) {
+    case v1::PORT_KIND_NIC:
+      return "nic";
+    case v1::PORT_KIND_AF_XDP:
+      return "af_xdp";
+    case v1::PORT_KIND_AF_PACKET:
+      return "af_packet";
+    case v1::PORT_KIND_VHOST_USER:
+      return "vhost-user";
+    case v1::PORT_KIND_TAP:
+      return "tap";
+    case v1::PORT_KIND_VIRTUAL:
+      return "virtual";
+    default:
+      return "-";
+  }
+}
+
+// What a vhost-user guest negotiated: "guest:tso4,tso6,csum,mrg-rxbuf",
+// "guest:none" (attached, no offloads), "detached"; "-" for other kinds.
+std::string ConsumerSummary(const v1::Port& p) {
+  if (p.kind() != v1::PORT_KIND_VHOST_USER) return "-";
+  const v1::ConsumerFeatures& f = p.consumer();
+  if (!f.negotiated()) return "detached";
+  std::vector<std::string> have;
+  if (f.tso4()) have.push_back("tso4");
+  if (f.tso6()) have.push_back("tso6");
+  if (f.uso()) have.push_back("uso");
+  if (f.checksum()) have.push_back("csum");
+  if (f.mergeable_rx_buffers()) have.push_back("mrg-rxbuf");
+  return absl::StrCat("guest:",
+                      have.empty() ? "none" : absl::StrJoin(have, ","));
+}
+
 int RunPorts(CommandEnv& env, const ParsedArgs& args) {
   if (absl::Status s = WantArgs(args, 0, "no arguments"); !s.ok()) {
     return UsageError(env, "ports", std::string(s.message()));
@@ -48,8 +83,8 @@ int RunPorts(CommandEnv& env, const ParsedArgs& args) {
     PrintJson(resp, env.out);
     return kExitOk;
   }
-  Table t({"ID", "NAME", "DRIVER", "MAC", "LINK", "SPEED", "MTU", "PEER", "RXQ",
-           "TXQ", "OFFLOADS"});
+  Table t({"ID", "NAME", "KIND", "DRIVER", "MAC", "LINK", "SPEED", "MTU",
+           "PEER", "RXQ", "TXQ", "OFFLOADS", "CONSUMER"});
   for (const v1::Port& p : resp.ports()) {
     const v1::PortCapabilities& c = p.capabilities();
     std::vector<std::string> caps;
@@ -72,11 +107,12 @@ int RunPorts(CommandEnv& env, const ParsedArgs& args) {
                                         c.tx_max_mtu_segments(), ")")
                          : std::string("multi-seg"));
     }
-    t.Add({absl::StrCat(p.port_id()), p.name(), p.driver(), p.mac_address(),
-           p.link_up() ? "up" : "down", absl::StrCat(p.link_speed_mbps(), "M"),
-           absl::StrCat(p.mtu()), absl::StrCat(p.peer_port_id()),
-           absl::StrCat(p.rx_queues()), absl::StrCat(p.tx_queues()),
-           caps.empty() ? "-" : absl::StrJoin(caps, ",")});
+    t.Add({absl::StrCat(p.port_id()), p.name(), KindName(p.kind()), p.driver(),
+           p.mac_address(), p.link_up() ? "up" : "down",
+           absl::StrCat(p.link_speed_mbps(), "M"), absl::StrCat(p.mtu()),
+           absl::StrCat(p.peer_port_id()), absl::StrCat(p.rx_queues()),
+           absl::StrCat(p.tx_queues()),
+           caps.empty() ? "-" : absl::StrJoin(caps, ","), ConsumerSummary(p)});
   }
   t.Print(env.out);
   return kExitOk;

@@ -112,6 +112,38 @@ TEST_F(GrocliTest, InfoAndPorts) {
   EXPECT_EQ(ports.ports(1).peer_port_id(), 0u);
 }
 
+// Each port's kind and what its consumer negotiated: an AF_XDP port has no
+// negotiation, a vhost-user guest shows its virtio-net features, a vhost-user
+// port with no guest attached says so.
+TEST_F(GrocliTest, PortKindsAndConsumers) {
+  std::vector<PortInfo> ports = server_->dp().Ports();
+  ports[0].kind = PortKind::kAfXdp;
+  ports[1].kind = PortKind::kVhostUser;
+  ports[1].consumer = {.negotiated = true,
+                       .tso4 = true,
+                       .tso6 = false,
+                       .uso = false,
+                       .checksum = true,
+                       .mergeable_rx_buffers = true};
+  server_->dp().SetPorts(ports);
+  Result r = Ok({"ports"});
+  EXPECT_NE(r.out.find("af_xdp"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("vhost-user"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("guest:tso4,csum,mrg-rxbuf"), std::string::npos)
+      << r.out;
+  auto json = FromJson<v1::ListPortsResponse>(Ok({"-o", "json", "ports"}).out);
+  EXPECT_EQ(json.ports(0).kind(), v1::PORT_KIND_AF_XDP);
+  EXPECT_EQ(json.ports(1).kind(), v1::PORT_KIND_VHOST_USER);
+  EXPECT_TRUE(json.ports(1).consumer().tso4());
+  EXPECT_FALSE(json.ports(1).consumer().tso6());
+  EXPECT_TRUE(json.ports(1).consumer().mergeable_rx_buffers());
+
+  ports[1].consumer = {};
+  server_->dp().SetPorts(ports);
+  r = Ok({"ports"});
+  EXPECT_NE(r.out.find("detached"), std::string::npos) << r.out;
+}
+
 TEST_F(GrocliTest, TenantLifecycle) {
   Ok({"tenant", "create", "acme", "--selector", "port=0,vlan=100", "--selector",
       "port=1,vlan=100", "--mode", "list", "--flush", "timeout",

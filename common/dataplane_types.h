@@ -101,6 +101,23 @@ struct PortCapabilities {
   uint16_t tso_min_segsz = 256;
 };
 
+// What a port delivers to: a NIC (or a virtual test device), a kernel
+// netdev through AF_XDP or AF_PACKET, a VM over vhost-user, a tap.
+enum class PortKind { kNic, kAfXdp, kAfPacket, kVhostUser, kTap, kVirtual };
+
+// What the port's consumer negotiated with grod: for a vhost-user port the
+// guest's virtio-net features (TSO/USO and checksum on its receive side,
+// mergeable RX buffers), read from the vhost library; other kinds have no
+// negotiation and report nothing.
+struct ConsumerFeatures {
+  bool negotiated = false;  // a consumer is attached and negotiated
+  bool tso4 = false;        // VIRTIO_NET_F_GUEST_TSO4
+  bool tso6 = false;        // VIRTIO_NET_F_GUEST_TSO6
+  bool uso = false;         // VIRTIO_NET_F_GUEST_USO4/6 (or UFO)
+  bool checksum = false;    // VIRTIO_NET_F_GUEST_CSUM: partial checksums
+  bool mergeable_rx_buffers = false;  // VIRTIO_NET_F_MRG_RXBUF
+};
+
 struct PortInfo {
   uint16_t port_id = 0;
   std::string name;
@@ -113,6 +130,8 @@ struct PortInfo {
   bool link_up = false;
   uint32_t link_speed_mbps = 0;
   uint32_t mtu = 0;
+  PortKind kind = PortKind::kNic;
+  ConsumerFeatures consumer;
 };
 
 struct PortCounters {

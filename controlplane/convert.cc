@@ -77,6 +77,24 @@ TenantSpec ToTenantSpec(const v1::Tenant& tenant) {
   return spec;
 }
 
+v1::PortKind ToProto(PortKind kind) {
+  switch (kind) {
+    case PortKind::kNic:
+      return v1::PORT_KIND_NIC;
+    case PortKind::kAfXdp:
+      return v1::PORT_KIND_AF_XDP;
+    case PortKind::kAfPacket:
+      return v1::PORT_KIND_AF_PACKET;
+    case PortKind::kVhostUser:
+      return v1::PORT_KIND_VHOST_USER;
+    case PortKind::kTap:
+      return v1::PORT_KIND_TAP;
+    case PortKind::kVirtual:
+      return v1::PORT_KIND_VIRTUAL;
+  }
+  return v1::PORT_KIND_UNSPECIFIED;
+}
+
 v1::Port ToProto(const PortInfo& port) {
   v1::Port out;
   out.set_port_id(port.port_id);
@@ -104,6 +122,14 @@ v1::Port ToProto(const PortInfo& port) {
   out.set_link_up(port.link_up);
   out.set_link_speed_mbps(port.link_speed_mbps);
   out.set_mtu(port.mtu);
+  out.set_kind(ToProto(port.kind));
+  v1::ConsumerFeatures* f = out.mutable_consumer();
+  f->set_negotiated(port.consumer.negotiated);
+  f->set_tso4(port.consumer.tso4);
+  f->set_tso6(port.consumer.tso6);
+  f->set_uso(port.consumer.uso);
+  f->set_checksum(port.consumer.checksum);
+  f->set_mergeable_rx_buffers(port.consumer.mergeable_rx_buffers);
   return out;
 }
 

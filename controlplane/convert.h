@@ -20,6 +20,7 @@ FlushPolicy ToFlushPolicy(const v1::FlushPolicy& policy);
 // A normalised tenant (validate.h) -> what the data plane is told.
 TenantSpec ToTenantSpec(const v1::Tenant& tenant);
 
+v1::PortKind ToProto(PortKind kind);
 v1::Port ToProto(const PortInfo& port);
 v1::TenantStats ToProto(const TenantCounters& counters);
 v1::PortStats ToProto(const PortCounters& counters);

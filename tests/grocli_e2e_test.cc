@@ -151,6 +151,8 @@ TEST_F(GrocliE2eTest, InfoAndPorts) {
   ASSERT_EQ(ports.ports_size(), 2);
   EXPECT_EQ(ports.ports(0).name(), "net_null0");
   EXPECT_EQ(ports.ports(0).driver(), "net_null");
+  EXPECT_EQ(ports.ports(0).kind(), v1::PORT_KIND_VIRTUAL);
+  EXPECT_FALSE(ports.ports(0).consumer().negotiated());  // nothing attached
   EXPECT_EQ(ports.ports(0).peer_port_id(), 1u);
   EXPECT_EQ(ports.ports(1).name(), "net_null1");
   EXPECT_EQ(ports.ports(1).peer_port_id(), 0u);

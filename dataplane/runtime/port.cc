@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "dataplane/runtime/port_kind.h"
 
 namespace grod::dataplane {
 namespace {
@@ -157,6 +158,8 @@ PortInfo DescribePort(uint16_t port_id) {
   if (rte_eth_dev_info_get(port_id, &info) == 0) {
     p.driver = info.driver_name ? info.driver_name : "";
   }
+  p.kind = PortKindOf(p.driver);
+  p.consumer = ConsumerOf(port_id, p.kind);
   rte_ether_addr mac;
   if (rte_eth_macaddr_get(port_id, &mac) == 0) {
     char buf[RTE_ETHER_ADDR_FMT_SIZE];
