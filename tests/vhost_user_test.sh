@@ -9,8 +9,9 @@
 #  - datagrams from a kernel socket in a netns cross grod into the guest,
 #    are echoed (testpmd 5tswap) and cross grod back intact and in order;
 #  - the guest leaving while traffic flows and a new one attaching: grod
-#    counts what it could not deliver, keeps running, forwards again, and
-#    every packet it received is transmitted or counted as dropped.
+#    counts what it could not deliver, keeps running, forwards again,
+#    every packet it received is transmitted or counted as dropped, and its
+#    mbuf pools are back to their idle level (no leak).
 # Needs root, 2 MiB hugepages (reserved here under a lock shared with other
 # tests, and given back) and dpdk-testpmd (Debian package dpdk).
 set -euo pipefail
@@ -108,6 +109,15 @@ done
 grpc_port=$(sed -n 's/.*serving gRPC on [^(]*(bound port \([0-9]*\)).*/\1/p' "$tmp/grod.log")
 [ -n "$grpc_port" ] || fail "grod did not come up"
 cli() { "$grocli" --server "127.0.0.1:$grpc_port" "$@"; }
+metrics_port=$(sed -n 's/.*metrics on [^(]*(bound port \([0-9]*\)).*/\1/p' "$tmp/grod.log")
+# Mbufs taken from one of grod's pools (rte_mempool_in_use_count).
+in_use() {
+  curl -fsS "http://127.0.0.1:$metrics_port/metrics" |
+    awk -v m="grod_mempool_in_use_mbufs{pool=\"$1\"}" '$1 == m {print $2}'
+}
+pkts_base=$(in_use grod_pkts)
+[ -n "$pkts_base" ] || fail "no grod_mempool_in_use_mbufs on /metrics"
+echo "mbufs in use before any guest: $pkts_base"
 
 # The vhost-user port's CONSUMER column (last field of its row).
 consumer() { cli ports | awk '$3 == "vhost-user" {print $NF}'; }
@@ -232,6 +242,16 @@ for rx, tx in ((0, 1), (1, 0)):
     ok &= got == sent + dropped and got > 0
 sys.exit(0 if ok else 1)
 PY
+
+# No mbuf lost to the departed guest or anywhere else: once idle (held
+# packets flushed), the pools are back where they started.
+for attempt in $(seq 20); do
+  pkts=$(in_use grod_pkts) ind=$(in_use grod_gso_ind)
+  [ "$pkts" = "$pkts_base" ] && [ "$ind" = 0 ] && break
+  [ "$attempt" -eq 20 ] && fail "mbufs in use: grod_pkts $pkts (was $pkts_base), grod_gso_ind $ind"
+  sleep 0.2
+done
+echo "mbufs in use after the traffic and the guest swap: $pkts (was $pkts_base), indirect $ind"
 
 stop_guest
 kill -TERM "$grod_pid"
