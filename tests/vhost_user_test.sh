@@ -36,13 +36,20 @@ stop_guest() {
 }
 cleanup() {
   stop_guest
-  [ -n "$grod_pid" ] && kill -9 "$grod_pid" 2>/dev/null || true
+  if [ -n "$grod_pid" ]; then
+    # Reaped before the unmount below: its hugepage files keep it busy.
+    kill -9 "$grod_pid" 2>/dev/null || true
+    wait "$grod_pid" 2>/dev/null || true
+  fi
   ip netns del "$ns" 2>/dev/null || true
   ip link del "$p" 2>/dev/null || true
   rm -f "$sock" /dev/hugepages/vhg"$id"* /dev/hugepages/vhf"$id"*
   if [ -n "$orig_pages" ]; then
     echo "$orig_pages" >/proc/sys/vm/nr_hugepages
-    [ -n "$mounted_here" ] && umount /dev/hugepages
+    if [ -n "$mounted_here" ]; then
+      umount /dev/hugepages || { sleep 1; umount /dev/hugepages; } ||
+        echo "WARNING: /dev/hugepages (mounted by this test) is still mounted"
+    fi
   fi
   true
 }
