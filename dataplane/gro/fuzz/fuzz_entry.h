@@ -10,7 +10,10 @@ namespace grod::gro::fuzz {
 
 // Initializes DPDK once (no hugepages) and runs one input through Parse and
 // a Context, expands every output (Unlink / Segment) and frees it.  Aborts
-// on a broken invariant (mbuf leak, list length, segment count).  The same
+// on a broken invariant (mbuf leak, list length, segment count, and the
+// output invariants of output_invariants.h: each input exactly once, at
+// most max_segments per output, single-input outputs untouched, merged
+// outputs' lengths / IPv4 header checksum / limits, order per 5-tuple).  The same
 // packets also go through a second Context by the burst API (the fast
 // path): outputs (bytes and metadata, in order) and counters must be
 // identical.
