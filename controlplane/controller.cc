@@ -211,7 +211,15 @@ absl::Status Controller::Bootstrap(const v1::GrodConfig& config) {
   }
   state_ = std::move(plan->state);
   absl::Status applied = ApplyAll();
-  if (!applied.ok() && plan->uses_state_file) {
+  // Transient refusals (a worker lcore briefly stalled, a timeout) say
+  // nothing about the saved state: fail the start (the supervisor retries)
+  // rather than set a good state file aside.
+  const bool transient =
+      applied.code() == absl::StatusCode::kUnavailable ||
+      applied.code() == absl::StatusCode::kDeadlineExceeded ||
+      applied.code() == absl::StatusCode::kAborted;
+  if (!applied.ok() && transient) RemoveAll();
+  if (!applied.ok() && !transient && plan->uses_state_file) {
     // The data plane refused the saved state (e.g. fewer hugepages than
     // when it was saved): the same recovery as for an inadmissible one.
     RemoveAll();

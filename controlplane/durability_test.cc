@@ -154,6 +154,19 @@ TEST(StateRecoveryTest, StateTheDataPlaneRefusesIsQuarantinedOrRefused) {
         << s;
     EXPECT_EQ(Slurp(file), saved);
   }
+  {
+    // A transient refusal (a worker briefly stalled) is no reason to set
+    // the saved state aside: the start fails, the file stays.
+    testing::FakeDataPlane dp;
+    dp.FailNextMutation(absl::UnavailableError("worker lcore 1 stopped"),
+                        "UpsertTenant");
+    Controller ctl(&dp, file, false, DefaultLimits(),
+                   StateRecovery::kQuarantine);
+    EXPECT_EQ(ctl.Bootstrap(config).code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(ctl.quarantined_state(), "");
+    EXPECT_EQ(Slurp(file), saved);
+    EXPECT_TRUE(dp.tenants().empty()) << "nothing left half applied";
+  }
   testing::FakeDataPlane dp;
   // Both tenants are applied, then beta's hints fail: neither tenant may
   // stay behind in the data plane.
