@@ -5,9 +5,9 @@
 
 Two network namespaces, each with one end of a veth pair; grod bridges the
 other two ends with DPDK's af_packet PMD (as tests/kernel_traffic_test.sh).
-tcpdump inside each namespace records what the kernel sent (-Q out: grod's
-input) and what it received (-Q in: grod's output); the checker compares the
-two per 5-tuple. Needs root. Traffic kinds:
+tcpdump records grod's input on the host's veth ends (-Q in, where grod's
+af_packet socket reads it) and grod's output inside each namespace (-Q in);
+the checker compares the two per 5-tuple. Needs root. Traffic kinds:
   tcp       a TCP stream each way (data + ACKs), kernel MSS, offloads off
   udp       paced 1200-byte datagrams A -> B
   udp_frag  paced 3000-byte datagrams A -> B (the kernel fragments them)
@@ -31,6 +31,7 @@ import pcapio  # noqa: E402
 
 ENV = dict(os.environ, PATH="/usr/sbin:/sbin:/usr/bin:/bin")
 TCP_BYTES = 2_000_000
+PIN = ["taskset", "-c", "0"]  # the kernel side of the traffic on one CPU
 
 
 def run(*argv, ns=None):
@@ -74,7 +75,11 @@ class Namespaces:
 
 
 def grod_config(net, mode, tag):
-    eal = ["-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+    # grod's worker on CPU 0 with the traffic (taskset below): a sender on
+    # several CPUs can have its frames reordered by the kernel between
+    # the namespace and grod's port (veth queues each frame on the sending
+    # CPU's backlog), which no capture point can see the same way grod does.
+    eal = ["-l", "0-1", "--main-lcore", "1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
            "--file-prefix=kc%d%s" % (os.getpid(), tag), "--no-telemetry", "--log-level=*:warning",
            "--vdev=net_af_packet0,iface=%s,qpairs=1" % net.port[0],
            "--vdev=net_af_packet1,iface=%s,qpairs=1" % net.port[1]]
@@ -106,7 +111,7 @@ def start_grod(grod, net, mode, workdir):
 
 def start_capture(ns, dev, direction, path):
     proc = subprocess.Popen(
-        ["ip", "netns", "exec", ns, "tcpdump", "-i", dev, "-Q", direction, "-s", "0", "-B",
+        (["ip", "netns", "exec", ns] if ns else []) + ["tcpdump", "-i", dev, "-Q", direction, "-s", "0", "-B",
          "32768", "-U", "-n", "-w", path], env=ENV, stderr=subprocess.PIPE, text=True)
     line = proc.stderr.readline()  # "listening on ..." once the socket is bound
     if "listening" not in line:
@@ -144,18 +149,19 @@ def traffic(net, kinds, workdir):
     procs = []
     if "tcp" in kinds:
         for src, dst, port in ((a, b, 5301), (b, a, 5302)):
-            srv = subprocess.Popen(["ip", "netns", "exec", dst, sys.executable, me, "tcp-sink",
+            srv = subprocess.Popen(["ip", "netns", "exec", dst] + PIN + [sys.executable, me, "tcp-sink",
                                     str(port)], env=ENV)
             procs.append((srv, src, ["tcp-send", net.addr[net.ns.index(dst)], str(port),
                                      str(TCP_BYTES)]))
     for kind, size, count in (("udp", 1200, 2000), ("udp_frag", 3000, 300)):
         if kind in kinds:
             port = 5303 if kind == "udp" else 5304
-            srv = subprocess.Popen(["ip", "netns", "exec", b, sys.executable, me, "udp-sink",
+            srv = subprocess.Popen(["ip", "netns", "exec", b] + PIN + [sys.executable, me, "udp-sink",
                                     str(port)], env=ENV)
             procs.append((srv, a, ["udp-send", net.addr[1], str(port), str(count), str(size)]))
     time.sleep(0.3)  # servers bind  # noqa: the clients also retry connecting
-    clients = [subprocess.Popen(["ip", "netns", "exec", src, sys.executable, me] + args, env=ENV)
+    clients = [subprocess.Popen(["ip", "netns", "exec", src] + PIN + [sys.executable, me] + args,
+                                env=ENV)
                for _, src, args in procs]
     for c in clients:
         if c.wait(timeout=120) != 0:
@@ -168,11 +174,17 @@ def run_mode(grod, net, mode, kinds, workdir):
     proc, metrics_port, log = start_grod(grod, net, mode, workdir)
     caps = {}
     try:
+        # grod's input is recorded where grod reads it, on the host's veth
+        # ends: between a namespace's veth and its peer the kernel may
+        # reorder (a TCP sender transmits from several CPUs, and veth
+        # queues each frame on the sending CPU's backlog). Its output is
+        # recorded where the namespaces receive it (grod sends from one
+        # lcore, so that path keeps its order).
         for side in (0, 1):
-            for direction, role in (("out", "in"), ("in", "out")):
-                path = os.path.join(workdir, "%s_%d_%s.pcap" % (mode.lower(), side, role))
-                caps[(side, role)] = (start_capture(net.ns[side], net.veth[side], direction,
-                                                    path), path)
+            path = os.path.join(workdir, "%s_%d_in.pcap" % (mode.lower(), side))
+            caps[(side, "in")] = (start_capture(None, net.port[side], "in", path), path)
+            path = os.path.join(workdir, "%s_%d_out.pcap" % (mode.lower(), side))
+            caps[(side, "out")] = (start_capture(net.ns[side], net.veth[side], "in", path), path)
         traffic(net, kinds, workdir)
         metrics = wait_forwarded(metrics_port)
     finally:
