@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   bazel-bootstrap bazel-rules-java g++ pkg-config clang-14 libclang-rt-14-dev clang-format
-  # libraries
+  # libraries (dpdk-dev also ships dpdk-testpmd, the peer scripts/bench_process.sh runs)
   libdpdk-dev dpdk-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev
   # tests: metrics, wire, independent gRPC client, deployment checks
