@@ -114,8 +114,12 @@ absl::StatusOr<GrodProcess> GrodProcess::Start(
   }
   std::ofstream(config_path) << text << "\n";
 
+  // Stall detection is tested by the liveness tests with their own value
+  // (a later flag wins); the rest run on a loaded two-core CI machine,
+  // where a worker lcore can lose the CPU for longer than grod's 500 ms.
   std::vector<std::string> argv = {Runfile("grod/grod"),
-                                   "--config=" + config_path};
+                                   "--config=" + config_path,
+                                   "--worker_stall_ms=5000"};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   p.pid_ = fork();
   if (p.pid_ == 0) ExecInChild(argv, p.log_path_, p.log_path_);
