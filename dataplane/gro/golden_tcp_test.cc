@@ -118,14 +118,34 @@ TEST_P(TcpGolden, ListKeepsPacketsByteIdentical) {
   EXPECT_EQ(ctx_->counters().segments_listed, 5u);
 }
 
-TEST_P(TcpGolden, ReorderedSegmentsMergeWhenTheGapFills) {
+// A merged packet is cut back into segments in sequence order (TSO or
+// Segment()): a segment that arrived late never joins the run ahead of it,
+// so nothing leaves ahead of a segment that arrived before it.  Reordered
+// segments leave as they arrived (here each alone; a 5th run flushes).
+TEST_P(TcpGolden, ReorderedSegmentsLeaveInArrivalOrder) {
   const bool v6 = GetParam();
   Make();
-  for (uint32_t i : {0, 2, 1, 4, 3, 5})
+  std::vector<Bytes> in;
+  for (uint32_t i : {0, 2, 1, 4, 3, 5}) {
+    in.push_back(Build(TcpSegment(i * 1000, 1000, v6)));
+    Feed(in.back());
+  }
+  auto out = Out();
+  ASSERT_EQ(out.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) EXPECT_EQ(out[i].bytes, in[i]) << i;
+  EXPECT_EQ(ctx_->counters().flushes[kFlushReorder], 1u);
+}
+
+// In order after a gap: the newest run grows.
+TEST_P(TcpGolden, SegmentsAfterAGapMergeInTheirOwnRun) {
+  const bool v6 = GetParam();
+  Make();
+  for (uint32_t i : {0, 1, 3, 4, 5})
     Feed(Build(TcpSegment(i * 1000, 1000, v6)));
   auto out = Out();
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].bytes, Merged(TcpSegment(0, 0, v6), 0, 6000));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].bytes, Merged(TcpSegment(0, 0, v6), 0, 2000));
+  EXPECT_TRUE(out[1].bytes == Merged(TcpSegment(3000, 0, v6), 3000, 3000));
 }
 
 // LIST members leave unlinked one by one: in arrival order, never sorted

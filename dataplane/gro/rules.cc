@@ -153,8 +153,11 @@ void Engine::Prepend(Flow* f, Run* r, rte_mbuf* m, const ParsedPacket& p) {
 void Engine::TryJoin(Flow* f, int i) {
   if (i + 1 >= f->nruns) return;
   const FlowCold& c = t_->cold(f);
-  // LIST: members leave as they arrived (see AddSeq): runs never join.
-  if (c.layout.mode == uint8_t(Mode::kList)) return;
+  // Only fragment runs of MERGE join (a datagram is reassembled whole);
+  // TCP and LIST runs leave as they arrived (see AddSeq).
+  if (c.layout.mode == uint8_t(Mode::kList) || c.layout.type != kIpv4Frag) {
+    return;
+  }
   Run& a = t_->run(f, i);
   Run& b = t_->run(f, i + 1);
   if (a.end != b.start) return;
@@ -233,9 +236,14 @@ AddResult Engine::AddSeq(Flow* f, rte_mbuf* m, const ParsedPacket& p) {
     const Run& r = t_->run(f, j);
     if (SeqLt(s, r.end) && SeqLt(r.start, e)) return AddResult::kDuplicate;
   }
-  // LIST members leave one by one, run after run in arrival order (see
-  // EmitFlow): a packet may only extend the newest run, at its end.
-  const bool list = t_->cold(f).layout.mode == uint8_t(Mode::kList);
+  // LIST members leave one by one, and a merged TCP packet is cut back
+  // into segments in sequence order (TSO or Segment()): run after run in
+  // arrival order (see EmitFlow), a packet may only extend the newest run,
+  // at its end -- else a segment would leave ahead of one that arrived
+  // before it.  (MERGE fragments become one datagram: they may grow at
+  // either end and join.)
+  const Layout& lay = t_->cold(f).layout;
+  const bool list = lay.mode == uint8_t(Mode::kList) || lay.type != kIpv4Frag;
   int newest = 0;
   if (list) {
     const uint32_t* stamp = t_->cold(f).run_stamp;
