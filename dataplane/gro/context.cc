@@ -123,6 +123,7 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
         FlushFlow(f, kFlushSize, out);
         break;
       case AddResult::kTooManyRuns:
+      case AddResult::kOutOfOrder:
         FlushFlow(f, kFlushReorder, out);
         break;
     }

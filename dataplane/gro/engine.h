@@ -8,8 +8,11 @@
 //   * same flow key (Parse) and equal FlowAttrs/Layout/option bytes, else
 //     the held flow is flushed first (kFlushMismatch) -- never two entries
 //     for one 5-tuple, so a flow can't be reordered by its own entries;
-//   * adjacency in sequence space (TCP seq, fragment offset) -- a packet may
-//     extend a run at either end, and two runs join when the gap fills;
+//   * adjacency in sequence space: a TCP segment extends the flow's run
+//     only at its end (MERGE; else the run is flushed first, so a merged
+//     packet never puts a later arrival before an earlier one), or the
+//     newest run (LIST); a fragment extends a run at either end, and two
+//     fragment runs join when the gap fills;
 //   * TCP/UDP: every packet but the last of a run carries `mss` bytes
 //     (Segment() must be able to reproduce them), at most max_segments,
 //     merged length within max_merged_bytes;
@@ -51,7 +54,8 @@ inline uint8_t RunFlags(const Layout& l, const ParsedPacket& p) {
 inline constexpr uint64_t kPreAggregated =
     RTE_MBUF_F_RX_LRO | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG;
 
-enum class AddResult { kAdded, kDuplicate, kNoFit, kTooManyRuns };
+// kOutOfOrder: a TCP segment in MERGE that does not continue the held run.
+enum class AddResult { kAdded, kDuplicate, kNoFit, kTooManyRuns, kOutOfOrder };
 
 // Stateless helpers bound to one context's config, table and counters.
 class Engine {

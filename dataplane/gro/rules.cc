@@ -83,25 +83,17 @@ bool Engine::CanAppend(const Flow& f, const Run& r,
   return Fits(c.layout, r.bytes + len, r.segs + 1u);
 }
 
+// Only fragment runs grow at the front (see AddSeq): a datagram is one
+// output however its fragments arrived.
 bool Engine::CanPrepend(const Flow& f, const Run& r,
                         const ParsedPacket& p) const {
   const FlowCold& c = t_->cold(&f);
-  const uint32_t len = p.payload_len;
-  if (c.layout.type == kIpv4Frag) {
-    if (!p.more_frags) return false;
-  } else {
-    // The new first packet defines the MSS of the whole run.
-    if (r.segs == 1 ? r.mss > len : r.mss != len) return false;
-    // PSH/FIN end a merge (Linux): they may not land mid-packet, where
-    // re-segmentation could not put them back.
-    if (p.tcp_flags & (kTcpPsh | kTcpFin)) return false;
-    if (!c.attrs.df && uint16_t(p.ip_id + 1) != r.first_id) return false;
-  }
+  if (!p.more_frags) return false;
   if (c.layout.vxlan && !c.attrs.outer_df &&
       uint16_t(p.outer_ip_id + 1) != r.outer_first_id) {
     return false;
   }
-  return Fits(c.layout, r.bytes + len, r.segs + 1u);
+  return Fits(c.layout, r.bytes + p.payload_len, r.segs + 1u);
 }
 
 // Zero-copy chaining: `tail_of_a` is the last mbuf segment of a chain whose
@@ -153,22 +145,13 @@ void Engine::Prepend(Flow* f, Run* r, rte_mbuf* m, const ParsedPacket& p) {
 void Engine::TryJoin(Flow* f, int i) {
   if (i + 1 >= f->nruns) return;
   const FlowCold& c = t_->cold(f);
-  // Only fragment runs of MERGE join (a datagram is reassembled whole);
-  // TCP and LIST runs leave as they arrived (see AddSeq).
-  if (c.layout.mode == uint8_t(Mode::kList) || c.layout.type != kIpv4Frag) {
-    return;
-  }
+  if (c.layout.mode == uint8_t(Mode::kList)) return;
   Run& a = t_->run(f, i);
   Run& b = t_->run(f, i + 1);
   if (a.end != b.start) return;
-  if (c.layout.type == kIpv4Frag) {
-    if (!a.last_mf) return;
-  } else {
-    if (a.flags & (kTcpPsh | kTcpFin)) return;
-    if (a.last_len != a.mss) return;
-    if (b.segs == 1 ? b.mss > a.mss : b.mss != a.mss) return;
-    if (!c.attrs.df && uint16_t(a.last_id + 1) != b.first_id) return;
-  }
+  // (Only fragment runs join: a TCP flow holds one run in MERGE, and LIST
+  // runs never join.)
+  if (!a.last_mf) return;
   if (c.layout.vxlan && !c.attrs.outer_df &&
       uint16_t(a.outer_last_id + 1) != b.outer_first_id) {
     return;
@@ -236,14 +219,23 @@ AddResult Engine::AddSeq(Flow* f, rte_mbuf* m, const ParsedPacket& p) {
     const Run& r = t_->run(f, j);
     if (SeqLt(s, r.end) && SeqLt(r.start, e)) return AddResult::kDuplicate;
   }
-  // LIST members leave one by one, and a merged TCP packet is cut back
-  // into segments in sequence order (TSO or Segment()): run after run in
-  // arrival order (see EmitFlow), a packet may only extend the newest run,
-  // at its end -- else a segment would leave ahead of one that arrived
-  // before it.  (MERGE fragments become one datagram: they may grow at
-  // either end and join.)
-  const Layout& lay = t_->cold(f).layout;
-  const bool list = lay.mode == uint8_t(Mode::kList) || lay.type != kIpv4Frag;
+  // TCP in MERGE: a merged packet's bytes leave in sequence order, so it
+  // may only hold segments that arrived in that order -- as Linux, a
+  // segment joins only at the end of the flow's one run; any other flushes
+  // the run first (kOutOfOrder) and starts the next.  (The fast path and
+  // the streaming loop take only that case themselves.)
+  const Layout& l = t_->cold(f).layout;
+  const bool list = l.mode == uint8_t(Mode::kList);
+  if (!list && l.type != kIpv4Frag) {
+    Run& r = f->run0;
+    if (r.end != s) return AddResult::kOutOfOrder;
+    if (!CanAppend(*f, r, p)) return AddResult::kNoFit;
+    Append(f, &r, m, p);
+    return AddResult::kAdded;
+  }
+  // LIST members leave one by one, run after run in arrival order (see
+  // EmitFlow): a packet may only extend the newest run, at its end.
+  // Fragments: a datagram is one output, its fragments join in any order.
   int newest = 0;
   if (list) {
     const uint32_t* stamp = t_->cold(f).run_stamp;
@@ -260,7 +252,6 @@ AddResult Engine::AddSeq(Flow* f, rte_mbuf* m, const ParsedPacket& p) {
       TryJoin(f, i);
       return AddResult::kAdded;
     }
-    // (MERGE makes one packet of a run: it may grow at either end.)
     if (e == r.start && !list) {
       if (!CanPrepend(*f, r, p)) return AddResult::kNoFit;
       Prepend(f, &r, m, p);
