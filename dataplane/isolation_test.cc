@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "dataplane/dpdk_dataplane.h"
+#include "dataplane/ring_data_plane_test_base.h"
 #include "dataplane/testing/ring_port.h"
 #include "grod/sample_traffic.h"
 #include "gtest/gtest.h"
@@ -44,32 +45,8 @@ Frames Concat(const Frames& a, const Frames& b) {
   return out;
 }
 
-class IsolationTest : public ::testing::Test {
+class IsolationTest : public RingDataPlaneTest {
  protected:
-  static inline int next_port_ = 0;
-
-  void SetUp() override {
-    testing::InitTestEal();
-    port_ = std::make_unique<testing::RingPort>("iso" +
-                                                std::to_string(next_port_++));
-    RuntimeConfig rc;
-    rc.ports.push_back({port_->name(), "", 256, 256});
-    rc.mbufs = 8191;
-    rc.idle_sleep_us = 20;
-    absl::StatusOr<std::unique_ptr<DpdkDataPlane>> dp =
-        DpdkDataPlane::Start(rc);
-    ASSERT_TRUE(dp.ok()) << dp.status();
-    dp_ = *std::move(dp);
-    dp_->StartForwarding();
-  }
-
-  void TearDown() override {
-    dp_->Stop();
-    port_->Collect();
-    EXPECT_EQ(port_->InjectPoolInUse(), 0u) << "an injected mbuf leaked";
-    EXPECT_EQ(dp_->MbufsInUse(), 0u) << "a data-plane mbuf leaked";
-  }
-
   // A MERGE tenant on VLAN `vlan` of the test port (nullopt: all VLANs)
   // holding flows for 30 s.
   TenantSpec Holder(const std::string& name, std::optional<uint16_t> vlan) {
@@ -118,9 +95,6 @@ class IsolationTest : public ::testing::Test {
     }
     return port_->CollectUntilQuiet();
   }
-
-  std::unique_ptr<testing::RingPort> port_;
-  std::unique_ptr<DpdkDataPlane> dp_;
 };
 
 TEST_F(IsolationTest, ChangingOneTenantLeavesAnothersHeldFlowsAlone) {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "dataplane/dpdk_dataplane.h"
+#include "dataplane/ring_data_plane_test_base.h"
 #include "dataplane/testing/ring_port.h"
 #include "gmock/gmock.h"
 #include "grod/sample_traffic.h"
@@ -54,33 +55,8 @@ Frames TcpBulk(const std::vector<FlowAddress>& flows, int segments,
   return frames;
 }
 
-class MultiTenantTest : public ::testing::Test {
+class MultiTenantTest : public RingDataPlaneTest {
  protected:
-  static inline int next_port_ = 0;
-
-  void SetUp() override {
-    testing::InitTestEal();
-    port_ = std::make_unique<testing::RingPort>("ring" +
-                                                std::to_string(next_port_++));
-    RuntimeConfig rc;
-    rc.ports.push_back({port_->name(), "", 256, 256});
-    rc.mbufs = 8191;
-    rc.idle_sleep_us = 20;
-    absl::StatusOr<std::unique_ptr<DpdkDataPlane>> dp =
-        DpdkDataPlane::Start(rc);
-    ASSERT_TRUE(dp.ok()) << dp.status();
-    dp_ = *std::move(dp);
-    ASSERT_TRUE(dp_->Ready());
-    dp_->StartForwarding();
-  }
-
-  void TearDown() override {
-    dp_->Stop();
-    port_->Collect();
-    EXPECT_EQ(port_->InjectPoolInUse(), 0u) << "an injected mbuf leaked";
-    EXPECT_EQ(dp_->MbufsInUse(), 0u) << "a data-plane mbuf leaked";
-  }
-
   TenantSpec Tenant(const std::string& name, GroMode mode,
                     FlushKind kind = FlushKind::kPerBurst) {
     TenantSpec t;
@@ -100,9 +76,6 @@ class MultiTenantTest : public ::testing::Test {
     }
     return {};
   }
-
-  std::unique_ptr<testing::RingPort> port_;
-  std::unique_ptr<DpdkDataPlane> dp_;
 };
 
 TEST_F(MultiTenantTest, NoTenantForwardsUntouched) {
