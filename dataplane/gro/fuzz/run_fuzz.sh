@@ -13,10 +13,10 @@ RUNS="${2:--1}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
 WORK="${WORK:-$(mktemp -d /tmp/gro_fuzz.XXXXXX)}"
-# The engine: every source of the library (not its tests or the benchmark).
+# The engine: every source of the library (not its tests).
 SRC=()
 for f in "$ROOT"/dataplane/gro/*.cc; do
-  case "$f" in *_test.cc | */gro_benchmark.cc) continue ;; esac
+  case "$f" in *_test.cc) continue ;; esac
   SRC+=("$f")
 done
 echo "building the fuzzer (clang++-14, ${#SRC[@]} engine sources)..."

@@ -1,8 +1,8 @@
 // The GRO benchmark's harness (gro_benchmark.cc): the mbuf pool, where each
 // burst's mbufs come from, timing the engine calls alone, collecting and
 // freeing output untimed, and the per-burst median over repeated runs.
-#ifndef GROD_DATAPLANE_GRO_BENCH_HARNESS_H_
-#define GROD_DATAPLANE_GRO_BENCH_HARNESS_H_
+#ifndef GROD_DATAPLANE_BENCH_GRO_HARNESS_H_
+#define GROD_DATAPLANE_BENCH_GRO_HARNESS_H_
 
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
@@ -212,4 +212,4 @@ inline std::string Fmt(const char* f, double v) {
 
 }  // namespace grod::gro::bench
 
-#endif  // GROD_DATAPLANE_GRO_BENCH_HARNESS_H_
+#endif  // GROD_DATAPLANE_BENCH_GRO_HARNESS_H_

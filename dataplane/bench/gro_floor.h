@@ -20,8 +20,8 @@
 // once; and that, with each burst applied one call late so its state
 // lines have a whole burst to arrive.  Nothing else is done, so any
 // engine's cost for these packets is higher.
-#ifndef GROD_DATAPLANE_GRO_BENCH_FLOOR_H_
-#define GROD_DATAPLANE_GRO_BENCH_FLOOR_H_
+#ifndef GROD_DATAPLANE_BENCH_GRO_FLOOR_H_
+#define GROD_DATAPLANE_BENCH_GRO_FLOOR_H_
 
 #include <immintrin.h>
 #include <rte_malloc.h>
@@ -206,4 +206,4 @@ class FloorEngine {
 
 }  // namespace grod::gro::bench
 
-#endif  // GROD_DATAPLANE_GRO_BENCH_FLOOR_H_
+#endif  // GROD_DATAPLANE_BENCH_GRO_FLOOR_H_

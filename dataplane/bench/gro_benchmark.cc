@@ -1,8 +1,8 @@
 // GRO engine benchmark: our engine vs DPDK rte_gro, context and burst mode,
 // same pre-built packets, one core.  Prints a Markdown table.
 //
-//   bazel run //dataplane/gro:gro_benchmark             # full (~5 min)
-//   bazel run //dataplane/gro:gro_benchmark -- --quick  # ~40 s
+//   bazel run //dataplane/bench:gro_benchmark             # full (~5 min)
+//   bazel run //dataplane/bench:gro_benchmark -- --quick  # ~40 s
 //   ... -- --workload=0 --flows=1024                    # one row
 //   ... -- --reps=N --verbose --ours-only --reorder=0|5
 //     (runs per cell, all samples to stderr, no rte_gro, one column)
@@ -39,8 +39,8 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/gro/bench_floor.h"
-#include "dataplane/gro/bench_harness.h"
+#include "dataplane/bench/gro_floor.h"
+#include "dataplane/bench/gro_harness.h"
 #include "dataplane/gro/gro_engine.h"
 #include "dataplane/gro/testing/packet_builder.h"
 
@@ -189,7 +189,7 @@ Result OursContext(const std::vector<Bytes>& frames, uint32_t flows, Mode mode,
   return Done(std::move(cycles), frames.size(), sink);
 }
 
-// The memory floor (bench_floor.h) in the same harness as OursContext.
+// The memory floor (gro_floor.h) in the same harness as OursContext.
 Result FloorContext(const std::vector<Bytes>& frames, uint32_t flows,
                     bench::FloorEngine::Way way, bool cold) {
   Feed feed(frames, false, cold);
@@ -467,10 +467,10 @@ int main(int argc, char** argv) {
     }
   }
   if (!floor_rows.empty()) {
-    // See bench_floor.h: the least any engine must spend on these packets.
+    // See gro_floor.h: the least any engine must spend on these packets.
     printf(
         "\nMemory floor, TCP4 MERGE, context mode (cycles/packet; floor = "
-        "the cheapest way, see bench_floor.h)\n\n"
+        "the cheapest way, see gro_floor.h)\n\n"
         "| flows | reorder | chain on arrival | chain at flush | at flush, "
         "one burst late | floor | floor merge ratio | ours | ours/floor | "
         "floor / ours at 1 flow "
