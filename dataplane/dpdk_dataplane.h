@@ -13,10 +13,10 @@
 
 #include "absl/status/statusor.h"
 #include "common/dataplane.h"
+#include "dataplane/control/tenant_manager.h"
 #include "dataplane/runtime/liveness_monitor.h"
 #include "dataplane/runtime/runtime_config.h"
 #include "dataplane/runtime/worker.h"
-#include "dataplane/tenant/tenant_manager.h"
 
 namespace grod::dataplane {
 

@@ -28,8 +28,8 @@
 #include "dataplane/runtime/gro_stage.h"
 #include "dataplane/runtime/lcore_counters.h"
 #include "dataplane/runtime/port.h"
+#include "dataplane/runtime/worker_command.h"
 #include "dataplane/tenant/config_snapshot.h"
-#include "dataplane/tenant/worker_command.h"
 #include "grod/sample_traffic.h"
 
 namespace grod::dataplane::bench {

@@ -6,7 +6,7 @@
 
 #include "dataplane/bench/fatal.h"
 #include "dataplane/gro/gro_engine.h"
-#include "dataplane/tenant/worker_command.h"
+#include "dataplane/runtime/worker_command.h"
 
 namespace grod::dataplane::bench {
 

@@ -15,8 +15,8 @@
 #include "common/dataplane_types.h"
 #include "dataplane/gro/gro_engine.h"
 #include "dataplane/runtime/egress.h"
+#include "dataplane/runtime/worker_command.h"
 #include "dataplane/tenant/config_snapshot.h"
-#include "dataplane/tenant/worker_command.h"
 
 namespace grod::dataplane {
 

@@ -18,8 +18,8 @@
 // mutex. Commands are copied into the workers' rings and retired snapshots
 // wait for a later grace period, so giving up on a worker frees nothing it
 // may still read.
-#ifndef GROD_DATAPLANE_TENANT_TENANT_MANAGER_H_
-#define GROD_DATAPLANE_TENANT_TENANT_MANAGER_H_
+#ifndef GROD_DATAPLANE_CONTROL_TENANT_MANAGER_H_
+#define GROD_DATAPLANE_CONTROL_TENANT_MANAGER_H_
 
 #include <rte_rcu_qsbr.h>
 
@@ -149,4 +149,4 @@ class TenantManager {
 
 }  // namespace grod::dataplane
 
-#endif  // GROD_DATAPLANE_TENANT_TENANT_MANAGER_H_
+#endif  // GROD_DATAPLANE_CONTROL_TENANT_MANAGER_H_

@@ -1,4 +1,4 @@
-#include "dataplane/tenant/tenant_manager.h"
+#include "dataplane/control/tenant_manager.h"
 
 #include <rte_cycles.h>
 

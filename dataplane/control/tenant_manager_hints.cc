@@ -1,6 +1,6 @@
 // TenantManager: route hints, double-buffered (see tenant_manager.h).
 #include "absl/strings/str_cat.h"
-#include "dataplane/tenant/tenant_manager.h"  // the class these methods are of
+#include "dataplane/control/tenant_manager.h"  // the class these methods are of
 
 namespace grod::dataplane {
 

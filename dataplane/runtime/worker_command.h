@@ -3,8 +3,8 @@
 // single-producer single-consumer rte_ring, so a caller that stops waiting
 // (a stalled worker) leaves nothing dangling; the worker executes commands
 // between bursts and acknowledges by advancing its done-counter.
-#ifndef GROD_DATAPLANE_TENANT_WORKER_COMMAND_H_
-#define GROD_DATAPLANE_TENANT_WORKER_COMMAND_H_
+#ifndef GROD_DATAPLANE_RUNTIME_WORKER_COMMAND_H_
+#define GROD_DATAPLANE_RUNTIME_WORKER_COMMAND_H_
 
 #include <cstdint>
 
@@ -35,4 +35,4 @@ static_assert(sizeof(WorkerCommand) % 4 == 0);
 
 }  // namespace grod::dataplane
 
-#endif  // GROD_DATAPLANE_TENANT_WORKER_COMMAND_H_
+#endif  // GROD_DATAPLANE_RUNTIME_WORKER_COMMAND_H_

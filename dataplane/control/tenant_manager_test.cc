@@ -1,7 +1,7 @@
 // TenantManager without workers: what it publishes. Which tenants a change
 // stamps for a flush (TenantRuntime::reclassified_epoch), and the flush
 // timeouts in TSC cycles.
-#include "dataplane/tenant/tenant_manager.h"
+#include "dataplane/control/tenant_manager.h"
 
 #include <rte_cycles.h>
 #include <rte_malloc.h>
