@@ -4,14 +4,14 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <ostream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cli/files.h"
 
 namespace grod::cli {
 
@@ -24,30 +24,25 @@ std::string Env(const char* name) {
 
 absl::StatusOr<std::string> ReadFile(const std::string& path,
                                      const char* flag) {
-  std::ifstream in(path);
-  std::stringstream buf;
-  if (in) buf << in.rdbuf();
-  if (!in || buf.str().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": cannot read ", path));
+  absl::StatusOr<std::string> text =
+      ReadInputFile(path, absl::StrCat("--", flag));
+  if (text.ok() && text->empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--", flag, ": ", path, " is empty"));
   }
-  return buf.str();
+  return text;
 }
 
 // The first non-empty line of a token file, without surrounding spaces.
 absl::StatusOr<std::string> ReadToken(const std::string& path,
                                       const char* origin) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(origin, ": cannot read ", path));
-  }
-  std::string line;
-  while (std::getline(in, line)) {
+  absl::StatusOr<std::string> text = ReadInputFile(path, origin);
+  if (!text.ok()) return text.status();
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
     const std::string token(absl::StripAsciiWhitespace(line));
     if (!token.empty()) return token;
   }
-  return absl::InvalidArgumentError(
+  return absl::FailedPreconditionError(
       absl::StrCat(origin, ": ", path, " holds no token"));
 }
 
@@ -108,7 +103,8 @@ FlagParser GlobalFlags() {
        "the credential itself (env GROD_TOKEN); visible in ps and shell "
        "history, prefer --token-file"},
       {"deadline", 0, "DURATION", "per-call deadline (default 10s)"},
-      {"output", 'o', "FORMAT", "table (default) or json"},
+      {"output", 'o', "FORMAT",
+       "table (default), json, yaml or textproto (see Output below)"},
       {"help", 'h', "", "show usage"},
   });
 }
@@ -156,12 +152,15 @@ absl::StatusOr<ClientOptions> ResolveOptions(const ParsedArgs& flags) {
           "--deadline: expected a positive duration such as 5s or 500ms");
     }
   }
-  const std::string output = flags.Get("output", "table");
-  if (output != "table" && output != "json") {
-    return absl::InvalidArgumentError("-o: expected table or json");
-  }
-  o.json = output == "json";
+  absl::StatusOr<OutputFormat> output =
+      ParseOutputFormat(flags.Get("output", "table"));
+  if (!output.ok()) return output.status();
+  o.output = *output;
   return o;
+}
+
+int ExitCodeFor(const absl::Status& status) {
+  return absl::IsInvalidArgument(status) ? kExitUsage : kExitFailed;
 }
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions opts) {

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cli/flags.h"
+#include "cli/output.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/grod/v1/grod.grpc.pb.h"
 
@@ -31,7 +32,7 @@ struct ClientOptions {
   std::string ca, cert, key;
   std::string token;
   absl::Duration timeout = absl::Seconds(10);
-  bool json = false;  // -o json
+  OutputFormat output = OutputFormat::kTable;  // -o
 };
 
 // --server, --tls, --ca, --cert, --key, --token-file, --token, --timeout,
@@ -40,15 +41,21 @@ FlagParser GlobalFlags();
 // Environment first (GROD_SERVER, GROD_TLS, GROD_CA, GROD_CERT, GROD_KEY,
 // GROD_TOKEN_FILE, GROD_TOKEN), then flags. Errors are usage errors, among
 // them a token bound for a non-local server without TLS (it would cross
-// the network readable by anyone on the path).
+// the network readable by anyone on the path). A token file that cannot be
+// read (or holds no token) is not a usage error: FAILED_PRECONDITION.
 absl::StatusOr<ClientOptions> ResolveOptions(const ParsedArgs& flags);
+
+// The exit code for a local error: kExitUsage for INVALID_ARGUMENT (the
+// command line is wrong), kExitFailed for the rest (a file could not be
+// read).
+int ExitCodeFor(const absl::Status& status);
 
 // unix: sockets, localhost, 127.0.0.0/8 and [::1].
 bool IsLocalServer(const std::string& server);
 
 class Client {
  public:
-  // Fails (usage error) only if TLS files cannot be read; connecting is
+  // Fails (FAILED_PRECONDITION) only if TLS files cannot be read; connecting is
   // lazy, so an unreachable server shows up on the first call.
   static absl::StatusOr<std::unique_ptr<Client>> Create(ClientOptions opts);
 

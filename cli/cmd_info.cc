@@ -18,8 +18,7 @@ int RunInfo(CommandEnv& env, const ParsedArgs& args) {
   grpc::Status s =
       env.client->stub().GetInfo(env.client->Context().get(), {}, &info);
   if (!s.ok()) return env.client->Fail(s, env.err);
-  if (env.client->options().json) {
-    PrintJson(info, env.out);
+  if (PrintStructured(env, info)) {
     return kExitOk;
   }
   Table t({"FIELD", "VALUE"});
@@ -79,8 +78,7 @@ int RunPorts(CommandEnv& env, const ParsedArgs& args) {
   grpc::Status s =
       env.client->stub().ListPorts(env.client->Context().get(), {}, &resp);
   if (!s.ok()) return env.client->Fail(s, env.err);
-  if (env.client->options().json) {
-    PrintJson(resp, env.out);
+  if (PrintStructured(env, resp)) {
     return kExitOk;
   }
   Table t({"ID", "NAME", "KIND", "DRIVER", "MAC", "LINK", "SPEED", "MTU",

@@ -9,8 +9,7 @@ namespace grod::cli {
 namespace {
 
 void PrintPolicy(CommandEnv& env, const v1::FlushPolicy& p) {
-  if (env.client->options().json) {
-    PrintJson(p, env.out);
+  if (PrintStructured(env, p)) {
     return;
   }
   Table t({"FIELD", "VALUE"});
@@ -27,16 +26,16 @@ int RunSet(CommandEnv& env, const ParsedArgs& a) {
   v1::SetFlushPolicyRequest req;
   req.set_tenant(a.positional()[0]);
   v1::FlushPolicy* p = req.mutable_policy();
-  if (!a.Has("kind"))
-    return UsageError(env, "policy set", "--kind is required");
-  absl::StatusOr<v1::FlushKind> kind = ParseFlushKind(a.Get("kind"));
+  if (!a.Has("flush"))
+    return UsageError(env, "policy set", "--flush is required");
+  absl::StatusOr<v1::FlushKind> kind = ParseFlushKind(a.Get("flush"));
   if (!kind.ok()) {
     return UsageError(env, "policy set", std::string(kind.status().message()));
   }
   p->set_kind(*kind);
-  if (a.Has("timeout")) {
+  if (a.Has("flush-timeout")) {
     absl::StatusOr<google::protobuf::Duration> d =
-        ParseProtoDuration(a.Get("timeout"));
+        ParseProtoDuration(a.Get("flush-timeout"));
     if (!d.ok()) {
       return UsageError(env, "policy set", std::string(d.status().message()));
     }
@@ -80,18 +79,21 @@ int RunGet(CommandEnv& env, const ParsedArgs& a) {
 
 Command PolicySetCommand() {
   return {
-      "policy set TENANT --kind KIND [--timeout DUR] [flags]\n\n"
+      "policy set TENANT --flush KIND [--flush-timeout DUR] [flags]\n\n"
       "Replaces a tenant's flush policy. per-burst flushes at the end of\n"
       "every RX burst; timeout holds a flow at most DUR; adaptive flushes\n"
-      "at once when the queue is idle and holds up to DUR under load.\n\n"
+      "at once when the queue is idle and holds up to DUR under load.\n"
+      "The flags are spelled as in 'tenant create/update'.\n\n"
       "Examples:\n"
-      "  grocli policy set acme --kind timeout --timeout 100us\n"
-      "  grocli policy set acme --kind per-burst --max-segments 16\n",
-      {{"kind", 0, "KIND", "per-burst, timeout or adaptive"},
-       {"timeout", 0, "DUR", "1us..10s, for timeout and adaptive"},
+      "  grocli policy set acme --flush timeout --flush-timeout 100us\n"
+      "  grocli policy set acme --flush per-burst --max-segments 16\n",
+      {{"flush", 0, "KIND", "per-burst, timeout or adaptive"},
+       {"flush-timeout", 0, "DUR", "1us..10s, for timeout and adaptive"},
        {"max-merged-bytes", 0, "N",
         "1..524288 (default 65535; >65535: BIG TCP, TCP only)"},
-       {"max-segments", 0, "N", "1..64 (default 64)"}},
+       {"max-segments", 0, "N", "1..64 (default 64)"},
+       {"kind", 0, "KIND", "", false, "flush"},
+       {"timeout", 0, "DUR", "", false, "flush-timeout"}},
       RunSet};
 }
 

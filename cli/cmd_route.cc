@@ -1,30 +1,15 @@
 #include "cli/cmd_route.h"
 
-#include <fstream>
-#include <iostream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "cli/files.h"
 #include "cli/output.h"
 #include "cli/parse.h"
 
 namespace grod::cli {
 
 namespace {
-
-// "-" reads standard input.
-absl::StatusOr<std::string> ReadInput(const std::string& path) {
-  std::stringstream buf;
-  if (path == "-") {
-    buf << std::cin.rdbuf();
-    return buf.str();
-  }
-  std::ifstream in(path);
-  if (!in)
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  buf << in.rdbuf();
-  return buf.str();
-}
 
 int RunAdd(CommandEnv& env, const ParsedArgs& a) {
   const auto& pos = a.positional();
@@ -43,16 +28,12 @@ int RunAdd(CommandEnv& env, const ParsedArgs& a) {
     h->set_mode(*mode);
   }
   if (a.Has("file")) {
-    absl::StatusOr<std::string> text = ReadInput(a.Get("file"));
-    if (!text.ok()) {
-      return UsageError(env, "route add", std::string(text.status().message()));
-    }
+    absl::StatusOr<std::string> text = ReadInputFile(a.Get("file"), "--file");
+    if (!text.ok()) return LocalFailure(env, text.status());
+    // Bad content is the file's fault, not the command line's: exit 1.
     absl::StatusOr<std::vector<v1::RouteHint>> hints =
         ParseHintLines(*text, a.Get("file"));
-    if (!hints.ok()) {
-      return UsageError(env, "route add",
-                        std::string(hints.status().message()));
-    }
+    if (!hints.ok()) return LocalFailure(env, hints.status());
     for (auto& h : *hints) *req.add_hints() = std::move(h);
   }
   if (req.hints_size() == 0) {
@@ -62,9 +43,7 @@ int RunAdd(CommandEnv& env, const ParsedArgs& a) {
   grpc::Status s =
       env.client->stub().AddRouteHints(env.client->Context().get(), req, &resp);
   if (!s.ok()) return env.client->Fail(s, env.err);
-  if (env.client->options().json) {
-    PrintJson(resp, env.out);
-  } else {
+  if (!PrintStructured(env, resp)) {
     env.out << "added " << resp.added() << ", replaced " << resp.replaced()
             << "; tenant " << req.tenant() << " has " << resp.total()
             << " route hints\n";
@@ -75,17 +54,15 @@ int RunAdd(CommandEnv& env, const ParsedArgs& a) {
 int RunDel(CommandEnv& env, const ParsedArgs& a) {
   const auto& pos = a.positional();
   if (pos.empty()) {
-    return UsageError(env, "route del", "expected TENANT [PREFIX]...");
+    return UsageError(env, "route delete", "expected TENANT [PREFIX]...");
   }
   v1::RemoveRouteHintsRequest req;
   req.set_tenant(pos[0]);
   req.set_allow_missing(a.Has("allow-missing"));
   for (size_t i = 1; i < pos.size(); ++i) req.add_prefixes(pos[i]);
   if (a.Has("file")) {
-    absl::StatusOr<std::string> text = ReadInput(a.Get("file"));
-    if (!text.ok()) {
-      return UsageError(env, "route del", std::string(text.status().message()));
-    }
+    absl::StatusOr<std::string> text = ReadInputFile(a.Get("file"), "--file");
+    if (!text.ok()) return LocalFailure(env, text.status());
     // The file format of `route add` works here: the mode is ignored.
     std::istringstream lines(*text);
     std::string line;
@@ -99,15 +76,14 @@ int RunDel(CommandEnv& env, const ParsedArgs& a) {
     }
   }
   if (req.prefixes_size() == 0) {
-    return UsageError(env, "route del", "no prefixes: give PREFIX or --file");
+    return UsageError(env, "route delete",
+                      "no prefixes: give PREFIX or --file");
   }
   v1::RemoveRouteHintsResponse resp;
   grpc::Status s = env.client->stub().RemoveRouteHints(
       env.client->Context().get(), req, &resp);
   if (!s.ok()) return env.client->Fail(s, env.err);
-  if (env.client->options().json) {
-    PrintJson(resp, env.out);
-  } else {
+  if (!PrintStructured(env, resp)) {
     env.out << "removed " << resp.removed() << "; tenant " << req.tenant()
             << " has " << resp.total() << " route hints\n";
   }
@@ -137,8 +113,7 @@ int RunList(CommandEnv& env, const ParsedArgs& a) {
     all.set_total(page.total());
     req.set_page_token(page.next_page_token());
   } while (!req.page_token().empty());
-  if (env.client->options().json) {
-    PrintJson(all, env.out);
+  if (PrintStructured(env, all)) {
     return kExitOk;
   }
   // Same format as `route add --file` reads, so a listing can be re-applied.
@@ -166,12 +141,13 @@ Command RouteAddCommand() {
       RunAdd};
 }
 
-Command RouteDelCommand() {
+Command RouteDeleteCommand() {
   return {
-      "route del TENANT [PREFIX]... [--file FILE] [--allow-missing]\n\n"
+      "route delete TENANT [PREFIX]... [--file FILE] [--allow-missing]\n\n"
       "Removes route hints, all-or-nothing. Without --allow-missing a\n"
       "prefix that is not a hint fails the whole request.\n\n"
-      "Example:\n  grocli route del acme 10.1.0.0/16\n",
+      "'route del' is the same command.\n\n"
+      "Example:\n  grocli route delete acme 10.1.0.0/16\n",
       {{"file", 'f', "FILE", "read prefixes (first word per line)"},
        {"allow-missing", 0, "", "ignore prefixes that are not hints"}},
       RunDel};

@@ -7,7 +7,7 @@
 namespace grod::cli {
 
 Command RouteAddCommand();
-Command RouteDelCommand();
+Command RouteDeleteCommand();
 Command RouteListCommand();
 
 }  // namespace grod::cli

@@ -10,8 +10,7 @@ namespace grod::cli {
 namespace {
 
 void PrintStats(CommandEnv& env, const v1::Stats& st) {
-  if (env.client->options().json) {
-    PrintJson(st, env.out);  // one line: --watch gives NDJSON
+  if (PrintStructured(env, st)) {  // one JSON line each: --watch gives NDJSON
     return;
   }
   env.out << "generation " << st.config_generation() << "  at "
@@ -84,10 +83,15 @@ int RunStats(CommandEnv& env, const ParsedArgs& a) {
   v1::Stats st;
   uint32_t seen = 0;
   while (reader->Read(&st)) {
-    // On a terminal, redraw in place; into a pipe, append blocks.
-    if (env.out_is_tty && !env.client->options().json) {
+    // Tables: on a terminal, redraw in place; into a pipe, append blocks.
+    // JSON: one object per line. YAML: one document per update ("---").
+    // Text format: messages separated by a blank line.
+    const OutputFormat format = env.client->options().output;
+    if (format == OutputFormat::kYaml) {
+      env.out << "---\n";
+    } else if (format == OutputFormat::kTable && env.out_is_tty) {
       env.out << "\033[H\033[2J";
-    } else if (seen > 0 && !env.client->options().json) {
+    } else if (seen > 0 && format != OutputFormat::kJson) {
       env.out << "\n";
     }
     PrintStats(env, st);
@@ -109,8 +113,8 @@ Command StatsCommand() {
       "stats [TENANT] [--watch [--interval DUR] [--count N]]\n\n"
       "Counters per tenant (and per port with an admin credential).\n"
       "--watch refreshes every interval (default 1s, 100ms..1h): in\n"
-      "place on a terminal, as repeated blocks (or one JSON object per\n"
-      "line with -o json) otherwise.\n\n"
+      "place on a terminal, as repeated blocks otherwise; -o json\n"
+      "writes one object per line, -o yaml one document per update.\n\n"
       "Examples:\n"
       "  grocli stats\n"
       "  grocli stats acme --watch --interval 500ms\n"

@@ -112,8 +112,7 @@ std::string Selectors(const v1::Tenant& t) {
 }
 
 void PrintTenant(CommandEnv& env, const v1::Tenant& t) {
-  if (env.client->options().json) {
-    PrintJson(t, env.out);
+  if (PrintStructured(env, t)) {
     return;
   }
   Table table({"FIELD", "VALUE"});
@@ -185,8 +184,7 @@ int RunList(CommandEnv& env, const ParsedArgs& a) {
     all.mutable_tenants()->MergeFrom(page.tenants());
     req.set_page_token(page.next_page_token());
   } while (!req.page_token().empty());
-  if (env.client->options().json) {
-    PrintJson(all, env.out);
+  if (PrintStructured(env, all)) {
     return kExitOk;
   }
   Table t({"NAME", "SELECTORS", "MODE", "GRO TYPES", "FLUSH", "MAX FLOWS",
@@ -245,9 +243,7 @@ int RunDelete(CommandEnv& env, const ParsedArgs& a) {
   grpc::Status s =
       env.client->stub().DeleteTenant(env.client->Context().get(), req, &resp);
   if (!s.ok()) return env.client->Fail(s, env.err);
-  if (env.client->options().json) {
-    PrintJson(resp, env.out);
-  } else {
+  if (!PrintStructured(env, resp)) {
     env.out << "deleted tenant " << req.name() << "\n";
   }
   return kExitOk;

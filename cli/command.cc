@@ -1,6 +1,7 @@
 #include "cli/command.h"
 
 #include "absl/strings/str_cat.h"
+#include "cli/output.h"
 
 namespace grod::cli {
 
@@ -27,7 +28,23 @@ int RunCommand(CommandEnv& env, const std::string& name, const Command& cmd,
                "see 'grocli --help'.\n";
     return kExitOk;
   }
+  for (const std::string& w : parsed->warnings()) {
+    env.err << "grocli: warning: " << w << "\n";
+  }
   return cmd.run(env, *parsed);
+}
+
+bool PrintStructured(CommandEnv& env,
+                     const google::protobuf::Message& message) {
+  const OutputFormat format = env.client->options().output;
+  if (format == OutputFormat::kTable) return false;
+  PrintMessage(message, format, env.out);
+  return true;
+}
+
+int LocalFailure(CommandEnv& env, const absl::Status& status) {
+  env.err << "grocli: " << status.message() << "\n";
+  return kExitFailed;
 }
 
 absl::Status WantArgs(const ParsedArgs& args, size_t n, const char* names) {

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "cli/client.h"
 #include "cli/flags.h"
+#include "google/protobuf/message.h"
 
 namespace grod::cli {
 
@@ -35,6 +36,15 @@ int RunCommand(CommandEnv& env, const std::string& name, const Command& cmd,
 // Prints "grocli: <message>" and a pointer to --help; returns kExitUsage.
 int UsageError(CommandEnv& env, const std::string& name,
                const std::string& message);
+
+// A failure on this side of the wire that is not the command line's fault
+// (a file that cannot be read or holds bad content): prints
+// "grocli: <message>" and returns kExitFailed.
+int LocalFailure(CommandEnv& env, const absl::Status& status);
+
+// With -o json|yaml|textproto prints `message` in that format and returns
+// true; with the default table format prints nothing and returns false.
+bool PrintStructured(CommandEnv& env, const google::protobuf::Message& message);
 
 // Positional arguments check: exactly `n`.
 absl::Status WantArgs(const ParsedArgs& args, size_t n, const char* names);

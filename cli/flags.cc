@@ -84,6 +84,14 @@ absl::StatusOr<ParsedArgs> FlagParser::Run(
       }
       return absl::InvalidArgumentError(absl::StrCat("unknown flag ", arg));
     }
+    if (!spec->deprecated_for.empty()) {
+      const FlagSpec* canonical = Find(spec->deprecated_for);
+      if (canonical != nullptr) {
+        out.warnings_.push_back(absl::StrCat(
+            "--", spec->name, " is deprecated, use --", canonical->name));
+        spec = canonical;
+      }
+    }
     if (spec->value_name.empty()) {
       if (has_value && value != "true" && value != "false") {
         return absl::InvalidArgumentError(
@@ -126,7 +134,11 @@ std::string FlagParser::Usage() const {
   for (size_t i = 0; i < specs_.size(); ++i) {
     absl::StrAppend(
         &out, "  ", lefts[i], std::string(width - lefts[i].size() + 2, ' '),
-        specs_[i].help, specs_[i].repeated ? " (repeatable)" : "", "\n");
+        specs_[i].help, specs_[i].repeated ? " (repeatable)" : "",
+        specs_[i].deprecated_for.empty()
+            ? ""
+            : absl::StrCat("deprecated: use --", specs_[i].deprecated_for),
+        "\n");
   }
   return out;
 }

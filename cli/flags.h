@@ -21,6 +21,9 @@ struct FlagSpec {
   std::string value_name;  // empty = boolean flag
   std::string help;
   bool repeated = false;
+  // An old spelling kept so scripts keep working: its value is stored under
+  // this (canonical) flag's name and ParsedArgs::warnings() says so.
+  std::string deprecated_for;
 };
 
 class ParsedArgs {
@@ -29,11 +32,14 @@ class ParsedArgs {
   std::string Get(const std::string& name, const std::string& def = "") const;
   std::vector<std::string> GetAll(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
+  // "--kind is deprecated, use --flush" for each deprecated spelling used.
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   friend class FlagParser;
   std::map<std::string, std::vector<std::string>> values_;
   std::vector<std::string> positional_;
+  std::vector<std::string> warnings_;
 };
 
 class FlagParser {

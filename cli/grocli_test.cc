@@ -17,7 +17,9 @@
 #include "common/testing/test_certs.h"
 #include "controlplane/prefix.h"
 #include "controlplane/test_server.h"
+#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
 namespace grod::cli {
@@ -78,6 +80,42 @@ T FromJson(const std::string& json) {
   auto s = google::protobuf::util::JsonStringToMessage(json, &msg);
   EXPECT_TRUE(s.ok()) << s.ToString() << " in " << json;
   return msg;
+}
+
+// PyYAML (an independent reader) loads the YAML documents in `yaml` to the
+// same data json.loads gives for the lines of `json_lines`, ignoring the
+// top-level keys in `volatile_keys` (clocks that move between two calls).
+bool YamlMatchesJson(const std::string& yaml, const std::string& json_lines,
+                     const std::string& volatile_keys = "") {
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  std::ofstream(dir + "/out.yaml") << yaml;
+  std::ofstream(dir + "/out.json") << json_lines;
+  const std::string cmd = absl::StrCat(
+      "python3 -c 'import json, sys, yaml\n"
+      "drop = sys.argv[3].split(\",\")\n"
+      "def clean(d): return {k: v for k, v in d.items() if k not in drop}\n"
+      "a = [clean(json.loads(l)) for l in open(sys.argv[1]) if l.strip()]\n"
+      "b = [clean(d) for d in yaml.safe_load_all(open(sys.argv[2]))]\n"
+      "sys.exit(0 if a == b else print(a, b, sep=\"\\n\") or 1)' ",
+      dir, "/out.json ", dir, "/out.yaml '", volatile_keys, "'");
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) && WEXITSTATUS(rc) == 0;
+}
+
+// protobuf's text-format parser reads `text` as the message JSON describes.
+template <typename T>
+bool TextprotoMatchesJson(const std::string& text, const std::string& json) {
+  T from_text;
+  if (!google::protobuf::TextFormat::ParseFromString(text, &from_text)) {
+    return false;
+  }
+  T from_json = FromJson<T>(json);
+  if constexpr (std::is_same_v<T, v1::Tenant>) {  // updates move it
+    from_text.clear_update_time();
+    from_json.clear_update_time();
+  }
+  return google::protobuf::util::MessageDifferencer::Equals(from_text,
+                                                            from_json);
 }
 
 class GrocliTest : public ::testing::Test {
@@ -211,16 +249,32 @@ TEST_F(GrocliTest, RoutesFromArgsFileAndStdin) {
       Ok({"route", "list", "acme", "--page-size", "3", "-o", "json"}).out);
   EXPECT_EQ(list.hints_size(), 4);
 
-  r = Run({"route", "del", "acme", "10.0.0.0/8", "172.16.0.0/12"});
+  r = Run({"route", "delete", "acme", "10.0.0.0/8", "172.16.0.0/12"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err,
             "grocli: NOT_FOUND: prefixes[1]: 172.16.0.0/12 is not a route "
             "hint of tenant acme\n");
   EXPECT_EQ(server_->dp().hints("acme").size(), 4u) << "all-or-nothing";
-  r = Ok({"route", "del", "acme", "10.0.0.0/8", "172.16.0.0/12",
+  r = Ok({"route", "delete", "acme", "10.0.0.0/8", "172.16.0.0/12",
           "--allow-missing"});
   EXPECT_EQ(r.out, "removed 1; tenant acme has 3 route hints\n");
+  // "route del" is an alias of "route delete".
   Ok({"route", "del", "acme", "--file", file, "--allow-missing"});
+  EXPECT_EQ(server_->dp().hints("acme").size(), 2u);
+
+  // A --file that cannot be read, or holds a bad line, fails (exit 1), not
+  // a usage error, and sends nothing.
+  r = Run({"route", "add", "acme", "--file", file + ".missing"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "grocli: --file: cannot read " + file +
+                       ".missing: No such file or directory\n");
+  r = Run({"route", "delete", "acme", "--file", "/"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "grocli: --file: cannot read /: Is a directory\n");
+  std::ofstream(file) << "172.16.0.0/12 list\n10.9.0.0/16 fast\n";
+  r = Run({"route", "add", "acme", "--file", file});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.rfind("grocli: " + file + ":2: ", 0), 0u) << r.err;
   EXPECT_EQ(server_->dp().hints("acme").size(), 2u);
 
   r = Run({"route", "add", "acme", "10.0.0.1/8", "list"});
@@ -231,18 +285,36 @@ TEST_F(GrocliTest, RoutesFromArgsFileAndStdin) {
 
 TEST_F(GrocliTest, Policy) {
   Ok({"tenant", "create", "acme", "--selector", "port=0"});
-  Result r = Ok({"policy", "set", "acme", "--kind", "adaptive", "--timeout",
-                 "50us", "--max-merged-bytes", "9000"});
+  Result r = Ok({"policy", "set", "acme", "--flush", "adaptive",
+                 "--flush-timeout", "50us", "--max-merged-bytes", "9000"});
   EXPECT_NE(r.out.find("adaptive 50us"), std::string::npos) << r.out;
   EXPECT_EQ(server_->dp().tenant("acme")->flush.kind, FlushKind::kAdaptive);
   auto p = FromJson<v1::FlushPolicy>(
       Ok({"policy", "get", "acme", "-o", "json"}).out);
   EXPECT_EQ(p.max_merged_bytes(), 9000u);
-  r = Run({"policy", "set", "acme", "--kind", "timeout", "--timeout", "20s"});
+  r = Run({"policy", "set", "acme", "--flush", "timeout", "--flush-timeout",
+           "20s"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err,
             "grocli: INVALID_ARGUMENT: policy.timeout: must be between 1us "
             "and 10s\n");
+
+  // The old spellings --kind/--timeout still work, with a warning.
+  r = Run({"policy", "set", "acme", "--kind", "timeout", "--timeout=300us"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "grocli: warning: --kind is deprecated, use --flush\n"
+            "grocli: warning: --timeout is deprecated, use --flush-timeout\n");
+  EXPECT_EQ(server_->dp().tenant("acme")->flush.kind, FlushKind::kTimeout);
+  EXPECT_EQ(server_->dp().tenant("acme")->flush.timeout_ns, 300000u);
+  // Both spellings on one line: the last one wins, as for a repeated flag.
+  r = Run({"policy", "set", "acme", "--flush", "timeout", "--flush-timeout",
+           "400us", "--timeout", "500us"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(server_->dp().tenant("acme")->flush.timeout_ns, 500000u);
+  r = Run({"policy", "set", "acme", "--help"});
+  EXPECT_NE(r.out.find("deprecated: use --flush-timeout"), std::string::npos)
+      << r.out;
 }
 
 TEST_F(GrocliTest, Stats) {
@@ -305,7 +377,9 @@ TEST_F(GrocliTest, ExitCodes) {
            {"route", "add", "acme", "10.0.0.0/8", "fast"},
            {"policy", "set", "acme"},
            {"stats", "--interval", "1s"},
-           {"-o", "yaml", "info"},
+           {"-o", "xml", "info"},
+           {"route", "delete", "acme"},
+           {"tenant", "del"},
            {"--deadline", "soon", "info"},
            {"tenant", "update", "acme"},
        }) {
@@ -333,6 +407,99 @@ TEST_F(GrocliTest, ExitCodes) {
                         0),
             0u)
       << r.err;
+}
+
+// -o yaml and -o textproto carry the same resource as -o json for every
+// command that prints one.
+TEST_F(GrocliTest, OutputFormats) {
+  Ok({"tenant", "create", "acme", "--selector", "port=0,vlan=100", "--selector",
+      "vni=7", "--flush", "timeout", "--flush-timeout", "200us", "--gro-types",
+      "tcp4,udp4"});
+  Ok({"route", "add", "acme", "10.0.0.0/8", "list", "2001:db8::/32", "bypass"});
+  const std::vector<std::vector<std::string>> commands = {
+      {"ports"},
+      {"tenant", "get", "acme"},
+      {"tenant", "list"},
+      {"tenant", "update", "acme", "--max-flows", "3000"},
+      {"route", "list", "acme"},
+      {"route", "add", "acme", "10.0.0.0/8", "list"},
+      {"policy", "get", "acme"},
+      {"policy", "set", "acme", "--flush", "adaptive", "--flush-timeout",
+       "20us"},
+  };
+  for (const std::vector<std::string>& cmd : commands) {
+    auto with = [&](const std::string& format) {
+      std::vector<std::string> args = cmd;
+      args.insert(args.end(), {"-o", format});
+      return Ok(args).out;
+    };
+    const std::string json = with("json");
+    const std::string yaml = with("yaml");
+    EXPECT_TRUE(YamlMatchesJson(yaml, json, "updateTime"))
+        << absl::StrJoin(cmd, " ") << "\n"
+        << yaml << "\nvs\n"
+        << json;
+    EXPECT_EQ(yaml.find('{'), std::string::npos) << "block style: " << yaml;
+    const std::string text = with("textproto");
+    bool same = false;
+    if (cmd[0] == "ports") {
+      same = TextprotoMatchesJson<v1::ListPortsResponse>(text, json);
+    } else if (cmd[0] == "route" && cmd[1] == "list") {
+      same = TextprotoMatchesJson<v1::ListRouteHintsResponse>(text, json);
+    } else if (cmd[0] == "route") {
+      same = TextprotoMatchesJson<v1::AddRouteHintsResponse>(text, json);
+    } else if (cmd[1] == "list") {
+      same = TextprotoMatchesJson<v1::ListTenantsResponse>(text, json);
+    } else if (cmd[0] == "tenant") {
+      same = TextprotoMatchesJson<v1::Tenant>(text, json);
+    } else {
+      same = TextprotoMatchesJson<v1::FlushPolicy>(text, json);
+    }
+    EXPECT_TRUE(same) << absl::StrJoin(cmd, " ") << "\n" << text;
+  }
+  // Spot checks of the YAML layout people read.
+  Ok({"policy", "set", "acme", "--flush", "timeout", "--flush-timeout",
+      "200us"});
+  const std::string yaml = Ok({"tenant", "get", "acme", "-o", "yaml"}).out;
+  EXPECT_EQ(yaml.rfind("name: acme\nselectors:\n- portId: 0\n  vlanId: 100\n"
+                       "- vni: 7\n",
+                       0),
+            0u)
+      << yaml;
+  EXPECT_NE(
+      yaml.find("flushPolicy:\n  kind: FLUSH_KIND_TIMEOUT\n  maxMergedBytes: "
+                "65535\n  maxSegments: 64\n  timeout: \"0.000200s\"\n"),
+      std::string::npos)
+      << yaml;
+  EXPECT_NE(Ok({"policy", "get", "acme", "-o", "textproto"})
+                .out.find("kind: FLUSH_KIND_TIMEOUT\n"),
+            std::string::npos);
+
+  // Clocks move between calls: info and stats compare without them.
+  EXPECT_TRUE(YamlMatchesJson(Ok({"info", "-o", "yaml"}).out,
+                              Ok({"info", "-o", "json"}).out,
+                              "uptime,startTime"));
+  EXPECT_TRUE(YamlMatchesJson(Ok({"stats", "-o", "yaml"}).out,
+                              Ok({"stats", "-o", "json"}).out, "time"));
+  // --watch: one YAML document per update, textproto blocks apart.
+  Result r = Ok({"stats", "-w", "-i", "100ms", "-n", "3", "-o", "yaml"});
+  EXPECT_TRUE(YamlMatchesJson(
+      r.out, Ok({"stats", "-w", "-i", "100ms", "-n", "3", "-o", "json"}).out,
+      "time"))
+      << r.out;
+  r = Ok({"stats", "-w", "-i", "100ms", "-n", "2", "-o", "textproto"});
+  const std::vector<std::string> blocks = absl::StrSplit(r.out, "\n\n");
+  ASSERT_EQ(blocks.size(), 2u) << r.out;
+  for (const std::string& b : blocks) {
+    v1::Stats st;
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(b, &st)) << b;
+    EXPECT_EQ(st.tenants(0).tenant(), "acme");
+  }
+
+  // An empty reply: "{}" in YAML, nothing in text format.
+  EXPECT_EQ(Ok({"tenant", "delete", "acme", "-o", "yaml"}).out, "{}\n");
+  Ok({"tenant", "create", "acme", "--selector", "port=0"});
+  EXPECT_EQ(Ok({"tenant", "delete", "acme", "-o", "textproto"}).out, "");
 }
 
 TEST_F(GrocliTest, EnvironmentSelectsServer) {
@@ -407,20 +574,30 @@ TEST(GrocliSecurityTest, TokenFileOverAUnixSocket) {
   std::filesystem::remove_all(dir);
 }
 
+// A token file that cannot be read is a failure (exit 1), not a usage error:
+// the command line is well formed. Two token sources on one line are.
 TEST(GrocliSecurityTest, TokenFileErrors) {
   auto [creds, token] = CredentialsAndTokenFile("errors");
   Result r = RunGrocli({"--token-file", "/nonexistent/token", "info"});
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--token-file: cannot read /nonexistent/token"),
-            std::string::npos)
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err,
+            "grocli: --token-file: cannot read /nonexistent/token: No such "
+            "file or directory\n");
+  r = RunGrocli({"info"}, {"GROD_TOKEN_FILE=/nonexistent/token"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.rfind("grocli: GROD_TOKEN_FILE: cannot read ", 0), 0u)
       << r.err;
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  r = RunGrocli({"--token-file", dir, "info"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("Is a directory"), std::string::npos) << r.err;
   r = RunGrocli({"--token", "x", "--token-file", token, "info"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("not both"), std::string::npos) << r.err;
-  const std::string empty = std::string(std::getenv("TEST_TMPDIR")) + "/empty";
+  const std::string empty = dir + "/empty";
   std::ofstream(empty) << "\n  \n";
   r = RunGrocli({"info"}, {"GROD_TOKEN_FILE=" + empty});
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("holds no token"), std::string::npos) << r.err;
 }
 
@@ -491,9 +668,12 @@ TEST(GrocliSecurityTest, TokenAndMutualTls) {
   r = RunGrocli({"--server", server.address(), "--token",
                  "admin-secret-0123456789", "info"});
   EXPECT_EQ(r.code, 3) << r.err;
-  // Unreadable TLS files are usage errors.
+  // Unreadable TLS files fail (exit 1) before anything is sent.
   r = RunGrocli({"--server", server.address(), "--ca", "/nonexistent", "info"});
-  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_EQ(r.err,
+            "grocli: --ca: cannot read /nonexistent: No such file or "
+            "directory\n");
 }
 
 }  // namespace

@@ -28,11 +28,12 @@ Commands:
   tenant get NAME
   tenant list
   tenant update NAME [flags]    change only the settings given
-  tenant delete NAME
+  tenant delete NAME            (alias: tenant del)
   route add TENANT [PREFIX MODE]... [--file FILE]
-  route del TENANT [PREFIX]... [--file FILE] [--allow-missing]
+  route delete TENANT [PREFIX]... [--file FILE] [--allow-missing]
+                                (alias: route del)
   route list TENANT
-  policy set TENANT --kind per-burst|timeout|adaptive [--timeout DUR]
+  policy set TENANT --flush per-burst|timeout|adaptive [--flush-timeout DUR]
   policy get TENANT
   stats [TENANT] [--watch] [--interval 1s]
 
@@ -40,10 +41,17 @@ Run 'grocli COMMAND --help' for a command's flags and examples.
 
 Global flags (anywhere on the line; environment variables in parentheses):
 %s
+Output (-o): table for people (default); json (proto3 JSON mapping, one
+line per resource), yaml (the same data as block YAML) or textproto for
+scripts.
+
 Exit codes:
   0  success
-  1  the request failed; stderr has one line "grocli: <CODE>: <message>"
-  2  usage error (bad command, flag or argument)
+  1  failed: grod refused the request (stderr has one line
+     "grocli: <CODE>: <message>"), or a file named by a flag or an
+     environment variable cannot be read or holds bad content (stderr:
+     "grocli: <flag>: cannot read <path>: <reason>"); nothing changed
+  2  usage error (bad command, flag or argument); nothing was sent
   3  grod unreachable (not running, wrong --server, TLS handshake failed)
 
 Examples:
@@ -52,6 +60,7 @@ Examples:
   grocli route add acme 10.0.0.0/8 list
   grocli route add acme --file hints.txt        # "PREFIX MODE" per line
   grocli tenant list -o json | jq '.tenants[].name'
+  grocli tenant get acme -o yaml
   grocli stats --watch --interval 500ms
   grocli --server unix:/run/grod/grod.sock --token-file ~/.grod-token info
   GROD_SERVER=10.0.0.5:50051 GROD_TOKEN_FILE=~/.grod-token grocli --ca ca.pem tenant list
@@ -67,11 +76,20 @@ const std::map<std::string, Command (*)()>& Commands() {
       {"tenant update", TenantUpdateCommand},
       {"tenant delete", TenantDeleteCommand},
       {"route add", RouteAddCommand},
-      {"route del", RouteDelCommand},
+      {"route delete", RouteDeleteCommand},
       {"route list", RouteListCommand},
       {"policy set", PolicySetCommand},
       {"policy get", PolicyGetCommand},
       {"stats", StatsCommand},
+  };
+  return *m;
+}
+
+// Other spellings of a command, kept so scripts keep working.
+const std::map<std::string, std::string>& Aliases() {
+  static const auto* m = new std::map<std::string, std::string>{
+      {"route del", "route delete"},
+      {"tenant del", "tenant delete"},
   };
   return *m;
 }
@@ -103,9 +121,15 @@ int Main(int argc, char** argv) {
   // "tenant create ..." vs "info ...": try two words, then one.
   std::string name = rest[0];
   size_t used = 1;
-  if (rest.size() >= 2 && Commands().contains(rest[0] + " " + rest[1])) {
-    name = rest[0] + " " + rest[1];
-    used = 2;
+  if (rest.size() >= 2) {
+    std::string two = rest[0] + " " + rest[1];
+    if (auto alias = Aliases().find(two); alias != Aliases().end()) {
+      two = alias->second;
+    }
+    if (Commands().contains(two)) {
+      name = two;
+      used = 2;
+    }
   }
   auto it = Commands().find(name);
   if (it == Commands().end() && name.rfind("-", 0) == 0) {
@@ -129,14 +153,16 @@ int Main(int argc, char** argv) {
 
   absl::StatusOr<ClientOptions> opts = ResolveOptions(*global);
   if (!opts.ok()) {
-    std::cerr << "grocli: " << opts.status().message()
-              << "\nRun 'grocli --help' for usage.\n";
-    return kExitUsage;
+    std::cerr << "grocli: " << opts.status().message() << "\n";
+    if (ExitCodeFor(opts.status()) == kExitUsage) {
+      std::cerr << "Run 'grocli --help' for usage.\n";
+    }
+    return ExitCodeFor(opts.status());
   }
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(*opts);
   if (!client.ok()) {
     std::cerr << "grocli: " << client.status().message() << "\n";
-    return kExitUsage;
+    return ExitCodeFor(client.status());
   }
   CommandEnv env{client->get(), std::cout, std::cerr, isatty(1) == 1};
   return RunCommand(env, name, it->second(), cmd_args);

@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "cli/yaml.h"
+#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace grod::cli {
@@ -44,6 +46,41 @@ void PrintJson(const google::protobuf::Message& message, std::ostream& out) {
   std::string json;
   (void)google::protobuf::util::MessageToJsonString(message, &json, opts);
   out << json << "\n";
+}
+
+absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
+  if (text == "table") return OutputFormat::kTable;
+  if (text == "json") return OutputFormat::kJson;
+  if (text == "yaml") return OutputFormat::kYaml;
+  if (text == "textproto") return OutputFormat::kTextproto;
+  return absl::InvalidArgumentError(
+      absl::StrCat("-o ", text, ": expected table, json, yaml or textproto"));
+}
+
+void PrintMessage(const google::protobuf::Message& message, OutputFormat format,
+                  std::ostream& out) {
+  switch (format) {
+    case OutputFormat::kTable:
+    case OutputFormat::kJson:
+      PrintJson(message, out);
+      return;
+    case OutputFormat::kYaml: {
+      google::protobuf::util::JsonPrintOptions opts;
+      opts.always_print_primitive_fields = true;
+      std::string json;
+      (void)google::protobuf::util::MessageToJsonString(message, &json, opts);
+      // protobuf's printer writes valid JSON; the reader cannot fail on it.
+      absl::StatusOr<std::string> yaml = JsonToYaml(json);
+      out << (yaml.ok() ? *yaml : json + "\n");
+      return;
+    }
+    case OutputFormat::kTextproto: {
+      std::string text;
+      google::protobuf::TextFormat::PrintToString(message, &text);
+      out << text;
+      return;
+    }
+  }
 }
 
 std::string ModeText(int mode) {

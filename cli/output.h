@@ -1,5 +1,6 @@
-// How grocli prints: aligned tables for people, one-line protobuf JSON
-// (-o json) for scripts, and the short spellings shared with parse.h.
+// How grocli prints: aligned tables for people; for scripts the resource
+// itself as one-line protobuf JSON, YAML or text format (-o); and the short
+// spellings shared with parse.h.
 #ifndef GROD_CLI_OUTPUT_H_
 #define GROD_CLI_OUTPUT_H_
 
@@ -7,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/message.h"
 #include "proto/grod/v1/grod.pb.h"
@@ -22,6 +25,16 @@ class Table {
  private:
   std::vector<std::vector<std::string>> rows_;  // rows_[0] = headers
 };
+
+enum class OutputFormat { kTable, kJson, kYaml, kTextproto };
+
+// "table", "json", "yaml", "textproto"; anything else is INVALID_ARGUMENT.
+absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text);
+
+// `message` in a structured format (not kTable): JSON on one line, YAML as
+// one block document, text format as protoc writes it.
+void PrintMessage(const google::protobuf::Message& message, OutputFormat format,
+                  std::ostream& out);
 
 // Canonical proto3 JSON (lowerCamelCase, zero values included) on one
 // line, so `--watch -o json` is newline-delimited JSON.

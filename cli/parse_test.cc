@@ -35,6 +35,26 @@ TEST(FlagsTest, ExtractLeavesOthers) {
             (std::vector<std::string>{"tenant", "list", "--page-size", "3"}));
 }
 
+TEST(FlagsTest, DeprecatedSpellingStoresUnderTheNewNameAndWarns) {
+  FlagParser p({{"flush", 0, "KIND", "kind"},
+                {"kind", 0, "KIND", "", false, "flush"},
+                {"quiet", 0, "", ""}});
+  auto r = p.Parse({"--kind", "timeout", "x"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->Get("flush"), "timeout");
+  EXPECT_FALSE(r->Has("kind"));
+  EXPECT_EQ(r->warnings(),
+            (std::vector<std::string>{"--kind is deprecated, use --flush"}));
+  r = p.Parse({"--flush=per-burst", "--kind=adaptive"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->Get("flush"), "adaptive") << "the last one wins";
+  r = p.Parse({"--flush", "timeout", "--quiet"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->warnings().empty());
+  EXPECT_NE(p.Usage().find("--kind KIND"), std::string::npos);
+  EXPECT_NE(p.Usage().find("deprecated: use --flush"), std::string::npos);
+}
+
 TEST(ParseTest, Values) {
   EXPECT_EQ(*ParseMode("LIST"), v1::GRO_MODE_LIST);
   EXPECT_FALSE(ParseMode("fast").ok());

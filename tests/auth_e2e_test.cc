@@ -203,7 +203,7 @@ TEST(AuthE2eTest, HostileTenantCannotTakeAnotherTenantsTraffic) {
   // What acme may change still works.
   testing::CommandResult r =
       Grocli({"--server", grod->grpc_target(), "--token-file", token_file,
-              "policy", "set", "acme", "--kind", "per-burst"});
+              "policy", "set", "acme", "--flush", "per-burst"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
 
   // beta keeps its traffic; acme gets none of it.

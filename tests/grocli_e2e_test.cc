@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "grpcpp/grpcpp.h"
@@ -357,29 +358,32 @@ TEST_F(GrocliE2eTest, RouteAddListDel) {
       HasSubstr("hints[0].prefix"));
   EXPECT_EQ(Cli({"route", "add", "acme", "10.0.0.0/8", "fast"}).exit_code, 2);
   std::ofstream(TempPath("bad.txt")) << "10.9.0.0/16 list\n10.8.0.0/16 fast\n";
-  EXPECT_EQ(
-      Cli({"route", "add", "acme", "--file", TempPath("bad.txt")}).exit_code,
-      2);
+  // A bad line in --file is the file's fault, not the command line's: 1.
+  CommandResult bad =
+      Cli({"route", "add", "acme", "--file", TempPath("bad.txt")});
+  EXPECT_EQ(bad.exit_code, 1) << bad.err;
+  EXPECT_THAT(bad.err, StartsWith("grocli: " + TempPath("bad.txt") + ":2: "));
   Fails({"route", "add", "nope", "10.0.0.0/8", "list"}, "NOT_FOUND");
   Fails({"route", "list", "nope"}, "NOT_FOUND");
 
-  // del: a missing prefix fails the whole request unless --allow-missing.
-  std::string err =
-      Fails({"route", "del", "acme", "10.1.0.0/16", "9.9.0.0/16"}, "NOT_FOUND");
+  // delete: a missing prefix fails the whole request unless --allow-missing.
+  std::string err = Fails(
+      {"route", "delete", "acme", "10.1.0.0/16", "9.9.0.0/16"}, "NOT_FOUND");
   EXPECT_THAT(err, HasSubstr("9.9.0.0/16"));
   EXPECT_EQ(FirstColumn(Ok({"route", "list", "acme"})), want_prefixes);
-  out = Ok(
-      {"route", "del", "acme", "10.1.0.0/16", "9.9.0.0/16", "--allow-missing"});
+  out = Ok({"route", "delete", "acme", "10.1.0.0/16", "9.9.0.0/16",
+            "--allow-missing"});
   EXPECT_THAT(out, HasSubstr("removed 1"));
   EXPECT_THAT(out, HasSubstr("4 route hints"));
   std::ofstream(TempPath("del.txt")) << "# remove these\n"
                                      << "2001:db8::/32 list\n"
                                      << "172.16.0.0/12\n";
+  // "route del" is kept as an alias of "route delete".
   out = Ok({"route", "del", "acme", "--file", TempPath("del.txt")});
   EXPECT_THAT(out, HasSubstr("removed 2"));
   EXPECT_EQ(FirstColumn(Ok({"route", "list", "acme"})),
             (std::vector<std::string>{"10.0.0.0/8", "192.168.1.0/24"}));
-  Fails({"route", "del", "acme", "172.16.0.0/12"}, "NOT_FOUND");
+  Fails({"route", "delete", "acme", "172.16.0.0/12"}, "NOT_FOUND");
 
   // Deleting the tenant drops its hints; a new tenant of that name has none.
   Ok({"tenant", "delete", "acme"});
@@ -395,8 +399,8 @@ TEST_F(GrocliE2eTest, PolicySetGet) {
   std::string table = Ok({"policy", "get", "acme"});
   EXPECT_THAT(table, HasSubstr("per-burst"));
   v1::FlushPolicy p = testing::ParseJson<v1::FlushPolicy>(
-      Ok({"policy", "set", "acme", "--kind", "adaptive", "--timeout", "50us",
-          "--max-segments", "16", "-o", "json"}));
+      Ok({"policy", "set", "acme", "--flush", "adaptive", "--flush-timeout",
+          "50us", "--max-segments", "16", "-o", "json"}));
   EXPECT_EQ(p.kind(), v1::FLUSH_KIND_ADAPTIVE);
   p = testing::ParseJson<v1::FlushPolicy>(
       Ok({"policy", "get", "acme", "-o", "json"}));
@@ -407,13 +411,13 @@ TEST_F(GrocliE2eTest, PolicySetGet) {
   EXPECT_THAT(Ok({"policy", "get", "acme"}), HasSubstr("adaptive 50us"));
   EXPECT_THAT(Ok({"tenant", "get", "acme"}), HasSubstr("adaptive 50us"));
 
-  EXPECT_THAT(
-      Fails({"policy", "set", "acme", "--kind", "timeout"}, "INVALID_ARGUMENT"),
-      HasSubstr("policy.timeout"));
-  EXPECT_EQ(Cli({"policy", "set", "acme", "--kind", "bogus"}).exit_code, 2);
+  EXPECT_THAT(Fails({"policy", "set", "acme", "--flush", "timeout"},
+                    "INVALID_ARGUMENT"),
+              HasSubstr("policy.timeout"));
+  EXPECT_EQ(Cli({"policy", "set", "acme", "--flush", "bogus"}).exit_code, 2);
   Fails({"policy", "get", "nope"}, "NOT_FOUND");
-  Fails({"policy", "set", "nope", "--kind", "per-burst"}, "NOT_FOUND");
-  EXPECT_THAT(Fails({"policy", "set", "acme", "--kind", "per-burst",
+  Fails({"policy", "set", "nope", "--flush", "per-burst"}, "NOT_FOUND");
+  EXPECT_THAT(Fails({"policy", "set", "acme", "--flush", "per-burst",
                      "--max-merged-bytes", "524289"},
                     "INVALID_ARGUMENT"),
               HasSubstr("policy.max_merged_bytes"));
@@ -425,11 +429,14 @@ TEST_F(GrocliE2eTest, PolicySetGet) {
 
   // BIG TCP: past 64 KiB, reaching the data plane's tenant.
   p = testing::ParseJson<v1::FlushPolicy>(
-      Ok({"policy", "set", "acme", "--kind", "adaptive", "--timeout", "50us",
-          "--max-merged-bytes", "262144", "-o", "json"}));
+      Ok({"policy", "set", "acme", "--flush", "adaptive", "--flush-timeout",
+          "50us", "--max-merged-bytes", "262144", "-o", "json"}));
   EXPECT_EQ(p.max_merged_bytes(), 262144u);
 
-  Ok({"policy", "set", "acme", "--kind", "per-burst"});
+  // The old spelling --kind still works, with a warning on stderr.
+  CommandResult old = Cli({"policy", "set", "acme", "--kind", "per-burst"});
+  EXPECT_EQ(old.exit_code, 0) << old.err;
+  EXPECT_EQ(old.err, "grocli: warning: --kind is deprecated, use --flush\n");
   p = testing::ParseJson<v1::FlushPolicy>(
       Ok({"policy", "get", "acme", "-o", "json"}));
   EXPECT_EQ(p.kind(), v1::FLUSH_KIND_PER_BURST);
@@ -476,6 +483,83 @@ TEST_F(GrocliE2eTest, Stats) {
   EXPECT_EQ(Cli({"stats", "--count", "2"}).exit_code, 2);  // needs --watch
 }
 
+// -o yaml and -o textproto describe what -o json does, read back by
+// independent readers (PyYAML, protobuf's text-format parser).
+TEST_F(GrocliE2eTest, YamlAndTextprotoOutput) {
+  CreateAcme();
+  Ok({"route", "add", "acme", "10.0.0.0/8", "list", "2001:db8::/32", "bypass"});
+  const std::string json = Ok({"tenant", "list", "-o", "json"});
+  const std::string yaml = Ok({"tenant", "list", "-o", "yaml"});
+  EXPECT_THAT(yaml, StartsWith("tenants:\n- name: acme\n  selectors:\n"));
+  std::ofstream(TempPath("list.json")) << json;
+  std::ofstream(TempPath("list.yaml")) << yaml;
+  CommandResult py = testing::RunCommand(
+      {"/usr/bin/python3", "-c",
+       "import json, sys, yaml\n"
+       "a = json.load(open(sys.argv[1]))\n"
+       "b = yaml.safe_load(open(sys.argv[2]))\n"
+       "assert a == b, (a, b)\n"
+       "assert b['tenants'][0]['flushPolicy']['timeout'] == '0.000100s'\n",
+       TempPath("list.json"), TempPath("list.yaml")});
+  EXPECT_EQ(py.exit_code, 0) << py.err << yaml;
+
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"tenant", "get", "acme"},
+        std::vector<std::string>{"route", "list", "acme"},
+        std::vector<std::string>{"policy", "get", "acme"}}) {
+    std::vector<std::string> as_json = cmd, as_text = cmd;
+    as_json.insert(as_json.end(), {"-o", "json"});
+    as_text.insert(as_text.end(), {"-o", "textproto"});
+    const std::string j = Ok(as_json), text = Ok(as_text);
+    std::unique_ptr<google::protobuf::Message> from_text, from_json;
+    if (cmd[0] == "tenant") {
+      from_text = std::make_unique<v1::Tenant>();
+      from_json =
+          std::make_unique<v1::Tenant>(testing::ParseJson<v1::Tenant>(j));
+    } else if (cmd[0] == "route") {
+      from_text = std::make_unique<v1::ListRouteHintsResponse>();
+      from_json = std::make_unique<v1::ListRouteHintsResponse>(
+          testing::ParseJson<v1::ListRouteHintsResponse>(j));
+    } else {
+      from_text = std::make_unique<v1::FlushPolicy>();
+      from_json = std::make_unique<v1::FlushPolicy>(
+          testing::ParseJson<v1::FlushPolicy>(j));
+    }
+    ASSERT_TRUE(
+        google::protobuf::TextFormat::ParseFromString(text, from_text.get()))
+        << text;
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*from_text,
+                                                                   *from_json))
+        << absl::StrJoin(cmd, " ") << "\n"
+        << text;
+  }
+  EXPECT_THAT(
+      Ok({"route", "list", "acme", "-o", "textproto"}),
+      HasSubstr("hints {\n  prefix: \"10.0.0.0/8\"\n  mode: GRO_MODE_LIST\n}"));
+}
+
+// A file named on the command line that cannot be read fails with exit 1
+// (not 2: the line was well formed) and sends nothing.
+TEST_F(GrocliE2eTest, UnreadableFilesExitOne) {
+  const std::string missing = TempPath("no-such-file");
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"--token-file", missing, "tenant", "create", "x", "--selector",
+            "port=0"},
+           {"--ca", missing, "tenant", "create", "x", "--selector", "port=0"},
+           {"route", "add", "acme", "--file", missing},
+           {"route", "delete", "acme", "--file", missing}}) {
+    CommandResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 1) << absl::StrJoin(args, " ") << "\n" << r.err;
+    EXPECT_THAT(r.err, HasSubstr("cannot read " + missing +
+                                 ": No such file or directory"));
+    EXPECT_EQ(Lines(r.err).size(), 1u) << r.err;
+  }
+  v1::ServiceInfo info =
+      testing::ParseJson<v1::ServiceInfo>(Ok({"info", "-o", "json"}));
+  EXPECT_EQ(info.tenant_count(), 0u);
+}
+
 TEST_F(GrocliE2eTest, UsageErrorsAndUnreachable) {
   // Usage errors: exit 2, nothing sent.
   for (const std::vector<std::string>& args :
@@ -488,8 +572,10 @@ TEST_F(GrocliE2eTest, UsageErrorsAndUnreachable) {
            {"tenant", "get", "a", "b"},
            {"tenant", "create", "x", "--max-flows", "many"},
            {"route", "add", "acme", "10.0.0.0/8"},
+           {"route", "delete", "acme"},
            {"route", "del", "acme"},
-           {"info", "-o", "yaml"}}) {
+           {"policy", "set", "acme", "--timeout", "5us"},
+           {"info", "-o", "xml"}}) {
     CommandResult r = Cli(args);
     EXPECT_EQ(r.exit_code, 2) << absl::StrJoin(args, " ") << "\n" << r.err;
     EXPECT_THAT(r.err, HasSubstr("grocli")) << absl::StrJoin(args, " ");

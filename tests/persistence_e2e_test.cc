@@ -166,9 +166,9 @@ TEST(PersistenceE2eTest, StateSurvivesSigkill) {
   Ok(*grod, {"tenant", "create", "gone", "--selector", "vni=9"});
   Ok(*grod, {"route", "add", "acme", "10.0.0.0/8", "list", "10.1.0.0/16",
              "bypass", "2001:db8::/32", "merge", "192.168.7.0/24", "list"});
-  Ok(*grod, {"route", "del", "acme", "192.168.7.0/24"});
-  Ok(*grod, {"policy", "set", "acme", "--kind", "adaptive", "--timeout", "50us",
-             "--max-segments", "16"});
+  Ok(*grod, {"route", "delete", "acme", "192.168.7.0/24"});
+  Ok(*grod, {"policy", "set", "acme", "--flush", "adaptive", "--flush-timeout",
+             "50us", "--max-segments", "16"});
   Ok(*grod, {"tenant", "update", "blue", "--max-held", "5000"});
   Ok(*grod, {"tenant", "delete", "gone"});
   Ok(*grod, {"tenant", "delete", "fromconfig"});
@@ -226,7 +226,7 @@ TEST(PersistenceE2eTest, StateSurvivesSigkill) {
   // selectors conflict and hints can be removed.
   Fails(*again, {"tenant", "create", "dup", "--selector", "port=1"},
         "FAILED_PRECONDITION");
-  Ok(*again, {"route", "del", "acme", "2001:db8::/32"});
+  Ok(*again, {"route", "delete", "acme", "2001:db8::/32"});
   // And further changes persist too (a second SIGKILL cycle).
   ASSERT_TRUE(again->Stop(SIGKILL).ok());
   absl::StatusOr<GrodProcess> third = GrodProcess::Start(config);
@@ -347,7 +347,7 @@ TEST(PersistenceE2eTest, BearerTokenAuthorization) {
   testing::ParseJson<v1::Tenant>(
       Ok(*grod, {"tenant", "get", "acme", "-o", "json"}, acme));
   Ok(*grod, {"route", "add", "acme", "10.0.0.0/8", "list"}, acme);
-  Ok(*grod, {"policy", "set", "acme", "--kind", "per-burst"}, acme);
+  Ok(*grod, {"policy", "set", "acme", "--flush", "per-burst"}, acme);
   v1::Stats stats =
       testing::ParseJson<v1::Stats>(Ok(*grod, {"stats", "-o", "json"}, acme));
   ASSERT_EQ(stats.tenants_size(), 1);
