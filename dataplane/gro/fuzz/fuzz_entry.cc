@@ -135,6 +135,10 @@ int GroFuzzOne(const uint8_t* data, size_t size) {
   const unsigned base_ind = rte_mempool_in_use_count(env.indirect);
   ContextConfig cfg;
   cfg.verify_checksums = data[0] & 4;
+  // An input holds at most a few hundred packets, so 256 flows behave as
+  // the default 4096 would, while creating (zeroing) the two tables per
+  // input -- 70% of the time per input with 4096 -- costs 16x less.
+  cfg.max_flows = 256;
   if (data[0] & 8) {
     cfg.max_flows = 4;
     cfg.max_held_packets = 8;
