@@ -12,7 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "dataplane/gro/gro_engine.h"
+#include "dataplane/runtime/guest_watch.h"
 #include "dataplane/runtime/port.h"
+#include "dataplane/runtime/port_kind.h"
 
 namespace grod::dataplane {
 
@@ -154,6 +156,9 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
     p.caps = *caps;
     p.caps.tso_max_bytes = p.tso_max_bytes;
     caps_of_[p.id] = p.caps;
+    if (DescribePort(p.id).kind == PortKind::kVhostUser) {
+      if (absl::Status s = WatchGuest(p.id, &guests_); !s.ok()) return s;
+    }
   }
 
   const size_t qsbr_size = rte_rcu_qsbr_get_memsize(nq);
@@ -171,7 +176,7 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
     setup.lcore = worker_lcores_[q];
     setup.rcu_thread_id = q;
     setup.tx_queue = q;
-    setup.ports = {peer_of_, caps_of_, pool_, indirect_pool_};
+    setup.ports = {peer_of_, caps_of_, pool_, indirect_pool_, &guests_};
     setup.vxlan_port = config.vxlan_port;
     setup.idle_sleep_us = config.idle_sleep_us;
     setup.qsbr = qsbr_;
@@ -217,6 +222,10 @@ void DpdkDataPlane::Stop() {
   // Workers flushed what they held on the way out; free their contexts
   // before the pools the held mbufs came from.
   workers_.clear();
+  for (uint16_t i = 0; i < guests_.count; ++i) {
+    UnwatchGuest(guests_.ports[i], &guests_);
+  }
+  guests_.count = 0;
   for (const Port& p : ports_) StopPort(p.id);
   ports_.clear();
   tenants_.reset();

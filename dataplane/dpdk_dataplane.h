@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "common/dataplane.h"
 #include "dataplane/control/tenant_manager.h"
+#include "dataplane/runtime/guest_offloads.h"
 #include "dataplane/runtime/liveness_monitor.h"
 #include "dataplane/runtime/runtime_config.h"
 #include "dataplane/runtime/worker.h"
@@ -84,6 +85,8 @@ class DpdkDataPlane : public grod::DataPlane {
   rte_rcu_qsbr* qsbr_ = nullptr;
   std::unique_ptr<TenantManager> tenants_;
   PortCapabilities caps_of_[RTE_MAX_ETHPORTS] = {};
+  // What the guests on vhost-user ports negotiated (egress reads it).
+  GuestOffloadTable guests_;
   std::vector<Port> ports_;
   std::vector<unsigned> worker_lcores_;
   uint16_t peer_of_[RTE_MAX_ETHPORTS] = {};

@@ -38,6 +38,14 @@ void Egress::SendChecked(rte_mbuf* m, uint16_t out) {
     return;
   }
   const PortCapabilities& caps = ports_.caps[out];
+  // Aggregated upstream (a guest's TSO packet, a NIC's LRO) and too big
+  // for the port: cut back into segments like a merged packet.
+  if (unlikely((m->ol_flags & RTE_MBUF_F_RX_LRO) && m->tso_segsz != 0) &&
+      m->pkt_len > caps.mtu + RTE_ETHER_HDR_LEN &&
+      TsoFromAggregated(m, caps.mtu)) {
+    SendMerged(m, out);
+    return;
+  }
   // A VXLAN frame from the engine (a reassembled inner datagram): the
   // inner datagram is what gets fragmented if it must be.
   const bool vxlan = m->ol_flags & RTE_MBUF_F_TX_TUNNEL_VXLAN;
@@ -125,8 +133,10 @@ void Egress::SendMerged(rte_mbuf* m, uint16_t out) {
        (m->nb_segs <= caps.tx_max_mtu_segments ||
         MaxMbufsPerTsoSegment(m, l2 + header, m->tso_segsz) <=
             caps.tx_max_mtu_segments);
-  if (hw) {
-    Enqueue(m, out);  // the NIC cuts it back into tso_segsz segments
+  if (hw || GuestTakesTso(m, out, header)) {
+    // The NIC cuts it back into tso_segsz segments; a guest's vhost-user
+    // port hands it over whole with a virtio-net header saying how.
+    Enqueue(m, out);
     return;
   }
   rte_mbuf* segs[kMaxSplit];
@@ -147,6 +157,36 @@ void Egress::SendMerged(rte_mbuf* m, uint16_t out) {
   }
 }
 
+bool Egress::GuestTakesTso(const rte_mbuf* m, uint16_t out,
+                           uint32_t header) const {
+  // The vhost library writes the virtio-net header from the TSO metadata
+  // (gso_type TCPV4/TCPV6 by the IPv4 flag, gso_size = tso_segsz,
+  // csum_start = l2_len + l3_len): plain TCP only.  No VXLAN (no tunnel
+  // GSO in virtio-net as DPDK 22.11 speaks it) and no USO (its vhost
+  // announces a UDP_SEG packet as UFO, one datagram, not USO's many).
+  const uint64_t fl = m->ol_flags;
+  if (fl & (RTE_MBUF_F_TX_TUNNEL_MASK | RTE_MBUF_F_TX_UDP_SEG)) return false;
+  // TSO for this IP version, partial checksums (a GSO packet's is always
+  // partial) and mergeable RX buffers, so the packet may span as many
+  // guest buffers as it needs.  (A guest without them has no 64 KiB
+  // buffers to offer, as far as vhost-user negotiation shows.)
+  const uint8_t need = kGuestCsum | kGuestMrgRxbuf |
+                       ((fl & RTE_MBUF_F_TX_IPV6) ? kGuestTso6 : kGuestTso4);
+  const PortCapabilities& caps = ports_.caps[out];
+  return (guest_[out] & need) == need &&
+         m->pkt_len - m->l2_len <= caps.tso_max_bytes &&
+         header + m->tso_segsz <= caps.mtu;
+}
+
+void Egress::RefreshGuests() {
+  const GuestOffloadTable* t = ports_.guests;
+  if (t == nullptr) return;
+  for (uint16_t i = 0; i < t->count; ++i) {
+    const uint16_t p = t->ports[i];
+    guest_[p] = t->bits[p].load(std::memory_order_acquire);
+  }
+}
+
 void Egress::FlushAll() {
   for (uint16_t i = 0; i < dirty_count_; ++i) {
     Pending& p = pending_[dirty_[i]];
@@ -154,6 +194,7 @@ void Egress::FlushAll() {
     p.dirty = false;
   }
   dirty_count_ = 0;
+  RefreshGuests();
 }
 
 void Egress::Transmit(uint16_t port) {

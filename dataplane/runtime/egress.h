@@ -1,11 +1,11 @@
 // The TX half of a worker: routes each packet to its ingress port's peer,
 // turns GRO output back into wire packets (unlinks LIST output; MERGE output
-// goes to hardware TSO/USO when the TX port takes it within its limits, else
-// software GSO), makes every frame one its port can send (MTU, mbufs per
-// packet, only offloads the port enabled -- the rest in software), batches
-// per port, runs the PMD's tx_prepare, retries on back-pressure.
-// Never leaks an mbuf: whatever is handed to Send() is transmitted, or freed
-// and counted under a TxDrop reason.
+// goes to hardware TSO/USO when the TX port takes it within its limits, or
+// whole to a vhost-user guest that negotiated TSO, else software GSO), makes
+// every frame one its port can send (MTU, mbufs per packet, only offloads the
+// port enabled -- the rest in software), batches per port, runs the PMD's
+// tx_prepare, retries on back-pressure. Never leaks an mbuf: whatever is handed
+// to Send() is transmitted, or freed and counted under a TxDrop reason.
 #ifndef GROD_DATAPLANE_RUNTIME_EGRESS_H_
 #define GROD_DATAPLANE_RUNTIME_EGRESS_H_
 
@@ -19,6 +19,7 @@
 
 #include "common/dataplane_types.h"
 #include "dataplane/gro/gro_engine.h"
+#include "dataplane/runtime/guest_offloads.h"
 #include "dataplane/runtime/lcore_counters.h"
 #include "dataplane/runtime/tx_drop.h"
 
@@ -38,6 +39,8 @@ class Egress {
     const PortCapabilities* caps;    // [port] -> TX offloads and limits
     rte_mempool* gso_direct_pool;    // headers of GSO segments / fragments
     rte_mempool* gso_indirect_pool;  // zero-copy payload references
+    // What vhost-user guests negotiated (null: no vhost-user port).
+    const GuestOffloadTable* guests = nullptr;
   };
 
   // Counters are indexed by port id and owned by this lcore.
@@ -45,7 +48,9 @@ class Egress {
       : tx_queue_(tx_queue),
         peer_of_(ports.peer_of),
         ports_(ports),
-        counters_(counters) {}
+        counters_(counters) {
+    RefreshGuests();
+  }
 
   // A packet as the GRO engine emitted it: plain, merged or a list.
   void SendGro(rte_mbuf* m) {
@@ -70,7 +75,8 @@ class Egress {
     Enqueue(m, out);
   }
 
-  // Transmits everything queued on every port.
+  // Transmits everything queued on every port, then reads what the
+  // vhost-user guests negotiated (for the next iteration's packets).
   void FlushAll();
 
  private:
@@ -95,6 +101,10 @@ class Egress {
   // The slow path of Send(): offloads, MTU, mbufs per packet.
   void SendChecked(rte_mbuf* m, uint16_t out);
   void SendMerged(rte_mbuf* m, uint16_t out);
+  // Whether the guest behind vhost-user port `out` takes merged packet `m`
+  // whole (`header`: its bytes from the IP header to the payload).
+  bool GuestTakesTso(const rte_mbuf* m, uint16_t out, uint32_t header) const;
+  void RefreshGuests();
   // A frame that needs no offload the port lacks and fits its MTU: copied
   // into one mbuf if the port cannot take its chain, then queued.
   void SendWithinLimits(rte_mbuf* m, uint16_t out);
@@ -118,6 +128,8 @@ class Egress {
   // Ports with something pending, so FlushAll touches only those.
   uint16_t dirty_[RTE_MAX_ETHPORTS];
   uint16_t dirty_count_ = 0;
+  // GuestOffload bits per port, as of the last FlushAll.
+  uint8_t guest_[RTE_MAX_ETHPORTS] = {};
 };
 
 }  // namespace grod::dataplane

@@ -135,6 +135,52 @@ bool CompleteChecksums(rte_mbuf* m, const PortCapabilities& caps) {
   return true;
 }
 
+bool TsoFromAggregated(rte_mbuf* m, uint32_t mtu) {
+  uint16_t type;
+  const uint32_t l2 = L2Length(m, &type);
+  uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
+  uint32_t l3_len, ip_end;
+  bool v6;
+  if (type == RTE_ETHER_TYPE_IPV4 && l2 + 20 <= m->data_len) {
+    v6 = false;
+    l3_len = (d[l2] & 0xf) * 4u;
+    if ((d[l2] >> 4) != 4 || l3_len < 20 || d[l2 + 9] != IPPROTO_TCP ||
+        (Be16(d + l2 + 6) & 0x3fff) != 0) {  // MF or an offset: a fragment
+      return false;
+    }
+    ip_end = l2 + Be16(d + l2 + 2);
+  } else if (type == RTE_ETHER_TYPE_IPV6 && l2 + 40 <= m->data_len) {
+    v6 = true;
+    l3_len = 40;
+    if ((d[l2] >> 4) != 6 || d[l2 + 6] != IPPROTO_TCP) return false;
+    ip_end = l2 + 40 + Be16(d + l2 + 4);
+  } else {
+    return false;
+  }
+  const uint32_t l4 = l2 + l3_len;
+  if (l4 + 20 > m->data_len) return false;
+  const uint32_t l4_len = (d[l4 + 12] >> 4) * 4u;
+  // Headers in the first mbuf, some payload, the IP length the frame's.
+  if (l4_len < 20 || l4 + l4_len > m->data_len || ip_end != m->pkt_len ||
+      l4 + l4_len >= m->pkt_len || l3_len + l4_len >= mtu) {
+    return false;
+  }
+  m->l2_len = l2;
+  m->l3_len = l3_len;
+  m->l4_len = l4_len;
+  m->tso_segsz = RTE_MIN(uint32_t{m->tso_segsz}, mtu - l3_len - l4_len);
+  m->ol_flags =
+      (m->ol_flags & ~RTE_MBUF_F_TX_OFFLOAD_MASK) | RTE_MBUF_F_TX_TCP_SEG |
+      (v6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
+  const uint16_t ph =
+      v6 ? rte_ipv6_phdr_cksum(reinterpret_cast<rte_ipv6_hdr*>(d + l2),
+                               m->ol_flags)
+         : rte_ipv4_phdr_cksum(reinterpret_cast<rte_ipv4_hdr*>(d + l2),
+                               m->ol_flags);
+  memcpy(d + l4 + 16, &ph, 2);
+  return true;
+}
+
 uint32_t MaxMbufsPerTsoSegment(const rte_mbuf* m, uint32_t header_bytes,
                                uint32_t mss) {
   uint32_t worst = 0;

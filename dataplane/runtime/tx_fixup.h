@@ -23,6 +23,15 @@ uint32_t L2Length(const rte_mbuf* m, uint16_t* ether_type);
 // from its own parse.  False if they do not fit the frame (nothing done).
 bool CompleteChecksums(rte_mbuf* m, const PortCapabilities& caps);
 
+// Gives a packet something upstream aggregated (RX_LRO with tso_segsz: a
+// guest's TSO packet from vhost-user, a NIC's LRO) the TSO metadata egress
+// cuts merged packets by, so it leaves as segments of at most `mtu`: TCP
+// over IPv4 (not a fragment) or IPv6 (no extension header), lengths read
+// from the frame.  Its segment size is kept, or lowered to what the MTU
+// allows; the TCP checksum field gets the pseudo-header sum (the TSO
+// contract).  False, nothing changed, for anything else.
+bool TsoFromAggregated(rte_mbuf* m, uint32_t mtu);
+
 // The most mbufs the NIC must gather for one segment of TSO packet `m`
 // (its header plus every mbuf holding part of that segment's payload).
 uint32_t MaxMbufsPerTsoSegment(const rte_mbuf* m, uint32_t header_bytes,

@@ -1,0 +1,36 @@
+// What the guest behind each vhost-user port negotiated that egress can use
+// (virtio-net GUEST_TSO4/6, GUEST_CSUM, MRG_RXBUF): the vhost PMD reports no
+// TSO, so a merged packet goes to a guest as one TSO packet only on what
+// the guest itself accepted.  Written by the vhost library's event thread
+// when a guest attaches or leaves (guest_watch.h), read by each worker once
+// per loop iteration (Egress::FlushAll), never per packet.
+#ifndef GROD_DATAPLANE_RUNTIME_GUEST_OFFLOADS_H_
+#define GROD_DATAPLANE_RUNTIME_GUEST_OFFLOADS_H_
+
+#include <rte_config.h>
+
+#include <atomic>
+#include <cstdint>
+
+namespace grod::dataplane {
+
+// Bits of GuestOffloadTable::bits.
+enum GuestOffload : uint8_t {
+  kGuestTso4 = 1 << 0,
+  kGuestTso6 = 1 << 1,
+  kGuestCsum = 1 << 2,      // partial checksums (required by TSO)
+  kGuestMrgRxbuf = 1 << 3,  // a packet may span several guest buffers
+};
+
+struct GuestOffloadTable {
+  // 0 while no guest is attached (or the port is not vhost-user).
+  std::atomic<uint8_t> bits[RTE_MAX_ETHPORTS] = {};
+  // The vhost-user ports, the only ones whose bits can change; fixed
+  // before the workers start.
+  uint16_t ports[RTE_MAX_ETHPORTS] = {};
+  uint16_t count = 0;
+};
+
+}  // namespace grod::dataplane
+
+#endif  // GROD_DATAPLANE_RUNTIME_GUEST_OFFLOADS_H_
