@@ -9,7 +9,8 @@ virtio-net header); nothing comes from grod.
                                  frames for virtio_guest --send (TSO: large
                                  packets with an MSS), and what they carry
   capture IFACE SECONDS OUT.bin  raw frames received on IFACE
-  check-guest RX.bin SENT.json TSO   what the guest received vs. what was sent
+  check-guest RX.bin SENT.json TSO EXPECT
+                                 what the guest received vs. what was sent
   check-wire CAP.bin SENT.json       what left grod's wire side vs. what the
                                      guest sent
 """
@@ -71,7 +72,7 @@ def tcp_frame(v6, sport, dport, seq, payload, flags=0x10, src_mac=NS_MAC,
 
 
 def payload_of(rng, n):
-    return bytes(rng.getrandbits(8) for _ in range(n))
+    return rng.randbytes(n)
 
 
 def flows(seed, count, base_port):
@@ -84,17 +85,18 @@ def flows(seed, count, base_port):
 
 
 def cmd_inject(iface, seed, out_json):
-    """Segments of 16 flows, interleaved in bursts (so GRO can merge)."""
+    """Segments of 16 flows, 44 in a row per flow (so GRO can merge up to
+    64 KB), flows interleaved."""
     rng, fl = flows(int(seed), 16, 40000)
-    segs = 60
+    segs, run = 88, 44
     for f in fl:
         f["payload"] = payload_of(rng, f["mss"] * segs)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((iface, 0))
     sent = 0
-    for k in range(0, segs, 10):
+    for k in range(0, segs, run):
         for f in fl:
-            for j in range(k, k + 10):
+            for j in range(k, k + run):
                 p = f["payload"][j * f["mss"]:(j + 1) * f["mss"]]
                 s.send(tcp_frame(f["v6"], f["sport"], f["dport"],
                                  (f["isn"] + j * f["mss"]) & 0xFFFFFFFF, p))
@@ -116,10 +118,12 @@ def cmd_guest_frames(seed, tso, out_bin, out_json):
         total = 0
         f["payload"] = b""
         pkts = []
-        for _ in range(4):
+        for k in range(4):
             n = rng.randint(3, 44) * f["mss"] if tso else f["mss"]
             if tso:
                 n += rng.randint(0, f["mss"] - 1)  # a short last segment
+            if tso and k == 3:
+                n = rng.randint(1, f["mss"])  # a plain packet, see below
             p = payload_of(rng, n)
             pkts.append((f["isn"] + total) & 0xFFFFFFFF)
             total += n
@@ -138,7 +142,15 @@ def cmd_guest_frames(seed, tso, out_bin, out_json):
         for f, seq, p in order:
             fr = tcp_frame(f["v6"], f["sport"], f["dport"], seq, p,
                            src_mac=GUEST_MAC, dst_mac=NS_MAC, swap=True)
-            o.write(struct.pack("<IH", len(fr), f["mss"] if tso else 0) + fr)
+            mss = f["mss"] if tso else 0
+            if tso and len(p) <= f["mss"]:
+                # A single segment with its checksum left to the backend
+                # (the guest's driver stores only the pseudo-header sum;
+                # a zeroed field here shows nothing else filled it in).
+                mss = 0xFFFF
+                l4 = 14 + (40 if f["v6"] else 20)
+                fr = fr[:l4 + 16] + b"\0\0" + fr[l4 + 18:]
+            o.write(struct.pack("<IH", len(fr), mss) + fr)
     json.dump({"packets": len(order), "flows": [
         {**{k: v for k, v in f.items() if k != "payload"},
          "payload": f["payload"].hex()} for f in fl]}, open(out_json, "w"))
@@ -214,13 +226,15 @@ def reassemble(name, per_flow, sent, problems):
                             (name, f["sport"], len(data), len(want), ordered))
 
 
-def cmd_check_guest(rx_bin, sent_json, tso):
+def cmd_check_guest(rx_bin, sent_json, tso, expect):
+    """tso: the guest negotiated TSO; expect: "gso" (merged packets arrive
+    whole) or "plain" (only frames within the MTU)."""
     tso = tso == "1"
     sent = json.load(open(sent_json))
     mss = {f["sport"]: f["mss"] for f in sent["flows"]}
     buf = open(rx_bin, "rb").read()
     off, packets, gso, problems = 0, 0, 0, []
-    per_flow, convs = {}, {}
+    per_flow, convs, largest = {}, {}, 0
     while off < len(buf):
         length, segs, tso_segsz, flags = struct.unpack_from("<IHHQ", buf, off)
         vflags, gtype, hlen, gsize, cstart, coff, nbuf = struct.unpack_from(
@@ -231,6 +245,7 @@ def cmd_check_guest(rx_bin, sent_json, tso):
         if p is None or p["sport"] not in mss:
             continue
         packets += 1
+        largest = max(largest, length)
         key = p["sport"]
         per_flow.setdefault(key, []).append((p["seq"], p["payload"]))
         where = "flow %d seq %d (%d bytes)" % (key, p["seq"], length)
@@ -248,8 +263,9 @@ def cmd_check_guest(rx_bin, sent_json, tso):
                 problems.append(where + ": bad TCP checksum")
             continue
         gso += 1
-        if not tso:
-            problems.append(where + ": GSO header for a guest without TSO")
+        if not tso or expect != "gso":
+            problems.append(where + ": GSO header (guest TSO %s, expected %s)"
+                            % (tso, expect))
             continue
         want_type = 4 if p["v6"] else 1
         ok = (gtype == want_type and gsize == mss[key] and vflags & 1 and
@@ -276,10 +292,16 @@ def cmd_check_guest(rx_bin, sent_json, tso):
             problems.append(where + ": PMD saw no LRO / MSS %d" % tso_segsz)
     reassemble("guest", per_flow, sent, problems)
     print(json.dumps({"sent_segments": sent["segments"], "received": packets,
-                      "gso_packets": gso, "checksum_fields": convs}))
-    if tso and not (gso > 0 and packets < sent["segments"] * 0.5):
-        problems.append("TSO guest: %d packets (%d GSO) for %d segments" %
-                        (packets, gso, sent["segments"]))
+                      "gso_packets": gso, "largest": largest,
+                      "checksum_fields": convs}))
+    if expect == "gso" and not (gso > 0 and packets < sent["segments"] * 0.5
+                                and largest > 40000):
+        problems.append("TSO guest: %d packets (%d GSO, largest %d bytes) "
+                        "for %d segments" %
+                        (packets, gso, largest, sent["segments"]))
+    if expect == "plain" and packets != sent["segments"]:
+        problems.append("plain: %d frames for %d segments" %
+                        (packets, sent["segments"]))
     for pr in problems[:20]:
         print("PROBLEM:", pr)
     sys.exit(1 if problems else 0)

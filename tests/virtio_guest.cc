@@ -7,10 +7,12 @@
 //
 //   virtio_guest --socket=PATH --prefix=NAME [--tso] [--send=FILE]
 //                [--receive=FILE] [--seconds=N] [--send_delay=N]
+//                [--queue_size=N]
 // Runs until --seconds pass or SIGTERM; exits 0 after printing its counts.
 //
 // --send file: records of [u32 frame length][u16 mss][frame]; mss > 0 sends
-// the frame as one TSO packet (TCP over untagged IPv4/IPv6).
+// the frame as one TSO packet (TCP over untagged IPv4/IPv6), 0xffff with
+// only its TCP checksum offloaded (a partial checksum on the wire to grod).
 // --receive file: records of [u32 length][u16 nb_segs][u16 tso_segsz]
 // [u64 ol_flags][12-byte virtio_net_hdr_mrg_rxbuf as received][packet].
 #include <rte_eal.h>
@@ -35,7 +37,8 @@ struct Options {
   std::string socket, prefix, send, receive;
   bool tso = false;
   double seconds = 10;
-  double send_delay = 2;  // seconds before the first frame goes out
+  double send_delay = 2;            // seconds before the first frame goes out
+  std::string queue_size = "1024";  // descriptors in each virtqueue
 };
 
 bool Parse(int argc, char** argv, Options* o) {
@@ -49,7 +52,8 @@ bool Parse(int argc, char** argv, Options* o) {
     };
     std::string s;
     if (value("socket", &o->socket) || value("prefix", &o->prefix) ||
-        value("send", &o->send) || value("receive", &o->receive)) {
+        value("send", &o->send) || value("receive", &o->receive) ||
+        value("queue_size", &o->queue_size)) {
       continue;
     }
     if (value("seconds", &s)) {
@@ -65,6 +69,10 @@ bool Parse(int argc, char** argv, Options* o) {
   }
   return !o->socket.empty() && !o->prefix.empty();
 }
+
+// An mss that means: no TSO, but the TCP checksum left to the backend
+// (virtio-net NEEDS_CSUM), as a guest with checksum offload sends.
+constexpr uint16_t kChecksumOnly = 0xffff;
 
 struct Frame {
   uint16_t mss;
@@ -113,9 +121,13 @@ rte_mbuf* Build(const Frame& fr, rte_mempool* pool) {
   head->l2_len = 14;
   head->l3_len = v4 ? (d[14] & 0xf) * 4 : 40;
   head->l4_len = (d[14 + head->l3_len + 12] >> 4) * 4;
+  head->ol_flags |= v4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6;
+  if (fr.mss == kChecksumOnly) {
+    head->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;  // sent partial
+    return head;
+  }
   head->tso_segsz = fr.mss;
-  head->ol_flags |=
-      RTE_MBUF_F_TX_TCP_SEG | (v4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6);
+  head->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
   return head;
 }
 
@@ -153,7 +165,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string vdev = "--vdev=net_virtio_user0,path=" + o.socket +
-                           ",queues=1,mrg_rxbuf=1,queue_size=1024";
+                           ",queues=1,mrg_rxbuf=1,queue_size=" + o.queue_size;
   const std::string prefix = "--file-prefix=" + o.prefix;
   std::vector<std::string> eal = {argv[0],
                                   "-l",
@@ -198,9 +210,8 @@ int main(int argc, char** argv) {
     conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_MULTI_SEGS & info.tx_offload_capa;
   }
   if (rte_eth_dev_configure(port, 1, 1, &conf) != 0 ||
-      rte_eth_rx_queue_setup(port, 0, 1024, rte_socket_id(), nullptr, pool) !=
-          0 ||
-      rte_eth_tx_queue_setup(port, 0, 1024, rte_socket_id(), nullptr) != 0 ||
+      rte_eth_rx_queue_setup(port, 0, 0, rte_socket_id(), nullptr, pool) != 0 ||
+      rte_eth_tx_queue_setup(port, 0, 0, rte_socket_id(), nullptr) != 0 ||
       rte_eth_dev_start(port) != 0) {
     std::fprintf(stderr, "cannot start the virtio-user port\n");
     return 1;
