@@ -157,7 +157,12 @@ struct PortCounters {
 struct TenantCounters {
   std::string tenant;
   uint64_t packets_in = 0, bytes_in = 0, packets_out = 0;
+  // packets_out by kind; they add up to it (up to a read in flight):
+  //   merged_packets_out + list_packets_out + single_packets_out
+  //   + every passthrough reason (bypass_packets among them, as "bypass").
   uint64_t merged_packets_out = 0, list_packets_out = 0;
+  // A lone segment that went through GRO: nothing held to merge it with.
+  uint64_t single_packets_out = 0;
   uint64_t segments_merged = 0, segments_listed = 0;
   uint64_t bypass_packets = 0;
   uint64_t held_flows = 0, held_packets = 0;
@@ -171,6 +176,7 @@ struct TenantCounters {
 
 struct WorkerCounters {
   uint32_t lcore = 0;
+  // TSC cycles (StatsSnapshot::tsc_hz per second) spent in polls.
   uint64_t busy_cycles = 0;   // polls that returned packets
   uint64_t total_cycles = 0;  // all polls
   // Liveness: the worker stopped polling (no heartbeat for the stall
@@ -195,6 +201,8 @@ struct StatsSnapshot {
   std::vector<WorkerCounters> workers;
   std::vector<MempoolCounters> mempools;
   uint64_t config_generation = 0;
+  // Cycles per second of the workers' cycle counters (0: unknown).
+  uint64_t tsc_hz = 0;
 };
 
 // The packet mbufs tenants may hold. Every worker lcore may hold up to the

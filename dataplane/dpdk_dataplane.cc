@@ -1,5 +1,6 @@
 #include "dataplane/dpdk_dataplane.h"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -301,6 +302,7 @@ StatsSnapshot DpdkDataPlane::Stats() const {
         {pool->name, pool->size, rte_mempool_in_use_count(pool)});
   }
   if (tenants_) tenants_->AddStats(&s);
+  s.tsc_hz = rte_get_tsc_hz();
   for (size_t i = 0; i < workers_.size(); ++i) {
     const Worker& w = *workers_[i];
     WorkerCounters wc;

@@ -61,6 +61,8 @@ class DashboardTest(unittest.TestCase):
 
     def test_scrape_has_the_core_families(self):
         for n in ("grod_tenant_receive_packets_total",
+                  "grod_build_info",
+                  "grod_worker_busy_seconds_total",
                   "grod_gro_segments_per_output_bucket",
                   "grod_grpc_server_handled_total"):
             self.assertIn(n, self.names)
@@ -98,6 +100,20 @@ class DashboardTest(unittest.TestCase):
         self.assertEqual(run.returncode, 0, run.stdout.decode() + run.stderr.decode())
         with open(cfg) as f:
             self.assertIn("grod-alerts.yml", yaml.safe_load(f)["rule_files"])
+
+    def test_alert_rules_pass_their_unit_tests(self):
+        tmp = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        for key in ("alerts", "alert_tests"):
+            shutil.copy(ARGS[key], tmp)
+        run = subprocess.run(["/usr/bin/promtool", "test", "rules",
+                              os.path.basename(ARGS["alert_tests"])],
+                             cwd=tmp, capture_output=True, timeout=60)
+        self.assertEqual(run.returncode, 0, run.stdout.decode() + run.stderr.decode())
+        # Every alert the rule tests exercise is one grod-alerts.yml defines.
+        with open(ARGS["alert_tests"]) as f:
+            tested = {a["alertname"] for t in yaml.safe_load(f)["tests"]
+                      for a in t["alert_rule_test"]}
+        self.assertIn("GrodWorkerSaturated", tested)
 
     def test_promtool_lints_the_exporter_scrape(self):
         out = subprocess.run([ARGS["scrape_dump"]], capture_output=True, check=True,

@@ -223,6 +223,7 @@ int Run() {
       // Scrapes may start before the control plane exists.
       std::atomic<controlplane::ControlPlane*> cp_for_metrics{nullptr};
       metrics::ExporterOptions exporter_options;
+      exporter_options.build.version = kVersion;
       exporter_options.config_version = [&cp_for_metrics]() {
         controlplane::ControlPlane* c = cp_for_metrics.load();
         metrics::ConfigVersion v;

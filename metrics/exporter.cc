@@ -14,8 +14,11 @@ absl::StatusOr<std::unique_ptr<Exporter>> Exporter::Create(
     const std::string& listen_address, const DataPlane* dp,
     ExporterOptions options) {
   if (dp == nullptr) return absl::InvalidArgumentError("no data plane");
-  auto stats =
-      std::make_shared<StatsCollector>(dp, std::move(options.config_version));
+  if (options.build.dpdk_version.empty()) {
+    options.build.dpdk_version = dp->Info().dpdk_version;
+  }
+  auto stats = std::make_shared<StatsCollector>(
+      dp, std::move(options.config_version), std::move(options.build));
   auto registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<prometheus::Exposer> exposer;
   try {

@@ -21,6 +21,9 @@ struct ExporterOptions {
   // The control plane's config generation and last-change time; empty = use
   // the snapshot's generation and omit the last-change gauge.
   ConfigVersionFn config_version;
+  // grod_build_info's version and commit; its dpdk_version comes from
+  // DataPlane::Info() when left empty.
+  BuildLabels build;
   // HTTP threads serving scrapes.
   size_t http_threads = 2;
   // If set, /metrics requires HTTP basic auth and a scrape is served only

@@ -38,10 +38,15 @@ class ExporterTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dp_.SetStats(testing::SampleStats(3));
+    DataPlaneInfo info;
+    info.dpdk_version = "DPDK 22.11.11";
+    dp_.SetInfo(info);
     ExporterOptions options;
     options.config_version = [] {
       return ConfigVersion{5, absl::FromUnixSeconds(1700000000)};
     };
+    options.build.version = "0.1.0";
+    options.build.commit = "0123abc";
     auto exporter = Exporter::Create("127.0.0.1:0", &dp_, options);
     ASSERT_TRUE(exporter.ok()) << exporter.status();
     exporter_ = std::move(*exporter);
@@ -62,10 +67,16 @@ TEST_F(ExporterTest, ScrapePassesPromtool) {
   const std::string text = Scrape();
   for (const char* want : {
            "grod_port_receive_packets_total{port=\"net_ring0\"} 300",
-           "grod_gro_output_packets_total{tenant=\"blue\",mode=\"merge\"} 30",
-           "grod_gro_segments_per_output_bucket{tenant=\"red\",le=\"+Inf\"} 60",
+           "grod_tenant_output_packets_total{tenant=\"blue\",kind=\"merged\"} "
+           "30",
+           "grod_tenant_output_packets_total{tenant=\"blue\",kind=\"single\"} "
+           "6",
+           "grod_gro_segments_per_output_bucket{tenant=\"red\",le=\"+Inf\"} 75",
            "grod_config_generation 5",
-           "grod_worker_busy_ratio{lcore=\"1\"}",
+           "grod_worker_busy_seconds_total{lcore=\"1\"} 0.75",
+           "grod_worker_polling_seconds_total{lcore=\"2\"} 6",
+           "grod_build_info{version=\"0.1.0\",commit=\"0123abc\","
+           "dpdk_version=\"DPDK 22.11.11\"} 1",
            "grod_port_receive_no_mbuf_total{port=\"net_ring1\"} 12",
            "grod_port_receive_errors_total{port=\"net_ring0\"} 15",
            "grod_port_transmit_errors_total{port=\"net_ring0\"} 18",

@@ -150,9 +150,22 @@ TEST_F(PrometheusServerTest, QuerySeesCounterIncrease) {
       Query(absl::StrCat("increase(", rx, "[1m])"));
   ASSERT_TRUE(inc.has_value()) << last_reply_;
   EXPECT_GT(*inc, 0) << last_reply_;
+  // The worker's busy share, from the two time counters over a window: lcore
+  // 1 is a quarter busy in SampleStats at any scale.
+  EXPECT_TRUE(WaitFor([&] {
+    return Query(
+               "rate(grod_worker_busy_seconds_total{lcore=\"1\"}[1m]) / "
+               "rate(grod_worker_polling_seconds_total{lcore=\"1\"}[1m])") ==
+           0.25;
+  })) << last_reply_;
+  // The output kinds add up to the tenant's output (25 per scale unit).
+  EXPECT_TRUE(WaitFor([&] {
+    return Query("sum(grod_tenant_output_packets_total{tenant=\"blue\"})") ==
+           125.0;
+  })) << last_reply_;
   // The histogram survives Prometheus' parser too.
   EXPECT_TRUE(WaitFor([&] {
-    return Query("sum(grod_gro_segments_per_output_count)") == 200.0;
+    return Query("sum(grod_gro_segments_per_output_count)") == 250.0;
   })) << last_reply_;
 }
 

@@ -4,15 +4,16 @@
 // Why a custom Collectable rather than prometheus-cpp Counter objects: the
 // data plane keeps plain per-lcore single-writer counters and sums them on
 // Stats(); mirroring them into prometheus-cpp objects would need atomics or
-// a copy thread. Reading on demand keeps the fast path free of both.
+// a copy thread. Reading on demand keeps the fast path free of both. The
+// collector keeps no state between scrapes, so any number of Prometheus
+// servers may scrape it and each sees the same counters.
 #ifndef GROD_METRICS_STATS_COLLECTOR_H_
 #define GROD_METRICS_STATS_COLLECTOR_H_
 
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -33,38 +34,32 @@ struct ConfigVersion {
 
 using ConfigVersionFn = std::function<ConfigVersion()>;
 
+// The labels of grod_build_info. An empty field is exported as "unknown".
+struct BuildLabels {
+  std::string version;
+  std::string commit;
+  std::string dpdk_version;
+};
+
 class StatsCollector : public prometheus::Collectable {
  public:
   // `dp` must outlive the collector. `config_version` may be empty: the
   // generation then comes from the snapshot and the last-change time is not
   // exported.
-  StatsCollector(const DataPlane* dp, ConfigVersionFn config_version);
+  StatsCollector(const DataPlane* dp, ConfigVersionFn config_version,
+                 BuildLabels build);
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
-  // The pure conversion, for tests. `busy_ratio` holds the per-lcore ratio
-  // to export (see Collect).
+  // The pure conversion, for tests.
   static std::vector<prometheus::MetricFamily> Families(
       const StatsSnapshot& stats, bool ready,
-      const std::optional<ConfigVersion>& config,
-      const std::map<uint32_t, double>& busy_ratio);
+      const std::optional<ConfigVersion>& config, const BuildLabels& build);
 
  private:
-  struct Cycles {
-    uint64_t busy = 0;
-    uint64_t total = 0;
-  };
-
-  // Busy ratio of each worker since the previous scrape (lifetime ratio on
-  // the first one), so the gauge shows current load, not the average since
-  // start.
-  std::map<uint32_t, double> BusyRatio(
-      const std::vector<WorkerCounters>& workers) const;
-
   const DataPlane* const dp_;
   const ConfigVersionFn config_version_;
-  mutable std::mutex mu_;  // scrapes may run on several civetweb threads
-  mutable std::map<uint32_t, Cycles> last_cycles_;
+  const BuildLabels build_;
 };
 
 }  // namespace grod::metrics

@@ -4,9 +4,9 @@
 #include <map>
 #include <string>
 
+#include "common/segment_buckets.h"
 #include "common/testing/fake_dataplane.h"
 #include "gtest/gtest.h"
-#include "common/segment_buckets.h"
 #include "metrics/testing/sample_stats.h"
 
 namespace grod::metrics {
@@ -46,7 +46,8 @@ TEST(SegmentBucketsTest, IndexMatchesInclusiveUpperBounds) {
 TEST(StatsCollectorTest, ConvertsEveryCounter) {
   const auto fams = StatsCollector::Families(
       testing::SampleStats(2), true,
-      ConfigVersion{7, absl::FromUnixSeconds(1700000000)}, {{1, 0.5}});
+      ConfigVersion{7, absl::FromUnixSeconds(1700000000)},
+      {"1.2.3", "abc123", "DPDK 22.11.11"});
 
   const MetricFamily* rx = Find(fams, "grod_port_receive_packets_total");
   ASSERT_NE(rx, nullptr);
@@ -55,12 +56,23 @@ TEST(StatsCollectorTest, ConvertsEveryCounter) {
   ASSERT_NE(p0, nullptr);
   EXPECT_EQ(p0->counter.value, 200);
 
-  const MetricFamily* mode = Find(fams, "grod_gro_output_packets_total");
-  ASSERT_NE(mode, nullptr);
+  EXPECT_EQ(Find(fams, "grod_gro_output_packets_total"), nullptr);
+  const MetricFamily* out = Find(fams, "grod_tenant_output_packets_total");
+  ASSERT_NE(out, nullptr);
   const ClientMetric* list =
-      FindMetric(*mode, {{"tenant", "red"}, {"mode", "list"}});
+      FindMetric(*out, {{"tenant", "red"}, {"kind", "listed"}});
   ASSERT_NE(list, nullptr);
   EXPECT_EQ(list->counter.value, 10);
+
+  const MetricFamily* info = Find(fams, "grod_build_info");
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->type, prometheus::MetricType::Gauge);
+  const ClientMetric* build =
+      FindMetric(*info, {{"version", "1.2.3"},
+                         {"commit", "abc123"},
+                         {"dpdk_version", "DPDK 22.11.11"}});
+  ASSERT_NE(build, nullptr);
+  EXPECT_EQ(build->gauge.value, 1);
 
   const MetricFamily* fl = Find(fams, "grod_gro_flushes_total");
   ASSERT_NE(fl, nullptr);
@@ -83,10 +95,73 @@ TEST(StatsCollectorTest, ConvertsEveryCounter) {
   EXPECT_EQ(Find(fams, "grod_state_file_quarantined")->metric.at(0).gauge.value,
             0);
 
-  const MetricFamily* ratio = Find(fams, "grod_worker_busy_ratio");
-  ASSERT_NE(ratio, nullptr);
-  EXPECT_EQ(FindMetric(*ratio, {{"lcore", "1"}})->gauge.value, 0.5);
-  EXPECT_EQ(FindMetric(*ratio, {{"lcore", "2"}})->gauge.value, 0.0);
+  // Cycle counters in seconds: 100 cycles per second, lcore 2 polled
+  // 2 * 100 * 2 cycles of which a quarter busy.
+  EXPECT_EQ(Find(fams, "grod_worker_busy_ratio"), nullptr);
+  const MetricFamily* polling = Find(fams, "grod_worker_polling_seconds_total");
+  ASSERT_NE(polling, nullptr);
+  EXPECT_EQ(polling->type, prometheus::MetricType::Counter);
+  EXPECT_DOUBLE_EQ(FindMetric(*polling, {{"lcore", "2"}})->counter.value, 4.0);
+  const MetricFamily* busy = Find(fams, "grod_worker_busy_seconds_total");
+  ASSERT_NE(busy, nullptr);
+  EXPECT_DOUBLE_EQ(FindMetric(*busy, {{"lcore", "2"}})->counter.value, 1.0);
+  EXPECT_EQ(Find(fams, "grod_worker_busy_cycles_total"), nullptr);
+}
+
+// grod_tenant_output_packets_total's kinds add up to the tenant's output,
+// the data plane's packets_out, whatever the mix.
+TEST(StatsCollectorTest, OutputKindsAddUpToTheTenantsOutput) {
+  StatsSnapshot s;
+  TenantCounters t;
+  t.tenant = "t";
+  t.merged_packets_out = 3;
+  t.list_packets_out = 5;
+  t.single_packets_out = 7;
+  t.bypass_packets = 11;
+  t.passthrough = {{"bypass", 11}, {"not_ip", 13}, {"duplicate", 17}};
+  t.packets_out = 3 + 5 + 7 + 11 + 13 + 17;
+  s.tenants.push_back(t);
+  TenantCounters unmatched;  // as the data plane reports it: all bypassed
+  unmatched.tenant = "_unmatched";
+  unmatched.packets_in = unmatched.packets_out = unmatched.bypass_packets = 19;
+  s.tenants.push_back(unmatched);
+  const auto fams = StatsCollector::Families(s, true, {}, {});
+  const MetricFamily* out = Find(fams, "grod_tenant_output_packets_total");
+  ASSERT_NE(out, nullptr);
+  for (const TenantCounters& want : s.tenants) {
+    double sum = 0;
+    int kinds = 0;
+    for (const ClientMetric& m : out->metric) {
+      if (m.label.at(0).value == want.tenant) {
+        sum += m.counter.value;
+        ++kinds;
+      }
+    }
+    EXPECT_EQ(kinds, 5) << want.tenant;
+    EXPECT_EQ(sum, want.packets_out) << want.tenant;
+  }
+  EXPECT_EQ(FindMetric(*out, {{"tenant", "t"}, {"kind", "passed_through"}})
+                ->counter.value,
+            30);
+  EXPECT_EQ(
+      FindMetric(*out, {{"tenant", "t"}, {"kind", "bypassed"}})->counter.value,
+      11);
+}
+
+TEST(StatsCollectorTest, UnknownCycleRateOmitsWorkerTime) {
+  StatsSnapshot s = testing::SampleStats(1);
+  s.tsc_hz = 0;
+  const auto fams = StatsCollector::Families(s, true, {}, {});
+  EXPECT_EQ(Find(fams, "grod_worker_busy_seconds_total"), nullptr);
+  EXPECT_EQ(Find(fams, "grod_worker_polling_seconds_total"), nullptr);
+  ASSERT_NE(Find(fams, "grod_worker_stalled"), nullptr);
+  // Unset build labels read "unknown", never an empty label.
+  const MetricFamily* info = Find(fams, "grod_build_info");
+  ASSERT_NE(info, nullptr);
+  EXPECT_NE(FindMetric(*info, {{"version", "unknown"},
+                               {"commit", "unknown"},
+                               {"dpdk_version", "unknown"}}),
+            nullptr);
 }
 
 TEST(StatsCollectorTest, HistogramIsCumulativeWithInf) {
@@ -99,16 +174,16 @@ TEST(StatsCollectorTest, HistogramIsCumulativeWithInf) {
   ASSERT_NE(blue, nullptr);
   const auto& b = blue->histogram.bucket;
   ASSERT_EQ(b.size(), kSegmentBucketCount);
-  // 5 outputs of 1 segment, 5 of 3..4, 10 of 5..8.
-  EXPECT_EQ(b[0].cumulative_count, 5u);   // le=1
-  EXPECT_EQ(b[1].cumulative_count, 5u);   // le=2
-  EXPECT_EQ(b[2].cumulative_count, 10u);  // le=4
-  EXPECT_EQ(b[3].cumulative_count, 20u);  // le=8
-  EXPECT_EQ(b.back().cumulative_count, 20u);
+  // 10 outputs of 1 segment, 5 of 3..4, 10 of 5..8.
+  EXPECT_EQ(b[0].cumulative_count, 10u);  // le=1
+  EXPECT_EQ(b[1].cumulative_count, 10u);  // le=2
+  EXPECT_EQ(b[2].cumulative_count, 15u);  // le=4
+  EXPECT_EQ(b[3].cumulative_count, 25u);  // le=8
+  EXPECT_EQ(b.back().cumulative_count, 25u);
   EXPECT_TRUE(std::isinf(b.back().upper_bound));
-  EXPECT_EQ(blue->histogram.sample_count, 20u);
-  // 60 merged + 20 listed segments + 5 single-segment outputs.
-  EXPECT_EQ(blue->histogram.sample_sum, 85);
+  EXPECT_EQ(blue->histogram.sample_count, 25u);
+  // 60 merged + 20 listed segments + 10 single-segment outputs.
+  EXPECT_EQ(blue->histogram.sample_sum, 90);
   // Without a config callback the generation comes from the snapshot and
   // the last-change time is not invented.
   EXPECT_EQ(Find(fams, "grod_config_generation")->metric.at(0).gauge.value, 3);
@@ -127,20 +202,26 @@ TEST(StatsCollectorTest, ShortOrLongBucketVectorsDoNotCrash) {
             kSegmentBucketCount + 3);
 }
 
-TEST(StatsCollectorTest, BusyRatioCoversTheIntervalSinceLastScrape) {
+// No state between scrapes: a second scraper (a second Prometheus server)
+// sees the same counters, not an interval shortened by the first one.
+TEST(StatsCollectorTest, ScrapesAreIndependentOfEachOther) {
   grod::testing::FakeDataPlane dp;
   StatsSnapshot s;
+  s.tsc_hz = 100;
   s.workers = {{1, 50, 100}};
   dp.SetStats(s);
-  StatsCollector c(&dp, nullptr);
-  auto ratio = [&] {
+  StatsCollector c(&dp, nullptr, {});
+  auto busy = [&] {
     const auto fams = c.Collect();
-    return Find(fams, "grod_worker_busy_ratio")->metric.at(0).gauge.value;
+    return Find(fams, "grod_worker_busy_seconds_total")
+        ->metric.at(0)
+        .counter.value;
   };
-  EXPECT_DOUBLE_EQ(ratio(), 0.5);  // lifetime on the first scrape
-  s.workers = {{1, 60, 200}};      // 10 busy of 100 since
+  EXPECT_DOUBLE_EQ(busy(), 0.5);
+  EXPECT_DOUBLE_EQ(busy(), 0.5);  // the same, scraped again at once
+  s.workers = {{1, 60, 200}};
   dp.SetStats(s);
-  EXPECT_DOUBLE_EQ(ratio(), 0.1);
+  EXPECT_DOUBLE_EQ(busy(), 0.6);
   dp.SetReady(false);
   const auto fams = c.Collect();
   EXPECT_EQ(Find(fams, "grod_dataplane_ready")->metric.at(0).gauge.value, 0);

@@ -58,6 +58,7 @@ int Tenant(const char*, const char* params, rte_tel_data* d) {
         {"packets_out", t.packets_out},
         {"merged_packets_out", t.merged_packets_out},
         {"list_packets_out", t.list_packets_out},
+        {"single_packets_out", t.single_packets_out},
         {"bypass_packets", t.bypass_packets},
         {"segments_merged", t.segments_merged},
         {"segments_listed", t.segments_listed},

@@ -110,7 +110,8 @@ TEST_F(TelemetryTest, TenantCounters) {
            R"("held_packets":7)",
            R"("flushes/timeout":2)",
            R"("passthrough/not_ip":1)",
-           R"("segments_per_output":[5,0,5,10,0,0,0,0])",
+           R"("single_packets_out":2)",
+           R"("segments_per_output":[10,0,5,10,0,0,0,0])",
        }) {
     EXPECT_NE(reply.find(want), std::string::npos) << want << "\n" << reply;
   }

@@ -5,6 +5,7 @@
 #include <map>
 #include <regex>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "grod/sample_traffic.h"
 #include "grpcpp/grpcpp.h"
@@ -118,6 +119,17 @@ TEST_F(GrodE2eTest, ServesForwardsAndStopsCleanly) {
   EXPECT_EQ(rx, frames_.size()) << metrics;
   EXPECT_THAT(metrics,
               HasSubstr("# TYPE grod_port_receive_packets_total counter"));
+  // Which grod and DPDK: the same as GetInfo says.
+  EXPECT_THAT(metrics, HasSubstr(absl::StrCat("grod_build_info{version=\"",
+                                              info.version(), "\",commit=")));
+  EXPECT_THAT(metrics, HasSubstr(absl::StrCat("dpdk_version=\"",
+                                              info.dpdk_version(), "\"} 1")));
+  // Worker time in seconds: the worker polled for a while, never longer
+  // than the test has run.
+  const double polling =
+      MetricSum(metrics, "grod_worker_polling_seconds_total", "lcore=");
+  EXPECT_GT(polling, 0) << metrics;
+  EXPECT_LT(polling, 600) << metrics;
 
   absl::StatusOr<int> code = grod_->Stop(SIGTERM);
   ASSERT_TRUE(code.ok()) << code.status();

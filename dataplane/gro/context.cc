@@ -133,6 +133,7 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
     if (push_fin) {
       // Nothing held for the flow and the sender says "deliver now".
       c_->packets_out++;
+      c_->single_out++;
       c_->segments_hist[0]++;
       SetMetadata(m, LayoutOf(p, mode));
       Push(out, m);

@@ -9,6 +9,7 @@ void Engine::EmitRun(const Layout& l, const Run& r, Output* out) {
   c_->packets_out++;
   c_->segments_hist[grod::SegmentBucketIndex(r.segs)]++;
   if (r.segs == 1) {
+    c_->single_out++;
     SetMetadata(r.head, l);
   } else if (l.mode == uint8_t(Mode::kList)) {
     FinalizeList(l, r);

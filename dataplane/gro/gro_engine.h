@@ -217,9 +217,12 @@ struct Output {
 // but monotonic-per-field values, which is fine for metrics.
 struct Counters {
   uint64_t packets_in = 0, bytes_in = 0;
-  uint64_t packets_out = 0;      // every output (a merged packet or list = 1)
+  // Every output (a merged packet or list = 1): merged_out + list_out +
+  // single_out + the passthrough reasons.
+  uint64_t packets_out = 0;
   uint64_t merged_out = 0;       // outputs merged from >= 2 segments
   uint64_t list_out = 0;         // lists of >= 2 packets
+  uint64_t single_out = 0;       // a lone segment (nothing to merge with)
   uint64_t segments_merged = 0;  // input packets inside merged_out
   uint64_t segments_listed = 0;  // input packets inside list_out
   uint64_t bypass = 0;

@@ -339,6 +339,12 @@ TEST_P(PropertyTest, OutputReproducesInputPerFlow) {
   std::vector<rte_mbuf*> outs = col_.Take();
   col_.pkts.clear();
   EXPECT_EQ(c.packets_out, outs.size());
+  // Every output is of exactly one kind (grod_tenant_output_packets_total's
+  // `kind` label): the kinds add up to the outputs.
+  uint64_t passed = 0;
+  for (uint64_t n : c.passthrough) passed += n;
+  EXPECT_EQ(c.merged_out + c.list_out + c.single_out + passed, outs.size());
+  EXPECT_EQ(c.passthrough[kPassBypass], c.bypass);
   std::vector<Bytes> got;
   for (rte_mbuf* m : outs) Expand(m, &got);
   std::vector<Bytes> want;

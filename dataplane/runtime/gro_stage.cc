@@ -11,6 +11,7 @@ void AddEngineCounters(const gro::Counters& c, TenantCounters* out) {
   out->packets_out += ReadCounter(c.packets_out);
   out->merged_packets_out += ReadCounter(c.merged_out);
   out->list_packets_out += ReadCounter(c.list_out);
+  out->single_packets_out += ReadCounter(c.single_out);
   out->segments_merged += ReadCounter(c.segments_merged);
   out->segments_listed += ReadCounter(c.segments_listed);
   out->bypass_packets += ReadCounter(c.bypass);
@@ -36,6 +37,7 @@ void Accumulate(const gro::Counters& from, gro::Counters* into) {
   into->packets_out += from.packets_out;
   into->merged_out += from.merged_out;
   into->list_out += from.list_out;
+  into->single_out += from.single_out;
   into->segments_merged += from.segments_merged;
   into->segments_listed += from.segments_listed;
   into->bypass += from.bypass;

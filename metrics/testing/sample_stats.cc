@@ -32,20 +32,24 @@ StatsSnapshot SampleStats(uint64_t scale) {
     t.tenant = name;
     t.packets_in = 100 * scale;
     t.bytes_in = 150000 * scale;
+    // Outputs by kind: 10 merged (6 segments each), 5 listed (4 each),
+    // 2 single, 5 bypassed, 3 passed through = 25.
     t.merged_packets_out = 10 * scale;
     t.list_packets_out = 5 * scale;
+    t.single_packets_out = 2 * scale;
     t.bypass_packets = 5 * scale;
-    t.packets_out = 20 * scale;
+    t.packets_out = 25 * scale;
     t.segments_merged = 60 * scale;
     t.segments_listed = 20 * scale;
     t.held_flows = 2;
     t.held_packets = 7;
     t.segments_per_output.assign(kSegmentBucketCount, 0);
-    t.segments_per_output[SegmentBucketIndex(1)] = 5 * scale;
+    t.segments_per_output[SegmentBucketIndex(1)] = 10 * scale;
     t.segments_per_output[SegmentBucketIndex(4)] = 5 * scale;
-    t.segments_per_output[SegmentBucketIndex(8)] = 10 * scale;
-    t.flushes = {{"per_burst", 8 * scale}, {"timeout", 2 * scale}};
-    t.passthrough = {{"not_ip", 1 * scale}, {"fragment", 2 * scale}};
+    t.segments_per_output[SegmentBucketIndex(6)] = 10 * scale;
+    t.flushes = {{"burst_end", 8 * scale}, {"timeout", 2 * scale}};
+    t.passthrough = {
+        {"bypass", 5 * scale}, {"not_ip", 1 * scale}, {"truncated", 2 * scale}};
     s.tenants.push_back(t);
   }
   for (uint32_t lcore : {1u, 2u}) {
@@ -59,7 +63,9 @@ StatsSnapshot SampleStats(uint64_t scale) {
     w.pressure_flushed_flows = 70 * scale;
     s.workers.push_back(w);
   }
+  s.tsc_hz = 100;  // lcore N: N * scale seconds polling, a quarter busy
   s.mempools.push_back({"grod_pkts", 16383, 4000 + scale});
+  s.mempools.push_back({"grod_gso_ind", 16383, scale});
   return s;
 }
 

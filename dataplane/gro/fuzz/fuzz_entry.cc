@@ -214,6 +214,12 @@ int GroFuzzOne(const uint8_t* data, size_t size) {
   Check(ctx->held_packets() == 0, "held after FlushAll");
   Check(ctx->counters().packets_in == in, "packets_in");
   Check(ctx->counters().packets_out == sink.pkts.size(), "packets_out");
+  uint64_t passed = 0;
+  for (uint64_t n : ctx->counters().passthrough) passed += n;
+  Check(ctx->counters().merged_out + ctx->counters().list_out +
+                ctx->counters().single_out + passed ==
+            sink.pkts.size(),
+        "output kinds do not add up to the outputs");
   Check(memcmp(&ctx->counters(), &fast->counters(), sizeof(Counters)) == 0,
         "burst API counters differ from Parse + Process");
   Check(sink.pkts.size() == fast_sink.pkts.size(),
