@@ -55,6 +55,7 @@ class FlagParser {
                                      std::vector<std::string>* rest) const;
   // One line per flag, aligned, for usage text.
   std::string Usage() const;
+  const std::vector<FlagSpec>& specs() const { return specs_; }
 
  private:
   absl::StatusOr<ParsedArgs> Run(const std::vector<std::string>& args,

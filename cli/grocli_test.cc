@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "cli/version_info.pb.h"
 #include "common/testing/test_certs.h"
 #include "controlplane/prefix.h"
 #include "controlplane/test_server.h"
@@ -500,6 +501,31 @@ TEST_F(GrocliTest, OutputFormats) {
   EXPECT_EQ(Ok({"tenant", "delete", "acme", "-o", "yaml"}).out, "{}\n");
   Ok({"tenant", "create", "acme", "--selector", "port=0"});
   EXPECT_EQ(Ok({"tenant", "delete", "acme", "-o", "textproto"}).out, "");
+}
+
+// The server half of `grocli version` is what GetInfo says (the test
+// server calls itself "test-version").
+TEST_F(GrocliTest, Version) {
+  Result r = Ok({"version"});
+  EXPECT_NE(r.out.find("\ngrod       test-version  "), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.rfind("COMPONENT  VERSION       BUILD\ngrocli     ", 0), 0u)
+      << r.out;
+  auto v = FromJson<VersionInfo>(Ok({"version", "-o", "json"}).out);
+  EXPECT_EQ(v.server().version(), "test-version");
+  EXPECT_FALSE(v.client().version().empty());
+  EXPECT_FALSE(v.client().build().empty());
+  v = FromJson<VersionInfo>(Ok({"version", "--client", "-o", "json"}).out);
+  EXPECT_FALSE(v.has_server());
+  EXPECT_EQ(Run({"version", "extra"}).code, 2);
+  // Unreachable: grocli's half on stdout, then exit 3.
+  r = RunGrocli({"--server", "127.0.0.1:1", "version", "-o", "json"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  v = FromJson<VersionInfo>(r.out);
+  EXPECT_FALSE(v.client().version().empty());
+  EXPECT_FALSE(v.has_server());
+  r = RunGrocli({"--server", "127.0.0.1:1", "version", "--client"});
+  EXPECT_EQ(r.code, 0) << "--client contacts nobody: " << r.err;
 }
 
 TEST_F(GrocliTest, EnvironmentSelectsServer) {

@@ -12,7 +12,9 @@
 #include "cli/cmd_route.h"
 #include "cli/cmd_stats.h"
 #include "cli/cmd_tenant.h"
+#include "cli/cmd_version.h"
 #include "cli/command.h"
+#include "cli/completion.h"
 
 namespace grod::cli {
 namespace {
@@ -36,6 +38,8 @@ Commands:
   policy set TENANT --flush per-burst|timeout|adaptive [--flush-timeout DUR]
   policy get TENANT
   stats [TENANT] [--watch] [--interval 1s]
+  version [--client]            grocli's version and grod's
+  completion bash|zsh           shell completion script
 
 Run 'grocli COMMAND --help' for a command's flags and examples.
 
@@ -66,6 +70,46 @@ Examples:
   GROD_SERVER=10.0.0.5:50051 GROD_TOKEN_FILE=~/.grod-token grocli --ca ca.pem tenant list
 )";
 
+const std::map<std::string, Command (*)()>& Commands();
+const std::map<std::string, std::string>& Aliases();
+
+int RunCompletion(CommandEnv& env, const ParsedArgs& args) {
+  if (absl::Status s = WantArgs(args, 1, "SHELL (bash or zsh)"); !s.ok()) {
+    return UsageError(env, "completion", std::string(s.message()));
+  }
+  const std::string& shell = args.positional()[0];
+  if (shell != "bash" && shell != "zsh") {
+    return UsageError(env, "completion",
+                      "unknown shell \"" + shell + "\": expected bash or zsh");
+  }
+  CompletionSpec spec;
+  spec.global_flags = GlobalFlags().specs();
+  for (const auto& [name, make] : Commands()) {
+    Command c = make();
+    spec.commands.push_back({name, c.flags, {}, false});
+    if (name == "completion") spec.commands.back().words = {"bash", "zsh"};
+  }
+  for (const auto& [alias, name] : Aliases()) {
+    spec.commands.push_back({alias, Commands().at(name)().flags, {}, true});
+  }
+  env.out << (shell == "bash" ? BashCompletionScript(spec)
+                              : ZshCompletionScript(spec));
+  return kExitOk;
+}
+
+Command CompletionCommand() {
+  return {
+      "completion bash|zsh\n\n"
+      "Prints a script that completes grocli's commands, flags and flag\n"
+      "values in that shell.\n\n"
+      "Examples:\n"
+      "  source <(grocli completion bash)      # in ~/.bashrc\n"
+      "  grocli completion bash > /etc/bash_completion.d/grocli\n"
+      "  source <(grocli completion zsh)       # in ~/.zshrc, after compinit\n",
+      {},
+      RunCompletion};
+}
+
 const std::map<std::string, Command (*)()>& Commands() {
   static const auto* m = new std::map<std::string, Command (*)()>{
       {"info", InfoCommand},
@@ -81,6 +125,8 @@ const std::map<std::string, Command (*)()>& Commands() {
       {"policy set", PolicySetCommand},
       {"policy get", PolicyGetCommand},
       {"stats", StatsCommand},
+      {"version", VersionCommand},
+      {"completion", CompletionCommand},
   };
   return *m;
 }

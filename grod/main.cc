@@ -13,6 +13,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
 #include "controlplane/auth.h"
 #include "controlplane/control_plane.h"
@@ -350,6 +351,14 @@ int main(int argc, char** argv) {
       "  grod                         run on the embedded default\n"
       "  grod --config=grod.textproto run with a config file\n"
       "  grod --check_config --config=...  validate a config and exit");
+  // --version prints what GetInfo reports (absl's default says only
+  // whether NDEBUG is set).
+  absl::FlagsUsageConfig usage;
+  usage.version_string = [] {
+    return absl::StrCat("grod ", grod::kVersion, " (", grod::BuildInfo(),
+                        ")\n");
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   if (!absl::GetFlag(FLAGS_write_sample_pcap).empty()) {
     absl::Status s = grod::WritePcap(absl::GetFlag(FLAGS_write_sample_pcap),

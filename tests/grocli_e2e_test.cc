@@ -560,6 +560,55 @@ TEST_F(GrocliE2eTest, UnreadableFilesExitOne) {
   EXPECT_EQ(info.tenant_count(), 0u);
 }
 
+// grocli version: grocli's own version and the running grod's, which a
+// plain gRPC GetInfo and `grod --version` (another binary) confirm.
+TEST_F(GrocliE2eTest, Version) {
+  v1::ServiceInfo info;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->GetInfo(&ctx, {}, &info).ok());
+  }
+  ASSERT_FALSE(info.version().empty());
+  CommandResult grod_version =
+      testing::RunCommand({testing::Runfile("grod/grod"), "--version"});
+  EXPECT_EQ(grod_version.exit_code, 0);
+  EXPECT_EQ(grod_version.out,
+            "grod " + info.version() + " (" + info.build() + ")\n");
+
+  const std::string table = Ok({"version"});
+  std::vector<std::string> lines = Lines(table);
+  ASSERT_EQ(lines.size(), 3u) << table;
+  EXPECT_THAT(lines[0], ::testing::MatchesRegex("COMPONENT +VERSION +BUILD"));
+  // grocli and grod come from the same tree: the same version.
+  EXPECT_THAT(lines[1], StartsWith("grocli"));
+  EXPECT_THAT(lines[1], HasSubstr(" " + info.version() + " "));
+  EXPECT_THAT(lines[2], StartsWith("grod"));
+  EXPECT_THAT(lines[2], HasSubstr(" " + info.version() + " "));
+  EXPECT_THAT(lines[2], HasSubstr(info.build()));
+
+  const std::string json = Ok({"version", "-o", "json"});
+  EXPECT_THAT(json, HasSubstr("\"server\":{\"version\":\"" + info.version() +
+                              "\",\"build\":\"" + info.build() + "\"}"));
+  EXPECT_THAT(json, HasSubstr("\"client\":{\"version\":\"" + info.version()));
+
+  // --client needs no grod; without it, an unreachable grod still gets
+  // grocli's version printed, then exit 3.
+  const std::string target = grod_->grpc_target();
+  ASSERT_TRUE(grod_->Stop(SIGTERM).ok());
+  const std::string grocli = testing::Runfile("cli/grocli");
+  CommandResult r = testing::RunCommand(
+      {grocli, "--server", target, "version", "--client", "-o", "yaml"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "client:\n  version: \"" + info.version() +
+                       "\"\n  build: \"" + info.build() + "\"\n");
+  r = testing::RunCommand(
+      {grocli, "--server", target, "--deadline", "5s", "version"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("grocli"));
+  EXPECT_THAT(r.out, Not(HasSubstr("grod ")));
+  EXPECT_THAT(r.err, HasSubstr("cannot reach grod at " + target));
+}
+
 TEST_F(GrocliE2eTest, UsageErrorsAndUnreachable) {
   // Usage errors: exit 2, nothing sent.
   for (const std::vector<std::string>& args :
