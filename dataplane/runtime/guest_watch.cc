@@ -1,7 +1,9 @@
 #include "dataplane/runtime/guest_watch.h"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 
+#include <cerrno>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -63,7 +65,14 @@ absl::Status WatchGuest(uint16_t port_id, GuestOffloadTable* table) {
 
 void UnwatchGuest(uint16_t port_id, GuestOffloadTable* table) {
   for (rte_eth_event_type e : kEvents) {
-    rte_eth_dev_callback_unregister(port_id, e, OnEvent, table);
+    // -EAGAIN: the callback is running on the vhost thread right now (it
+    // takes microseconds); the table must not be freed under it.
+    for (int tries = 0;
+         tries < 1000 &&
+         rte_eth_dev_callback_unregister(port_id, e, OnEvent, table) == -EAGAIN;
+         ++tries) {
+      rte_delay_ms(1);
+    }
   }
   table->bits[port_id].store(0, std::memory_order_release);
 }

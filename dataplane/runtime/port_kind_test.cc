@@ -3,6 +3,8 @@
 // 1.2 specification, section 5.1.3, written out here independently).
 #include "dataplane/runtime/port_kind.h"
 
+#include "dataplane/runtime/guest_watch.h"
+
 #include "gtest/gtest.h"
 
 namespace grod::dataplane {
@@ -51,6 +53,25 @@ TEST(PortKindTest, VirtioFeatureBitsDecoded) {
   ConsumerFeatures tso6_only = FeaturesFromVirtio(guest_tso6);
   EXPECT_FALSE(tso6_only.tso4);
   EXPECT_TRUE(tso6_only.tso6);
+}
+
+// What egress is told: one bit per feature it relies on, nothing for a
+// detached port (negotiated = false) whatever else the struct says.
+TEST(PortKindTest, GuestOffloadBitsForEgress) {
+  ConsumerFeatures detached;
+  detached.tso4 = detached.checksum = true;
+  EXPECT_EQ(GuestOffloadsOf(detached), 0);
+  ConsumerFeatures f;
+  f.negotiated = true;
+  EXPECT_EQ(GuestOffloadsOf(f), 0);
+  f.tso4 = true;
+  EXPECT_EQ(GuestOffloadsOf(f), kGuestTso4);
+  f.tso6 = f.checksum = f.mergeable_rx_buffers = true;
+  f.uso = true;  // not used by egress
+  EXPECT_EQ(GuestOffloadsOf(f),
+            kGuestTso4 | kGuestTso6 | kGuestCsum | kGuestMrgRxbuf);
+  f.tso4 = false;
+  EXPECT_EQ(GuestOffloadsOf(f), kGuestTso6 | kGuestCsum | kGuestMrgRxbuf);
 }
 
 }  // namespace
