@@ -299,6 +299,14 @@ def cmd_check_guest(rx_bin, sent_json, tso, expect):
         problems.append("TSO guest: %d packets (%d GSO, largest %d bytes) "
                         "for %d segments" %
                         (packets, gso, largest, sent["segments"]))
+    if expect == "gso":
+        # Per flow too: every flow's segments arrive as fewer packets.
+        for f in sent["flows"]:
+            n = len(per_flow.get(f["sport"], []))
+            segs = len(bytes.fromhex(f["payload"])) // f["mss"]
+            if not 0 < n <= segs // 4:
+                problems.append("flow %d: %d packets for %d segments" %
+                                (f["sport"], n, segs))
     if expect == "plain" and packets != sent["segments"]:
         problems.append("plain: %d frames for %d segments" %
                         (packets, sent["segments"]))

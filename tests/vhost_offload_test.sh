@@ -19,6 +19,7 @@
 #  - the guest leaving while traffic flows and another (smaller rings)
 #    attaching: it gets 64 KB packets whole, and nothing leaks (grod's
 #    mbuf pools back to their idle level).
+# Streams are seeded (printed; GVH_SEED=N reproduces a run).
 # Needs root, 2 MiB hugepages (reserved here under the lock shared with the
 # other hugepage tests, and given back).
 set -euo pipefail

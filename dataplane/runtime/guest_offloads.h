@@ -3,7 +3,11 @@
 // TSO, so a merged packet goes to a guest as one TSO packet only on what
 // the guest itself accepted.  Written by the vhost library's event thread
 // when a guest attaches or leaves (guest_watch.h), read by each worker once
-// per loop iteration (Egress::FlushAll), never per packet.
+// per loop iteration (Egress::FlushAll), never per packet.  A replaced
+// guest cannot get TSO it did not negotiate: the vhost PMD raises LSC (bits
+// 0) when a guest leaves, long before a new one has negotiated (vhost-user
+// messages take milliseconds, a worker iteration microseconds); until the
+// new guest's LSC it gets segments.
 #ifndef GROD_DATAPLANE_RUNTIME_GUEST_OFFLOADS_H_
 #define GROD_DATAPLANE_RUNTIME_GUEST_OFFLOADS_H_
 
