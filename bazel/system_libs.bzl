@@ -33,6 +33,8 @@ _LIBS = {
     # OpenSSL's libcrypto (gRPC's TLS already depends on it): SHA-256 and
     # constant-time compares for credentials, certificate checks.
     "crypto": (["libcrypto"], []),
+    # libyaml: YAML config files (grod --config=*.yaml).
+    "yaml": (["yaml-0.1"], []),
 }
 
 _EXTRA_LINKOPTS = {

@@ -2,9 +2,12 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -13,6 +16,8 @@
 #include "controlplane/limits.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "grod/yaml_to_json.h"
 
 namespace grod {
 namespace {
@@ -91,12 +96,49 @@ absl::StatusOr<v1::GrodConfig> ParseConfigText(const std::string& text,
     return absl::InvalidArgumentError(
         absl::StrCat(origin, ": ", errors.first(),
                      " (the format is grod.v1.GrodConfig in protobuf text "
-                     "format; see deploy/grod.textproto)"));
+                     "format, see deploy/grod.textproto; a file named "
+                     "*.json or *.yaml/*.yml is read as JSON or YAML)"));
   }
   return config;
 }
 
+absl::StatusOr<v1::GrodConfig> ParseConfigJson(const std::string& json,
+                                               const std::string& origin) {
+  v1::GrodConfig config;
+  const google::protobuf::util::Status s =
+      google::protobuf::util::JsonStringToMessage(json, &config);
+  if (!s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": ", s.message().as_string(),
+                     " (the format is grod.v1.GrodConfig in protobuf's JSON "
+                     "mapping; see docs/OPERATIONS.md, \"Config file "
+                     "formats\")"));
+  }
+  return config;
+}
+
+absl::StatusOr<v1::GrodConfig> ParseConfigYaml(const std::string& yaml,
+                                               const std::string& origin) {
+  absl::StatusOr<std::string> json = YamlToJson(yaml);
+  if (!json.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": ", json.status().message()));
+  }
+  return ParseConfigJson(*json, origin);
+}
+
 absl::StatusOr<v1::GrodConfig> LoadConfigFile(const std::string& path) {
+  using Parser = absl::StatusOr<v1::GrodConfig> (*)(const std::string&,
+                                                    const std::string&);
+  // Text format for .textproto, .txtpb and anything else (as before JSON and
+  // YAML were read).
+  Parser parse = ParseConfigText;
+  for (const auto& [ext, p] :
+       {std::pair<const char*, Parser>{".json", ParseConfigJson},
+        {".yaml", ParseConfigYaml},
+        {".yml", ParseConfigYaml}}) {
+    if (absl::EndsWithIgnoreCase(path, ext)) parse = p;
+  }
   std::ifstream in(path);
   if (!in) {
     return absl::NotFoundError(absl::StrCat("cannot read config file '", path,
@@ -104,11 +146,52 @@ absl::StatusOr<v1::GrodConfig> LoadConfigFile(const std::string& path) {
   }
   std::stringstream text;
   text << in.rdbuf();
-  return ParseConfigText(text.str(), path);
+  return parse(text.str(), path);
+}
+
+absl::Status ExpandEalArgs(
+    v1::GrodConfig* config,
+    const std::function<const char*(const char*)>& getenv) {
+  for (int i = 0; i < config->eal_args_size(); ++i) {
+    const std::string& arg = config->eal_args(i);
+    std::string out;
+    for (size_t pos = 0; pos < arg.size();) {
+      const size_t start = arg.find("${", pos);
+      if (start == std::string::npos) {
+        out.append(arg, pos);
+        break;
+      }
+      out.append(arg, pos, start - pos);
+      const size_t end = arg.find('}', start);
+      const std::string name = end == std::string::npos
+                                   ? ""
+                                   : arg.substr(start + 2, end - start - 2);
+      const bool valid = !name.empty() && !absl::ascii_isdigit(name[0]) &&
+                         std::all_of(name.begin(), name.end(), [](char c) {
+                           return absl::ascii_isalnum(c) || c == '_';
+                         });
+      if (!valid) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "eal_args[", i, "]: '", arg,
+            "': write an environment variable as ${NAME} (letters, digits, "
+            "_)"));
+      }
+      const char* value = getenv(name.c_str());
+      if (value == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("eal_args[", i, "]: '", arg, "' uses ${", name,
+                         "}, but ", name, " is not set in grod's environment"));
+      }
+      out.append(value);
+      pos = end + 1;
+    }
+    config->set_eal_args(i, out);
+  }
+  return absl::OkStatus();
 }
 
 bool UsesEmbeddedDefault(const v1::GrodConfig& config) {
-  return config.eal_args_size() == 0;
+  return config.eal_args_size() == 0 && config.ports_size() == 0;
 }
 
 void ApplyDefaults(v1::GrodConfig* config, const std::string& sample_pcap) {
@@ -224,6 +307,14 @@ absl::Status ValidateConfig(const v1::GrodConfig& config) {
           absl::StrCat("ports[", i, "].peer: '", peer,
                        "' is not the device of any entry in ports"));
     }
+  }
+  if (config.eal_args_size() == 0 && config.ports_size() > 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "eal_args: empty, but ports names ", config.ports_size(),
+        " device(s) (ports[0].device: '", config.ports(0).device(),
+        "'); give the EAL arguments that make them (e.g. \"-a\", \"",
+        config.ports(0).device(),
+        "\"), or drop ports to run the embedded demo"));
   }
   if (absl::StatusOr<controlplane::Limits> l =
           controlplane::ResolveLimits(config.limits());

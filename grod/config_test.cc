@@ -1,6 +1,11 @@
 #include "grod/config.h"
 
+#include <cstdlib>
+#include <fstream>
+#include <map>
+
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
 namespace grod {
@@ -123,7 +128,10 @@ INSTANTIATE_TEST_SUITE_P(
                        name: "admin"
                        selectors { port_id: 0 }
                      })pb",
-                "tenants[0].name"}));
+                "tenants[0].name"},
+        // Ports name devices the EAL must make: without eal_args grod used
+        // to switch to the demo's virtual devices instead.
+        BadCase{R"pb(ports { device: "0000:3b:00.0" })pb", "eal_args"}));
 
 TEST(ConfigTest, UnixSocketListen) {
   v1::GrodConfig c = ParseOk(R"pb(
@@ -160,6 +168,218 @@ TEST(ConfigTest, RuntimeConfigCarriesPortsAndLimits) {
   EXPECT_EQ(rc.mbufs, 8191u);
   EXPECT_EQ(rc.idle_sleep_us, 5u);
   EXPECT_EQ(rc.vxlan_port, 4789);
+}
+
+// The same configuration in the three formats.
+constexpr char kTextproto[] = R"pb(
+  eal_args: [ "-l", "0-2", "-a", "0000:3b:00.0" ]
+  ports { device: "0000:3b:00.0" peer: "0000:3b:00.0" rx_descriptors: 2048 }
+  grpc_listen: "unix:/run/grod/grod.sock"
+  security { grpc_socket_mode: "0660" }
+  trust_unverified_checksums: true
+  tenants {
+    name: "blue"
+    selectors { port_id: 0 vlan_id: 100 }
+    default_mode: GRO_MODE_LIST
+    flush_policy {
+      kind: FLUSH_KIND_TIMEOUT
+      timeout { nanos: 100000 }
+    }
+  }
+  route_hints {
+    tenant: "blue"
+    hints { prefix: "10.0.0.0/8" mode: GRO_MODE_MERGE }
+  }
+)pb";
+
+constexpr char kJson[] = R"({
+  "eal_args": ["-l", "0-2", "-a", "0000:3b:00.0"],
+  "ports": [{"device": "0000:3b:00.0", "peer": "0000:3b:00.0",
+             "rxDescriptors": 2048}],
+  "grpc_listen": "unix:/run/grod/grod.sock",
+  "security": {"grpc_socket_mode": "0660"},
+  "trust_unverified_checksums": true,
+  "tenants": [{"name": "blue",
+               "selectors": [{"port_id": 0, "vlan_id": 100}],
+               "default_mode": "GRO_MODE_LIST",
+               "flush_policy": {"kind": "FLUSH_KIND_TIMEOUT",
+                                "timeout": "0.000100s"}}],
+  "route_hints": [{"tenant": "blue",
+                   "hints": [{"prefix": "10.0.0.0/8",
+                              "mode": "GRO_MODE_MERGE"}]}]
+})";
+
+// Unquoted 0660 and true: the string field keeps its text, the bool reads
+// as a bool; an alias repeats the selector list.
+constexpr char kYaml[] = R"(# grod config
+eal_args: [-l, 0-2, -a, "0000:3b:00.0"]
+ports:
+  - device: 0000:3b:00.0
+    peer: "0000:3b:00.0"
+    rxDescriptors: 2048
+grpc_listen: unix:/run/grod/grod.sock
+security:
+  grpc_socket_mode: 0660
+trust_unverified_checksums: true
+tenants:
+  - name: blue
+    selectors: &sel
+      - port_id: 0
+        vlan_id: 100
+    default_mode: GRO_MODE_LIST
+    flush_policy:
+      kind: FLUSH_KIND_TIMEOUT
+      timeout: 0.000100s
+    quotas: ~
+route_hints:
+  - tenant: blue
+    hints:
+      - {prefix: 10.0.0.0/8, mode: GRO_MODE_MERGE}
+)";
+
+std::string WriteTemp(const std::string& name, const std::string& text) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  const std::string path = std::string(dir ? dir : "/tmp") + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+void ExpectSameAsTextproto(const absl::StatusOr<v1::GrodConfig>& c) {
+  ASSERT_TRUE(c.ok()) << c.status();
+  const v1::GrodConfig want = ParseOk(kTextproto);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*c, want))
+      << "got:\n"
+      << c->DebugString() << "want:\n"
+      << want.DebugString();
+}
+
+TEST(ConfigFormatTest, JsonAndYamlReadAsTheTextproto) {
+  ExpectSameAsTextproto(
+      LoadConfigFile(WriteTemp("grod.textproto", kTextproto)));
+  ExpectSameAsTextproto(LoadConfigFile(WriteTemp("grod.txtpb", kTextproto)));
+  ExpectSameAsTextproto(LoadConfigFile(WriteTemp("grod.json", kJson)));
+  ExpectSameAsTextproto(LoadConfigFile(WriteTemp("grod.yaml", kYaml)));
+  ExpectSameAsTextproto(LoadConfigFile(WriteTemp("grod.YML", kYaml)));
+}
+
+TEST(ConfigFormatTest, EmptyYamlIsAnEmptyConfig) {
+  absl::StatusOr<v1::GrodConfig> c = ParseConfigYaml("# nothing\n", "e.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(UsesEmbeddedDefault(*c));
+}
+
+TEST(ConfigFormatTest, OtherNamesAreTextFormat) {
+  ExpectSameAsTextproto(LoadConfigFile(WriteTemp("grod.conf", kTextproto)));
+  ExpectSameAsTextproto(LoadConfigFile(WriteTemp("grod", kTextproto)));
+  // JSON in a file not named .json: the text-format error says how to name it.
+  absl::StatusOr<v1::GrodConfig> c =
+      LoadConfigFile(WriteTemp("grod.conf", kJson));
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("grod.conf"));
+  EXPECT_THAT(c.status().message(), HasSubstr("*.json"));
+}
+
+struct FormatError {
+  std::string file;
+  std::string text;
+  std::vector<std::string> want;  // substrings of the message
+};
+
+class ConfigFormatErrorTest : public ::testing::TestWithParam<FormatError> {};
+
+TEST_P(ConfigFormatErrorTest, NamesFileAndPlace) {
+  absl::StatusOr<v1::GrodConfig> c =
+      LoadConfigFile(WriteTemp(GetParam().file, GetParam().text));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(c.status().message(), HasSubstr(GetParam().file));
+  for (const std::string& w : GetParam().want) {
+    EXPECT_THAT(c.status().message(), HasSubstr(w));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bad, ConfigFormatErrorTest,
+    ::testing::Values(
+        FormatError{"unknown.json",
+                    R"({"mbufs": 9000, "bogus_field": 1})",
+                    {"bogus_field"}},
+        FormatError{"enum.json",
+                    R"({"tenants": [{"default_mode": "FAST"}]})",
+                    {"FAST"}},
+        FormatError{"syntax.json", R"({"mbufs": )", {}},
+        FormatError{
+            "unknown.yaml", "mbufs: 9000\nbogus_field: 1\n", {"bogus_field"}},
+        FormatError{"type.yaml", "mbufs: lots\n", {"mbufs"}},
+        FormatError{
+            "syntax.yaml", "tenants:\n  - name: a\n   bad: [\n", {"line 3"}},
+        FormatError{"two.yaml",
+                    "mbufs: 9000\n---\nmbufs: 1\n",
+                    {"second YAML document"}},
+        FormatError{"key.yaml", "? [a, b]\n: 1\n", {"field name"}}));
+
+TEST(ExpandEalArgsTest, ReplacesEnvironmentVariables) {
+  const std::map<std::string, std::string> env = {
+      {"PCIDEVICE_INTEL_COM_SRIOV", "0000:3b:02.1"}, {"CORES", "2-3"}};
+  auto getenv = [&env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  v1::GrodConfig c = ParseOk(R"pb(
+    eal_args: [
+      "-l",
+      "0,${CORES}",
+      "-a",
+      "${PCIDEVICE_INTEL_COM_SRIOV}",
+      "--vdev=net_tap0,iface=$dollar",
+      "${CORES}${CORES}"
+    ]
+  )pb");
+  ASSERT_TRUE(ExpandEalArgs(&c, getenv).ok());
+  EXPECT_EQ(c.eal_args(1), "0,2-3");
+  EXPECT_EQ(c.eal_args(3), "0000:3b:02.1");
+  EXPECT_EQ(c.eal_args(4), "--vdev=net_tap0,iface=$dollar");  // no braces
+  EXPECT_EQ(c.eal_args(5), "2-32-3");
+}
+
+TEST(ExpandEalArgsTest, UnsetOrMalformedIsAnErrorNamingIt) {
+  auto getenv = [](const char*) -> const char* { return nullptr; };
+  for (const auto& [arg, want] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"${PCIDEVICE_MISSING}", "PCIDEVICE_MISSING is not set"},
+           {"${UNCLOSED", "${NAME}"},
+           {"${}", "${NAME}"},
+           {"${BAD-NAME}", "${NAME}"},
+           {"${1X}", "${NAME}"}}) {
+    v1::GrodConfig c;
+    c.add_eal_args("-a");
+    c.add_eal_args(arg);
+    absl::Status s = ExpandEalArgs(&c, getenv);
+    ASSERT_FALSE(s.ok()) << arg;
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(s.message(), HasSubstr("eal_args[1]")) << arg;
+    EXPECT_THAT(s.message(), HasSubstr(want)) << arg;
+    EXPECT_EQ(c.eal_args(1), arg) << "changed nothing";
+  }
+}
+
+TEST(ExpandEalArgsTest, ReadsTheProcessEnvironmentByDefault) {
+  setenv("GROD_CONFIG_TEST_DEVICE", "net_null0", 1);
+  v1::GrodConfig c;
+  c.add_eal_args("--vdev=${GROD_CONFIG_TEST_DEVICE}");
+  ASSERT_TRUE(ExpandEalArgs(&c).ok());
+  EXPECT_EQ(c.eal_args(0), "--vdev=net_null0");
+}
+
+TEST(ConfigTest, PortsWithoutEalArgsAreNotTheEmbeddedDefault) {
+  v1::GrodConfig c = ParseOk(R"pb(ports { device: "0000:3b:00.0" })pb");
+  EXPECT_FALSE(UsesEmbeddedDefault(c));
+  ApplyDefaults(&c, "/tmp/s.pcap");
+  EXPECT_EQ(c.eal_args_size(), 0) << "no demo devices slipped in";
+  EXPECT_EQ(c.tenants_size(), 0) << "no demo tenant";
+  absl::Status s = ValidateConfig(c);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("0000:3b:00.0"));
 }
 
 }  // namespace

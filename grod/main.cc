@@ -29,8 +29,10 @@
 #include "metrics/telemetry.h"
 
 ABSL_FLAG(std::string, config, "",
-          "Path to a grod.v1.GrodConfig text proto. Empty: the embedded "
-          "default (virtual devices replaying a sample capture).");
+          "Path to a grod.v1.GrodConfig: *.json (protobuf JSON mapping), "
+          "*.yaml/*.yml, or protobuf text format (*.textproto, any other "
+          "name). ${NAME} in eal_args is read from the environment. Empty: "
+          "the embedded default (virtual devices replaying a sample capture).");
 ABSL_FLAG(std::string, grpc_listen, "",
           "gRPC listen address (overrides the config; default " +
               std::string(grod::kDefaultGrpcListen) + ")");
@@ -100,6 +102,7 @@ absl::StatusOr<v1::GrodConfig> BuildConfig(const std::string& sample_pcap,
   if (!absl::GetFlag(FLAGS_state_file).empty()) {
     config.set_state_file(absl::GetFlag(FLAGS_state_file));
   }
+  if (absl::Status s = ExpandEalArgs(&config); !s.ok()) return s;
   *embedded = UsesEmbeddedDefault(config);
   ApplyDefaults(&config, sample_pcap);
   if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
@@ -158,19 +161,188 @@ absl::Status CheckConfig(const v1::GrodConfig& config) {
   return (*cp)->CheckBootstrap(config);
 }
 
-int Run() {
-  // Block the stop and reload signals before any thread starts, so every
-  // thread inherits the mask and only sigwait below sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGHUP);
-  const uint32_t test_stall_ms =
-      absl::GetFlag(FLAGS_testonly_stall_worker_on_sigusr1_ms);
-  if (test_stall_ms > 0) sigaddset(&stop_signals, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+// Blocks the stop and reload signals (and SIGUSR1 for the stall test
+// hook) before any thread starts, so every thread inherits the mask and only
+// sigwait in WaitForStop sees them.
+sigset_t BlockStopSignals(bool stall_on_sigusr1) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  if (stall_on_sigusr1) sigaddset(&signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
 
+// --probe and --check_config: answer and exit without starting anything.
+std::optional<int> RunOneShotMode(const v1::GrodConfig& config) {
+  if (!absl::GetFlag(FLAGS_probe).empty()) {
+    if (absl::Status s = ProbeHealth(config, absl::GetFlag(FLAGS_probe));
+        !s.ok()) {
+      return Fail(s);
+    }
+    return 0;
+  }
+  if (!absl::GetFlag(FLAGS_check_config)) return std::nullopt;
+  if (absl::Status s = CheckConfig(config); !s.ok()) return Fail(s);
+  std::printf("%s", config.DebugString().c_str());
+  std::fprintf(stderr,
+               "grod: config ok (held-packet quotas are admitted against "
+               "the mbuf pool when grod starts)\n");
+  return 0;
+}
+
+// /metrics basic auth: the users of security.metrics_credentials_file
+// (nullptr when the file is not set).
+absl::StatusOr<std::shared_ptr<controlplane::Authorizer>> MetricsAuthorizer(
+    const v1::GrodConfig& config) {
+  const std::string& file = config.security().metrics_credentials_file();
+  if (file.empty()) return nullptr;
+  absl::StatusOr<std::unique_ptr<controlplane::Authorizer>> a =
+      controlplane::Authorizer::FromFile(file);
+  if (!a.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "security.metrics_credentials_file: ", a.status().message()));
+  }
+  return std::shared_ptr<controlplane::Authorizer>(*std::move(a));
+}
+
+// The exporter's view of the control plane, which scrapes may reach before
+// it exists or after it is gone (`cp` is null then), and its credentials.
+metrics::ExporterOptions ExporterOptionsFor(
+    const std::atomic<controlplane::ControlPlane*>* cp,
+    std::shared_ptr<controlplane::Authorizer> auth) {
+  metrics::ExporterOptions options;
+  options.build.version = kVersion;
+  options.config_version = [cp]() {
+    controlplane::ControlPlane* c = cp->load();
+    metrics::ConfigVersion v;
+    if (c != nullptr) {
+      v.generation = c->config_generation();
+      v.last_change = c->last_change_time();
+      v.state_quarantined = !c->quarantined_state().empty();
+    }
+    return v;
+  };
+  if (auth != nullptr) {
+    options.basic_auth = [auth](const std::string& user,
+                                const std::string& password) {
+      absl::StatusOr<controlplane::Principal> p =
+          auth->Authenticate(absl::StrCat("Bearer ", password));
+      return p.ok() && p->name == user;
+    };
+  }
+  return options;
+}
+
+// SIGHUP: re-read credentials and certificates; forwarding and open
+// connections go on.
+void Reload(controlplane::ControlPlane& cp,
+            controlplane::Authorizer* metrics_auth) {
+  absl::StatusOr<std::string> reloaded = cp.Reload();
+  Log(absl::StrCat("SIGHUP: ",
+                   reloaded.ok() ? *reloaded : reloaded.status().message()));
+  if (metrics_auth == nullptr) return;
+  absl::StatusOr<size_t> n = metrics_auth->Reload();
+  Log(absl::StrCat(
+      "SIGHUP: ", n.ok() ? absl::StrCat("reloaded ", *n, " metrics credentials")
+                         : absl::StrCat("metrics credentials not reloaded, the "
+                                        "previous stay in force: ",
+                                        n.status().message())));
+}
+
+// Serves until SIGINT or SIGTERM (returned); handles SIGHUP and the
+// SIGUSR1 stall test hook meanwhile.
+int WaitForStop(const sigset_t& signals, controlplane::ControlPlane& cp,
+                controlplane::Authorizer* metrics_auth,
+                dataplane::DpdkDataPlane& dp) {
+  int sig = 0;
+  while (true) {
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      Reload(cp, metrics_auth);
+      continue;
+    }
+    if (sig != SIGUSR1) return sig;
+    const uint32_t stall_ms =
+        absl::GetFlag(FLAGS_testonly_stall_worker_on_sigusr1_ms);
+    const unsigned lcore = dp.Info().worker_lcores.at(0);
+    Log(absl::StrCat("SIGUSR1: stalling worker lcore ", lcore, " for ",
+                     stall_ms,
+                     " ms (--testonly_stall_worker_on_"
+                     "sigusr1_ms)"));
+    dp.StallWorkerForTest(lcore, absl::Milliseconds(stall_ms)).IgnoreError();
+  }
+}
+
+// Ports forward and gRPC serves: tell systemd (Type=notify), and keep its
+// watchdog fed while every worker lcore polls (nullptr without a watchdog).
+std::unique_ptr<SdWatchdog> NotifySystemd(dataplane::DpdkDataPlane* dp) {
+  if (absl::Status s = SdNotify("READY=1\nSTATUS=forwarding"); !s.ok()) {
+    Log(absl::StrCat("systemd notification: ", s.message()));
+  }
+  std::optional<absl::Duration> interval = SdWatchdogInterval();
+  if (!interval) return nullptr;
+  Log(absl::StrCat("systemd watchdog: pinging every ",
+                   absl::FormatDuration(*interval / 2),
+                   " while every worker lcore polls"));
+  return std::make_unique<SdWatchdog>(*interval, [dp] { return dp->Ready(); });
+}
+
+// Everything on top of a started data plane: metrics, the control plane
+// (tenants applied before the first packet), telemetry, health and systemd
+// notification; then serves until a stop signal.
+int Serve(const v1::GrodConfig& config,
+          controlplane::ControlPlaneOptions options,
+          dataplane::DpdkDataPlane* dp, const sigset_t& stop_signals) {
+  // Declared before the exporter, so the exporter (whose scrapes read it
+  // through cp_for_metrics) is gone before the control plane is.
+  std::unique_ptr<controlplane::ControlPlane> cp;
+  std::atomic<controlplane::ControlPlane*> cp_for_metrics{nullptr};
+  absl::StatusOr<std::shared_ptr<controlplane::Authorizer>> metrics_auth =
+      MetricsAuthorizer(config);
+  if (!metrics_auth.ok()) return Fail(metrics_auth.status());
+  absl::StatusOr<std::unique_ptr<metrics::Exporter>> exporter =
+      metrics::Exporter::Create(
+          config.metrics_listen(), dp,
+          ExporterOptionsFor(&cp_for_metrics, *metrics_auth));
+  if (!exporter.ok()) return Fail(exporter.status());
+
+  options.interceptors.push_back((*exporter)->MakeRpcInterceptorFactory());
+  absl::StatusOr<std::unique_ptr<controlplane::ControlPlane>> created =
+      controlplane::ControlPlane::Create(std::move(options), dp);
+  if (!created.ok()) return Fail(created.status());
+  cp = *std::move(created);
+  cp_for_metrics = cp.get();
+  if (absl::Status s = cp->Bootstrap(config); !s.ok()) return Fail(s);
+  dp->StartForwarding();
+  if (absl::Status s = cp->Start(); !s.ok()) return Fail(s);
+  absl::StatusOr<std::unique_ptr<metrics::TelemetryRegistration>> telemetry =
+      metrics::RegisterTelemetry(dp);
+  if (!telemetry.ok()) return Fail(telemetry.status());
+  // Health follows the workers' liveness from here on (no early return
+  // below: the callback is cleared before `cp` goes away).
+  dp->SetLivenessCallback([&cp] { cp->UpdateHealth(); });
+  cp->UpdateHealth();
+
+  Log(absl::StrCat("serving gRPC on ", config.grpc_listen(), " (bound port ",
+                   cp->port(), "), metrics on http://", config.metrics_listen(),
+                   "/metrics (bound port ", (*exporter)->port(), ")"));
+  std::unique_ptr<SdWatchdog> watchdog = NotifySystemd(dp);
+  const int sig = WaitForStop(stop_signals, *cp, metrics_auth->get(), *dp);
+  Log(absl::StrCat("received ", strsignal(sig), ", shutting down"));
+  SdNotify("STOPPING=1").IgnoreError();
+  watchdog.reset();
+  dp->SetLivenessCallback(nullptr);
+  cp->Shutdown();
+  cp_for_metrics = nullptr;
+  return 0;
+}
+
+int Run() {
+  const sigset_t stop_signals = BlockStopSignals(
+      absl::GetFlag(FLAGS_testonly_stall_worker_on_sigusr1_ms) > 0);
   const std::string sample_pcap =
       (std::filesystem::temp_directory_path() /
        absl::StrCat("grod-sample-", getpid(), ".pcap"))
@@ -178,24 +350,10 @@ int Run() {
   bool embedded = false;
   absl::StatusOr<v1::GrodConfig> config = BuildConfig(sample_pcap, &embedded);
   if (!config.ok()) return Fail(config.status());
-  if (!absl::GetFlag(FLAGS_probe).empty()) {
-    if (absl::Status s = ProbeHealth(*config, absl::GetFlag(FLAGS_probe));
-        !s.ok()) {
-      return Fail(s);
-    }
-    return 0;
-  }
+  if (std::optional<int> done = RunOneShotMode(*config)) return *done;
   absl::StatusOr<controlplane::ControlPlaneOptions> options =
       ControlPlaneOptionsFor(*config);
   if (!options.ok()) return Fail(options.status());
-  if (absl::GetFlag(FLAGS_check_config)) {
-    if (absl::Status s = CheckConfig(*config); !s.ok()) return Fail(s);
-    std::printf("%s", config->DebugString().c_str());
-    std::fprintf(stderr,
-                 "grod: config ok (held-packet quotas are admitted against "
-                 "the mbuf pool when grod starts)\n");
-    return 0;
-  }
   if (embedded) {
     if (absl::Status s = WritePcap(sample_pcap, SampleFrames()); !s.ok()) {
       return Fail(s);
@@ -209,132 +367,17 @@ int Run() {
       !s.ok()) {
     return Fail(s);
   }
-  int exit_code = 0;
-  {
-    dataplane::RuntimeConfig runtime_config = ToRuntimeConfig(*config);
-    runtime_config.worker_stall_ms = absl::GetFlag(FLAGS_worker_stall_ms);
-    absl::StatusOr<std::unique_ptr<dataplane::DpdkDataPlane>> dp =
-        dataplane::DpdkDataPlane::Start(runtime_config);
-    if (!dp.ok()) {
-      dataplane::CleanupEal();
-      return Fail(dp.status());
-    }
-    exit_code = [&]() -> int {
-      std::unique_ptr<controlplane::ControlPlane> cp;
-      // Scrapes may start before the control plane exists.
-      std::atomic<controlplane::ControlPlane*> cp_for_metrics{nullptr};
-      metrics::ExporterOptions exporter_options;
-      exporter_options.build.version = kVersion;
-      exporter_options.config_version = [&cp_for_metrics]() {
-        controlplane::ControlPlane* c = cp_for_metrics.load();
-        metrics::ConfigVersion v;
-        if (c != nullptr) {
-          v.generation = c->config_generation();
-          v.last_change = c->last_change_time();
-          v.state_quarantined = !c->quarantined_state().empty();
-        }
-        return v;
-      };
-      // /metrics basic auth: the users of security.metrics_credentials_file.
-      std::shared_ptr<controlplane::Authorizer> metrics_auth;
-      if (!config->security().metrics_credentials_file().empty()) {
-        absl::StatusOr<std::unique_ptr<controlplane::Authorizer>> a =
-            controlplane::Authorizer::FromFile(
-                config->security().metrics_credentials_file());
-        if (!a.ok()) {
-          return Fail(absl::InvalidArgumentError(absl::StrCat(
-              "security.metrics_credentials_file: ", a.status().message())));
-        }
-        metrics_auth = *std::move(a);
-        exporter_options.basic_auth = [metrics_auth](
-                                          const std::string& user,
-                                          const std::string& password) {
-          absl::StatusOr<controlplane::Principal> p =
-              metrics_auth->Authenticate(absl::StrCat("Bearer ", password));
-          return p.ok() && p->name == user;
-        };
-      }
-      absl::StatusOr<std::unique_ptr<metrics::Exporter>> exporter =
-          metrics::Exporter::Create(config->metrics_listen(), dp->get(),
-                                    exporter_options);
-      if (!exporter.ok()) return Fail(exporter.status());
-
-      options->interceptors.push_back((*exporter)->MakeRpcInterceptorFactory());
-      absl::StatusOr<std::unique_ptr<controlplane::ControlPlane>> created =
-          controlplane::ControlPlane::Create(*std::move(options), dp->get());
-      if (!created.ok()) return Fail(created.status());
-      cp = *std::move(created);
-      cp_for_metrics = cp.get();
-      // Configured and persisted tenants apply before the first packet.
-      if (absl::Status s = cp->Bootstrap(*config); !s.ok()) return Fail(s);
-      (*dp)->StartForwarding();
-      if (absl::Status s = cp->Start(); !s.ok()) return Fail(s);
-      absl::StatusOr<std::unique_ptr<metrics::TelemetryRegistration>>
-          telemetry = metrics::RegisterTelemetry(dp->get());
-      if (!telemetry.ok()) return Fail(telemetry.status());
-      // Health follows the workers' liveness from here on (no early return
-      // below: the callback is cleared before `cp` goes away).
-      (*dp)->SetLivenessCallback([&cp] { cp->UpdateHealth(); });
-      cp->UpdateHealth();
-
-      Log(absl::StrCat("serving gRPC on ", config->grpc_listen(),
-                       " (bound port ", cp->port(), "), metrics on http://",
-                       config->metrics_listen(), "/metrics (bound port ",
-                       (*exporter)->port(), ")"));
-      // Ports forward and gRPC serves: tell systemd (Type=notify), and keep
-      // its watchdog fed while every worker lcore polls.
-      if (absl::Status s = SdNotify("READY=1\nSTATUS=forwarding"); !s.ok()) {
-        Log(absl::StrCat("systemd notification: ", s.message()));
-      }
-      std::unique_ptr<SdWatchdog> watchdog;
-      if (std::optional<absl::Duration> interval = SdWatchdogInterval()) {
-        dataplane::DpdkDataPlane* data_plane = dp->get();
-        watchdog = std::make_unique<SdWatchdog>(
-            *interval, [data_plane] { return data_plane->Ready(); });
-        Log(absl::StrCat("systemd watchdog: pinging every ",
-                         absl::FormatDuration(*interval / 2),
-                         " while every worker lcore polls"));
-      }
-      int sig = 0;
-      while (true) {
-        sigwait(&stop_signals, &sig);
-        if (sig == SIGHUP) {
-          // Re-read credentials and certificates; forwarding and open
-          // connections go on.
-          absl::StatusOr<std::string> reloaded = cp->Reload();
-          Log(absl::StrCat("SIGHUP: ", reloaded.ok()
-                                           ? *reloaded
-                                           : reloaded.status().message()));
-          if (metrics_auth != nullptr) {
-            absl::StatusOr<size_t> n = metrics_auth->Reload();
-            Log(absl::StrCat(
-                "SIGHUP: ",
-                n.ok() ? absl::StrCat("reloaded ", *n, " metrics credentials")
-                       : absl::StrCat("metrics credentials not reloaded, the "
-                                      "previous stay in force: ",
-                                      n.status().message())));
-          }
-          continue;
-        }
-        if (sig != SIGUSR1) break;
-        const unsigned lcore = (*dp)->Info().worker_lcores.at(0);
-        Log(absl::StrCat("SIGUSR1: stalling worker lcore ", lcore, " for ",
-                         test_stall_ms,
-                         " ms (--testonly_stall_worker_on_"
-                         "sigusr1_ms)"));
-        (*dp)
-            ->StallWorkerForTest(lcore, absl::Milliseconds(test_stall_ms))
-            .IgnoreError();
-      }
-      Log(absl::StrCat("received ", strsignal(sig), ", shutting down"));
-      SdNotify("STOPPING=1").IgnoreError();
-      watchdog.reset();
-      (*dp)->SetLivenessCallback(nullptr);
-      cp->Shutdown();
-      cp_for_metrics = nullptr;
-      return 0;
-    }();
+  dataplane::RuntimeConfig runtime_config = ToRuntimeConfig(*config);
+  runtime_config.worker_stall_ms = absl::GetFlag(FLAGS_worker_stall_ms);
+  absl::StatusOr<std::unique_ptr<dataplane::DpdkDataPlane>> dp =
+      dataplane::DpdkDataPlane::Start(runtime_config);
+  int exit_code = 1;
+  if (dp.ok()) {
+    exit_code = Serve(*config, *std::move(options), dp->get(), stop_signals);
     (*dp)->Stop();
+    dp->reset();
+  } else {
+    Fail(dp.status());
   }
   dataplane::CleanupEal();
   if (embedded) std::filesystem::remove(sample_pcap);
