@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""docs/METRICS.md against the code: the families its tables list are the
+"""docs/METRICS.md (and grod.proto's reason lists) against the code: the families its tables list are the
 ones a live exporter scrape has (both ways), every grod_* name it mentions
 exists, and its reason and output-kind tables list exactly the label values
 the data plane reports (a scrape in which every tenant and port reports
@@ -91,6 +91,40 @@ def value_problems(doc, families, heading, family, label):
              for v in sorted(exported - documented)])
 
 
+def proto_list(proto, field):
+    """The snake_case names listed in the comment right above `field`."""
+    lines = proto.splitlines()
+    at = next(i for i, l in enumerate(lines) if re.search(rf"\b{field}\b = \d+;", l))
+    comment = []
+    for l in reversed(lines[:at]):
+        if not l.strip().startswith("//"):
+            break
+        comment.insert(0, l.strip()[2:])
+    text = " ".join(comment)
+    text = re.sub(r"\([^)]*\)", "", text)  # (docs/...), (only ... appear)
+    listed = text.split(":", 1)[1] if ":" in text else ""
+    return set(re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)*\b", listed.split(".")[0]))
+
+
+PROTO_CHECKS = [
+    ("passthrough", "grod_passthrough_packets_total"),
+    ("flushes", "grod_gro_flushes_total"),
+    ("tx_drops", "grod_port_transmit_dropped_packets_by_reason_total"),
+]
+
+
+def proto_problems(proto, families):
+    problems = []
+    for field, family in PROTO_CHECKS:
+        listed = proto_list(proto, field)
+        exported = label_values(families, family, "reason")
+        problems += [f"grod.proto {field}: listed but not in the code: {v}"
+                     for v in sorted(listed - exported)]
+        problems += [f"grod.proto {field}: in the code but not listed: {v}"
+                     for v in sorted(exported - listed)]
+    return problems
+
+
 CHECKS = [
     ("Flush reasons", "grod_gro_flushes_total", "reason"),
     ("Pass-through reasons", "grod_passthrough_packets_total", "reason"),
@@ -107,6 +141,8 @@ class MetricsDocTest(unittest.TestCase):
         cls.families = scrape()
         with open(ARGS["doc"]) as f:
             cls.doc = f.read()
+        with open(ARGS["proto"]) as f:
+            cls.proto = f.read()
 
     def test_scrape_is_complete(self):
         # The comparison means something only if the scrape has them all.
@@ -124,7 +160,16 @@ class MetricsDocTest(unittest.TestCase):
             problems += value_problems(self.doc, self.families, *check)
         self.assertEqual(problems, [])
 
+    def test_grod_proto_lists_the_codes_reasons(self):
+        self.assertEqual(proto_problems(self.proto, self.families), [])
+
     # The checks must be able to fail.
+    def test_catches_a_stale_proto_list(self):
+        proto = self.proto.replace("pair_order", "per_burst")
+        self.assertEqual(proto_problems(proto, self.families),
+                         ["grod.proto flushes: listed but not in the code: per_burst",
+                          "grod.proto flushes: in the code but not listed: pair_order"])
+
     def test_catches_a_documented_name_that_does_not_exist(self):
         doc = self.doc + "\n| `grod_port_rx_packets_total` | counter | `port` | x |\n"
         self.assertIn("documented but not exported: grod_port_rx_packets_total",
