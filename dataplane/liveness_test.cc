@@ -7,11 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "dataplane/dpdk_dataplane.h"
+#include "dataplane/testing/flow_streams.h"
 #include "dataplane/testing/ring_port.h"
+#include "dataplane/traffic/sample_traffic.h"
 #include "gmock/gmock.h"
-#include "grod/sample_traffic.h"
 #include "gtest/gtest.h"
-#include "tests/testing/flow_streams.h"
 
 namespace grod::dataplane {
 namespace {

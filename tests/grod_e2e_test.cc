@@ -6,13 +6,13 @@
 #include <regex>
 
 #include "absl/strings/str_cat.h"
+#include "dataplane/testing/flow_streams.h"
+#include "dataplane/traffic/sample_traffic.h"
 #include "gmock/gmock.h"
-#include "grod/sample_traffic.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/grod/v1/grod.grpc.pb.h"
 #include "proto/grpc/health/v1/health.grpc.pb.h"
-#include "tests/testing/flow_streams.h"
 #include "tests/testing/grod_process.h"
 
 namespace grod {

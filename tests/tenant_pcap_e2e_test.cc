@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <set>
 
+#include "dataplane/testing/flow_streams.h"
+#include "dataplane/traffic/sample_traffic.h"
 #include "gmock/gmock.h"
-#include "grod/sample_traffic.h"
 #include "gtest/gtest.h"
-#include "tests/testing/flow_streams.h"
 #include "tests/testing/grod_process.h"
 
 namespace grod {

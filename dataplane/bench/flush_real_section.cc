@@ -22,7 +22,7 @@
 #include "dataplane/bench/statistics.h"
 #include "dataplane/bench/traffic.h"
 #include "dataplane/dpdk_dataplane.h"
-#include "grod/sample_traffic.h"
+#include "dataplane/traffic/sample_traffic.h"
 
 namespace grod::dataplane::bench {
 namespace {

@@ -30,7 +30,7 @@
 #include "dataplane/runtime/port.h"
 #include "dataplane/runtime/worker_command.h"
 #include "dataplane/tenant/config_snapshot.h"
-#include "grod/sample_traffic.h"
+#include "dataplane/traffic/sample_traffic.h"
 
 namespace grod::dataplane::bench {
 namespace {

@@ -56,7 +56,7 @@
 #include "dataplane/bench/section_runner.h"
 #include "dataplane/bench/traffic.h"
 #include "dataplane/runtime/eal.h"
-#include "grod/sample_traffic.h"
+#include "dataplane/traffic/sample_traffic.h"
 
 ABSL_FLAG(bool, quick, false, "fewer repetitions and changes (~1 min)");
 ABSL_FLAG(bool, smoke, false,

@@ -19,7 +19,7 @@
 #include "dataplane/bench/fatal.h"
 #include "dataplane/bench/traffic.h"
 #include "dataplane/dpdk_dataplane.h"
-#include "grod/sample_traffic.h"
+#include "dataplane/traffic/sample_traffic.h"
 
 namespace grod::dataplane::bench {
 namespace {

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "grod/sample_traffic.h"
+#include "dataplane/traffic/sample_traffic.h"
 
 namespace grod::dataplane::bench {
 

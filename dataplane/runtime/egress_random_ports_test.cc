@@ -4,7 +4,7 @@
 // packet and per frame, minimum TSO segment, TSO size limit.  Whatever
 // egress chooses, every frame must be valid for that port (independent
 // frame validator), every flow's bytes must come out in order
-// (tests/testing/flow_streams), nothing may be dropped (every input fits a
+// (dataplane/testing/flow_streams), nothing may be dropped (every input fits a
 // 1500-byte MTU) and every mbuf must come back.
 #include <rte_mbuf.h>
 
@@ -16,10 +16,10 @@
 #include "dataplane/gro/gro_engine.h"
 #include "dataplane/runtime/egress.h"
 #include "dataplane/testing/egress_port.h"
+#include "dataplane/testing/flow_streams.h"
 #include "dataplane/testing/frame_validator.h"
-#include "grod/sample_traffic.h"
+#include "dataplane/traffic/sample_traffic.h"
 #include "gtest/gtest.h"
-#include "tests/testing/flow_streams.h"
 
 namespace grod::dataplane {
 namespace {

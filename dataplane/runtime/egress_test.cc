@@ -12,7 +12,7 @@
 
 #include "dataplane/gro/gro_engine.h"
 #include "dataplane/testing/egress_port.h"
-#include "grod/sample_traffic.h"
+#include "dataplane/traffic/sample_traffic.h"
 #include "gtest/gtest.h"
 
 namespace grod::dataplane {

@@ -15,9 +15,9 @@
 #include "dataplane/runtime/egress.h"
 #include "dataplane/runtime/worker.h"
 #include "dataplane/testing/egress_port.h"
-#include "grod/sample_traffic.h"
+#include "dataplane/testing/flow_streams.h"
+#include "dataplane/traffic/sample_traffic.h"
 #include "gtest/gtest.h"
-#include "tests/testing/flow_streams.h"
 
 namespace grod::dataplane {
 namespace {

@@ -228,31 +228,4 @@ CommandResult RunCommand(const std::vector<std::string>& argv) {
   return r;
 }
 
-absl::StatusOr<std::vector<std::vector<uint8_t>>> ReadPcap(
-    const std::string& path) {
-  const std::string data = ReadFile(path);
-  if (data.size() < 24) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a pcap file (", data.size(), " bytes)"));
-  }
-  uint32_t magic;
-  std::memcpy(&magic, data.data(), 4);
-  if (magic != 0xa1b2c3d4 && magic != 0xa1b23c4d) {
-    return absl::InvalidArgumentError(path + ": unsupported pcap magic");
-  }
-  std::vector<std::vector<uint8_t>> frames;
-  size_t off = 24;
-  while (off + 16 <= data.size()) {
-    uint32_t caplen;
-    std::memcpy(&caplen, data.data() + off + 8, 4);
-    off += 16;
-    if (off + caplen > data.size()) {
-      return absl::InvalidArgumentError(path + ": truncated record");
-    }
-    frames.emplace_back(data.begin() + off, data.begin() + off + caplen);
-    off += caplen;
-  }
-  return frames;
-}
-
 }  // namespace grod::testing

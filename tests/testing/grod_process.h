@@ -68,10 +68,6 @@ struct CommandResult {
 };
 CommandResult RunCommand(const std::vector<std::string>& argv);
 
-// Frames of a classic libpcap file.
-absl::StatusOr<std::vector<std::vector<uint8_t>>> ReadPcap(
-    const std::string& path);
-
 }  // namespace grod::testing
 
 #endif  // GROD_TESTS_TESTING_GROD_PROCESS_H_

@@ -1,13 +1,15 @@
 // Splits captured frames into flows and their payload streams, so tests can
 // check "per flow, the bytes out equal the bytes in, in order" whatever GRO
 // and GSO did to packet boundaries in between.
-#ifndef GROD_TESTS_TESTING_FLOW_STREAMS_H_
-#define GROD_TESTS_TESTING_FLOW_STREAMS_H_
+#ifndef GROD_DATAPLANE_TESTING_FLOW_STREAMS_H_
+#define GROD_DATAPLANE_TESTING_FLOW_STREAMS_H_
 
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "absl/status/statusor.h"
 
 namespace grod::testing {
 
@@ -33,6 +35,10 @@ FlowStreams SplitFlows(const std::vector<std::vector<uint8_t>>& frames,
 // differing flow (missing, extra, or size and first differing offset).
 std::string DiffStreams(const FlowStreams& want, const FlowStreams& got);
 
+// Frames of a classic libpcap file (what a net_pcap port wrote).
+absl::StatusOr<std::vector<std::vector<uint8_t>>> ReadPcap(
+    const std::string& path);
+
 }  // namespace grod::testing
 
-#endif  // GROD_TESTS_TESTING_FLOW_STREAMS_H_
+#endif  // GROD_DATAPLANE_TESTING_FLOW_STREAMS_H_

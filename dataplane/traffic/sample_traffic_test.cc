@@ -1,4 +1,4 @@
-#include "grod/sample_traffic.h"
+#include "dataplane/traffic/sample_traffic.h"
 
 #include <cstdio>
 #include <fstream>

@@ -1,6 +1,10 @@
-#include "tests/testing/flow_streams.h"
+#include "dataplane/testing/flow_streams.h"
 
 #include <arpa/inet.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 
@@ -149,6 +153,36 @@ std::string DiffStreams(const FlowStreams& want, const FlowStreams& got) {
     }
   }
   return out;
+}
+
+absl::StatusOr<std::vector<std::vector<uint8_t>>> ReadPcap(
+    const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(path + ": cannot be opened");
+  const std::string data((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+  if (data.size() < 24) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a pcap file (", data.size(), " bytes)"));
+  }
+  uint32_t magic;
+  std::memcpy(&magic, data.data(), 4);
+  if (magic != 0xa1b2c3d4 && magic != 0xa1b23c4d) {
+    return absl::InvalidArgumentError(path + ": unsupported pcap magic");
+  }
+  std::vector<std::vector<uint8_t>> frames;
+  size_t off = 24;
+  while (off + 16 <= data.size()) {
+    uint32_t caplen;
+    std::memcpy(&caplen, data.data() + off + 8, 4);
+    off += 16;
+    if (off + caplen > data.size()) {
+      return absl::InvalidArgumentError(path + ": truncated record");
+    }
+    frames.emplace_back(data.begin() + off, data.begin() + off + caplen);
+    off += caplen;
+  }
+  return frames;
 }
 
 }  // namespace grod::testing

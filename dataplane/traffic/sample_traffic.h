@@ -1,7 +1,7 @@
 // The embedded default's traffic: a pcap that grod replays through its
 // virtual ports, so a fresh checkout shows real GRO work with no NIC.
-#ifndef GROD_GROD_SAMPLE_TRAFFIC_H_
-#define GROD_GROD_SAMPLE_TRAFFIC_H_
+#ifndef GROD_DATAPLANE_TRAFFIC_SAMPLE_TRAFFIC_H_
+#define GROD_DATAPLANE_TRAFFIC_SAMPLE_TRAFFIC_H_
 
 #include <cstdint>
 #include <string>
@@ -39,4 +39,4 @@ absl::Status WritePcap(const std::string& path,
 
 }  // namespace grod
 
-#endif  // GROD_GROD_SAMPLE_TRAFFIC_H_
+#endif  // GROD_DATAPLANE_TRAFFIC_SAMPLE_TRAFFIC_H_
