@@ -1,5 +1,6 @@
 // Every grod configuration we ship starts the real grod: deploy/*.textproto,
-// the configs embedded in Kubernetes manifests (deploy/k8s/**.yaml), and the
+// deploy/*.yaml and *.json (read by grod --check_config), the configs embedded
+// in Kubernetes manifests (deploy/k8s/**.yaml), and the
 // ```textproto examples in README.md and docs/. Each is checked with
 // --check_config as shipped, then started with its devices swapped for
 // virtual ones (eal_args rewritten to net_null vdevs, no hugepages, no PCI;
@@ -60,6 +61,15 @@ std::vector<ShippedConfig> FromYaml(const std::string& path) {
     out.push_back({path, text});
   }
   return out;
+}
+
+// A config shipped as JSON or YAML (deploy/*.json, deploy/*.yaml): what grod
+// reads from it, in text format, as --check_config prints it.
+ShippedConfig FromStructured(const std::string& path) {
+  CommandResult r =
+      RunCommand({Runfile("grod/grod"), "--check_config", "--config=" + path});
+  EXPECT_EQ(r.exit_code, 0) << path << ": " << r.err;
+  return {path, r.out};
 }
 
 // Every ```textproto fenced block of a Markdown file.
@@ -163,12 +173,19 @@ std::string Text(const v1::GrodConfig& c) {
 
 TEST_F(ShippedConfigsTest, EveryShippedConfigStartsServesAndStops) {
   std::vector<ShippedConfig> configs;
+  int structured = 0;  // configs shipped as JSON or YAML
   const char* list = std::getenv("SHIPPED_CONFIG_FILES");
   ASSERT_NE(list, nullptr);
   for (absl::string_view f : absl::StrSplit(list, ' ', absl::SkipEmpty())) {
     const std::string path(f);
+    const bool manifest = absl::StrContains(path, "deploy/k8s/");
     if (absl::EndsWith(path, ".textproto")) {
       configs.push_back({path, Read(path)});
+    } else if (absl::EndsWith(path, ".json") ||
+               (!manifest && (absl::EndsWith(path, ".yaml") ||
+                              absl::EndsWith(path, ".yml")))) {
+      configs.push_back(FromStructured(path));
+      ++structured;
     } else if (absl::EndsWith(path, ".yaml")) {
       for (auto& c : FromYaml(path)) configs.push_back(std::move(c));
     } else if (absl::EndsWith(path, ".md")) {
@@ -185,6 +202,7 @@ TEST_F(ShippedConfigsTest, EveryShippedConfigStartsServesAndStops) {
     }
   }
   EXPECT_GE(kinds[".textproto"], 1);
+  EXPECT_GE(structured, 1);
   EXPECT_GE(kinds[".yaml"], 2);
   EXPECT_GE(kinds[".md"], 2);
 
