@@ -173,7 +173,10 @@ bool Egress::GuestTakesTso(const rte_mbuf* m, uint16_t out,
   const uint8_t need = kGuestCsum | kGuestMrgRxbuf |
                        ((fl & RTE_MBUF_F_TX_IPV6) ? kGuestTso6 : kGuestTso4);
   const PortCapabilities& caps = ports_.caps[out];
-  return (guest_[out] & need) == need &&
+  // Within what its receive ring holds: a larger packet could never be
+  // enqueued (the vhost library would refuse it burst after burst).
+  return (GuestBits(guest_[out]) & need) == need &&
+         m->pkt_len <= GuestMaxBytes(guest_[out]) &&
          m->pkt_len - m->l2_len <= caps.tso_max_bytes &&
          header + m->tso_segsz <= caps.mtu;
 }
@@ -183,7 +186,7 @@ void Egress::RefreshGuests() {
   if (t == nullptr) return;
   for (uint16_t i = 0; i < t->count; ++i) {
     const uint16_t p = t->ports[i];
-    guest_[p] = t->bits[p].load(std::memory_order_acquire);
+    guest_[p] = t->state[p].load(std::memory_order_acquire);
   }
 }
 

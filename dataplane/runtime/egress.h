@@ -128,8 +128,8 @@ class Egress {
   // Ports with something pending, so FlushAll touches only those.
   uint16_t dirty_[RTE_MAX_ETHPORTS];
   uint16_t dirty_count_ = 0;
-  // GuestOffload bits per port, as of the last FlushAll.
-  uint8_t guest_[RTE_MAX_ETHPORTS] = {};
+  // GuestState per port, as of the last FlushAll.
+  uint32_t guest_[RTE_MAX_ETHPORTS] = {};
 };
 
 }  // namespace grod::dataplane

@@ -17,6 +17,7 @@
 #include "dataplane/gro/testing/packet_builder.h"
 #include "dataplane/runtime/egress.h"
 #include "dataplane/runtime/guest_offloads.h"
+#include "dataplane/runtime/guest_watch.h"
 #include "dataplane/testing/egress_port.h"
 #include "dataplane/testing/frame_validator.h"
 #include "gtest/gtest.h"
@@ -82,8 +83,10 @@ class EgressGuestTest : public ::testing::Test {
     port_.reset();
   }
 
-  void SetGuest(uint8_t bits) {
-    guests_.bits[id_].store(bits, std::memory_order_release);
+  // A guest whose rings hold 64 KiB packets unless told otherwise.
+  void SetGuest(uint8_t bits, uint32_t max_bytes = 200000) {
+    guests_.state[id_].store(GuestState(bits, max_bytes),
+                             std::memory_order_release);
   }
 
   rte_mbuf* ToMbuf(const Bytes& b) {
@@ -193,6 +196,23 @@ TEST_F(EgressGuestTest, GuestWithoutAllItNeedsGetsValidSegments) {
     EXPECT_EQ(Join(testing::ValidateTxFrames(wire, port_->caps())), "");
     EXPECT_EQ(Concat(wire), payload);
   }
+}
+
+TEST_F(EgressGuestTest, PacketLargerThanTheGuestRingTakesIsSegmented) {
+  // A 16-descriptor ring: half of it in 1518-byte buffers.
+  SetGuest(kFullGuest, GuestMaxBytesFor(16));
+  egress_->FlushAll();
+  Bytes payload;
+  egress_->Send(Merged(false, 8, 1200, &payload));  // 9 654 bytes: whole
+  std::vector<TxFrame> wire = Sent();
+  ASSERT_EQ(wire.size(), 1u);
+  EXPECT_TRUE(wire[0].ol_flags & RTE_MBUF_F_TX_TCP_SEG);
+  payload.clear();
+  egress_->Send(Merged(false, 20, 1200, &payload));  // 24 054 bytes
+  wire = Sent();
+  EXPECT_EQ(wire.size(), 20u);
+  EXPECT_EQ(Join(testing::ValidateTxFrames(wire, port_->caps())), "");
+  EXPECT_EQ(Concat(wire), payload);
 }
 
 TEST_F(EgressGuestTest, GuestChangesTakeEffectAtTheNextIteration) {

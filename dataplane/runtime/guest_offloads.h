@@ -18,7 +18,7 @@
 
 namespace grod::dataplane {
 
-// Bits of GuestOffloadTable::bits.
+// Bits of a GuestState.
 enum GuestOffload : uint8_t {
   kGuestTso4 = 1 << 0,
   kGuestTso6 = 1 << 1,
@@ -26,10 +26,23 @@ enum GuestOffload : uint8_t {
   kGuestMrgRxbuf = 1 << 3,  // a packet may span several guest buffers
 };
 
+// A guest's receive buffers are at least this large (Linux virtio-net's
+// mergeable buffers: GOOD_PACKET_LEN; DPDK's: an mbuf's data room).
+inline constexpr uint32_t kMinGuestRxBuffer = 1518;
+
+// One word per port, so a worker never pairs one guest's features with
+// another's ring: GuestOffload bits in the low byte, above them the
+// largest packet the guest is handed whole (bytes).
+inline constexpr uint32_t GuestState(uint8_t bits, uint32_t max_bytes) {
+  return bits | (max_bytes < (1u << 24) ? max_bytes : (1u << 24) - 1) << 8;
+}
+inline constexpr uint8_t GuestBits(uint32_t state) { return state & 0xff; }
+inline constexpr uint32_t GuestMaxBytes(uint32_t state) { return state >> 8; }
+
 struct GuestOffloadTable {
   // 0 while no guest is attached (or the port is not vhost-user).
-  std::atomic<uint8_t> bits[RTE_MAX_ETHPORTS] = {};
-  // The vhost-user ports, the only ones whose bits can change; fixed
+  std::atomic<uint32_t> state[RTE_MAX_ETHPORTS] = {};
+  // The vhost-user ports, the only ones whose state can change; fixed
   // before the workers start.
   uint16_t ports[RTE_MAX_ETHPORTS] = {};
   uint16_t count = 0;

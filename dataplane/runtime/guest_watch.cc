@@ -1,7 +1,9 @@
 #include "dataplane/runtime/guest_watch.h"
 
 #include <rte_cycles.h>
+#include <rte_eth_vhost.h>
 #include <rte_ethdev.h>
+#include <rte_vhost.h>
 
 #include <cerrno>
 #include <mutex>
@@ -16,6 +18,21 @@ namespace {
 // the same port at once: one at a time, so the last store is current.
 std::mutex refresh_mutex;
 
+// The smallest of the guest's receive rings (even vrings: the guest's RX
+// queues, where vhost enqueues); 0 if none is set up.
+uint16_t SmallestRxRing(uint16_t port_id) {
+  const int vid = rte_eth_vhost_get_vid_from_port_id(port_id);
+  if (vid < 0) return 0;
+  const uint16_t vrings = rte_vhost_get_vring_num(vid);
+  uint16_t smallest = 0;
+  for (uint16_t i = 0; i < vrings; i += 2) {
+    rte_vhost_vring v{};
+    if (rte_vhost_get_vhost_vring(vid, i, &v) != 0 || v.size == 0) continue;
+    if (smallest == 0 || v.size < smallest) smallest = v.size;
+  }
+  return smallest;
+}
+
 void Refresh(uint16_t port_id, GuestOffloadTable* table) {
   std::lock_guard<std::mutex> lock(refresh_mutex);
   rte_eth_link link{};
@@ -23,7 +40,8 @@ void Refresh(uint16_t port_id, GuestOffloadTable* table) {
                   link.link_status == RTE_ETH_LINK_UP;
   const uint8_t bits =
       up ? GuestOffloadsOf(ConsumerOf(port_id, PortKind::kVhostUser)) : 0;
-  table->bits[port_id].store(bits, std::memory_order_release);
+  const uint32_t max = bits ? GuestMaxBytesFor(SmallestRxRing(port_id)) : 0;
+  table->state[port_id].store(GuestState(bits, max), std::memory_order_release);
 }
 
 // net_vhost raises LSC when a guest becomes ready or leaves and
@@ -37,6 +55,10 @@ constexpr rte_eth_event_type kEvents[] = {RTE_ETH_EVENT_INTR_LSC,
                                           RTE_ETH_EVENT_QUEUE_STATE};
 
 }  // namespace
+
+uint32_t GuestMaxBytesFor(uint16_t smallest_rx_ring) {
+  return smallest_rx_ring / 2 * kMinGuestRxBuffer;
+}
 
 uint8_t GuestOffloadsOf(const ConsumerFeatures& f) {
   if (!f.negotiated) return 0;
@@ -74,7 +96,7 @@ void UnwatchGuest(uint16_t port_id, GuestOffloadTable* table) {
       rte_delay_ms(1);
     }
   }
-  table->bits[port_id].store(0, std::memory_order_release);
+  table->state[port_id].store(0, std::memory_order_release);
 }
 
 }  // namespace grod::dataplane

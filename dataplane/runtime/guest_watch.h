@@ -17,7 +17,13 @@ namespace grod::dataplane {
 // attached).
 uint8_t GuestOffloadsOf(const ConsumerFeatures& features);
 
-// Adds vhost-user port `port_id` to `table` and keeps its bits current
+// The largest packet to hand a guest whole, given the size of its smallest
+// receive ring (descriptors): what half the ring holds in the smallest
+// buffers a guest posts, so one packet never needs more than the guest
+// has, nor all of it (0: no ring).
+uint32_t GuestMaxBytesFor(uint16_t smallest_rx_ring);
+
+// Adds vhost-user port `port_id` to `table` and keeps its state current
 // until UnwatchGuest.  `table` must outlive the watch.
 absl::Status WatchGuest(uint16_t port_id, GuestOffloadTable* table);
 void UnwatchGuest(uint16_t port_id, GuestOffloadTable* table);
