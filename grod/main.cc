@@ -21,6 +21,7 @@
 #include "dataplane/dpdk_dataplane.h"
 #include "dataplane/runtime/eal.h"
 #include "dataplane/traffic/sample_traffic.h"
+#include "grod/build_commit.h"
 #include "grod/config.h"
 #include "grod/health_probe.h"
 #include "grod/sd_notify.h"
@@ -215,6 +216,7 @@ metrics::ExporterOptions ExporterOptionsFor(
     std::shared_ptr<controlplane::Authorizer> auth) {
   metrics::ExporterOptions options;
   options.build.version = kVersion;
+  options.build.commit = kBuildCommit;
   options.config_version = [cp]() {
     controlplane::ControlPlane* c = cp->load();
     metrics::ConfigVersion v;

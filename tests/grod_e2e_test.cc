@@ -124,6 +124,12 @@ TEST_F(GrodE2eTest, ServesForwardsAndStopsCleanly) {
                                               info.version(), "\",commit=")));
   EXPECT_THAT(metrics, HasSubstr(absl::StrCat("dpdk_version=\"",
                                               info.dpdk_version(), "\"} 1")));
+  // The commit the build recorded (scripts/workspace_status.sh), or unknown.
+  EXPECT_TRUE(std::regex_search(
+      metrics,
+      std::regex(
+          R"re(grod_build_info\{[^}]*commit="([0-9a-f]{12}|unknown)")re")))
+      << metrics;
   // Worker time in seconds: the worker polled for a while, never longer
   // than the test has run.
   const double polling =
