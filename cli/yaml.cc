@@ -21,6 +21,29 @@ struct Node {
   std::string text;  // kString: decoded; kLiteral: number/true/false/null
 };
 
+// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? as RFC 8259 has it.
+bool IsJsonNumber(absl::string_view t) {
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t from = i;
+    while (i < t.size() && absl::ascii_isdigit(t[i])) ++i;
+    return i > from;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.' && (++i, !digits())) return false;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == t.size();
+}
+
 class JsonReader {
  public:
   explicit JsonReader(absl::string_view in) : in_(in) {}
@@ -98,8 +121,12 @@ class JsonReader {
             in_[pos_] == '+' || in_[pos_] == '.')) {
       ++pos_;
     }
-    if (pos_ == start) return Error("value expected");
     n.text = std::string(in_.substr(start, pos_ - start));
+    if (n.text != "true" && n.text != "false" && n.text != "null" &&
+        !IsJsonNumber(n.text)) {
+      pos_ = start;
+      return Error("value expected");
+    }
     return n;
   }
 

@@ -69,8 +69,10 @@ TEST(JsonToYamlTest, QuotesWhatCouldReadAsAnotherType) {
 }
 
 TEST(JsonToYamlTest, MalformedJsonIsAnError) {
-  for (const char* bad : {"", "{", "{\"a\" 1}", "[1,]", "\"abc", "{} x",
-                          "\"\\ud800\"", "\"\\u12\""}) {
+  for (const char* bad :
+       {"", "{", "{\"a\" 1}", "[1,]", "\"abc", "{} x", "\"\\ud800\"",
+        "\"\\u12\"", "yes", "[nan]", "{\"a\":inf}", "+1", "[tru]", "-inf", "01",
+        "1.", "1e", "-"}) {
     absl::StatusOr<std::string> y = JsonToYaml(bad);
     EXPECT_FALSE(y.ok()) << bad << " gave " << *y;
     if (!y.ok())
