@@ -49,15 +49,19 @@ std::string KindName(v1::PortKind kind) {
       return "tap";
     case v1::PORT_KIND_VIRTUAL:
       return "virtual";
+    case v1::PORT_KIND_VNET_TAP:
+      return "vnet-tap";
     default:
       return "-";
   }
 }
 
 // What a vhost-user guest negotiated: "guest:tso4,tso6,csum,mrg-rxbuf",
-// "guest:none" (attached, no offloads), "detached"; "-" for other kinds.
+// "guest:none" (attached, no offloads), "detached"; for grod's tap what the
+// kernel accepted: "kernel:tso4,tso6,uso,csum"; "-" for other kinds.
 std::string ConsumerSummary(const v1::Port& p) {
-  if (p.kind() != v1::PORT_KIND_VHOST_USER) return "-";
+  const bool tap = p.kind() == v1::PORT_KIND_VNET_TAP;
+  if (p.kind() != v1::PORT_KIND_VHOST_USER && !tap) return "-";
   const v1::ConsumerFeatures& f = p.consumer();
   if (!f.negotiated()) return "detached";
   std::vector<std::string> have;
@@ -66,7 +70,7 @@ std::string ConsumerSummary(const v1::Port& p) {
   if (f.uso()) have.push_back("uso");
   if (f.checksum()) have.push_back("csum");
   if (f.mergeable_rx_buffers()) have.push_back("mrg-rxbuf");
-  return absl::StrCat("guest:",
+  return absl::StrCat(tap ? "kernel:" : "guest:",
                       have.empty() ? "none" : absl::StrJoin(have, ","));
 }
 

@@ -102,13 +102,25 @@ struct PortCapabilities {
 };
 
 // What a port delivers to: a NIC (or a virtual test device), a kernel
-// netdev through AF_XDP or AF_PACKET, a VM over vhost-user, a tap.
-enum class PortKind { kNic, kAfXdp, kAfPacket, kVhostUser, kTap, kVirtual };
+// netdev through AF_XDP or AF_PACKET, a VM over vhost-user, a tap (DPDK's
+// net_tap), or grod's own tap with virtio-net headers (kVnetTap: merged
+// packets reach the kernel as GSO packets).
+enum class PortKind {
+  kNic,
+  kAfXdp,
+  kAfPacket,
+  kVhostUser,
+  kTap,
+  kVirtual,
+  kVnetTap
+};
 
 // What the port's consumer negotiated with grod: for a vhost-user port the
 // guest's virtio-net features (TSO/USO and checksum on its receive side,
-// mergeable RX buffers), read from the vhost library; other kinds have no
-// negotiation and report nothing.
+// mergeable RX buffers), read from the vhost library; for a kVnetTap port
+// the offloads the kernel accepted for what it hands grod (TUNSETOFFLOAD:
+// TSO4/6, USO, partial checksums); other kinds have no negotiation and
+// report nothing.
 struct ConsumerFeatures {
   bool negotiated = false;  // a consumer is attached and negotiated
   bool tso4 = false;        // VIRTIO_NET_F_GUEST_TSO4

@@ -91,6 +91,8 @@ v1::PortKind ToProto(PortKind kind) {
       return v1::PORT_KIND_TAP;
     case PortKind::kVirtual:
       return v1::PORT_KIND_VIRTUAL;
+    case PortKind::kVnetTap:
+      return v1::PORT_KIND_VNET_TAP;
   }
   return v1::PORT_KIND_UNSPECIFIED;
 }

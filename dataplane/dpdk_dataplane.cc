@@ -9,6 +9,7 @@
 #include <rte_malloc.h>
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -53,6 +54,19 @@ unsigned PressureThreshold(uint32_t pool_size, size_t ports) {
 
 }  // namespace
 
+PortInfo DpdkDataPlane::DescribeTap(const Port& p) {
+  PortInfo info;
+  info.port_id = p.id;
+  info.name = p.name;
+  info.driver = absl::StrCat("grod_tap:", p.tap->interface());
+  info.kind = PortKind::kVnetTap;
+  info.consumer = p.tap->consumer();
+  info.mac_address = p.tap->MacAddress();
+  info.link_up = true;  // grod holds every queue of it
+  info.mtu = p.caps.mtu;
+  return info;
+}
+
 absl::StatusOr<std::unique_ptr<DpdkDataPlane>> DpdkDataPlane::Start(
     const RuntimeConfig& config) {
   std::unique_ptr<DpdkDataPlane> dp(new DpdkDataPlane());
@@ -88,24 +102,51 @@ absl::Status DpdkDataPlane::ResolvePorts(const RuntimeConfig& config) {
       ports_.push_back({ids[i], ids[peer < ids.size() ? peer : i], {}});
     }
   } else {
+    // Tap ports are not ethdevs: they take port ids no ethdev has, from
+    // the top (grod attaches no device after start-up).
+    std::map<std::string, uint16_t> by_name;
+    uint16_t next_free = RTE_MAX_ETHPORTS;
     for (const PortSpec& spec : config.ports) {
-      absl::StatusOr<uint16_t> id = PortByName(spec.device);
-      if (!id.ok()) return id.status();
-      ids.push_back(*id);
+      if (spec.tap_interface.empty()) {
+        absl::StatusOr<uint16_t> id = PortByName(spec.device);
+        if (!id.ok()) return id.status();
+        ids.push_back(*id);
+      } else {
+        do {
+          if (next_free == 0) {
+            return absl::ResourceExhaustedError(
+                absl::StrCat("no port id left for tap '", spec.device,
+                             "': at most ", RTE_MAX_ETHPORTS, " ports in all"));
+          }
+          --next_free;
+        } while (rte_eth_dev_is_valid_port(next_free));
+        ids.push_back(next_free);
+      }
+      by_name[spec.device] = ids.back();
     }
     for (size_t i = 0; i < config.ports.size(); ++i) {
       const PortSpec& spec = config.ports[i];
       const size_t pair = i ^ 1;  // default: paired in listed order
       uint16_t peer = ids[pair < ids.size() ? pair : i];
       if (!spec.peer.empty()) {
-        absl::StatusOr<uint16_t> p = PortByName(spec.peer);
-        if (!p.ok()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("ports[", i, "].peer: ", p.status().message()));
+        if (auto it = by_name.find(spec.peer); it != by_name.end()) {
+          peer = it->second;
+        } else {
+          absl::StatusOr<uint16_t> p = PortByName(spec.peer);
+          if (!p.ok()) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("ports[", i, "].peer: ", p.status().message()));
+          }
+          peer = *p;
         }
-        peer = *p;
       }
-      ports_.push_back({ids[i], peer, {}, spec.tso_max_bytes, spec.mtu});
+      ports_.push_back({ids[i],
+                        peer,
+                        {},
+                        spec.tso_max_bytes,
+                        spec.mtu,
+                        spec.device,
+                        spec.tap_interface});
     }
   }
   for (const Port& p : ports_) peer_of_[p.id] = p.peer;
@@ -151,6 +192,20 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
     return absl::InternalError("cannot register the GRO list mbuf field");
   }
   for (Port& p : ports_) {
+    if (!p.tap_interface.empty()) {
+      absl::StatusOr<std::unique_ptr<VnetTap>> tap =
+          VnetTap::Open({p.tap_interface, nq, p.mtu}, pool_);
+      if (!tap.ok()) {
+        return absl::Status(
+            tap.status().code(),
+            absl::StrCat("port '", p.name, "': ", tap.status().message()));
+      }
+      p.tap = tap->get();
+      p.caps = p.tap->capabilities();
+      caps_of_[p.id] = p.caps;
+      taps_.push_back(std::move(*tap));
+      continue;
+    }
     queues.mtu = p.mtu;
     absl::StatusOr<PortCapabilities> caps = StartPort(p.id, queues, pool_);
     if (!caps.ok()) return caps.status();
@@ -184,7 +239,11 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
     setup.snapshot = tenants_->snapshot();
     setup.rx_pool = pool_;
     setup.pressure_free_mbufs = PressureThreshold(config.mbufs, ports_.size());
-    for (const Port& p : ports_) setup.rx.push_back({p.id, q});
+    for (const Port& p : ports_) {
+      TapQueue* tap = p.tap ? p.tap->queue(q) : nullptr;
+      setup.rx.push_back({p.id, q, tap});
+      if (tap) setup.taps.push_back({p.id, tap});
+    }
     std::unique_ptr<Worker> w = Worker::Create(setup);
     if (w == nullptr) {
       return absl::ResourceExhaustedError("cannot allocate a command ring");
@@ -227,8 +286,11 @@ void DpdkDataPlane::Stop() {
     UnwatchGuest(guests_.ports[i], &guests_);
   }
   guests_.count = 0;
-  for (const Port& p : ports_) StopPort(p.id);
+  for (const Port& p : ports_) {
+    if (p.tap_interface.empty()) StopPort(p.id);
+  }
   ports_.clear();
+  taps_.clear();  // closes the taps, returns their stashed mbufs
   tenants_.reset();
   rte_free(qsbr_);
   qsbr_ = nullptr;
@@ -256,7 +318,7 @@ DataPlaneInfo DpdkDataPlane::Info() const {
 std::vector<PortInfo> DpdkDataPlane::Ports() const {
   std::vector<PortInfo> out;
   for (const Port& p : ports_) {
-    PortInfo info = DescribePort(p.id);
+    PortInfo info = p.tap ? DescribeTap(p) : DescribePort(p.id);
     info.peer_port_id = p.peer;
     info.capabilities = p.caps;
     info.rx_queues = info.tx_queues = worker_lcores_.size();
@@ -271,7 +333,11 @@ StatsSnapshot DpdkDataPlane::Stats() const {
     PortCounters c;
     c.port_id = p.id;
     char name[RTE_ETH_NAME_MAX_LEN] = {};
-    if (rte_eth_dev_get_name_by_port(p.id, name) == 0) c.name = name;
+    if (p.tap) {
+      c.name = p.name;
+    } else if (rte_eth_dev_get_name_by_port(p.id, name) == 0) {
+      c.name = name;
+    }
     for (const auto& w : workers_) {
       const PortLcoreCounters& lc = w->port_counters(p.id);
       c.rx_packets += ReadCounter(lc.rx_packets);
@@ -288,7 +354,14 @@ StatsSnapshot DpdkDataPlane::Stats() const {
       }
     }
     rte_eth_stats hw;
-    if (rte_eth_stats_get(p.id, &hw) == 0) {
+    if (p.tap) {
+      for (uint16_t q = 0; q < p.tap->queue_count(); ++q) {
+        const TapQueue& tq = *p.tap->queue(q);
+        c.rx_nombuf += ReadCounter(tq.rx_nombuf);
+        c.rx_errors += ReadCounter(tq.rx_errors);
+        c.tx_errors += ReadCounter(tq.tx_errors);
+      }
+    } else if (rte_eth_stats_get(p.id, &hw) == 0) {
       c.rx_missed = hw.imissed;
       c.rx_nombuf = hw.rx_nombuf;
       c.rx_errors = hw.ierrors;

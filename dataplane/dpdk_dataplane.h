@@ -17,6 +17,7 @@
 #include "dataplane/runtime/guest_offloads.h"
 #include "dataplane/runtime/liveness_monitor.h"
 #include "dataplane/runtime/runtime_config.h"
+#include "dataplane/runtime/vnet_tap.h"
 #include "dataplane/runtime/worker.h"
 
 namespace grod::dataplane {
@@ -72,9 +73,13 @@ class DpdkDataPlane : public grod::DataPlane {
     PortCapabilities caps;
     uint32_t tso_max_bytes = 65535;  // PortSpec (configured, not probed)
     uint16_t mtu = 0;                // PortSpec: 0 = the device's default
+    std::string name;                // PortSpec::device
+    std::string tap_interface;       // non-empty: a tap port, not an ethdev
+    VnetTap* tap = nullptr;          // once started (owned by taps_)
   };
 
   DpdkDataPlane() = default;
+  static PortInfo DescribeTap(const Port& p);
   absl::Status ResolvePorts(const RuntimeConfig& config);
   absl::Status StartPortsAndWorkers(const RuntimeConfig& config);
 
@@ -88,6 +93,7 @@ class DpdkDataPlane : public grod::DataPlane {
   // What the guests on vhost-user ports negotiated (egress reads it).
   GuestOffloadTable guests_;
   std::vector<Port> ports_;
+  std::vector<std::unique_ptr<VnetTap>> taps_;
   std::vector<unsigned> worker_lcores_;
   uint16_t peer_of_[RTE_MAX_ETHPORTS] = {};
   std::vector<std::unique_ptr<Worker>> workers_;

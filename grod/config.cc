@@ -292,6 +292,22 @@ absl::Status ValidateConfig(const v1::GrodConfig& config) {
                        " must be between 576 and 65535 (0 = the device's "
                        "default)"));
     }
+    if (p.has_tap()) {
+      const std::string& ifname =
+          p.tap().interface().empty() ? p.device() : p.tap().interface();
+      if (ifname.size() > 15 ||
+          ifname.find_first_of("/: \t\n") != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ".tap.interface: '", ifname,
+            "' is not a Linux interface name (at most 15 bytes, no '/', ':' "
+            "or spaces; empty = the device name)"));
+      }
+      if (p.tso_max_bytes() > controlplane::kMaxMergedBytes) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ".tso_max_bytes: a tap takes GSO packets of at most ",
+            controlplane::kMaxMergedBytes, " bytes"));
+      }
+    }
     if (p.tso_max_bytes() > controlplane::kMaxBigMergedBytes) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ".tso_max_bytes: ", p.tso_max_bytes(),
@@ -380,6 +396,10 @@ dataplane::RuntimeConfig ToRuntimeConfig(const v1::GrodConfig& config) {
     spec.tso_max_bytes = p.tso_max_bytes() == 0 ? controlplane::kMaxMergedBytes
                                                 : p.tso_max_bytes();
     spec.mtu = p.mtu();
+    if (p.has_tap()) {
+      spec.tap_interface =
+          p.tap().interface().empty() ? p.device() : p.tap().interface();
+    }
     rc.ports.push_back(spec);
   }
   rc.mbufs = config.mbufs();

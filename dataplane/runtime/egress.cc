@@ -202,6 +202,10 @@ void Egress::FlushAll() {
 
 void Egress::Transmit(uint16_t port) {
   Pending& p = pending_[port];
+  if (TapQueue* tap = taps_[port]; tap != nullptr) {
+    TransmitTap(port, tap);  // one branch per batch, not per packet
+    return;
+  }
   // The PMD's own checks and fix-ups (a no-op for PMDs without them); a
   // packet it refuses is dropped and the rest prepared again.
   uint16_t count = p.count;
@@ -231,6 +235,25 @@ void Egress::Transmit(uint16_t port) {
   c.tx_bytes += bytes;
   // (Only when it happened: the reasons live on another cache line.)
   if (unlikely(sent < count)) Count(port, kTxDropRingFull, count - sent);
+  p.count = 0;
+}
+
+void Egress::TransmitTap(uint16_t port, TapQueue* tap) {
+  Pending& p = pending_[port];
+  PortLcoreCounters& c = counters_[port];
+  // The kernel copies each frame during writev(): every mbuf is freed
+  // right after, sent or dropped (and counted).
+  for (uint16_t i = 0; i < p.count; ++i) {
+    rte_mbuf* m = p.pkts[i];
+    TxDrop why;
+    if (tap->Transmit(m, &why)) {
+      c.tx_packets += 1;
+      c.tx_bytes += m->pkt_len;
+    } else {
+      Count(port, why, 1);
+    }
+    rte_pktmbuf_free(m);
+  }
   p.count = 0;
 }
 

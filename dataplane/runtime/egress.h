@@ -22,6 +22,7 @@
 #include "dataplane/runtime/guest_offloads.h"
 #include "dataplane/runtime/lcore_counters.h"
 #include "dataplane/runtime/tx_drop.h"
+#include "dataplane/runtime/vnet_tap.h"
 
 namespace grod::dataplane {
 
@@ -79,6 +80,10 @@ class Egress {
   // vhost-user guests negotiated (for the next iteration's packets).
   void FlushAll();
 
+  // Port `port` is a tap (not an ethdev): this lcore writes its frames to
+  // queue `q` (one writev per frame) instead of a TX ring.
+  void AttachTap(uint16_t port, TapQueue* q) { taps_[port] = q; }
+
  private:
   struct Pending {
     uint16_t count = 0;
@@ -97,6 +102,7 @@ class Egress {
   }
 
   void Transmit(uint16_t port);
+  void TransmitTap(uint16_t port, TapQueue* tap);
   void SendList(rte_mbuf* head);
   // The slow path of Send(): offloads, MTU, mbufs per packet.
   void SendChecked(rte_mbuf* m, uint16_t out);
@@ -125,6 +131,7 @@ class Egress {
   const Ports ports_;
   PortLcoreCounters* const counters_;
   std::array<Pending, RTE_MAX_ETHPORTS> pending_{};
+  std::array<TapQueue*, RTE_MAX_ETHPORTS> taps_{};  // null: an ethdev
   // Ports with something pending, so FlushAll touches only those.
   uint16_t dirty_[RTE_MAX_ETHPORTS];
   uint16_t dirty_count_ = 0;

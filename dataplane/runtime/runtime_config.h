@@ -20,6 +20,9 @@ struct PortSpec {
   // MTU to configure on the port (IP header to end); 0 = the device's
   // default. Egress keeps every frame without TSO/USO within it.
   uint16_t mtu = 0;
+  // Non-empty: a tap port (dataplane/runtime/vnet_tap.h) on this kernel
+  // interface instead of an EAL device.
+  std::string tap_interface;
 };
 
 struct RuntimeConfig {

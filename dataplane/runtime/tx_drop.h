@@ -17,12 +17,14 @@ enum TxDrop : uint8_t {
   kTxDropUnsendable,    // beyond the port's limits in a way egress cannot
                         // repair (too many mbufs to copy into one, bad
                         // offload metadata)
+  kTxDropLinkDown,      // a tap port's interface was down (write: EIO)
   kTxDropReasonCount,
 };
 
 // Stable names, used as the metric `reason` label.
 inline constexpr const char* kTxDropNames[kTxDropReasonCount] = {
-    "tx_ring_full", "no_mbufs", "tx_prepare", "too_big", "unsendable"};
+    "tx_ring_full", "no_mbufs",   "tx_prepare",
+    "too_big",      "unsendable", "link_down"};
 
 }  // namespace grod::dataplane
 

@@ -20,7 +20,9 @@ Worker::Worker(const WorkerSetup& setup, rte_ring* commands)
       commands_(commands),
       rx_pool_(setup.rx_pool),
       egress_(setup.tx_queue, setup.ports, port_counters_),
-      gro_(setup.vxlan_port, &egress_) {}
+      gro_(setup.vxlan_port, &egress_) {
+  for (const auto& [port, queue] : setup.taps) egress_.AttachTap(port, queue);
+}
 
 Worker::~Worker() { rte_ring_free(commands_); }
 
@@ -119,7 +121,9 @@ void Worker::Run() {
 uint16_t Worker::PollQueue(const RxQueueRef& q, const ConfigSnapshot& snap,
                            uint64_t now) {
   rte_mbuf* pkts[kBurst];
-  const uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts, kBurst);
+  const uint16_t n = q.tap != nullptr
+                         ? q.tap->Receive(pkts, kBurst)
+                         : rte_eth_rx_burst(q.port, q.queue, pkts, kBurst);
   if (n == 0) return 0;
   PortLcoreCounters& c = port_counters_[q.port];
   uint64_t bytes = 0;

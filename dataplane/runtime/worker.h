@@ -16,12 +16,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "dataplane/runtime/egress.h"
 #include "dataplane/runtime/gro_stage.h"
 #include "dataplane/runtime/lcore_counters.h"
 #include "dataplane/runtime/pool_gauge.h"
+#include "dataplane/runtime/vnet_tap.h"
 #include "dataplane/tenant/config_snapshot.h"
 
 namespace grod::dataplane {
@@ -29,6 +31,7 @@ namespace grod::dataplane {
 struct RxQueueRef {
   uint16_t port;
   uint16_t queue;
+  TapQueue* tap = nullptr;  // a tap port's queue of this lcore (not ethdev)
 };
 
 struct WorkerSetup {
@@ -37,6 +40,8 @@ struct WorkerSetup {
   std::vector<RxQueueRef> rx;  // queues this lcore polls
   uint16_t tx_queue = 0;       // its own TX queue on every port
   Egress::Ports ports;
+  // Tap ports and this lcore's queue of each (egress writes to it).
+  std::vector<std::pair<uint16_t, TapQueue*>> taps;
   uint16_t vxlan_port = 4789;
   uint32_t idle_sleep_us = 0;
   rte_rcu_qsbr* qsbr = nullptr;
