@@ -6,9 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/testing/wait_for.h"
 #include "dataplane/dpdk_dataplane.h"
 #include "dataplane/testing/flow_streams.h"
 #include "dataplane/testing/ring_port.h"
+#include "dataplane/testing/settled.h"
 #include "dataplane/traffic/sample_traffic.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -55,11 +57,11 @@ class LivenessTest : public ::testing::Test {
   std::optional<absl::Duration> TimeUntilReady(bool ready,
                                                absl::Duration limit) {
     const absl::Time start = absl::Now();
-    while (absl::Now() - start < limit) {
-      if (dp_->Ready() == ready) return absl::Now() - start;
-      absl::SleepFor(absl::Milliseconds(5));
+    if (!::grod::testing::WaitFor([&] { return dp_->Ready() == ready; },
+                                  limit)) {
+      return std::nullopt;
     }
-    return std::nullopt;
+    return absl::Now() - start;
   }
 
   TenantSpec Tenant(const std::string& name) {
@@ -75,7 +77,10 @@ class LivenessTest : public ::testing::Test {
     Frames in;
     for (int s = 0; s < 8; ++s) in.push_back(TcpFrame(f, 1 + s * 1000, 1000));
     port_->Inject(in);
-    const Frames out = port_->CollectUntilQuiet();
+    const absl::Status settled =
+        testing::WaitUntilSettled(*dp_, port_->injected());
+    EXPECT_TRUE(settled.ok()) << settled;
+    const Frames out = port_->Collect();
     EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
     bool seen = false;
     for (const TenantCounters& t : dp_->Stats().tenants) {
@@ -146,10 +151,8 @@ TEST_F(LivenessTest, AChangeWaitingOnAWorkerThatStallsFailsInsteadOfHanging) {
 
 TEST_F(LivenessTest, APublicationWaitingOnAStalledWorkerFailsAndIsCleanedUp) {
   ASSERT_TRUE(dp_->UpsertTenant(Tenant("blue")).ok());
+  // Returns once the worker is stuck; not yet reported (500 ms).
   ASSERT_TRUE(dp_->StallWorkerForTest(lcore_, absl::Seconds(2)).ok());
-  // Stuck by now (it takes commands every few microseconds), not yet
-  // reported (500 ms).
-  absl::SleepFor(absl::Milliseconds(100));
   ASSERT_TRUE(dp_->WorkersAlive());
   // No worker command, only a new snapshot: the grace period never ends
   // while the worker is stuck.

@@ -5,10 +5,11 @@
 #include <thread>
 
 #include "absl/time/clock.h"
-
+#include "common/testing/wait_for.h"
 #include "dataplane/dpdk_dataplane.h"
 #include "dataplane/testing/flow_streams.h"
 #include "dataplane/testing/ring_port.h"
+#include "dataplane/testing/settled.h"
 #include "dataplane/traffic/sample_traffic.h"
 #include "gtest/gtest.h"
 
@@ -17,6 +18,7 @@ namespace {
 
 using ::grod::testing::DiffStreams;
 using ::grod::testing::SplitFlows;
+using ::grod::testing::WaitFor;
 using Frames = std::vector<std::vector<uint8_t>>;
 
 Frames Bulk(int first_flow, int flows, int segments) {
@@ -57,7 +59,9 @@ TEST(MultiWorkerTest, TenantsSpanLcoresAndCountersAddUp) {
   std::thread b([&] { port.Inject(q1, 1); });
   a.join();
   b.join();
-  Frames out = port.CollectUntilQuiet(400);
+  absl::Status settled = testing::WaitUntilSettled(**dp, port.injected());
+  ASSERT_TRUE(settled.ok()) << settled;
+  Frames out = port.Collect();
   Frames in = q0;
   in.insert(in.end(), q1.begin(), q1.end());
   EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
@@ -78,7 +82,9 @@ TEST(MultiWorkerTest, TenantsSpanLcoresAndCountersAddUp) {
   ASSERT_TRUE((*dp)->RemoveTenant("both").ok());
   port.Inject(Bulk(0, 1, 4), 0);
   port.Inject(Bulk(100, 1, 4), 1);
-  port.CollectUntilQuiet();
+  settled = testing::WaitUntilSettled(**dp, port.injected());
+  ASSERT_TRUE(settled.ok()) << settled;
+  port.Collect();
   s = (*dp)->Stats();
   ASSERT_EQ(s.tenants.back().tenant, "_unmatched");
   EXPECT_EQ(s.tenants.back().packets_in, 8u);
@@ -136,11 +142,8 @@ TEST(MultiWorkerTest, OneStuckLcoreIsNamedAndTheOtherKeepsForwarding) {
   port.Inject(held1, 1);
 
   ASSERT_TRUE(dp.StallWorkerForTest(lcores[1], absl::Seconds(2)).ok());
-  const absl::Time start = absl::Now();
-  while (dp.Ready() && absl::Now() - start < absl::Seconds(1)) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  ASSERT_FALSE(dp.Ready()) << "not detected within a second";
+  ASSERT_TRUE(WaitFor([&] { return !dp.Ready(); }, absl::Seconds(1)))
+      << "not detected within a second";
   const std::string why(dp.ReadyStatus().message());
   EXPECT_NE(why.find("worker lcore " + std::to_string(lcores[1])),
             std::string::npos)
@@ -162,11 +165,11 @@ TEST(MultiWorkerTest, OneStuckLcoreIsNamedAndTheOtherKeepsForwarding) {
   other.selectors = {{port.port_id(), uint16_t{30}, std::nullopt}};
   EXPECT_EQ(dp.UpsertTenant(other).code(), absl::StatusCode::kUnavailable);
 
-  while (!dp.Ready() && absl::Now() - start < absl::Seconds(6)) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_TRUE(dp.Ready());
-  Frames late = port.CollectUntilQuiet(300);
+  ASSERT_TRUE(WaitFor([&] { return dp.Ready(); }));
+  const absl::Status settled = testing::WaitUntilSettled(
+      dp, port.injected(), /*held=*/held0.size() + held1.size());
+  ASSERT_TRUE(settled.ok()) << settled;
+  Frames late = port.Collect();
   EXPECT_EQ(DiffStreams(SplitFlows(stuck), SplitFlows(late)), "");
 
   // Now the change goes through, and "holder" still holds on both lcores.

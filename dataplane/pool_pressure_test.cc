@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/testing/wait_for.h"
 #include "dataplane/dpdk_dataplane.h"
 #include "dataplane/testing/flow_streams.h"
 #include "dataplane/testing/ring_port.h"  // InitTestEal
@@ -94,12 +95,11 @@ TEST(PoolPressureTest, LargestHolderIsFlushedAndRxKeepsReceiving) {
     return PortCounters{};
   };
   // Until the capture is read (or, without relief, RX stops getting mbufs).
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  PortCounters pc = port_stats();
-  while (pc.rx_packets + pc.rx_nombuf < in.size() && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(10));
+  PortCounters pc;
+  ::grod::testing::WaitFor([&] {
     pc = port_stats();
-  }
+    return pc.rx_packets + pc.rx_nombuf >= in.size();
+  });
   EXPECT_EQ(pc.rx_packets, in.size()) << "RX stalled or lost packets";
   // Relief starts while a few bursts' worth of mbufs are still free, so no
   // allocation should ever fail.

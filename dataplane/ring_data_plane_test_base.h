@@ -6,10 +6,12 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "dataplane/dpdk_dataplane.h"
 #include "dataplane/testing/ring_port.h"
+#include "dataplane/testing/settled.h"
 #include "gtest/gtest.h"
 
 namespace grod::dataplane {
@@ -38,6 +40,16 @@ class RingDataPlaneTest : public ::testing::Test {
     port_->Collect();
     EXPECT_EQ(port_->InjectPoolInUse(), 0u) << "an injected mbuf leaked";
     EXPECT_EQ(dp_->MbufsInUse(), 0u) << "a data-plane mbuf leaked";
+  }
+
+  // What the data plane sent, once it has received every injected frame,
+  // holds `held` packets and has transmitted the rest (its counters say so:
+  // no quiet period to guess).
+  std::vector<std::vector<uint8_t>> Forwarded(uint64_t held = 0) {
+    const absl::Status settled =
+        testing::WaitUntilSettled(*dp_, port_->injected(), held);
+    EXPECT_TRUE(settled.ok()) << settled;
+    return port_->Collect();
   }
 
   std::unique_ptr<testing::RingPort> port_;

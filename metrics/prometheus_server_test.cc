@@ -16,7 +16,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/testing/fake_dataplane.h"
+#include "common/testing/wait_for.h"
 #include "gtest/gtest.h"
 #include "metrics/exporter.h"
 #include "metrics/testing/http_get.h"
@@ -28,7 +30,7 @@ namespace {
 using testing::HttpGet;
 using testing::UrlEncode;
 
-constexpr auto kWait = std::chrono::seconds(60);
+constexpr absl::Duration kWait = absl::Seconds(60);
 
 std::string TmpDir() {
   const char* dir = std::getenv("TEST_TMPDIR");
@@ -49,10 +51,10 @@ class PrometheusServerTest : public ::testing::Test {
     if (pid_ > 0) {
       kill(pid_, SIGTERM);
       int status = 0;
-      for (int i = 0; i < 100 && waitpid(pid_, &status, WNOHANG) == 0; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      if (kill(pid_, 0) == 0) {
+      const bool exited = ::grod::testing::WaitFor(
+          [&] { return waitpid(pid_, &status, WNOHANG) != 0; },
+          absl::Seconds(10), absl::Milliseconds(100));
+      if (!exited) {
         kill(pid_, SIGKILL);
         waitpid(pid_, &status, 0);
       }
@@ -96,18 +98,20 @@ class PrometheusServerTest : public ::testing::Test {
 
   // Polls `check` until it holds or kWait passes.
   bool WaitFor(const std::function<bool()>& check) {
-    const auto deadline = std::chrono::steady_clock::now() + kWait;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (check()) return true;
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        ADD_FAILURE() << "prometheus exited with status " << status;
-        pid_ = -1;
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-    return false;
+    bool exited = false;
+    const bool held = ::grod::testing::WaitFor(
+        [&] {
+          if (check()) return true;
+          int status = 0;
+          if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            ADD_FAILURE() << "prometheus exited with status " << status;
+            pid_ = -1;
+            exited = true;
+          }
+          return exited;
+        },
+        kWait, absl::Milliseconds(250));
+    return held && !exited;
   }
 
   // The value of an instant query's first sample, if any.

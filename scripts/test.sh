@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is missing, then runs the whole test suite twice: once as
-# built for production, once under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Installs what is missing, checks that test code has no fixed sleeps
+# (scripts/check_test_waits.py), then runs the whole test suite twice: once
+# as built for production, once under AddressSanitizer +
+# UndefinedBehaviorSanitizer.
 #   scripts/test.sh              everything
 #   scripts/test.sh //grod/...   only some targets (still both builds)
 #   GROD_SANITIZE=0 scripts/test.sh   skip the sanitizer pass
@@ -17,6 +19,9 @@ passes=("default:")
 [ "${GROD_SANITIZE:-1}" != "0" ] && passes+=("asan:--config=asan")
 
 status=0
+# Test code waits on conditions, never for a fixed time (flaky when loaded).
+echo "test: scripts/check_test_waits.py"
+python3 scripts/check_test_waits.py || status=1
 for pass in "${passes[@]}"; do
   name=${pass%%:*}
   flags=${pass#*:}

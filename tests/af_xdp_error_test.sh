@@ -8,12 +8,17 @@ set -euo pipefail
 export PATH=/usr/sbin:/sbin:$PATH  # ip, capsh (Bazel's strict PATH lacks sbin)
 grod=$(realpath "$1")
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
+source "$(dirname "$0")/testing/lib.sh"
 id=$$
 va=xe$id vb=xf$id
 
-cleanup() { ip link del "$va" 2>/dev/null || true; }
+cleanup() {
+  [ -n "$grod_pid" ] && kill -9 "$grod_pid" 2>/dev/null || true
+  ip link del "$va" 2>/dev/null || true
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- grod log:"; cat "$tmp/grod.log" || true; exit 1; }
+grod_pid=
 
 ip link add "$va" type veth peer name "$vb"
 ip link set "$va" up
@@ -32,16 +37,10 @@ EOC
 
 # Sanity: with every capability the same config starts (so the failure
 # below comes from the dropped capabilities, not from the config).
-"$grod" --config="$tmp/grod.textproto" >"$tmp/grod.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-  grep -q "serving gRPC" "$tmp/grod.log" && break
-  kill -0 "$pid" 2>/dev/null || fail "grod with full capabilities did not start"
-  sleep 0.1
-done
-grep -q "serving gRPC" "$tmp/grod.log" || fail "grod with full capabilities did not start"
-kill -TERM "$pid"
-wait "$pid" || fail "grod exited non-zero after SIGTERM"
+start_grod "$tmp/grod.textproto" "$tmp/grod.log"
+kill -TERM "$grod_pid"
+wait "$grod_pid" || fail "grod exited non-zero after SIGTERM"
+grod_pid=
 
 rc=0
 timeout 60 capsh --drop=cap_net_admin,cap_bpf,cap_sys_admin,cap_perfmon -- \

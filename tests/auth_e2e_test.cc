@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/testing/test_certs.h"
+#include "common/testing/wait_for.h"
 #include "dataplane/traffic/sample_traffic.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -29,6 +30,7 @@ namespace grod {
 namespace {
 
 using ::grod::testing::GrodProcess;
+using ::grod::testing::WaitFor;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -104,11 +106,8 @@ class Client {
   }
   // Whether beta's packets_in grows past `than` within 5 s.
   bool Grows(const std::string& admin, uint64_t than) {
-    for (int i = 0; i < 50; ++i) {
-      if (PacketsIn(admin, "beta") > than) return true;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    return false;
+    return WaitFor([&] { return PacketsIn(admin, "beta") > than; },
+                   absl::Seconds(5), absl::Milliseconds(100));
   }
   v1::Grod::Stub& operator*() { return *stub_; }
   v1::Grod::Stub* operator->() { return stub_.get(); }
@@ -126,17 +125,17 @@ testing::CommandResult Grocli(const std::vector<std::string>& args) {
 // Waits until `grod`'s log has `count` lines containing `text`.
 bool WaitForLog(const GrodProcess& grod, const std::string& text,
                 int count = 1) {
-  for (int i = 0; i < 100; ++i) {
-    const std::string log = grod.log();
-    int n = 0;
-    for (size_t at = log.find(text); at != std::string::npos;
-         at = log.find(text, at + 1)) {
-      ++n;
-    }
-    if (n >= count) return true;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  return false;
+  return WaitFor(
+      [&] {
+        const std::string log = grod.log();
+        int n = 0;
+        for (size_t at = log.find(text); at != std::string::npos;
+             at = log.find(text, at + 1)) {
+          ++n;
+        }
+        return n >= count;
+      },
+      absl::Seconds(10), absl::Milliseconds(50));
 }
 
 TEST(AuthE2eTest, HostileTenantCannotTakeAnotherTenantsTraffic) {
@@ -291,12 +290,10 @@ TEST(AuthE2eTest, SighupReloadsTlsCertificate) {
   install(*b);
   ASSERT_EQ(kill(grod->pid(), SIGHUP), 0);
   ASSERT_TRUE(WaitForLog(*grod, "TLS certificate and key")) << grod->log();
-  bool switched = false;
-  for (int i = 0; i < 50 && !switched; ++i) {
-    switched = TlsGetInfo(grod->grpc_port(), b->ca_cert, kAdmin).ok();
-    if (!switched) absl::SleepFor(absl::Milliseconds(100));
-  }
-  EXPECT_TRUE(switched) << "new certificate not served within 5 s";
+  EXPECT_TRUE(WaitFor(
+      [&] { return TlsGetInfo(grod->grpc_port(), b->ca_cert, kAdmin).ok(); },
+      absl::Seconds(5), absl::Milliseconds(100)))
+      << "new certificate not served within 5 s";
   EXPECT_FALSE(TlsGetInfo(grod->grpc_port(), a->ca_cert, kAdmin).ok());
   absl::StatusOr<int> code = grod->Stop(SIGTERM);
   ASSERT_TRUE(code.ok());

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "absl/strings/str_cat.h"
+#include "common/testing/wait_for.h"
 #include "dataplane/testing/flow_streams.h"
 #include "dataplane/traffic/sample_traffic.h"
 #include "gmock/gmock.h"
@@ -19,27 +20,11 @@ namespace grod {
 namespace {
 
 using ::grod::testing::GrodProcess;
+using ::grod::testing::MetricSum;
 using ::testing::HasSubstr;
 
 std::string TempPath(const std::string& name) {
   return std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
-}
-
-// Sum of the values of every sample of `family` whose labels contain
-// `label_filter` in a Prometheus text exposition.
-double MetricSum(const std::string& text, const std::string& family,
-                 const std::string& label_filter) {
-  double sum = 0;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(family + "{", 0) != 0 && line.rfind(family + " ", 0) != 0) {
-      continue;
-    }
-    if (line.find(label_filter) == std::string::npos) continue;
-    sum += std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
 }
 
 class GrodE2eTest : public ::testing::Test {
@@ -107,15 +92,15 @@ TEST_F(GrodE2eTest, ServesForwardsAndStopsCleanly) {
   // The capture is replayed once: wait until every frame was received.
   double rx = 0;
   std::string metrics;
-  for (int i = 0; i < 200 && rx < frames_.size(); ++i) {
+  testing::WaitFor([&] {
     absl::StatusOr<std::string> body =
         testing::HttpGet(grod_->metrics_port(), "/metrics");
-    ASSERT_TRUE(body.ok()) << body.status();
+    if (!body.ok()) return false;
     metrics = *body;
     rx = MetricSum(metrics, "grod_port_receive_packets_total",
                    "port=\"net_pcap0\"");
-    absl::SleepFor(absl::Milliseconds(50));
-  }
+    return rx >= frames_.size();
+  });
   EXPECT_EQ(rx, frames_.size()) << metrics;
   EXPECT_THAT(metrics,
               HasSubstr("# TYPE grod_port_receive_packets_total counter"));

@@ -75,7 +75,8 @@ def udp_client(host, port, count):
     for i in range(count):
         s.sendto(payload(i), (host, port))
         if i % 32 == 31:
-            time.sleep(0.002)  # paced: a burst per poll, no socket overrun
+            # sleep-ok: paces the sender (a burst per poll, no socket overrun)
+            time.sleep(0.002)
 
 
 if __name__ == "__main__":

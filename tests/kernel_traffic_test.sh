@@ -12,6 +12,7 @@ grocli=$(realpath "$2")
 traffic=$(realpath "$3")
 pmd=${4:-af_packet}
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
+source "$(dirname "$0")/testing/lib.sh"
 id=$$
 nsa=grodA$id nsb=grodB$id
 va=ga$id vb=gb$id pa=pa$id pb=pb$id
@@ -19,35 +20,14 @@ grod_pid=
 
 cleanup() {
   [ -n "$grod_pid" ] && kill -9 "$grod_pid" 2>/dev/null || true
-  ip netns del "$nsa" 2>/dev/null || true
-  ip netns del "$nsb" 2>/dev/null || true
-  ip link del "$pa" 2>/dev/null || true
-  ip link del "$pb" 2>/dev/null || true
+  netns_remove "$nsa" "$pa"
+  netns_remove "$nsb" "$pb"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- grod log:"; cat "$tmp/grod.log" || true; exit 1; }
 
-ip netns add "$nsa"
-ip netns add "$nsb"
-ip link add "$va" type veth peer name "$pa"
-ip link add "$vb" type veth peer name "$pb"
-ip link set "$va" netns "$nsa"
-ip link set "$vb" netns "$nsb"
-ip -n "$nsa" addr add 10.77.0.1/24 dev "$va"
-ip -n "$nsb" addr add 10.77.0.2/24 dev "$vb"
-for ns_dev in "$nsa:$va" "$nsb:$vb"; do
-  ns=${ns_dev%%:*} dev=${ns_dev#*:}
-  # No IPv6 autoconfiguration chatter: the counters checked below stay still.
-  ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
-  ip -n "$ns" link set "$dev" up
-  ip -n "$ns" link set lo up
-  # Hand grod real MTU-sized frames with complete checksums, as a NIC would.
-  ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off tx off >/dev/null
-done
-for dev in "$pa" "$pb"; do
-  ip link set "$dev" up
-  ethtool -K "$dev" tso off gso off gro off tx off >/dev/null
-done
+netns_with_veth "$nsa" "$va" "$pa" 10.77.0.1/24
+netns_with_veth "$nsb" "$vb" "$pb" 10.77.0.2/24
 
 case "$pmd" in
   af_packet)
@@ -70,15 +50,7 @@ tenants { name: "wire" selectors { port_id: 0 } selectors { port_id: 1 }
           flush_policy { kind: FLUSH_KIND_ADAPTIVE timeout { nanos: 100000 } } }
 route_hints { tenant: "wire" hints { prefix: "10.77.0.0/24" mode: GRO_MODE_MERGE } }
 EOC
-"$grod" --config="$tmp/grod.textproto" >"$tmp/grod.log" 2>&1 &
-grod_pid=$!
-for _ in $(seq 100); do
-  grep -q "serving gRPC" "$tmp/grod.log" && break
-  kill -0 "$grod_pid" 2>/dev/null || fail "grod exited during start-up"
-  sleep 0.1
-done
-grpc_port=$(sed -n 's/.*serving gRPC on [^(]*(bound port \([0-9]*\)).*/\1/p' "$tmp/grod.log")
-[ -n "$grpc_port" ] || fail "grod did not come up"
+start_grod "$tmp/grod.textproto" "$tmp/grod.log"
 echo "grod up, gRPC port $grpc_port"
 if [ "$pmd" = af_xdp ]; then
   # The frames really go through AF_XDP: grod's ports are af_xdp ports and
@@ -94,7 +66,7 @@ fi
 # TCP: 8 MB through grod, both directions carry segments (data and ACKs).
 ip netns exec "$nsb" /usr/bin/python3 "$traffic" tcp-server 5201 "$tmp/tcp.out" &
 srv=$!
-sleep 0.5
+wait_for 10 listening "$nsb" tcp 5201 || fail "TCP server did not listen"
 sent=$(ip netns exec "$nsa" timeout 60 /usr/bin/python3 "$traffic" tcp-client 10.77.0.2 5201 8000000) \
   || fail "TCP client failed"
 wait "$srv" || fail "TCP server failed"
@@ -105,7 +77,7 @@ echo "TCP: 8000000 bytes arrived intact ($got)"
 # UDP: 3000 numbered datagrams, every one intact and in order.
 ip netns exec "$nsb" /usr/bin/python3 "$traffic" udp-server 5202 3000 "$tmp/udp.out" &
 srv=$!
-sleep 0.5
+wait_for 10 listening "$nsb" udp 5202 || fail "UDP server did not bind"
 ip netns exec "$nsa" /usr/bin/python3 "$traffic" udp-client 10.77.0.2 5202 3000
 wait "$srv" || fail "UDP server failed"
 report=$(cat "$tmp/udp.out")
@@ -140,13 +112,10 @@ print("segments merged by grod:", merged)
 sys.exit(0 if ok and merged > 0 else 1)
 PY
 }
-# A stray packet between the reads of two ports' counters can skew one
-# sample; a real loss shows in every sample.
-for attempt in 1 2 3 4 5; do
-  sleep 0.3
-  check_counters && break
-  [ "$attempt" -eq 5 ] && fail "grod counters: $stats"
-done
+# Until grod has sent what it received: a packet still in flight (or a stray
+# one between the reads of two ports' counters) skews one sample; a real
+# loss shows in every sample.
+wait_for 10 check_counters || fail "grod counters: $stats"
 
 kill -TERM "$grod_pid"
 wait "$grod_pid" || fail "grod exited non-zero"

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/testing/wait_for.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -165,10 +166,8 @@ TEST_F(LivenessE2eTest, StalledWorkerTurnsHealthAndWatchdogOffUntilItRecovers) {
 
   ASSERT_EQ(kill(grod_->pid(), SIGUSR1), 0);
   const absl::Time stalled_at = absl::Now();
-  while (Health() != HealthCheckResponse::NOT_SERVING &&
-         absl::Now() - stalled_at < absl::Seconds(3)) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  testing::WaitFor([&] { return Health() == HealthCheckResponse::NOT_SERVING; },
+                   absl::Seconds(3), absl::Milliseconds(10));
   const absl::Duration detection = absl::Now() - stalled_at;
   ASSERT_EQ(Health(), HealthCheckResponse::NOT_SERVING) << grod_->log();
   EXPECT_LT(detection, absl::Seconds(1));
@@ -194,10 +193,9 @@ TEST_F(LivenessE2eTest, StalledWorkerTurnsHealthAndWatchdogOffUntilItRecovers) {
   EXPECT_EQ(notify_.Count("WATCHDOG=1", absl::Milliseconds(800)), 0);
 
   // The stall ends 3 s after SIGUSR1: serving and pinging again.
-  while (Health() != HealthCheckResponse::SERVING &&
-         absl::Now() - stalled_at < absl::Seconds(8)) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  testing::WaitFor([&] { return Health() == HealthCheckResponse::SERVING; },
+                   stalled_at + absl::Seconds(8) - absl::Now(),
+                   absl::Milliseconds(20));
   EXPECT_EQ(Health(), HealthCheckResponse::SERVING);
   EXPECT_THAT(grod_->log(), HasSubstr("worker lcore 1 is polling again"));
   EXPECT_TRUE(notify_.WaitFor("WATCHDOG=1", absl::Seconds(1)));

@@ -22,6 +22,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/testing/test_certs.h"
+#include "common/testing/wait_for.h"
 #include "google/protobuf/text_format.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -255,19 +256,18 @@ TEST_F(ShippedConfigsTest, EveryShippedConfigStartsServesAndStops) {
         absl::StrCat("ipv4:127.0.0.1:", grod->grpc_port()), creds));
     for (const char* service : {"", "grod.v1.Grod"}) {
       grpc::health::v1::HealthCheckResponse resp;
-      for (int i = 0; i < 100; ++i) {
+      grpc::Status s;
+      testing::WaitFor([&] {
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(5));
         grpc::health::v1::HealthCheckRequest req;
         req.set_service(service);
-        grpc::Status s = health->Check(&ctx, req, &resp);
-        ASSERT_TRUE(s.ok()) << service << ": " << s.error_message();
-        if (resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-          break;
-        }
-        absl::SleepFor(absl::Milliseconds(50));
-      }
+        s = health->Check(&ctx, req, &resp);
+        return !s.ok() ||
+               resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+      });
+      ASSERT_TRUE(s.ok()) << service << ": " << s.error_message();
       EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING)
           << "service '" << service << "'";
     }
@@ -280,11 +280,13 @@ TEST_F(ShippedConfigsTest, EveryShippedConfigStartsServesAndStops) {
     // (sanitized, loaded) machine makes a worker miss its liveness beat.
     for (const char* which : {"--probe=live", "--probe=ready"}) {
       CommandResult r;
-      for (int attempt = 0; attempt < 10; ++attempt) {
-        r = RunCommand({Runfile("grod/grod"), "--config=" + probe_path, which});
-        if (r.exit_code == 0) break;
-        absl::SleepFor(absl::Milliseconds(500));
-      }
+      testing::WaitFor(
+          [&] {
+            r = RunCommand(
+                {Runfile("grod/grod"), "--config=" + probe_path, which});
+            return r.exit_code == 0;
+          },
+          absl::Seconds(5), absl::Milliseconds(500));
       EXPECT_EQ(r.exit_code, 0) << which << ": " << r.err;
     }
     absl::StatusOr<int> code = grod->Stop(SIGTERM);

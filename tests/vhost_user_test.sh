@@ -19,6 +19,7 @@ export PATH=/usr/sbin:/sbin:$PATH
 grod=$(realpath "$1")
 grocli=$(realpath "$2")
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
+source "$(dirname "$0")/testing/lib.sh"
 id=$$
 ns=gvh$id v=vv$id p=vp$id
 sock=/tmp/grod-vh$id.sock  # unix socket paths are short; TEST_TMPDIR is not
@@ -41,13 +42,12 @@ cleanup() {
     kill -9 "$grod_pid" 2>/dev/null || true
     wait "$grod_pid" 2>/dev/null || true
   fi
-  ip netns del "$ns" 2>/dev/null || true
-  ip link del "$p" 2>/dev/null || true
+  netns_remove "$ns" "$p"
   rm -f "$sock" /dev/hugepages/vhg"$id"* /dev/hugepages/vhf"$id"*
   if [ -n "$orig_pages" ]; then
     echo "$orig_pages" >/proc/sys/vm/nr_hugepages
     if [ -n "$mounted_here" ]; then
-      umount /dev/hugepages || { sleep 1; umount /dev/hugepages; } ||
+      wait_for 5 umount /dev/hugepages 2>/dev/null ||
         echo "WARNING: /dev/hugepages (mounted by this test) is still mounted"
     fi
   fi
@@ -57,7 +57,13 @@ trap cleanup EXIT
 fail() {
   echo "FAIL: $*"
   [ -n "${grpc_port:-}" ] && "$grocli" --server "127.0.0.1:$grpc_port" stats vm || true
-  [ -n "${guest_pid:-}" ] && { echo "show port stats 0" >&8; echo "show port xstats 0" >&8; sleep 1; } || true
+  if [ -n "${guest_pid:-}" ]; then
+    echo "show port stats 0" >&8
+    echo "show port xstats 0" >&8
+    # sleep-ok: failure report only: gives testpmd a moment to print the
+    # stats asked for above into its log (it has no way to say it has).
+    sleep 1
+  fi
   echo "--- grod log:"; cat "$tmp/grod.log" 2>/dev/null || true
   echo "--- guest log:"; tail -80 "$tmp/guest.log" 2>/dev/null || true
   exit 1
@@ -79,18 +85,9 @@ echo $((orig_pages + pages_added)) >/proc/sys/vm/nr_hugepages
 free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
 [ "$free" -ge 200 ] || fail "only $free free 2 MiB hugepages after reserving $pages_added"
 
-ip netns add "$ns"
-ip link add "$v" type veth peer name "$p"
-ip link set "$v" netns "$ns"
-ip -n "$ns" addr add 10.88.0.1/24 dev "$v"
-ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$v.disable_ipv6=1"
-ip -n "$ns" link set "$v" up
-ip -n "$ns" link set lo up
+netns_with_veth "$ns" "$v" "$p" 10.88.0.1/24
 # The guest's address: its MAC is made up (testpmd 5tswap answers anything).
 ip -n "$ns" neigh add 10.88.0.2 lladdr 02:00:00:00:88:02 dev "$v"
-ip netns exec "$ns" ethtool -K "$v" tso off gso off gro off tx off >/dev/null
-ip link set "$p" up
-ethtool -K "$p" tso off gso off gro off tx off >/dev/null
 
 cat >"$tmp/grod.textproto" <<EOC
 eal_args: [ "-l", "0-1", "-m", "160", "--no-pci", "--file-prefix=vhg$id",
@@ -106,22 +103,13 @@ tenants { name: "vm" selectors { port_id: 0 } selectors { port_id: 1 }
           default_mode: GRO_MODE_MERGE
           flush_policy { kind: FLUSH_KIND_ADAPTIVE timeout { nanos: 100000 } } }
 EOC
-"$grod" --config="$tmp/grod.textproto" >"$tmp/grod.log" 2>&1 &
-grod_pid=$!
-for _ in $(seq 150); do
-  grep -q "serving gRPC" "$tmp/grod.log" && break
-  kill -0 "$grod_pid" 2>/dev/null || fail "grod exited during start-up"
-  sleep 0.1
-done
-grpc_port=$(sed -n 's/.*serving gRPC on [^(]*(bound port \([0-9]*\)).*/\1/p' "$tmp/grod.log")
-[ -n "$grpc_port" ] || fail "grod did not come up"
+start_grod "$tmp/grod.textproto" "$tmp/grod.log"
 cli() { "$grocli" --server "127.0.0.1:$grpc_port" "$@"; }
-metrics_port=$(sed -n 's/.*metrics on [^(]*(bound port \([0-9]*\)).*/\1/p' "$tmp/grod.log")
-# Mbufs taken from one of grod's pools (rte_mempool_in_use_count).
-in_use() {
-  curl -fsS "http://127.0.0.1:$metrics_port/metrics" |
-    awk -v m="grod_mempool_in_use_mbufs{pool=\"$1\"}" '$1 == m {print $2}'
+metric() {  # family{labels} -> its value on /metrics
+  curl -fsS "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m {print $2}'
 }
+# Mbufs taken from one of grod's pools (rte_mempool_in_use_count).
+in_use() { metric "grod_mempool_in_use_mbufs{pool=\"$1\"}"; }
 pkts_base=$(in_use grod_pkts)
 [ -n "$pkts_base" ] || fail "no grod_mempool_in_use_mbufs on /metrics"
 echo "mbufs in use before any guest: $pkts_base"
@@ -144,13 +132,14 @@ start_guest() {  # extra testpmd arguments
   echo "start" >&8
 }
 wait_consumer() {  # pattern the CONSUMER column must match
-  for _ in $(seq 100); do
+  _consumer_matches() {
     c=$(consumer)
     [[ "$c" =~ $1 ]] && return 0
     kill -0 "$guest_pid" 2>/dev/null || fail "guest exited"
-    sleep 0.1
-  done
-  fail "consumer column '$c' never matched '$1': $(cli ports)"
+    return 1
+  }
+  wait_for 10 _consumer_matches "$1" ||
+    fail "consumer column '$c' never matched '$1': $(cli ports)"
 }
 
 # Guest 1: no receive offloads asked for -> no TSO/csum negotiated.
@@ -189,11 +178,11 @@ def drain():
 for i in range(n):
     s.sendto(payload(i), ("10.88.0.2", 7000))
     if i % 16 == 15:
-        time.sleep(0.002)
+        time.sleep(0.002)  # sleep-ok: paces the sender (no socket overrun)
         drain()
 deadline = time.time() + 3
 while time.time() < deadline and got < n:
-    time.sleep(0.05)
+    time.sleep(0.05)  # sleep-ok: polls until every echo is back, or 3 s
     drain()
 print(json.dumps({"sent": n, "echoed": got, "corrupt": corrupt, "reordered": reordered}))
 PY
@@ -209,10 +198,14 @@ r=$(echo_client 2000)
 echo "through guest 1: $r"
 judge "$r" 1800
 
-# Guest 1 leaves while traffic flows; grod keeps running.
+# Guest 1 leaves while traffic flows (once grod has taken a few hundred of
+# the client's datagrams); grod keeps running.
+rx_kernel() { metric 'grod_port_receive_packets_total{port="net_af_packet0"}'; }
+rx_before=$(rx_kernel)
 echo_client 3000 >"$tmp/during.json" &
 client=$!
-sleep 0.5
+mid_stream() { awk -v a="$(rx_kernel)" -v b="$rx_before" 'BEGIN { exit !(a >= b + 300) }'; }
+wait_for 10 mid_stream || fail "the client's datagrams did not reach grod"
 stop_guest
 wait "$client" || true
 echo "guest 1 killed mid-stream: $(cat "$tmp/during.json")"
@@ -234,10 +227,11 @@ echo "through guest 2: $r"
 judge "$r" 1800
 
 # Every packet grod received was transmitted or counted as dropped (the
-# ones for the departed guest): nothing vanished.
-sleep 0.5
-stats=$(cli -o json stats vm)
-/usr/bin/python3 - "$stats" <<'PY' || fail "grod counters: $stats"
+# ones for the departed guest): nothing vanished. (Waits for the last ones
+# in flight to leave.)
+balanced() {
+  stats=$(cli -o json stats vm)
+  /usr/bin/python3 - "$stats" <<'PY'
 import json, sys
 s = json.loads(sys.argv[1])
 ports = {int(p.get("portId", 0)): p for p in s["ports"]}
@@ -249,15 +243,17 @@ for rx, tx in ((0, 1), (1, 0)):
     ok &= got == sent + dropped and got > 0
 sys.exit(0 if ok else 1)
 PY
+}
+wait_for 10 balanced || fail "grod counters: $stats"
 
 # No mbuf lost to the departed guest or anywhere else: once idle (held
 # packets flushed), the pools are back where they started.
-for attempt in $(seq 20); do
+pools_idle() {
   pkts=$(in_use grod_pkts) ind=$(in_use grod_gso_ind)
-  [ "$pkts" = "$pkts_base" ] && [ "$ind" = 0 ] && break
-  [ "$attempt" -eq 20 ] && fail "mbufs in use: grod_pkts $pkts (was $pkts_base), grod_gso_ind $ind"
-  sleep 0.2
-done
+  [ "$pkts" = "$pkts_base" ] && [ "$ind" = 0 ]
+}
+wait_for 10 pools_idle ||
+  fail "mbufs in use: grod_pkts $pkts (was $pkts_base), grod_gso_ind $ind"
 echo "mbufs in use after the traffic and the guest swap: $pkts (was $pkts_base), indirect $ind"
 
 stop_guest

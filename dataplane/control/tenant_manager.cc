@@ -81,9 +81,18 @@ absl::Status TenantManager::StallWorkerForTest(unsigned lcore,
     if (w->lcore() != lcore) continue;
     WorkerCommand stall{WorkerCommand::Kind::kStallForTest};
     stall.stall_ms = absl::ToInt64Milliseconds(duration);
-    if (w->Post(stall) == 0) {
+    const uint64_t seq = w->Post(stall);
+    if (seq == 0) {
       return absl::UnavailableError(
           absl::StrCat("worker lcore ", lcore, ": command ring full"));
+    }
+    // The worker acknowledges a stall as it begins it: wait for that, so
+    // a test knows the lcore is stuck when this returns. A worker already
+    // stuck takes it later.
+    const absl::Time deadline = absl::Now() + kWorkerAnswerTimeout;
+    while (seq > w->commands_done() && !w->stalled() &&
+           absl::Now() < deadline) {
+      absl::SleepFor(kWaitPoll);
     }
     return absl::OkStatus();
   }

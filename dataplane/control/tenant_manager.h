@@ -50,8 +50,9 @@ class TenantManager {
   ~TenantManager();
 
   // Test hook: makes the worker on `lcore` stop polling for `duration`
-  // (no heartbeat, no quiescent state), as a stuck lcore would. Does not
-  // wait. NOT_FOUND if no worker runs there.
+  // (no heartbeat, no quiescent state), as a stuck lcore would. Returns
+  // once the worker has begun the stall (or, if it is stuck already, after
+  // the stall was queued for it). NOT_FOUND if no worker runs there.
   absl::Status StallWorkerForTest(unsigned lcore, absl::Duration duration);
 
   // Where workers read the current snapshot (never null).

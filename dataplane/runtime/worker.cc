@@ -45,8 +45,13 @@ void Worker::ExecuteCommands() {
   WorkerCommand cmd;
   while (rte_ring_dequeue_elem(commands_, &cmd, sizeof(cmd)) == 0) {
     if (cmd.kind == WorkerCommand::Kind::kStallForTest) {
+      // Acknowledged as it begins, so the test hook can tell the lcore is
+      // stuck (TenantManager::StallWorkerForTest waits for this).
+      __atomic_store_n(&commands_done_, commands_done_ + 1, __ATOMIC_RELEASE);
       StallForTest(cmd.stall_ms);
-    } else if (!gro_.Execute(cmd)) {
+      continue;
+    }
+    if (!gro_.Execute(cmd)) {
       __atomic_store_n(&commands_failed_, commands_failed_ + 1,
                        __ATOMIC_RELAXED);
     }

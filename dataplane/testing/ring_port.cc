@@ -8,10 +8,9 @@
 
 #include <sched.h>
 
-#include <chrono>
 #include <cstdlib>
-#include <thread>
 
+#include "common/testing/wait_for.h"
 #include "dataplane/runtime/eal.h"
 
 namespace grod::dataplane::testing {
@@ -88,24 +87,36 @@ size_t RingPort::Inject(const std::vector<std::vector<uint8_t>>& frames,
   // the packets back to back as from a NIC rather than trickling in.
   std::vector<rte_mbuf*> mbufs;
   for (const std::vector<uint8_t>& f : frames) {
-    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-    while (m == nullptr) {
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
-      m = rte_pktmbuf_alloc(pool_);
+    // The pool runs dry only while the data plane still has earlier
+    // injections in flight: wait for it to give some back.
+    rte_mbuf* m = nullptr;
+    ::grod::testing::WaitFor(
+        [&] { return (m = rte_pktmbuf_alloc(pool_)) != nullptr; },
+        ::grod::testing::kWaitTimeout, absl::Microseconds(50));
+    if (m == nullptr) {
+      std::fprintf(stderr, "RingPort %s: injection pool never refilled\n",
+                   name_.c_str());
+      std::abort();
     }
     char* data = rte_pktmbuf_append(m, f.size());
     memcpy(data, f.data(), f.size());
     mbufs.push_back(m);
   }
   size_t done = 0;
-  while (done < mbufs.size()) {
-    done += rte_ring_enqueue_burst(
-        rx_[queue], reinterpret_cast<void**>(mbufs.data() + done),
-        mbufs.size() - done, nullptr);
-    if (done < mbufs.size()) {
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
-    }
+  const bool all = ::grod::testing::WaitFor(
+      [&] {
+        done += rte_ring_enqueue_burst(
+            rx_[queue], reinterpret_cast<void**>(mbufs.data() + done),
+            mbufs.size() - done, nullptr);
+        return done == mbufs.size();
+      },
+      ::grod::testing::kWaitTimeout, absl::Microseconds(50));
+  if (!all) {
+    std::fprintf(stderr, "RingPort %s: RX queue %d never drained\n",
+                 name_.c_str(), queue);
+    std::abort();
   }
+  injected_ += frames.size();
   return frames.size();
 }
 
@@ -139,29 +150,12 @@ std::vector<rte_mbuf*> RingPort::CollectMbufs() {
 std::vector<std::vector<uint8_t>> RingPort::CollectAtLeast(size_t count,
                                                            int timeout_ms) {
   std::vector<std::vector<uint8_t>> out;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
-    for (auto& f : Collect()) out.push_back(std::move(f));
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return out;
-}
-
-std::vector<std::vector<uint8_t>> RingPort::CollectUntilQuiet(int quiet_ms) {
-  std::vector<std::vector<uint8_t>> out;
-  auto last = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - last <
-         std::chrono::milliseconds(quiet_ms)) {
-    std::vector<std::vector<uint8_t>> got = Collect();
-    bool pending = false;
-    for (rte_ring* r : rx_) pending |= rte_ring_count(r) != 0;
-    if (!got.empty() || pending) {
-      last = std::chrono::steady_clock::now();
-    }
-    for (auto& f : got) out.push_back(std::move(f));
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  ::grod::testing::WaitFor(
+      [&] {
+        for (auto& f : Collect()) out.push_back(std::move(f));
+        return out.size() >= count;
+      },
+      absl::Milliseconds(timeout_ms), absl::Milliseconds(1));
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ class RingPort {
   // Copies frames into mbufs and queues them on RX queue `queue` (as RSS
   // would); waits while the ring is full. Returns the number queued.
   size_t Inject(const std::vector<std::vector<uint8_t>>& frames, int queue = 0);
+  // Frames injected so far, on all queues (what the data plane should
+  // receive: testing::WaitUntilSettled).
+  uint64_t injected() const { return injected_; }
 
   // Everything transmitted so far, as bytes (mbufs are freed).
   std::vector<std::vector<uint8_t>> Collect();
@@ -42,8 +46,6 @@ class RingPort {
   // Collects until `count` frames arrived or `timeout_ms` passed.
   std::vector<std::vector<uint8_t>> CollectAtLeast(size_t count,
                                                    int timeout_ms = 5000);
-  // Collects until no frame arrived for `quiet_ms`.
-  std::vector<std::vector<uint8_t>> CollectUntilQuiet(int quiet_ms = 200);
 
   // Mbufs of the injection pool still out (0 once everything came back).
   unsigned InjectPoolInUse() const;
@@ -55,6 +57,7 @@ class RingPort {
   std::vector<rte_ring*> tx_;
   rte_mempool* pool_ = nullptr;
   uint16_t port_id_ = 0;
+  std::atomic<uint64_t> injected_{0};  // Inject() may run on two threads
 };
 
 }  // namespace grod::dataplane::testing

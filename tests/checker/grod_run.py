@@ -13,6 +13,8 @@ import subprocess
 import time
 import urllib.request
 
+from wait import wait_for
+
 _ready = re.compile(r"bound port (\d+)\), metrics on .*bound port (\d+)")
 _counter = 0
 
@@ -61,34 +63,34 @@ def run(grod, in_pcap, out_pcap, n_frames, mode, workdir, flush="timeout", timeo
     read_log = lambda: open(log, errors="replace").read()
     try:
         deadline = time.time() + timeout
-        port = None
-        while port is None:
-            m = _ready.search(read_log())
-            if m:
-                port = int(m.group(2))
-            elif proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("grod did not come up:\n" + read_log())
-            else:
-                time.sleep(0.05)
-        url = "http://127.0.0.1:%d/metrics" % port
-        last_tx, stable, text, rx, last_rx, rx_time = None, 0, "", None, None, time.time()
-        while stable < 2:
-            if time.time() > deadline:
-                raise RuntimeError("grod did not forward the capture in %ds (received %s of "
-                                   "%d):\n%s\n%s" % (timeout, rx, n_frames, text, read_log()))
-            time.sleep(0.05)
-            text = urllib.request.urlopen(url, timeout=10).read().decode()
-            rx = sample(text, "grod_port_receive_packets_total", 'port="net_pcap0"')
+        wait_for(lambda: _ready.search(read_log()) or proc.poll() is not None, timeout)
+        m = _ready.search(read_log())
+        if not m:
+            raise RuntimeError("grod did not come up:\n" + read_log())
+        url = "http://127.0.0.1:%d/metrics" % int(m.group(2))
+        st = {"last_tx": None, "stable": 0, "text": "", "rx": None, "last_rx": None,
+              "rx_time": time.time()}
+
+        def forwarded():
+            st["text"] = text = urllib.request.urlopen(url, timeout=10).read().decode()
+            st["rx"] = rx = sample(text, "grod_port_receive_packets_total", 'port="net_pcap0"')
             held = sample(text, "grod_gro_held_packets", 'tenant="chk"') or 0
             tx = sample(text, "grod_port_transmit_packets_total", 'port="net_pcap0"')
-            if rx != last_rx:
-                last_rx, rx_time = rx, time.time()
-            stalled = time.time() - rx_time > stall
-            if (rx == n_frames or stalled) and held == 0 and tx == last_tx:
-                stable += 1
+            if rx != st["last_rx"]:
+                st["last_rx"], st["rx_time"] = rx, time.time()
+            stalled = time.time() - st["rx_time"] > stall
+            if (rx == n_frames or stalled) and held == 0 and tx == st["last_tx"]:
+                st["stable"] += 1
             else:
-                stable = 0
-            last_tx = tx
+                st["stable"] = 0
+            st["last_tx"] = tx
+            return st["stable"] >= 2
+
+        if not wait_for(forwarded, max(0.0, deadline - time.time())):
+            raise RuntimeError("grod did not forward the capture in %ds (received %s of "
+                               "%d):\n%s\n%s" % (timeout, st["rx"], n_frames, st["text"],
+                                                   read_log()))
+        text, rx = st["text"], st["rx"]
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=60)
         if code != 0 or "stopped cleanly" not in read_log():

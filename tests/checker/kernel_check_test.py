@@ -28,6 +28,7 @@ sys.path.insert(0, HERE)
 import check  # noqa: E402
 import grod_run  # noqa: E402
 import pcapio  # noqa: E402
+from wait import wait_for  # noqa: E402
 
 ENV = dict(os.environ, PATH="/usr/sbin:/sbin:/usr/bin:/bin")
 TCP_BYTES = 2_000_000
@@ -99,14 +100,10 @@ def start_grod(grod, net, mode, workdir):
     proc = subprocess.Popen([grod, "--config=" + cfg, "--worker_stall_ms=5000"],
                             stdout=open(log, "w"),
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        m = grod_run._ready.search(open(log).read())
-        if m:
-            return proc, int(m.group(2)), log
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
+    wait_for(lambda: grod_run._ready.search(open(log).read()) or proc.poll() is not None, 60)
+    m = grod_run._ready.search(open(log).read())
+    if m:
+        return proc, int(m.group(2)), log
     proc.kill()
     raise RuntimeError("grod did not come up:\n" + open(log).read())
 
@@ -133,35 +130,46 @@ def stop_capture(proc):
 def wait_forwarded(metrics_port, timeout=30):
     """Until grod holds nothing and its TX counters stand still."""
     url = "http://127.0.0.1:%d/metrics" % metrics_port
-    last, stable, deadline = None, 0, time.time() + timeout
-    while stable < 3 and time.time() < deadline:
-        time.sleep(0.1)
-        text = urllib.request.urlopen(url, timeout=10).read().decode()
+    st = {"last": None, "stable": 0, "text": ""}
+
+    def settled():
+        st["text"] = text = urllib.request.urlopen(url, timeout=10).read().decode()
         held = grod_run.sample(text, "grod_gro_held_packets", 'tenant="chk"') or 0
         tx = [grod_run.sample(text, "grod_port_transmit_packets_total", 'port="%s"' % d)
               for d in ("net_af_packet0", "net_af_packet1")]
-        stable = stable + 1 if held == 0 and tx == last else 0
-        last = tx
-    return text
+        st["stable"] = st["stable"] + 1 if held == 0 and tx == st["last"] else 0
+        st["last"] = tx
+        return st["stable"] >= 3
+
+    wait_for(settled, timeout, poll=0.1)
+    return st["text"]
 
 
 def traffic(net, kinds, workdir):
     me = os.path.abspath(__file__)
     a, b = net.ns
-    procs = []
+    procs, servers = [], []  # servers: (netns, proto, port)
     if "tcp" in kinds:
         for src, dst, port in ((a, b, 5301), (b, a, 5302)):
             srv = subprocess.Popen(["ip", "netns", "exec", dst] + PIN + [sys.executable, me, "tcp-sink",
                                     str(port)], env=ENV)
             procs.append((srv, src, ["tcp-send", net.addr[net.ns.index(dst)], str(port),
                                      str(TCP_BYTES)]))
+            servers.append((dst, "tcp", port))
     for kind, size, count in (("udp", 1200, 2000), ("udp_frag", 3000, 300)):
         if kind in kinds:
             port = 5303 if kind == "udp" else 5304
             srv = subprocess.Popen(["ip", "netns", "exec", b] + PIN + [sys.executable, me, "udp-sink",
                                     str(port)], env=ENV)
             procs.append((srv, a, ["udp-send", net.addr[1], str(port), str(count), str(size)]))
-    time.sleep(0.3)  # servers bind  # noqa: the clients also retry connecting
+            servers.append((b, "udp", port))
+    # Until every server is bound (a datagram sent before would be lost).
+    def bound(ns, proto, port):
+        out = subprocess.run(["ip", "netns", "exec", ns, "ss", "-Hln" + proto[0],
+                              "sport = :%d" % port], env=ENV, capture_output=True, text=True)
+        return out.stdout.strip() != ""
+    if not wait_for(lambda: all(bound(*s) for s in servers)):
+        raise RuntimeError("traffic servers did not bind: %s" % servers)
     clients = [subprocess.Popen(["ip", "netns", "exec", src] + PIN + [sys.executable, me] + args,
                                 env=ENV)
                for _, src, args in procs]
@@ -244,12 +252,18 @@ def tcp_sink(port):
 
 
 def tcp_send(host, port, n):
-    for _ in range(50):
+    conn = []
+
+    def connected():
         try:
-            s = socket.create_connection((host, port), timeout=60)
-            break
+            conn.append(socket.create_connection((host, port), timeout=60))
+            return True
         except OSError:
-            time.sleep(0.1)
+            return False
+
+    if not wait_for(connected, 5, poll=0.1):
+        raise RuntimeError("could not connect to %s:%d" % (host, port))
+    s = conn[0]
     s.sendall(os.urandom(n))
     s.shutdown(socket.SHUT_WR)
     s.recv(1)
@@ -272,7 +286,7 @@ def udp_send(host, port, count, size):
     for i in range(count):
         s.sendto(i.to_bytes(4, "big") + os.urandom(size - 4), (host, port))
         if i % 16 == 15:
-            time.sleep(0.002)  # paced: no socket or ring overrun
+            time.sleep(0.002)  # sleep-ok: paces the sender (no socket or ring overrun)
 
 
 def main():

@@ -17,6 +17,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/testing/wait_for.h"
 
 namespace grod::testing {
 namespace {
@@ -53,17 +55,13 @@ int counter = 0;
 }
 
 absl::StatusOr<int> WaitExit(pid_t pid, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    int status = 0;
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) {
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    }
-    absl::SleepFor(absl::Milliseconds(20));
+  int status = 0;
+  if (!WaitFor([&] { return waitpid(pid, &status, WNOHANG) == pid; },
+               timeout)) {
+    return absl::DeadlineExceededError("process did not exit in time");
   }
-  return absl::DeadlineExceededError("process did not exit in time");
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
 }
 
 }  // namespace
@@ -128,22 +126,27 @@ absl::StatusOr<GrodProcess> GrodProcess::Start(
   // port M)" once everything is up.
   const std::regex ready(
       R"(bound port (\d+)\), metrics on .*bound port (\d+))");
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    std::smatch m;
-    const std::string log = ReadFile(p.log_path_);
-    if (std::regex_search(log, m, ready)) {
-      p.grpc_port_ = std::stoi(m[1]);
-      p.metrics_port_ = std::stoi(m[2]);
-      return p;
-    }
-    int status;
-    if (waitpid(p.pid_, &status, WNOHANG) == p.pid_) {
-      p.pid_ = -1;
-      return absl::FailedPreconditionError(
-          absl::StrCat("grod exited during start-up:\n", log));
-    }
-    absl::SleepFor(absl::Milliseconds(50));
+  bool exited = false;
+  std::smatch m;
+  std::string log;
+  WaitFor(
+      [&] {
+        log = ReadFile(p.log_path_);
+        if (std::regex_search(log, m, ready)) return true;
+        int status;
+        exited = waitpid(p.pid_, &status, WNOHANG) == p.pid_;
+        return exited;
+      },
+      timeout, absl::Milliseconds(20));
+  if (!m.empty()) {
+    p.grpc_port_ = std::stoi(m[1]);
+    p.metrics_port_ = std::stoi(m[2]);
+    return p;
+  }
+  if (exited) {
+    p.pid_ = -1;
+    return absl::FailedPreconditionError(
+        absl::StrCat("grod exited during start-up:\n", log));
   }
   return absl::DeadlineExceededError(
       absl::StrCat("grod did not come up in time:\n", ReadFile(p.log_path_)));
@@ -178,37 +181,19 @@ absl::StatusOr<int> GrodProcess::Stop(int signal, absl::Duration timeout) {
   return code;
 }
 
-absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return absl::UnavailableError(
-        absl::StrCat("connect to port ", port, ": ", std::strerror(errno)));
+double MetricSum(const std::string& text, const std::string& family,
+                 const std::string& label_filter) {
+  double sum = 0;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(family + "{", 0) != 0 && line.rfind(family + " ", 0) != 0) {
+      continue;
+    }
+    if (line.find(label_filter) == std::string::npos) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
   }
-  const std::string req =
-      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: localhost\r\n\r\n");
-  if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
-    close(fd);
-    return absl::UnavailableError("short write");
-  }
-  std::string resp;
-  char buf[65536];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, n);
-  close(fd);
-  const size_t body = resp.find("\r\n\r\n");
-  if (resp.rfind("HTTP/1.", 0) != 0 || body == std::string::npos) {
-    return absl::InternalError("not an HTTP response: " + resp.substr(0, 200));
-  }
-  if (resp.find(" 200 ") > resp.find("\r\n")) {
-    return absl::InternalError("HTTP error: " +
-                               resp.substr(0, resp.find("\r\n")));
-  }
-  return resp.substr(body + 4);
+  return sum;
 }
 
 CommandResult RunCommand(const std::vector<std::string>& argv) {

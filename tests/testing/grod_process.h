@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "metrics/testing/http_get.h"
 
 namespace grod::testing {
 
@@ -57,8 +58,14 @@ class GrodProcess {
   std::string log_path_;
 };
 
-// Plain HTTP/1.0 GET on 127.0.0.1; returns the body of a 200 response.
-absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
+// Plain HTTP/1.0 GET on 127.0.0.1 (grod's /metrics): the one test HTTP
+// client, shared with the metrics tests.
+using ::grod::metrics::testing::HttpGet;
+
+// The sum of a family's samples in a Prometheus text exposition, over the
+// lines whose labels contain `label_filter` ("" for all).
+double MetricSum(const std::string& text, const std::string& family,
+                 const std::string& label_filter = "");
 
 // Runs a command (argv) to completion; returns exit code and stdout.
 struct CommandResult {
