@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "common/testing/inet_checksum.h"
 
 namespace grod::testing {
 namespace {
@@ -14,10 +15,7 @@ namespace {
 uint16_t Be16(const uint8_t* p) { return (p[0] << 8) | p[1]; }
 
 bool ChecksumOk(const uint8_t* p, size_t n, uint32_t sum) {
-  for (size_t i = 0; i + 1 < n; i += 2) sum += Be16(p + i);
-  if (n & 1) sum += p[n - 1] << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return sum == 0xffff;
+  return Fold(OnesSum(p, n, sum)) == 0xffff;
 }
 
 std::string Addr(const uint8_t* p, bool v6) {

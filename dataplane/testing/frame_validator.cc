@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/testing/inet_checksum.h"
 
 namespace grod::dataplane::testing {
 namespace {
@@ -14,17 +15,11 @@ uint32_t Get16(const Bytes& b, size_t off) {
   return uint32_t(b[off]) << 8 | b[off + 1];
 }
 
+using ::grod::testing::Fold;
+
 // One's-complement sum of big-endian 16-bit words, unfolded.
 uint64_t Sum(const Bytes& b, size_t off, size_t len) {
-  uint64_t s = 0;
-  for (size_t i = 0; i + 1 < len; i += 2) s += Get16(b, off + i);
-  if (len & 1) s += uint32_t(b[off + len - 1]) << 8;
-  return s;
-}
-
-uint16_t Fold(uint64_t s) {
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return uint16_t(s);
+  return ::grod::testing::OnesSum(b.data() + off, len);
 }
 
 struct Ip {

@@ -2,14 +2,13 @@
 
 #include <netinet/in.h>
 
+#include "common/testing/inet_checksum.h"
+
 namespace grod::gro::testing {
 namespace {
 
-uint32_t Sum(const uint8_t* p, size_t n) {
-  uint32_t s = 0;
-  for (size_t i = 0; i + 1 < n; i += 2) s += uint32_t(p[i] << 8 | p[i + 1]);
-  return s;
-}
+using ::grod::testing::Fold;
+using ::grod::testing::OnesSum;
 
 size_t SkipL2(const Bytes& f, size_t off, uint16_t* type) {
   off += 12;
@@ -31,14 +30,13 @@ size_t PatchL4(Bytes* f, size_t l3, bool v6) {
   if (v6) {
     l4 = l3 + 40;
     proto = b[l3 + 6];
-    s = Sum(&b[l3 + 8], 32);
+    s = OnesSum(&b[l3 + 8], 32);
   } else {
     l4 = l3 + (b[l3] & 0x0f) * 4;
     proto = b[l3 + 9];
-    s = Sum(&b[l3 + 12], 8);
+    s = OnesSum(&b[l3 + 12], 8);
   }
-  s += proto;
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  s = Fold(s + proto);
   const size_t field = l4 + (proto == IPPROTO_TCP ? 16 : 6);
   b[field] = uint8_t(s >> 8);
   b[field + 1] = uint8_t(s);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/testing/inet_checksum.h"
+
 namespace grod::gro::testing {
 namespace {
 
@@ -18,16 +20,8 @@ uint16_t Get16(const Bytes& b, size_t at) {
   return uint16_t(b[at] << 8 | b[at + 1]);
 }
 
-uint32_t Sum(const uint8_t* p, size_t n) {
-  uint32_t s = 0;
-  for (size_t i = 0; i + 1 < n; i += 2) s += uint32_t(p[i] << 8 | p[i + 1]);
-  if (n & 1) s += uint32_t(p[n - 1]) << 8;
-  return s;
-}
-uint16_t Finish(uint32_t s) {
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return uint16_t(~s);
-}
+using ::grod::testing::Checksum;
+using ::grod::testing::OnesSum;
 
 // Offset of the IP header in a frame (after VLAN tags).
 size_t L3Offset(const Bytes& f, uint16_t* ethertype) {
@@ -60,21 +54,21 @@ void FixChecksums(Bytes* frame) {
   size_t l4;
   uint32_t l4_len;
   uint8_t proto;
-  uint32_t pseudo;
+  uint64_t pseudo;
   if (type == 0x0800) {
     const size_t ihl = (f[l3] & 0x0f) * 4;
     Put16(&f, l3 + 10, 0);
-    Put16(&f, l3 + 10, Finish(Sum(&f[l3], ihl)));
+    Put16(&f, l3 + 10, Checksum(OnesSum(&f[l3], ihl)));
     if (Get16(f, l3 + 6) & 0x3fff) return;  // fragment: no L4 header here
     l4 = l3 + ihl;
     l4_len = Get16(f, l3 + 2) - ihl;
     proto = f[l3 + 9];
-    pseudo = Sum(&f[l3 + 12], 8);
+    pseudo = OnesSum(&f[l3 + 12], 8);
   } else {
     l4 = l3 + 40;
     l4_len = Get16(f, l3 + 4);
     proto = f[l3 + 6];
-    pseudo = Sum(&f[l3 + 8], 32);
+    pseudo = OnesSum(&f[l3 + 8], 32);
   }
   // Malformed test frames may claim more bytes than they have: checksum
   // what is there, and nothing when the L4 header itself is missing.
@@ -83,7 +77,7 @@ void FixChecksums(Bytes* frame) {
   l4_len = std::min<size_t>(l4_len, f.size() - l4);
   pseudo += proto + l4_len;
   Put16(&f, field, 0);
-  uint16_t c = Finish(pseudo + Sum(&f[l4], l4_len));
+  uint16_t c = Checksum(OnesSum(&f[l4], l4_len, pseudo));
   if (proto == IPPROTO_UDP && c == 0) c = 0xffff;
   Put16(&f, field, c);
 }
@@ -155,7 +149,7 @@ Bytes Build(const PacketSpec& s) {
     if (!s.v6) {
       const size_t ihl = (f[l3] & 0x0f) * 4;
       Put16(&f, l3 + 10, 0);
-      Put16(&f, l3 + 10, Finish(Sum(&f[l3], ihl)));
+      Put16(&f, l3 + 10, Checksum(OnesSum(&f[l3], ihl)));
     }
   } else {
     FixChecksums(&f);
@@ -194,7 +188,7 @@ std::vector<Bytes> Fragment(const Bytes& frame, uint32_t chunk) {
     Put16(&f, l3 + 6,
           (Get16(frame, l3 + 6) & 0x4000) | (more ? 0x2000 : 0) | (off / 8));
     Put16(&f, l3 + 10, 0);
-    Put16(&f, l3 + 10, Finish(Sum(&f[l3], ihl)));
+    Put16(&f, l3 + 10, Checksum(OnesSum(&f[l3], ihl)));
     out.push_back(std::move(f));
   }
   return out;
