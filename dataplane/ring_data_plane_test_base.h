@@ -27,6 +27,9 @@ class RingDataPlaneTest : public ::testing::Test {
     rc.ports.push_back({port_->name(), "", 256, 256});
     rc.mbufs = 8191;
     rc.idle_sleep_us = 20;
+    // On a loaded machine a worker lcore can lose the CPU past the 500 ms
+    // default; these tests are not about stall detection (liveness_test is).
+    rc.worker_stall_ms = 5000;
     absl::StatusOr<std::unique_ptr<DpdkDataPlane>> dp =
         DpdkDataPlane::Start(rc);
     ASSERT_TRUE(dp.ok()) << dp.status();

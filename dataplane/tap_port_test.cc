@@ -15,11 +15,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstring>
 #include <fstream>
-#include <thread>
 
+#include "common/testing/wait_for.h"
 #include "dataplane/dpdk_dataplane.h"
 #include "dataplane/gro/testing/packet_builder.h"
 #include "dataplane/testing/ring_port.h"
@@ -82,21 +81,23 @@ class PacketSocket {
   std::vector<std::pair<PacketVnetHeader, Frame>> Receive(size_t count) {
     std::vector<std::pair<PacketVnetHeader, Frame>> out;
     std::vector<uint8_t> buf(1 << 17);
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    while (out.size() < count && std::chrono::steady_clock::now() < end) {
-      sockaddr_ll from{};
-      socklen_t len = sizeof(from);
-      const ssize_t n = recvfrom(fd_, buf.data(), buf.size(), 0,
-                                 reinterpret_cast<sockaddr*>(&from), &len);
-      if (n < 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        continue;
-      }
-      if (from.sll_pkttype == PACKET_OUTGOING) continue;
-      PacketVnetHeader h;
-      memcpy(&h, buf.data(), sizeof(h));
-      out.push_back({h, Frame(buf.begin() + sizeof(h), buf.begin() + n)});
-    }
+    ::grod::testing::WaitFor(
+        [&] {
+          for (;;) {  // everything queued on the socket so far
+            sockaddr_ll from{};
+            socklen_t len = sizeof(from);
+            const ssize_t n =
+                recvfrom(fd_, buf.data(), buf.size(), 0,
+                         reinterpret_cast<sockaddr*>(&from), &len);
+            if (n < 0) break;
+            if (from.sll_pkttype == PACKET_OUTGOING) continue;
+            PacketVnetHeader h;
+            memcpy(&h, buf.data(), sizeof(h));
+            out.push_back({h, Frame(buf.begin() + sizeof(h), buf.begin() + n)});
+          }
+          return out.size() >= count;
+        },
+        absl::Seconds(3), absl::Milliseconds(2));
     return out;
   }
 
@@ -280,10 +281,10 @@ TEST_F(TapPortTest, WritesToADownTapAreCountedDropsAndFreed) {
   FlowAddress f;
   ring_->Inject(Segments(f));
   PortCounters c;
-  for (int i = 0; i < 200 && c.tx_dropped == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ::grod::testing::WaitFor([&] {
     c = TapCounters();
-  }
+    return c.tx_dropped != 0;
+  });
   EXPECT_EQ(c.tx_dropped, 1u);  // the merged packet
   EXPECT_EQ(c.tx_drops["link_down"], 1u);
   EXPECT_EQ(c.tx_packets, 0u);

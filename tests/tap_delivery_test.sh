@@ -18,6 +18,7 @@ grod=$(realpath "$1")
 grocli=$(realpath "$2")
 traffic=$(realpath "$3")
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
+source "$(dirname "$0")/testing/lib.sh"
 id=$$
 nss=gtapS$id nsr=gtapR$id
 vs=gtS$id vp=gtP$id tap=gtapT$id
@@ -25,28 +26,17 @@ grod_pid=
 
 cleanup() {
   [ -n "$grod_pid" ] && kill -9 "$grod_pid" 2>/dev/null || true
-  ip netns del "$nss" 2>/dev/null || true
+  netns_remove "$nss" "$vp"
   ip netns del "$nsr" 2>/dev/null || true
-  ip link del "$vp" 2>/dev/null || true
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- grod log:"; cat "$tmp/grod.log" || true; exit 1; }
 
-ip netns add "$nss"
+netns_with_veth "$nss" "$vs" "$vp" 10.78.0.1/24
 ip netns add "$nsr"
-ip link add "$vs" type veth peer name "$vp"
-ip link set "$vs" netns "$nss"
-ip -n "$nss" addr add 10.78.0.1/24 dev "$vs"
-ip netns exec "$nss" sysctl -qw "net.ipv6.conf.$vs.disable_ipv6=1"
-ip -n "$nss" link set "$vs" up
-ip -n "$nss" link set lo up
 ip -n "$nsr" link set lo up
-# Hand grod real MTU-sized frames with complete checksums, as a NIC would.
-ip netns exec "$nss" ethtool -K "$vs" tso off gso off gro off tx off >/dev/null
-ip link set "$vp" up
-ethtool -K "$vp" tso off gso off gro off tx off >/dev/null
 
-start_grod() {  # $1: GRO mode of the tenant
+start_tap_grod() {  # $1: GRO mode of the tenant
   cat > "$tmp/grod.textproto" <<EOC
 eal_args: [ "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
             "--file-prefix=t$id", "--no-telemetry", "--log-level=*:warning",
@@ -61,15 +51,7 @@ tenants { name: "wire" selectors { port_id: 0 }
           flush_policy { kind: FLUSH_KIND_ADAPTIVE timeout { nanos: 100000 } } }
 EOC
   rm -f "$tmp/grod.log"  # not the previous run's: the child truncates it late
-  "$grod" --config="$tmp/grod.textproto" >"$tmp/grod.log" 2>&1 &
-  grod_pid=$!
-  for _ in $(seq 100); do
-    grep -qs "serving gRPC" "$tmp/grod.log" && break
-    kill -0 "$grod_pid" 2>/dev/null || fail "grod exited during start-up"
-    sleep 0.1
-  done
-  grpc_port=$(sed -n 's/.*serving gRPC on [^(]*(bound port \([0-9]*\)).*/\1/p' "$tmp/grod.log")
-  [ -n "$grpc_port" ] || fail "grod did not come up"
+  start_grod "$tmp/grod.textproto" "$tmp/grod.log"
   # The container side: grod's tap moved into the receiver's namespace.
   ip link show "$tap" >/dev/null || fail "grod did not create tap $tap"
   ip link set "$tap" netns "$nsr"
@@ -93,7 +75,7 @@ tap_stat() { ip netns exec "$nsr" cat "/sys/class/net/$tap/statistics/$1"; }
 tcp_transfer() {  # $1 from-ns $2 to-ns $3 to-address $4 bytes $5 label
   ip netns exec "$2" /usr/bin/python3 "$traffic" tcp-server 5301 "$tmp/tcp.out" &
   local srv=$!
-  sleep 0.5
+  wait_for 10 listening "$2" tcp 5301 || fail "$5: TCP server did not listen"
   local sent
   sent=$(ip netns exec "$1" timeout 60 /usr/bin/python3 "$traffic" tcp-client "$3" 5301 "$4") \
     || fail "$5: TCP client failed"
@@ -106,7 +88,7 @@ tcp_transfer() {  # $1 from-ns $2 to-ns $3 to-address $4 bytes $5 label
 
 for mode in MERGE LIST BYPASS; do
   echo "=== $mode"
-  start_grod "$mode"
+  start_tap_grod "$mode"
   port_info=$("$grocli" --server "127.0.0.1:$grpc_port" ports)
   echo "$port_info"
   grep -q "vnet-tap.*kernel:tso4,tso6" <<<"$port_info" || fail "ports: tap kind/consumer missing"
@@ -127,7 +109,7 @@ for mode in MERGE LIST BYPASS; do
 
   ip netns exec "$nsr" /usr/bin/python3 "$traffic" udp-server 5302 3000 "$tmp/udp.out" &
   srv=$!
-  sleep 0.5
+  wait_for 10 listening "$nsr" udp 5302 || fail "$mode UDP server did not bind"
   ip netns exec "$nss" /usr/bin/python3 "$traffic" udp-client 10.78.0.2 5302 3000
   wait "$srv" || fail "$mode UDP server failed"
   report=$(cat "$tmp/udp.out")

@@ -101,7 +101,7 @@ def cmd_inject(iface, seed, out_json):
                 s.send(tcp_frame(f["v6"], f["sport"], f["dport"],
                                  (f["isn"] + j * f["mss"]) & 0xFFFFFFFF, p))
                 sent += 1
-        time.sleep(0.002)
+        time.sleep(0.002)  # sleep-ok: paces the sender (no socket overrun)
     json.dump({"segments": sent, "flows": [
         {**{k: v for k, v in f.items() if k != "payload"},
          "payload": f["payload"].hex()} for f in fl]}, open(out_json, "w"))

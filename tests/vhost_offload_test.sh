@@ -31,6 +31,7 @@ grocli=$(realpath "$2")
 guest_bin=$(realpath "$3")
 helper=$(realpath "$4")
 tmp=${TEST_TMPDIR:-$(mktemp -d)}
+source "$(dirname "$0")/testing/lib.sh"
 id=$$
 ns=gvo$id v=gvov$id p=gvop$id
 sock=/tmp/gvh-o$id.sock # unix socket paths are short; TEST_TMPDIR is not
@@ -51,13 +52,12 @@ cleanup() {
     kill -9 "$grod_pid" 2>/dev/null || true
     wait "$grod_pid" 2>/dev/null || true
   fi
-  ip netns del "$ns" 2>/dev/null || true
-  ip link del "$p" 2>/dev/null || true
+  netns_remove "$ns" "$p"
   rm -f "$sock" /dev/hugepages/gvhg"$id"* /dev/hugepages/gvhf"$id"*
   if [ -n "$orig_pages" ]; then
     echo "$orig_pages" >/proc/sys/vm/nr_hugepages
     if [ -n "$mounted_here" ]; then
-      umount /dev/hugepages || { sleep 1; umount /dev/hugepages; } ||
+      wait_for 5 umount /dev/hugepages 2>/dev/null ||
         echo "WARNING: /dev/hugepages (mounted by this test) is still mounted"
     fi
   fi
@@ -86,15 +86,7 @@ echo $((orig_pages + pages_added)) >/proc/sys/vm/nr_hugepages
 free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
 [ "$free" -ge 300 ] || fail "only $free free 2 MiB hugepages after reserving $pages_added"
 
-ip netns add "$ns"
-ip link add "$v" type veth peer name "$p"
-ip link set "$v" netns "$ns"
-ip -n "$ns" addr add 10.88.0.1/24 dev "$v"
-ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$v.disable_ipv6=1"
-ip -n "$ns" link set "$v" up
-ip netns exec "$ns" ethtool -K "$v" tso off gso off gro off tx off >/dev/null
-ip link set "$p" up
-ethtool -K "$p" tso off gso off gro off tx off >/dev/null
+netns_with_veth "$ns" "$v" "$p" 10.88.0.1/24
 
 cat >"$tmp/grod.textproto" <<EOC
 eal_args: [ "-l", "0-1", "-m", "256", "--no-pci", "--file-prefix=gvhg$id",
@@ -110,21 +102,12 @@ tenants { name: "vm" selectors { port_id: 0 } selectors { port_id: 1 }
           default_mode: GRO_MODE_MERGE
           flush_policy { kind: FLUSH_KIND_TIMEOUT timeout { nanos: 2000000 } } }
 EOC
-"$grod" --config="$tmp/grod.textproto" >"$tmp/grod.log" 2>&1 &
-grod_pid=$!
-for _ in $(seq 150); do
-  grep -q "serving gRPC" "$tmp/grod.log" && break
-  kill -0 "$grod_pid" 2>/dev/null || fail "grod exited during start-up"
-  sleep 0.1
-done
-grpc_port=$(sed -n 's/.*serving gRPC on [^(]*(bound port \([0-9]*\)).*/\1/p' "$tmp/grod.log")
-[ -n "$grpc_port" ] || fail "grod did not come up"
+start_grod "$tmp/grod.textproto" "$tmp/grod.log"
 cli() { "$grocli" --server "127.0.0.1:$grpc_port" "$@"; }
-metrics_port=$(sed -n 's/.*metrics on [^(]*(bound port \([0-9]*\)).*/\1/p' "$tmp/grod.log")
-in_use() {
-  curl -fsS "http://127.0.0.1:$metrics_port/metrics" |
-    awk -v m="grod_mempool_in_use_mbufs{pool=\"$1\"}" '$1 == m {print $2}'
+metric() {  # family{labels} -> its value on /metrics
+  curl -fsS "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m {print $2}'
 }
+in_use() { metric "grod_mempool_in_use_mbufs{pool=\"$1\"}"; }
 pkts_base=$(in_use grod_pkts)
 [ -n "$pkts_base" ] || fail "no grod_mempool_in_use_mbufs on /metrics"
 consumer() { cli ports | awk '$3 == "vhost-user" {print $NF}'; }
@@ -135,12 +118,12 @@ start_guest() {  # name seconds extra-args...
   "$guest_bin" --socket="$sock" --prefix="gvhf$id" --seconds="$secs" \
     "$@" >"$tmp/guest.log" 2>&1 &
   guest_pid=$!
-  for _ in $(seq 100); do
-    [[ "$(consumer)" == guest:* ]] && return 0
+  # Attached (features negotiated) and its port started (queues set up).
+  _guest_ready() {
     kill -0 "$guest_pid" 2>/dev/null || fail "guest $name exited"
-    sleep 0.1
-  done
-  fail "guest $name never attached: $(cli ports)"
+    [[ "$(consumer)" == guest:* ]] && grep -q "guest up" "$tmp/guest.log"
+  }
+  wait_for 10 _guest_ready || fail "guest $name never attached: $(cli ports)"
 }
 wait_guest() {
   wait "$guest_pid" || fail "guest exited non-zero"
@@ -158,11 +141,7 @@ run_case() {  # tso(0|1) seed expect(gso|gso-max:BYTES|plain) [guest args]
   rm -f "$tmp/wire$tso.bin.ready"
   ip netns exec "$ns" /usr/bin/python3 "$helper" capture "$v" 14 "$tmp/wire$tso.bin" &
   local cap=$!
-  for _ in $(seq 100); do
-    [ -e "$tmp/wire$tso.bin.ready" ] && break
-    sleep 0.1
-  done
-  [ -e "$tmp/wire$tso.bin.ready" ] || fail "the capture did not start"
+  wait_for 10 test -e "$tmp/wire$tso.bin.ready" || fail "the capture did not start"
   start_guest "tso=$tso" 9 $flag --receive="$tmp/grx$tso.bin" \
     --send="$tmp/gtx$tso.bin" "$@"
   c=$(consumer)
@@ -204,7 +183,11 @@ py guest-frames "$((seed + 3))" 1 "$tmp/gtx_k.bin" "$tmp/gtx_k.json"
 start_guest killed 30 --tso --send="$tmp/gtx_k.bin"
 ip netns exec "$ns" /usr/bin/python3 "$helper" inject "$v" "$((seed + 3))" "$tmp/inj_k.json" &
 inj=$!
-sleep 0.05
+# Mid-stream: once grod has taken some of the injected segments.
+rx_wire() { metric 'grod_port_receive_packets_total{port="net_af_packet0"}'; }
+rx_before=$(rx_wire)
+mid_stream() { awk -v a="$(rx_wire)" -v b="$rx_before" 'BEGIN { exit !(a >= b + 100) }'; }
+wait_for 10 mid_stream || fail "the injected segments did not reach grod"
 stop_guest
 wait "$inj"
 kill -0 "$grod_pid" 2>/dev/null || fail "grod died when the guest left"
@@ -212,18 +195,17 @@ kill -0 "$grod_pid" 2>/dev/null || fail "grod died when the guest left"
 # packets still reach it whole, spread over its 2 KB buffers.
 start_guest again 4 --tso --send="$tmp/gtx_k.bin" --queue_size=256 \
   --receive="$tmp/grx_k2.bin"
-sleep 1
 ip netns exec "$ns" /usr/bin/python3 "$helper" inject "$v" "$((seed + 4))" "$tmp/inj_k2.json"
 wait_guest
 py check-guest "$tmp/grx_k2.bin" "$tmp/inj_k2.json" 1 gso ||
   fail "what the replacing guest received"
 
-for attempt in $(seq 30); do
+pools_idle() {
   pkts=$(in_use grod_pkts) ind=$(in_use grod_gso_ind)
-  [ "$pkts" = "$pkts_base" ] && [ "$ind" = 0 ] && break
-  [ "$attempt" -eq 30 ] && fail "mbufs in use: grod_pkts $pkts (was $pkts_base), grod_gso_ind $ind"
-  sleep 0.2
-done
+  [ "$pkts" = "$pkts_base" ] && [ "$ind" = 0 ]
+}
+wait_for 10 pools_idle ||
+  fail "mbufs in use: grod_pkts $pkts (was $pkts_base), grod_gso_ind $ind"
 echo "mbufs in use after all of it: $pkts (was $pkts_base), indirect $ind"
 cli stats vm | head -40
 
