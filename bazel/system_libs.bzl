@@ -33,7 +33,7 @@ _LIBS = {
     # OpenSSL's libcrypto (gRPC's TLS already depends on it): SHA-256 and
     # constant-time compares for credentials, certificate checks.
     "crypto": (["libcrypto"], []),
-    # libyaml: YAML config files (grod --config=*.yaml).
+    # libyaml: YAML config files (grod --config=*.yaml) and grocli apply files.
     "yaml": (["yaml-0.1"], []),
 }
 

@@ -64,37 +64,41 @@ absl::Status ApplyTenantFlags(const ParsedArgs& a, v1::Tenant* t,
     t->set_default_mode(*m);
     mask->add_paths("default_mode");
   }
+  // Each flush flag names only its own field of the policy (nested mask
+  // paths), so an update needs no read of the current policy first.
   v1::FlushPolicy* p = t->mutable_flush_policy();
-  bool flush = false;
   if (a.Has("flush")) {
     absl::StatusOr<v1::FlushKind> k = ParseFlushKind(a.Get("flush"));
     if (!k.ok()) return k.status();
     p->set_kind(*k);
-    if (*k == v1::FLUSH_KIND_PER_BURST) p->clear_timeout();
-    flush = true;
+    mask->add_paths("flush_policy.kind");
+    // A per-burst policy has no timeout: clear the stored one.
+    if (*k == v1::FLUSH_KIND_PER_BURST && !a.Has("flush-timeout")) {
+      p->clear_timeout();
+      mask->add_paths("flush_policy.timeout");
+    }
   }
   if (a.Has("flush-timeout")) {
     absl::StatusOr<google::protobuf::Duration> d =
         ParseProtoDuration(a.Get("flush-timeout"));
     if (!d.ok()) return d.status();
     *p->mutable_timeout() = *d;
-    flush = true;
+    mask->add_paths("flush_policy.timeout");
   }
   if (a.Has("max-merged-bytes")) {
     absl::StatusOr<uint32_t> v =
         ParseUint(a.Get("max-merged-bytes"), "--max-merged-bytes");
     if (!v.ok()) return v.status();
     p->set_max_merged_bytes(*v);
-    flush = true;
+    mask->add_paths("flush_policy.max_merged_bytes");
   }
   if (a.Has("max-segments")) {
     absl::StatusOr<uint32_t> v =
         ParseUint(a.Get("max-segments"), "--max-segments");
     if (!v.ok()) return v.status();
     p->set_max_segments(*v);
-    flush = true;
+    mask->add_paths("flush_policy.max_segments");
   }
-  if (flush) mask->add_paths("flush_policy");
   return absl::OkStatus();
 }
 
@@ -205,18 +209,6 @@ int RunUpdate(CommandEnv& env, const ParsedArgs& a) {
   }
   v1::UpdateTenantRequest req;
   req.mutable_tenant()->set_name(a.positional()[0]);
-  // Flush flags change single fields of the policy, but the API replaces
-  // the policy as a whole: start from the current one.
-  if (a.Has("flush") || a.Has("flush-timeout") || a.Has("max-merged-bytes") ||
-      a.Has("max-segments")) {
-    v1::GetTenantRequest get;
-    get.set_name(a.positional()[0]);
-    v1::Tenant current;
-    grpc::Status s = env.client->stub().GetTenant(env.client->Context().get(),
-                                                  get, &current);
-    if (!s.ok()) return env.client->Fail(s, env.err);
-    *req.mutable_tenant()->mutable_flush_policy() = current.flush_policy();
-  }
   if (absl::Status s =
           ApplyTenantFlags(a, req.mutable_tenant(), req.mutable_update_mask());
       !s.ok()) {

@@ -217,6 +217,12 @@ TEST_F(GrocliTest, TenantLifecycle) {
   EXPECT_EQ(spec->flush.max_segments, 8u);
   EXPECT_EQ(spec->flush.timeout_ns, 200000u);
   EXPECT_EQ(spec->max_flows, 1000u);
+  // Each flag is its own nested mask path: switching to per-burst clears
+  // the timeout and keeps max_segments.
+  Ok({"tenant", "update", "acme", "--flush", "per-burst"});
+  spec = server_->dp().tenant("acme");
+  EXPECT_EQ(spec->flush.kind, FlushKind::kPerBurst);
+  EXPECT_EQ(spec->flush.max_segments, 8u);
 
   r = Ok({"tenant", "delete", "beta"});
   EXPECT_EQ(r.out, "deleted tenant beta\n");

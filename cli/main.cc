@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/client.h"
+#include "cli/cmd_apply.h"
 #include "cli/cmd_info.h"
 #include "cli/cmd_policy.h"
 #include "cli/cmd_route.h"
@@ -38,6 +39,7 @@ Commands:
   policy set TENANT --flush per-burst|timeout|adaptive [--flush-timeout DUR]
   policy get TENANT
   stats [TENANT] [--watch] [--interval 1s]
+  apply -f FILE [--dry-run]     make tenants and hints exactly FILE's
   version [--client]            grocli's version and grod's
   completion bash|zsh           shell completion script
 
@@ -125,6 +127,7 @@ const std::map<std::string, Command (*)()>& Commands() {
       {"policy set", PolicySetCommand},
       {"policy get", PolicyGetCommand},
       {"stats", StatsCommand},
+      {"apply", ApplyCommand},
       {"version", VersionCommand},
       {"completion", CompletionCommand},
   };

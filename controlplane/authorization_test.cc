@@ -71,6 +71,19 @@ std::vector<Row> Rows() {
       return s.UpdateTenant(Ctx(c.token).get(), Update(c.target, paths), &t);
     };
   };
+  auto apply = [](bool dry_run) -> Call {
+    return [dry_run](v1::Grod::Stub& s, const Caller& c) {
+      v1::ApplyConfigRequest req;
+      *req.add_tenants() = MakeTenant(c.target, 300);
+      v1::TenantRouteHints* rh = req.add_route_hints();
+      rh->set_tenant(c.target);
+      rh->add_hints()->set_prefix("10.7.0.0/16");
+      rh->mutable_hints(0)->set_mode(v1::GRO_MODE_BYPASS);
+      req.set_dry_run(dry_run);
+      v1::ApplyConfigResponse r;
+      return s.ApplyConfig(Ctx(c.token).get(), req, &r);
+    };
+  };
   return {
       {"GetInfo",
        [](v1::Grod::Stub& s, const Caller& c) {
@@ -128,6 +141,10 @@ std::vector<Row> Rows() {
          return s.DeleteTenant(Ctx(c.token).get(), req, &r);
        },
        admin_only, "admin credential"},
+      // The set names only the target: applying it would delete the other
+      // tenant, so even a tenant's "own" set is an admin's call.
+      {"ApplyConfig", apply(false), admin_only, "admin credential"},
+      {"ApplyConfig dry_run", apply(true), shared, "ApplyConfig"},
       {"SetFlushPolicy",
        [](v1::Grod::Stub& s, const Caller& c) {
          v1::SetFlushPolicyRequest req;

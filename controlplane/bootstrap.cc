@@ -38,37 +38,50 @@ absl::Status CheckSelectorConflicts(const DesiredState& state,
   return absl::OkStatus();
 }
 
-absl::StatusOr<DesiredState> StateFromConfig(const v1::GrodConfig& config,
-                                             absl::Time now) {
+absl::StatusOr<DesiredState> StateFromTenants(
+    const google::protobuf::RepeatedPtrField<v1::Tenant>& tenants,
+    const google::protobuf::RepeatedPtrField<v1::TenantRouteHints>& route_hints,
+    absl::Time now, absl::string_view where,
+    const std::set<uint32_t>* known_ports) {
+  const auto prefixed = [&](const absl::Status& s) {
+    return where.empty() ? s : WithPrefix(s, where);
+  };
   DesiredState state;
-  if (config.tenants_size() > kMaxTenants) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("config: tenants: ", config.tenants_size(),
-                     " tenants; at most ", kMaxTenants));
+  if (tenants.size() > kMaxTenants) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        where, "tenants: ", tenants.size(), " tenants; at most ", kMaxTenants));
   }
-  for (int i = 0; i < config.tenants_size(); ++i) {
+  for (int i = 0; i < tenants.size(); ++i) {
     const std::string field = absl::StrCat("tenants[", i, "]");
     absl::StatusOr<v1::Tenant> t =
-        NormalizeTenant(config.tenants(i), field, nullptr);
-    if (!t.ok()) return WithPrefix(t.status(), "config: ");
+        NormalizeTenant(tenants[i], field, known_ports);
+    if (!t.ok()) return prefixed(t.status());
     if (state.tenants.contains(t->name())) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "config: ", field, ".name: duplicate tenant ", t->name()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, field, ".name: duplicate tenant ", t->name()));
     }
     if (absl::Status s = CheckSelectorConflicts(state, *t, field); !s.ok()) {
-      return WithPrefix(s, "config: ");
+      return prefixed(s);
     }
     *t->mutable_create_time() = ToProtoTime(now);
     *t->mutable_update_time() = ToProtoTime(now);
     state.tenants[t->name()].tenant = *std::move(t);
   }
-  for (int i = 0; i < config.route_hints_size(); ++i) {
-    const v1::TenantRouteHints& rh = config.route_hints(i);
-    const std::string field = absl::StrCat("config: route_hints[", i, "]");
+  std::set<std::string> seen;
+  for (int i = 0; i < route_hints.size(); ++i) {
+    const v1::TenantRouteHints& rh = route_hints[i];
+    const std::string field = absl::StrCat(where, "route_hints[", i, "]");
     auto it = state.tenants.find(rh.tenant());
     if (it == state.tenants.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".tenant: no tenant ", rh.tenant(), " in ",
+                       where.empty() ? "tenants" : "the config"));
+    }
+    // A config file may list a tenant's hints in several entries; a
+    // request names each tenant once, so none is silently merged.
+    if (where.empty() && !seen.insert(rh.tenant()).second) {
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ".tenant: no tenant ", rh.tenant(), " in the config"));
+          field, ".tenant: ", rh.tenant(), " has an earlier entry"));
     }
     for (int j = 0; j < rh.hints_size(); ++j) {
       const std::string hf = absl::StrCat(field, ".hints[", j, "]");
@@ -89,13 +102,21 @@ absl::StatusOr<DesiredState> StateFromConfig(const v1::GrodConfig& config,
                        kMaxHintsPerTenant, " route hints"));
     }
   }
+  return state;
+}
+
+absl::StatusOr<DesiredState> StateFromConfig(const v1::GrodConfig& config,
+                                             absl::Time now) {
+  absl::StatusOr<DesiredState> state = StateFromTenants(
+      config.tenants(), config.route_hints(), now, "config: ", nullptr);
+  if (!state.ok()) return state;
   if (!config.unmatched_tenant().empty()) {
-    if (!state.tenants.contains(config.unmatched_tenant())) {
+    if (!state->tenants.contains(config.unmatched_tenant())) {
       return absl::InvalidArgumentError(
           absl::StrCat("config: unmatched_tenant: no tenant ",
                        config.unmatched_tenant(), " in the config"));
     }
-    state.unmatched_tenant = config.unmatched_tenant();
+    state->unmatched_tenant = config.unmatched_tenant();
   }
   return state;
 }

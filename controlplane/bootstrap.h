@@ -26,6 +26,17 @@ namespace grod::controlplane {
 absl::StatusOr<DesiredState> StateFromConfig(const v1::GrodConfig& config,
                                              absl::Time now);
 
+// The tenants and hints of a config file (`where` = "config: ") or of an
+// ApplyConfig request (`where` = ""), validated as CreateTenant and
+// AddRouteHints would; errors start with `where` and name the field
+// ("tenants[2].flush_policy.timeout: ..."). `known_ports` as in
+// NormalizeTenant.
+absl::StatusOr<DesiredState> StateFromTenants(
+    const google::protobuf::RepeatedPtrField<v1::Tenant>& tenants,
+    const google::protobuf::RepeatedPtrField<v1::TenantRouteHints>& route_hints,
+    absl::Time now, absl::string_view where,
+    const std::set<uint32_t>* known_ports);
+
 // Combines both per the rule above.
 DesiredState MergeStates(DesiredState from_config, DesiredState persisted);
 

@@ -15,6 +15,8 @@
 #include "controlplane/page_token.h"
 #include "controlplane/prefix.h"
 #include "controlplane/state_file.h"
+#include "controlplane/status_details.h"
+#include "controlplane/update_mask.h"
 #include "controlplane/validate.h"
 
 namespace grod::controlplane {
@@ -26,9 +28,7 @@ absl::Status DataPlaneError(const absl::Status& s) {
       s.code(), absl::StrCat("data plane rejected the change: ", s.message()));
 }
 
-absl::Status NoTenant(const std::string& name) {
-  return absl::NotFoundError(absl::StrCat("tenant ", name, " not found"));
-}
+absl::Status NoTenant(const std::string& name) { return TenantNotFound(name); }
 
 // Pushes hints in request-sized batches; the data plane's calls are
 // all-or-nothing per batch, which is all bootstrap and rollback need.
@@ -232,6 +232,10 @@ absl::Status Controller::Bootstrap(const v1::GrodConfig& config) {
     applied = ApplyAll();
   }
   if (!applied.ok()) return applied;
+  // Config-file tenants (and state files from before etags) get one now.
+  for (auto& [name, ts] : state_.tenants) {
+    if (ts.tenant.etag().empty()) ts.tenant.set_etag(EtagOf(state_.generation));
+  }
   if (absl::Status s = Persist(); !s.ok()) return s;
   if (!plan->legacy_file.empty()) {
     // Saved under the new name: keep the old file for a downgrade only.
@@ -280,6 +284,22 @@ absl::Status Controller::Persist() {
           ? s.code()
           : absl::StatusCode::kInternal,
       absl::StrCat("cannot save state file ", state_file_, ": ", s.message()));
+}
+
+std::string Controller::EtagOf(uint64_t generation) {
+  return absl::StrCat(generation);
+}
+
+std::string Controller::NextEtag() const {
+  return EtagOf(state_.generation + 1);
+}
+
+absl::Status Controller::CheckEtag(const std::string& etag,
+                                   const v1::Tenant& current,
+                                   absl::string_view field) const {
+  if (etag.empty() || etag == current.etag()) return absl::OkStatus();
+  return StaleEtag(field, absl::StrCat("tenant ", current.name()),
+                   current.etag());
 }
 
 absl::Status Controller::CheckDeadline(absl::Time deadline) const {
@@ -335,8 +355,7 @@ absl::StatusOr<v1::Tenant> Controller::CreateTenant(const v1::Tenant& tenant,
     return s;
   }
   if (state_.tenants.contains(tenant.name())) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("tenant ", tenant.name(), " already exists"));
+    return TenantExists(tenant.name());
   }
   absl::StatusOr<v1::Tenant> t = Normalize(tenant, "tenant");
   if (!t.ok()) return t.status();
@@ -353,6 +372,7 @@ absl::StatusOr<v1::Tenant> Controller::CreateTenant(const v1::Tenant& tenant,
   const auto now = ToProtoTime(absl::Now());
   *t->mutable_create_time() = now;
   *t->mutable_update_time() = now;
+  t->set_etag(NextEtag());
   if (absl::Status s = dp_->UpsertTenant(ToTenantSpec(*t)); !s.ok()) {
     return DataPlaneError(s);
   }
@@ -383,10 +403,16 @@ absl::StatusOr<v1::Tenant> Controller::UpdateTenant(
   }
   auto it = state_.tenants.find(name);
   if (it == state_.tenants.end()) return NoTenant(name);
-  absl::StatusOr<v1::Tenant> merged =
-      ApplyUpdateMask(it->second.tenant, req.tenant(), req.update_mask());
-  if (!merged.ok()) return merged.status();
-  absl::StatusOr<v1::Tenant> t = Normalize(*merged, "tenant");
+  if (absl::Status s =
+          CheckEtag(req.tenant().etag(), it->second.tenant, "tenant.etag");
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<google::protobuf::FieldMask> mask =
+      ResolveUpdateMask(req.tenant(), req.update_mask());
+  if (!mask.ok()) return mask.status();
+  absl::StatusOr<v1::Tenant> t = Normalize(
+      ApplyUpdateMask(it->second.tenant, req.tenant(), *mask), "tenant");
   if (!t.ok()) return t.status();
   // Lowering a quota is always admitted, so an over-committed state (one
   // saved before admission existed) can be brought back within the pool.
@@ -401,6 +427,7 @@ absl::StatusOr<v1::Tenant> Controller::UpdateTenant(
   const v1::Tenant old = it->second.tenant;
   *t->mutable_create_time() = old.create_time();
   *t->mutable_update_time() = ToProtoTime(absl::Now());
+  t->set_etag(NextEtag());
   if (absl::Status s = dp_->UpsertTenant(ToTenantSpec(*t)); !s.ok()) {
     return DataPlaneError(s);
   }
@@ -434,12 +461,16 @@ absl::StatusOr<v1::FlushPolicy> Controller::SetFlushPolicy(
 }
 
 absl::Status Controller::DeleteTenant(const std::string& name,
-                                      absl::Time deadline) {
+                                      absl::Time deadline,
+                                      const std::string& etag) {
   absl::MutexLock l(&mu_);
   if (absl::Status s = CheckDeadline(deadline); !s.ok()) return s;
   if (absl::Status s = ValidateTenantName(name, "name"); !s.ok()) return s;
   auto it = state_.tenants.find(name);
   if (it == state_.tenants.end()) return NoTenant(name);
+  if (absl::Status s = CheckEtag(etag, it->second.tenant, "etag"); !s.ok()) {
+    return s;
+  }
   const bool was_unmatched = state_.unmatched_tenant == name;
   if (was_unmatched) {
     // Unmatched traffic bypasses GRO once its tenant is gone.

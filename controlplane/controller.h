@@ -63,7 +63,14 @@ class Controller {
                                           absl::Time deadline);
   absl::StatusOr<v1::Tenant> UpdateTenant(const v1::UpdateTenantRequest& req,
                                           absl::Time deadline);
-  absl::Status DeleteTenant(const std::string& name, absl::Time deadline);
+  // `etag`: if non-empty, must be the tenant's current one (else ABORTED).
+  absl::Status DeleteTenant(const std::string& name, absl::Time deadline,
+                            const std::string& etag = "");
+  // Makes the tenants and hints exactly `req`'s (grod.proto ApplyConfig):
+  // validates everything, then applies every difference to the data plane
+  // (undoing them all if one fails), memory and disk as one generation.
+  absl::StatusOr<v1::ApplyConfigResponse> ApplyConfig(
+      const v1::ApplyConfigRequest& req, absl::Time deadline);
   absl::StatusOr<v1::FlushPolicy> SetFlushPolicy(
       const v1::SetFlushPolicyRequest& req, absl::Time deadline);
   absl::StatusOr<v1::AddRouteHintsResponse> AddRouteHints(
@@ -89,6 +96,23 @@ class Controller {
  private:
   // Starts a mutation: the deadline check.
   absl::Status CheckDeadline(absl::Time deadline) const;
+  // Etags are the generation that last changed the resource: opaque to
+  // clients, unique for the life of the state file.
+  static std::string EtagOf(uint64_t generation);
+  // The etag the mutation in progress gives what it changes.
+  std::string NextEtag() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // ABORTED naming `field` unless `etag` is empty or `current`'s.
+  absl::Status CheckEtag(const std::string& etag, const v1::Tenant& current,
+                         absl::string_view field) const;
+  // ApplyConfig's parts (controller_apply.cc).
+  struct ApplyPlan;
+  absl::StatusOr<DesiredState> DesiredFromRequest(
+      const v1::ApplyConfigRequest& req) const;
+  absl::StatusOr<ApplyPlan> PlanApply(DesiredState desired) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ApplyToDataPlane(const ApplyPlan& plan,
+                                std::vector<std::function<void()>>* undo)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends a mutation whose data-plane part and memory update are done:
   // bumps the generation and persists. On failure runs `undo_memory` then
   // `undo_dataplane` and returns the error.

@@ -11,6 +11,7 @@
 #include "controlplane/limits.h"
 #include "controlplane/page_token.h"
 #include "controlplane/prefix.h"
+#include "controlplane/status_details.h"
 #include "controlplane/validate.h"
 
 namespace grod::controlplane {
@@ -82,10 +83,7 @@ absl::StatusOr<v1::AddRouteHintsResponse> Controller::AddRouteHints(
   absl::MutexLock l(&mu_);
   if (absl::Status s = CheckDeadline(deadline); !s.ok()) return s;
   auto t = state_.tenants.find(req.tenant());
-  if (t == state_.tenants.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("tenant ", req.tenant(), " not found"));
-  }
+  if (t == state_.tenants.end()) return TenantNotFound(req.tenant());
   std::map<IpPrefix, GroMode>& current = t->second.hints;
   std::vector<IpPrefix> added;
   std::vector<RouteHint> replaced;  // with their previous modes
@@ -117,10 +115,13 @@ absl::StatusOr<v1::AddRouteHintsResponse> Controller::AddRouteHints(
           absl::StrCat("data plane rejected the change: ", s.message()));
     }
     for (const RouteHint& h : hints) current[h.prefix] = h.mode;
+    const std::string old_etag = t->second.tenant.etag();
+    t->second.tenant.set_etag(NextEtag());
     absl::Status s = Commit(
         [&] {
           for (const IpPrefix& p : added) current.erase(p);
           for (const RouteHint& h : replaced) current[h.prefix] = h.mode;
+          t->second.tenant.set_etag(old_etag);
         },
         [&] {
           if (!added.empty()) {
@@ -160,10 +161,7 @@ absl::StatusOr<v1::RemoveRouteHintsResponse> Controller::RemoveRouteHints(
   absl::MutexLock l(&mu_);
   if (absl::Status s = CheckDeadline(deadline); !s.ok()) return s;
   auto t = state_.tenants.find(req.tenant());
-  if (t == state_.tenants.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("tenant ", req.tenant(), " not found"));
-  }
+  if (t == state_.tenants.end()) return TenantNotFound(req.tenant());
   std::map<IpPrefix, GroMode>& current = t->second.hints;
   std::vector<IpPrefix> present;
   std::vector<RouteHint> removed;
@@ -187,9 +185,12 @@ absl::StatusOr<v1::RemoveRouteHintsResponse> Controller::RemoveRouteHints(
           absl::StrCat("data plane rejected the change: ", s.message()));
     }
     for (const IpPrefix& p : present) current.erase(p);
+    const std::string old_etag = t->second.tenant.etag();
+    t->second.tenant.set_etag(NextEtag());
     absl::Status s = Commit(
         [&] {
           for (const RouteHint& h : removed) current[h.prefix] = h.mode;
+          t->second.tenant.set_etag(old_etag);
         },
         [&] { LogRollback(dp_->AddRouteHints(req.tenant(), removed)); });
     if (!s.ok()) return s;
@@ -221,10 +222,7 @@ absl::StatusOr<v1::ListRouteHintsResponse> Controller::ListRouteHints(
   }
   absl::ReaderMutexLock l(&mu_);
   auto t = state_.tenants.find(req.tenant());
-  if (t == state_.tenants.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("tenant ", req.tenant(), " not found"));
-  }
+  if (t == state_.tenants.end()) return TenantNotFound(req.tenant());
   const std::map<IpPrefix, GroMode>& hints = t->second.hints;
   v1::ListRouteHintsResponse resp;
   resp.set_total(static_cast<uint32_t>(hints.size()));

@@ -56,6 +56,7 @@ absl::StatusOr<DesiredState> FromPersisted(const PersistedState& p) {
     ts.tenant = *std::move(norm);
     *ts.tenant.mutable_create_time() = t.create_time();
     *ts.tenant.mutable_update_time() = t.update_time();
+    ts.tenant.set_etag(t.etag());
     if (!state.tenants.emplace(t.name(), std::move(ts)).second) {
       return absl::DataLossError(
           absl::StrCat("tenant ", t.name(), " appears twice"));

@@ -10,17 +10,13 @@
 #include "controlplane/convert.h"
 #include "controlplane/limits.h"
 #include "controlplane/peer_address.h"
+#include "controlplane/status_details.h"
+#include "controlplane/update_mask.h"
 #include "controlplane/validate.h"
 
 namespace grod::controlplane {
 
 namespace {
-
-grpc::Status ToGrpc(const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                      std::string(s.message()));
-}
 
 absl::Time Deadline(const grpc::ServerContext* ctx) {
   const auto d = ctx->deadline();
@@ -32,28 +28,44 @@ absl::Time Deadline(const grpc::ServerContext* ctx) {
 }
 
 // Selectors decide whose traffic a tenant gets and quotas what it may use:
-// a tenant credential may change neither, even on its own tenant.
+// a tenant credential may change neither, even on its own tenant. The mask
+// checked is the one UpdateTenant will apply (AIP-134: no mask = every
+// populated field, "*" = all).
 absl::Status CheckTenantMayUpdate(const Principal& p,
                                   const v1::UpdateTenantRequest& req) {
   if (p.role == Role::kAdmin) return absl::OkStatus();
-  const auto denied = [&](absl::string_view what) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(what, " may only be changed by an admin credential (",
-                     p.name, " is a ", RoleName(p.role),
-                     " credential; it may change gro_types, default_mode and "
-                     "flush_policy)"));
-  };
-  if (req.update_mask().paths_size() == 0) {
-    return denied(
-        "update_mask: empty (every field, including selectors and quotas)");
-  }
-  for (const std::string& path : req.update_mask().paths()) {
+  absl::StatusOr<google::protobuf::FieldMask> mask =
+      ResolveUpdateMask(req.tenant(), req.update_mask());
+  if (!mask.ok()) return mask.status();
+  const std::string given = req.update_mask().paths_size() == 0
+                                ? "update_mask (none: every "
+                                  "populated field)"
+                                : "update_mask";
+  for (const std::string& path : mask->paths()) {
     if (path == "selectors" || path == "quotas" ||
         absl::StartsWith(path, "quotas.")) {
-      return denied(absl::StrCat("update_mask: ", path));
+      return absl::PermissionDeniedError(absl::StrCat(
+          given, ": ", path, " may only be changed by an admin credential (",
+          p.name, " is a ", RoleName(p.role),
+          " credential; it may change gro_types, default_mode and "
+          "flush_policy)"));
     }
   }
   return absl::OkStatus();
+}
+
+// Credentials files name tenants; "admin" there means the admin.
+absl::Status CheckNotReserved(const std::string& name,
+                              const std::string& field) {
+  if (name != kReservedTenantName) return absl::OkStatus();
+  return FieldViolation(field,
+                        "\"admin\" is reserved for the admin credential; "
+                        "choose another name");
+}
+
+// Stats of one tenant are that tenant's; all stats are filtered by role.
+Access StatsAccess(const std::string& tenant) {
+  return tenant.empty() ? Access::kInfo : Access::kReadTenant;
 }
 
 }  // namespace
@@ -121,185 +133,192 @@ absl::StatusOr<Principal> GrodService::Authorize(
   return p;
 }
 
-absl::Status GrodService::RequireReady() const {
-  return dp_->ReadyStatus();
+absl::Status GrodService::RequireReady() const { return dp_->ReadyStatus(); }
+
+template <typename Resp, typename Fn>
+grpc::Status GrodService::Serve(grpc::ServerContext* ctx, const Call& call,
+                                Resp* resp, Fn&& fn) {
+  absl::StatusOr<Principal> p =
+      Authorize(ctx, call.method, call.access, call.tenant);
+  if (!p.ok()) return ToGrpcStatus(p.status());
+  absl::Status s = call.mutates ? Throttle(ctx, *p) : absl::OkStatus();
+  if (s.ok() && call.check) s = call.check(*p);
+  if (s.code() == absl::StatusCode::kPermissionDenied) {
+    denials_.Log(absl::StrCat(
+        "denied /grod.v1.Grod/", call.method, " principal=", p->name,
+        " role=", RoleName(p->role), " peer=", ctx->peer(), ": ", s.message()));
+  }
+  if (s.ok() && call.mutates) s = RequireReady();
+  if (!s.ok()) return ToGrpcStatus(s);
+  absl::StatusOr<Resp> r = fn(*p);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *resp = *std::move(r);
+  return grpc::Status::OK;
 }
 
 grpc::Status GrodService::GetInfo(grpc::ServerContext* ctx,
                                   const v1::GetInfoRequest*,
                                   v1::ServiceInfo* resp) {
-  if (auto p = Authorize(ctx, "GetInfo", Access::kInfo); !p.ok()) {
-    return ToGrpc(p.status());
-  }
+  return Serve(ctx, {"GetInfo", Access::kInfo}, resp,
+               [&](const Principal&) -> absl::StatusOr<v1::ServiceInfo> {
+                 return Info();
+               });
+}
+
+v1::ServiceInfo GrodService::Info() const {
   const DataPlaneInfo info = dp_->Info();
-  resp->set_version(identity_.version);
-  resp->set_build(identity_.build);
-  resp->set_dpdk_version(info.dpdk_version);
-  *resp->mutable_start_time() = ToProtoTime(identity_.start_time);
+  v1::ServiceInfo out;
+  out.set_version(identity_.version);
+  out.set_build(identity_.build);
+  out.set_dpdk_version(info.dpdk_version);
+  *out.mutable_start_time() = ToProtoTime(identity_.start_time);
   const int64_t up_ns =
       absl::ToInt64Nanoseconds(absl::Now() - identity_.start_time);
-  resp->mutable_uptime()->set_seconds(up_ns / 1'000'000'000);
-  resp->mutable_uptime()->set_nanos(
-      static_cast<int32_t>(up_ns % 1'000'000'000));
-  resp->set_main_lcore(info.main_lcore);
-  for (uint32_t l : info.worker_lcores) resp->add_worker_lcores(l);
-  resp->set_config_generation(controller_->generation());
-  resp->set_data_plane_ready(dp_->Ready());
-  resp->set_tenant_count(static_cast<uint32_t>(controller_->tenant_count()));
-  return grpc::Status::OK;
+  out.mutable_uptime()->set_seconds(up_ns / 1'000'000'000);
+  out.mutable_uptime()->set_nanos(static_cast<int32_t>(up_ns % 1'000'000'000));
+  out.set_main_lcore(info.main_lcore);
+  for (uint32_t l : info.worker_lcores) out.add_worker_lcores(l);
+  out.set_config_generation(controller_->generation());
+  out.set_data_plane_ready(dp_->Ready());
+  out.set_tenant_count(static_cast<uint32_t>(controller_->tenant_count()));
+  return out;
 }
 
 grpc::Status GrodService::ListPorts(grpc::ServerContext* ctx,
                                     const v1::ListPortsRequest*,
                                     v1::ListPortsResponse* resp) {
-  if (auto p = Authorize(ctx, "ListPorts", Access::kReadAll); !p.ok()) {
-    return ToGrpc(p.status());
-  }
-  for (const PortInfo& port : dp_->Ports()) *resp->add_ports() = ToProto(port);
-  return grpc::Status::OK;
+  return Serve(ctx, {"ListPorts", Access::kReadAll}, resp,
+               [&](const Principal&) -> absl::StatusOr<v1::ListPortsResponse> {
+                 v1::ListPortsResponse out;
+                 for (const PortInfo& port : dp_->Ports()) {
+                   *out.add_ports() = ToProto(port);
+                 }
+                 return out;
+               });
 }
 
 grpc::Status GrodService::CreateTenant(grpc::ServerContext* ctx,
                                        const v1::CreateTenantRequest* req,
                                        v1::Tenant* resp) {
-  auto p = Authorize(ctx, "CreateTenant", Access::kAdmin);
-  if (!p.ok()) return ToGrpc(p.status());
-  if (absl::Status s = Throttle(ctx, *p); !s.ok()) return ToGrpc(s);
-  if (req->tenant().name() == kReservedTenantName) {
-    // Credentials files name tenants; "admin" there means the admin.
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "tenant.name: \"admin\" is reserved for the admin "
-                        "credential; choose another name");
-  }
-  if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
-  auto t = controller_->CreateTenant(req->tenant(), Deadline(ctx));
-  if (!t.ok()) return ToGrpc(t.status());
-  *resp = *std::move(t);
-  return grpc::Status::OK;
+  Call call{"CreateTenant", Access::kAdmin, "", true};
+  call.check = [&](const Principal&) {
+    return CheckNotReserved(req->tenant().name(), "tenant.name");
+  };
+  return Serve(ctx, call, resp, [&](const Principal&) {
+    return controller_->CreateTenant(req->tenant(), Deadline(ctx));
+  });
 }
 
 grpc::Status GrodService::GetTenant(grpc::ServerContext* ctx,
                                     const v1::GetTenantRequest* req,
                                     v1::Tenant* resp) {
-  if (auto p = Authorize(ctx, "GetTenant", Access::kReadTenant, req->name());
-      !p.ok()) {
-    return ToGrpc(p.status());
-  }
-  auto t = controller_->GetTenant(req->name());
-  if (!t.ok()) return ToGrpc(t.status());
-  *resp = *std::move(t);
-  return grpc::Status::OK;
+  return Serve(
+      ctx, {"GetTenant", Access::kReadTenant, req->name()}, resp,
+      [&](const Principal&) { return controller_->GetTenant(req->name()); });
 }
 
 grpc::Status GrodService::ListTenants(grpc::ServerContext* ctx,
                                       const v1::ListTenantsRequest* req,
                                       v1::ListTenantsResponse* resp) {
-  auto p = Authorize(ctx, "ListTenants", Access::kInfo);
-  if (!p.ok()) return ToGrpc(p.status());
-  std::optional<std::string> only;
-  if (!p->sees_all()) only = p->name;
-  auto r = controller_->ListTenants(*req, only);
-  if (!r.ok()) return ToGrpc(r.status());
-  *resp = *std::move(r);
-  return grpc::Status::OK;
+  return Serve(ctx, {"ListTenants", Access::kInfo}, resp,
+               [&](const Principal& p) {
+                 std::optional<std::string> only;
+                 if (!p.sees_all()) only = p.name;
+                 return controller_->ListTenants(*req, only);
+               });
 }
 
 grpc::Status GrodService::UpdateTenant(grpc::ServerContext* ctx,
                                        const v1::UpdateTenantRequest* req,
                                        v1::Tenant* resp) {
-  auto p =
-      Authorize(ctx, "UpdateTenant", Access::kTuneTenant, req->tenant().name());
-  if (!p.ok()) return ToGrpc(p.status());
-  if (absl::Status s = Throttle(ctx, *p); !s.ok()) return ToGrpc(s);
-  if (absl::Status s = CheckTenantMayUpdate(*p, *req); !s.ok()) {
-    denials_.Log(absl::StrCat(
-        "denied /grod.v1.Grod/UpdateTenant principal=", p->name,
-        " role=", RoleName(p->role), " peer=", ctx->peer(), ": ", s.message()));
-    return ToGrpc(s);
-  }
-  if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
-  auto t = controller_->UpdateTenant(*req, Deadline(ctx));
-  if (!t.ok()) return ToGrpc(t.status());
-  *resp = *std::move(t);
-  return grpc::Status::OK;
+  Call call{"UpdateTenant", Access::kTuneTenant, req->tenant().name(), true};
+  call.check = [&](const Principal& p) {
+    return CheckTenantMayUpdate(p, *req);
+  };
+  return Serve(ctx, call, resp, [&](const Principal&) {
+    return controller_->UpdateTenant(*req, Deadline(ctx));
+  });
 }
 
 grpc::Status GrodService::DeleteTenant(grpc::ServerContext* ctx,
                                        const v1::DeleteTenantRequest* req,
-                                       google::protobuf::Empty*) {
-  auto p = Authorize(ctx, "DeleteTenant", Access::kAdmin, req->name());
-  if (!p.ok()) return ToGrpc(p.status());
-  if (absl::Status s = Throttle(ctx, *p); !s.ok()) return ToGrpc(s);
-  if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
-  return ToGrpc(controller_->DeleteTenant(req->name(), Deadline(ctx)));
+                                       google::protobuf::Empty* resp) {
+  return Serve(
+      ctx, {"DeleteTenant", Access::kAdmin, req->name(), true}, resp,
+      [&](const Principal&) -> absl::StatusOr<google::protobuf::Empty> {
+        absl::Status s =
+            controller_->DeleteTenant(req->name(), Deadline(ctx), req->etag());
+        if (!s.ok()) return s;
+        return google::protobuf::Empty();
+      });
+}
+
+grpc::Status GrodService::ApplyConfig(grpc::ServerContext* ctx,
+                                      const v1::ApplyConfigRequest* req,
+                                      v1::ApplyConfigResponse* resp) {
+  // A dry run only reads (what a read-only CI job may check); applying
+  // replaces every tenant, so only an admin may.
+  Call call{"ApplyConfig", req->dry_run() ? Access::kReadAll : Access::kAdmin,
+            "", !req->dry_run()};
+  call.check = [&](const Principal&) {
+    for (int i = 0; i < req->tenants_size(); ++i) {
+      if (absl::Status s = CheckNotReserved(
+              req->tenants(i).name(), absl::StrCat("tenants[", i, "].name"));
+          !s.ok()) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
+  };
+  return Serve(ctx, call, resp, [&](const Principal&) {
+    return controller_->ApplyConfig(*req, Deadline(ctx));
+  });
 }
 
 grpc::Status GrodService::SetFlushPolicy(grpc::ServerContext* ctx,
                                          const v1::SetFlushPolicyRequest* req,
                                          v1::FlushPolicy* resp) {
-  auto p = Authorize(ctx, "SetFlushPolicy", Access::kTuneTenant, req->tenant());
-  if (!p.ok()) return ToGrpc(p.status());
-  if (absl::Status s = Throttle(ctx, *p); !s.ok()) return ToGrpc(s);
-  if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
-  auto r = controller_->SetFlushPolicy(*req, Deadline(ctx));
-  if (!r.ok()) return ToGrpc(r.status());
-  *resp = *std::move(r);
-  return grpc::Status::OK;
+  return Serve(ctx,
+               {"SetFlushPolicy", Access::kTuneTenant, req->tenant(), true},
+               resp, [&](const Principal&) {
+                 return controller_->SetFlushPolicy(*req, Deadline(ctx));
+               });
 }
 
 grpc::Status GrodService::GetFlushPolicy(grpc::ServerContext* ctx,
                                          const v1::GetFlushPolicyRequest* req,
                                          v1::FlushPolicy* resp) {
-  if (auto p =
-          Authorize(ctx, "GetFlushPolicy", Access::kReadTenant, req->tenant());
-      !p.ok()) {
-    return ToGrpc(p.status());
-  }
-  auto r = controller_->GetFlushPolicy(req->tenant());
-  if (!r.ok()) return ToGrpc(r.status());
-  *resp = *std::move(r);
-  return grpc::Status::OK;
+  return Serve(ctx, {"GetFlushPolicy", Access::kReadTenant, req->tenant()},
+               resp, [&](const Principal&) {
+                 return controller_->GetFlushPolicy(req->tenant());
+               });
 }
 
 grpc::Status GrodService::AddRouteHints(grpc::ServerContext* ctx,
                                         const v1::AddRouteHintsRequest* req,
                                         v1::AddRouteHintsResponse* resp) {
-  auto p = Authorize(ctx, "AddRouteHints", Access::kTuneTenant, req->tenant());
-  if (!p.ok()) return ToGrpc(p.status());
-  if (absl::Status s = Throttle(ctx, *p); !s.ok()) return ToGrpc(s);
-  if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
-  auto r = controller_->AddRouteHints(*req, Deadline(ctx));
-  if (!r.ok()) return ToGrpc(r.status());
-  *resp = *std::move(r);
-  return grpc::Status::OK;
+  return Serve(ctx, {"AddRouteHints", Access::kTuneTenant, req->tenant(), true},
+               resp, [&](const Principal&) {
+                 return controller_->AddRouteHints(*req, Deadline(ctx));
+               });
 }
 
 grpc::Status GrodService::RemoveRouteHints(
     grpc::ServerContext* ctx, const v1::RemoveRouteHintsRequest* req,
     v1::RemoveRouteHintsResponse* resp) {
-  auto p =
-      Authorize(ctx, "RemoveRouteHints", Access::kTuneTenant, req->tenant());
-  if (!p.ok()) return ToGrpc(p.status());
-  if (absl::Status s = Throttle(ctx, *p); !s.ok()) return ToGrpc(s);
-  if (absl::Status s = RequireReady(); !s.ok()) return ToGrpc(s);
-  auto r = controller_->RemoveRouteHints(*req, Deadline(ctx));
-  if (!r.ok()) return ToGrpc(r.status());
-  *resp = *std::move(r);
-  return grpc::Status::OK;
+  return Serve(ctx,
+               {"RemoveRouteHints", Access::kTuneTenant, req->tenant(), true},
+               resp, [&](const Principal&) {
+                 return controller_->RemoveRouteHints(*req, Deadline(ctx));
+               });
 }
 
 grpc::Status GrodService::ListRouteHints(grpc::ServerContext* ctx,
                                          const v1::ListRouteHintsRequest* req,
                                          v1::ListRouteHintsResponse* resp) {
-  if (auto p =
-          Authorize(ctx, "ListRouteHints", Access::kReadTenant, req->tenant());
-      !p.ok()) {
-    return ToGrpc(p.status());
-  }
-  auto r = controller_->ListRouteHints(*req);
-  if (!r.ok()) return ToGrpc(r.status());
-  *resp = *std::move(r);
-  return grpc::Status::OK;
+  return Serve(
+      ctx, {"ListRouteHints", Access::kReadTenant, req->tenant()}, resp,
+      [&](const Principal&) { return controller_->ListRouteHints(*req); });
 }
 
 absl::StatusOr<v1::Stats> GrodService::BuildStats(
@@ -308,9 +327,7 @@ absl::StatusOr<v1::Stats> GrodService::BuildStats(
     if (absl::Status s = ValidateTenantName(tenant, "tenant"); !s.ok()) {
       return s;
     }
-    if (!controller_->HasTenant(tenant)) {
-      return absl::NotFoundError(absl::StrCat("tenant ", tenant, " not found"));
-    }
+    if (!controller_->HasTenant(tenant)) return TenantNotFound(tenant);
   }
   if (absl::Status s = RequireReady(); !s.ok()) return s;
   const StatsSnapshot snap = dp_->Stats();
@@ -341,27 +358,19 @@ absl::StatusOr<v1::Stats> GrodService::BuildStats(
 grpc::Status GrodService::GetStats(grpc::ServerContext* ctx,
                                    const v1::GetStatsRequest* req,
                                    v1::Stats* resp) {
-  auto p =
-      Authorize(ctx, "GetStats",
-                req->tenant().empty() ? Access::kInfo : Access::kReadTenant,
-                req->tenant());
-  if (!p.ok()) return ToGrpc(p.status());
-  auto s = BuildStats(*p, req->tenant());
-  if (!s.ok()) return ToGrpc(s.status());
-  *resp = *std::move(s);
-  return grpc::Status::OK;
+  return Serve(
+      ctx, {"GetStats", StatsAccess(req->tenant()), req->tenant()}, resp,
+      [&](const Principal& p) { return BuildStats(p, req->tenant()); });
 }
 
 grpc::Status GrodService::WatchStats(grpc::ServerContext* ctx,
                                      const v1::WatchStatsRequest* req,
                                      grpc::ServerWriter<v1::Stats>* writer) {
   auto p =
-      Authorize(ctx, "WatchStats",
-                req->tenant().empty() ? Access::kInfo : Access::kReadTenant,
-                req->tenant());
-  if (!p.ok()) return ToGrpc(p.status());
+      Authorize(ctx, "WatchStats", StatsAccess(req->tenant()), req->tenant());
+  if (!p.ok()) return ToGrpcStatus(p.status());
   if (absl::Status s = watch_slots_.Acquire(p->name); !s.ok()) {
-    return ToGrpc(s);
+    return ToGrpcStatus(s);
   }
   struct Release {
     StreamSlots* slots;
@@ -374,8 +383,8 @@ grpc::Status GrodService::WatchStats(grpc::ServerContext* ctx,
                absl::Nanoseconds(req->interval().nanos());
     if (interval < absl::Milliseconds(kMinWatchIntervalMs) ||
         interval > absl::Milliseconds(kMaxWatchIntervalMs)) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "interval: must be between 100ms and 1h");
+      return ToGrpcStatus(
+          FieldViolation("interval", "must be between 100ms and 1h"));
     }
   }
   const absl::Time deadline = Deadline(ctx);
@@ -384,7 +393,7 @@ grpc::Status GrodService::WatchStats(grpc::ServerContext* ctx,
     auto stats = BuildStats(*p, req->tenant());
     // The first message's errors (bad tenant, not ready) are the call's;
     // later the tenant may be deleted while watched, which ends the stream.
-    if (!stats.ok()) return ToGrpc(stats.status());
+    if (!stats.ok()) return ToGrpcStatus(stats.status());
     if (!writer->Write(*stats)) return grpc::Status::OK;  // client gone
     next += interval;
     // Wake at least every 50ms: cancellation is polled, not signalled.

@@ -4,6 +4,7 @@
 #ifndef GROD_CONTROLPLANE_SERVICE_H_
 #define GROD_CONTROLPLANE_SERVICE_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -58,6 +59,9 @@ class GrodService final : public v1::Grod::Service {
   grpc::Status DeleteTenant(grpc::ServerContext* ctx,
                             const v1::DeleteTenantRequest* req,
                             google::protobuf::Empty* resp) override;
+  grpc::Status ApplyConfig(grpc::ServerContext* ctx,
+                           const v1::ApplyConfigRequest* req,
+                           v1::ApplyConfigResponse* resp) override;
   grpc::Status SetFlushPolicy(grpc::ServerContext* ctx,
                               const v1::SetFlushPolicyRequest* req,
                               v1::FlushPolicy* resp) override;
@@ -81,6 +85,25 @@ class GrodService final : public v1::Grod::Service {
                           grpc::ServerWriter<v1::Stats>* writer) override;
 
  private:
+  // What a unary call needs before it runs.
+  struct Call {
+    const char* method;  // for logs and denials
+    Access access;
+    absl::string_view tenant = "";  // the tenant the call names, if any
+    // Mutations are rate-limited per principal and need a ready data plane.
+    bool mutates = false;
+    // A further check on the request for this principal (e.g. which
+    // fields a tenant credential may change); a PERMISSION_DENIED from it
+    // is logged like the role's.
+    std::function<absl::Status(const Principal&)> check;
+  };
+  // Every unary call: authorize -> throttle -> check -> require ready (for
+  // mutations) -> `fn(principal)` -> status with details.
+  template <typename Resp, typename Fn>
+  grpc::Status Serve(grpc::ServerContext* ctx, const Call& call, Resp* resp,
+                     Fn&& fn);
+  v1::ServiceInfo Info() const;
+
   // Authenticates the caller and checks its role allows `access` to
   // `tenant` (see auth.h). Denials are logged (method, principal, peer),
   // rate-limited.

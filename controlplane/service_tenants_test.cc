@@ -176,14 +176,21 @@ TEST_F(ServiceTest, UpdateTenant) {
   req.mutable_tenant()->mutable_quotas()->set_max_flows(78);
   ExpectRejected(update(req), StatusCode::RESOURCE_EXHAUSTED, "no memory");
 
-  // Empty mask = every mutable field.
+  // No mask = every populated field (AIP-134): quotas are not populated
+  // here, so they stay.
   v1::UpdateTenantRequest all;
   *all.mutable_tenant() = MakeTenant("acme", 12);
   all.mutable_tenant()->add_gro_types(v1::GRO_TYPE_TCP4);
   ASSERT_TRUE(stub_->UpdateTenant(Ctx().get(), all, &out).ok());
-  EXPECT_EQ(out.quotas().max_flows(), 4096u);
+  EXPECT_EQ(out.quotas().max_flows(), 77u);
   EXPECT_EQ(server_->dp().tenant("acme")->gro_types, kGroTcp4);
   EXPECT_EQ(server_->dp().tenant("acme")->selectors[0].vlan_id, 12);
+
+  // "*" = full replacement: the unset quotas go back to their defaults.
+  all.mutable_update_mask()->add_paths("*");
+  ASSERT_TRUE(stub_->UpdateTenant(Ctx().get(), all, &out).ok());
+  EXPECT_EQ(out.quotas().max_flows(), 4096u);
+  EXPECT_EQ(server_->dp().tenant("acme")->max_flows, 4096u);
 }
 
 TEST_F(ServiceTest, DeleteErrors) {

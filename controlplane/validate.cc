@@ -4,13 +4,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "controlplane/limits.h"
+#include "controlplane/status_details.h"
 
 namespace grod::controlplane {
 
 namespace {
 
 absl::Status Invalid(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+  return FieldViolation(field, what);
 }
 
 std::string Sub(absl::string_view field, absl::string_view child) {
@@ -125,6 +126,7 @@ absl::StatusOr<v1::Tenant> NormalizeTenant(
   out.clear_create_time();
   out.clear_update_time();
   out.clear_route_hint_count();
+  out.clear_etag();
 
   const std::string selectors = Sub(field, "selectors");
   if (tenant.selectors_size() == 0) {
@@ -197,44 +199,6 @@ absl::Status ValidateHintMode(int mode, absl::string_view field) {
     return Invalid(field, "must be MERGE, LIST or BYPASS");
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<v1::Tenant> ApplyUpdateMask(
-    const v1::Tenant& current, const v1::Tenant& patch,
-    const google::protobuf::FieldMask& mask) {
-  v1::Tenant out = current;
-  static const char* const kAll[] = {"selectors", "quotas", "gro_types",
-                                     "default_mode", "flush_policy"};
-  std::vector<std::string> paths(mask.paths().begin(), mask.paths().end());
-  if (paths.empty()) paths.assign(std::begin(kAll), std::end(kAll));
-  for (size_t i = 0; i < paths.size(); ++i) {
-    const std::string& p = paths[i];
-    if (p == "selectors") {
-      *out.mutable_selectors() = patch.selectors();
-    } else if (p == "quotas") {
-      *out.mutable_quotas() = patch.quotas();
-    } else if (p == "quotas.max_flows") {
-      out.mutable_quotas()->set_max_flows(patch.quotas().max_flows());
-    } else if (p == "quotas.max_held_packets") {
-      out.mutable_quotas()->set_max_held_packets(
-          patch.quotas().max_held_packets());
-    } else if (p == "gro_types") {
-      *out.mutable_gro_types() = patch.gro_types();
-    } else if (p == "default_mode") {
-      out.set_default_mode(patch.default_mode());
-    } else if (p == "flush_policy") {
-      *out.mutable_flush_policy() = patch.flush_policy();
-    } else if (p == "name") {
-      return Invalid(Index("update_mask.paths", i), "name is immutable");
-    } else {
-      return Invalid(Index("update_mask.paths", i),
-                     absl::StrCat("unknown or output-only field \"", p,
-                                  "\" (mutable: selectors, quotas, "
-                                  "quotas.max_flows, quotas.max_held_packets, "
-                                  "gro_types, default_mode, flush_policy)"));
-    }
-  }
-  return out;
 }
 
 }  // namespace grod::controlplane

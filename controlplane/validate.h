@@ -14,7 +14,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "google/protobuf/field_mask.pb.h"
 #include "proto/grod/v1/grod.pb.h"
 
 namespace grod::controlplane {
@@ -37,12 +36,6 @@ absl::StatusOr<v1::Tenant> NormalizeTenant(
 
 // A route hint's mode: MERGE, LIST or BYPASS.
 absl::Status ValidateHintMode(int mode, absl::string_view field);
-
-// Returns `current` with the fields named by `mask` taken from `patch` (all
-// mutable fields if the mask is empty). The result is not yet validated.
-absl::StatusOr<v1::Tenant> ApplyUpdateMask(
-    const v1::Tenant& current, const v1::Tenant& patch,
-    const google::protobuf::FieldMask& mask);
 
 }  // namespace grod::controlplane
 

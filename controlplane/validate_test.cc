@@ -101,24 +101,5 @@ TEST(ValidateTest, KnownPorts) {
   EXPECT_TRUE(NormalizeTenant(t, "tenant", nullptr).ok());
 }
 
-TEST(ValidateTest, UpdateMask) {
-  v1::Tenant current = *NormalizeTenant(Valid(), "tenant", nullptr);
-  v1::Tenant patch;
-  patch.mutable_quotas()->set_max_flows(10);
-  patch.set_default_mode(v1::GRO_MODE_LIST);
-  google::protobuf::FieldMask mask;
-  mask.add_paths("quotas.max_flows");
-  absl::StatusOr<v1::Tenant> r = ApplyUpdateMask(current, patch, mask);
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->quotas().max_flows(), 10u);
-  EXPECT_EQ(r->quotas().max_held_packets(), 2048u);
-  EXPECT_EQ(r->default_mode(), v1::GRO_MODE_MERGE);
-  EXPECT_EQ(r->selectors_size(), 1);
-  mask.add_paths("bogus");
-  EXPECT_EQ(
-      ApplyUpdateMask(current, patch, mask).status().message().substr(0, 21),
-      "update_mask.paths[1]:");
-}
-
 }  // namespace
 }  // namespace grod::controlplane

@@ -10,7 +10,8 @@ PACKAGES=(
   # libraries (dpdk-dev also ships dpdk-testpmd, the peer scripts/bench_process.sh runs)
   libdpdk-dev dpdk-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev
-  libyaml-dev
+  # google/rpc/status.proto and error_details.proto (status details), libyaml (YAML configs, grocli apply)
+  golang-github-gogo-googleapis-dev libyaml-dev
   # tests: metrics, wire, independent gRPC client, deployment checks, grocli's
   # zsh completion
   prometheus python3-grpcio python3-protobuf python3-scapy python3-yaml iperf3 iproute2
