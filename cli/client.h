@@ -76,7 +76,7 @@ class Client {
 };
 
 // "NOT_FOUND" etc.
-const char* StatusCodeName(grpc::StatusCode code);
+std::string StatusCodeName(grpc::StatusCode code);
 
 }  // namespace grod::cli
 

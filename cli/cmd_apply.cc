@@ -1,13 +1,10 @@
 #include "cli/cmd_apply.h"
 
-#include <fstream>
-#include <iostream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/apply_file.h"
+#include "cli/files.h"
 #include "cli/output.h"
 #include "google/protobuf/text_format.h"
 
@@ -65,23 +62,12 @@ int Run(CommandEnv& env, const ParsedArgs& a) {
   }
   if (!a.Has("file")) return UsageError(env, "apply", "-f FILE is required");
   const std::string path = a.Get("file");
-  std::stringstream text;
-  if (path == "-") {
-    text << std::cin.rdbuf();
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      return UsageError(
-          env, "apply",
-          absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
-    }
-    text << in.rdbuf();
-  }
-  absl::StatusOr<v1::ApplyConfigRequest> req = ParseApplyFile(
-      text.str(), FormatOf(path), path == "-" ? "<stdin>" : path);
-  if (!req.ok()) {
-    return UsageError(env, "apply", std::string(req.status().message()));
-  }
+  absl::StatusOr<std::string> text = ReadInputFile(path, "-f");
+  if (!text.ok()) return LocalFailure(env, text.status());
+  // Bad content is the file's fault, not the command line's: exit 1.
+  absl::StatusOr<v1::ApplyConfigRequest> req =
+      ParseApplyFile(*text, FormatOf(path), path == "-" ? "<stdin>" : path);
+  if (!req.ok()) return LocalFailure(env, req.status());
   if (req->dry_run() || !req->etag().empty()) {
     return UsageError(env, "apply",
                       "the file sets dry_run or etag; give them as "
@@ -93,11 +79,7 @@ int Run(CommandEnv& env, const ParsedArgs& a) {
   grpc::Status s =
       env.client->stub().ApplyConfig(env.client->Context().get(), *req, &resp);
   if (!s.ok()) return env.client->Fail(s, env.err);
-  if (env.client->options().output != OutputFormat::kTable) {
-    PrintMessage(resp, env.client->options().output, env.out);
-  } else {
-    env.out << DiffText(resp, req->dry_run());
-  }
+  if (!PrintStructured(env, resp)) env.out << DiffText(resp, req->dry_run());
   return kExitOk;
 }
 

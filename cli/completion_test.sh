@@ -28,7 +28,7 @@ out="$(bash --norc --noprofile -c 'source <("$0" completion bash) && complete -p
 [[ "$out" == "complete -F _grocli grocli" ]] || fail "complete -p grocli: [$out]"
 
 expect_bash "tenant" ten
-expect_bash "completion info policy ports route stats tenant version" ""
+expect_bash "apply completion info policy ports route stats tenant version" ""
 expect_bash "create delete get list update" tenant ""
 expect_bash "delete" route de
 expect_bash "get set" --server localhost:1 policy ""
@@ -41,6 +41,7 @@ expect_bash "--max-flows --max-held --max-merged-bytes --max-segments" tenant up
 expect_bash "--allow-missing" route delete acme --al
 expect_bash "--allow-missing" route del acme --al   # the alias knows its flags
 expect_bash "--watch" stats --w
+expect_bash "--dry-run" apply --dr
 expect_bash "--client" version --cl
 expect_bash "bash" completion b
 expect_bash "list" route add acme 10.0.0.0/8 --mode li
@@ -78,7 +79,7 @@ if command -v zsh > /dev/null; then
   reg="$(zsh -f -c 'compdef() { print -r -- "compdef $*"; }; source <("$0" completion zsh)' "$GROCLI")"
   [[ "$reg" == "compdef _grocli grocli" ]] || fail "zsh registration: [$reg]"
   zsh -n <("$GROCLI" completion zsh) || fail "zsh -n: syntax error"
-  expect_zsh "completion info policy ports route stats tenant version" ""
+  expect_zsh "apply completion info policy ports route stats tenant version" ""
   expect_zsh "create delete get list update" tenant ""
   expect_zsh "add delete list" --deadline 5s route ""
   expect_zsh "adaptive per-burst timeout" policy set acme --flush ""

@@ -154,8 +154,9 @@ TEST_F(GrocliApplyTest, StdinJsonAndStaleEtag) {
 
 TEST_F(GrocliApplyTest, BadInputExitCodes) {
   const uint64_t gen = server_->cp().config_generation();
+  // The command line is fine, the files are not: exit 1, nothing sent.
   Result r = Apply({"-f", "/nonexistent/desired.yaml"});
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("cannot read /nonexistent/desired.yaml"),
             std::string::npos)
       << r.err;
@@ -163,7 +164,7 @@ TEST_F(GrocliApplyTest, BadInputExitCodes) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("-f FILE is required"), std::string::npos) << r.err;
   r = Apply({"-f", "-"}, "tenants: [\n");
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("<stdin>: line"), std::string::npos) << r.err;
   // Valid YAML the server refuses: its message names the item.
   r = Apply({"-f", "-"}, "tenants: [{name: acme}]\n");

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -234,6 +235,9 @@ TEST_F(GrocliE2eTest, TenantCreateGetListUpdateDelete) {
   v1::Tenant want = acme;
   want.mutable_quotas()->set_max_flows(2000);
   want.clear_update_time();
+  // An update gives the tenant a new etag (AIP-154).
+  want.set_etag(updated.etag());
+  EXPECT_NE(updated.etag(), acme.etag());
   v1::Tenant now = testing::ParseJson<v1::Tenant>(
       Ok({"tenant", "get", "acme", "-o", "json"}));
   EXPECT_GE(
@@ -737,6 +741,70 @@ TEST_F(GrocliE2eTest, GrpcInvalidArgumentNamesTheField) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(s.error_message(), HasSubstr("max_segments"));
   }
+}
+
+// grocli apply against the real grod: the printed difference, a dry run
+// that changes nothing, the apply (checked with a plain gRPC client), and
+// that the same file again changes nothing.
+TEST_F(GrocliE2eTest, ApplyDryRunApplyIdempotent) {
+  CreateAcme();
+  Ok({"route", "add", "acme", "10.0.0.0/8", "list"});
+  const std::string file = TempPath("desired.yaml");
+  std::ofstream(file) << R"(tenants:
+  - name: acme
+    selectors: [{port_id: 0, vlan_id: 100}, {vni: 5001}]
+    default_mode: GRO_MODE_LIST
+    gro_types: [GRO_TYPE_TCP4, GRO_TYPE_TCP6]
+    quotas: {max_flows: 1000, max_held_packets: 2000}
+    flush_policy:
+      kind: FLUSH_KIND_TIMEOUT
+      timeout: 0.0002s
+      max_segments: 16
+      max_merged_bytes: 30000
+  - name: blue
+    selectors: [{port_id: 1}]
+route_hints:
+  - tenant: blue
+    hints: [{prefix: "2001:db8::/32", mode: GRO_MODE_BYPASS}]
+)";
+  auto generation = [&] {
+    v1::ServiceInfo info;
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(stub_->GetInfo(&ctx, {}, &info).ok());
+    return info.config_generation();
+  };
+  const uint64_t gen = generation();
+  const std::string diff =
+      "~ tenant acme: flush_policy.timeout: 100us -> 200us\n"
+      "+ tenant blue (selectors port=1; mode merge; flush per-burst)\n"
+      "- route acme 10.0.0.0/8 list\n"
+      "+ route blue 2001:db8::/32 bypass\n";
+  EXPECT_EQ(Ok({"apply", "-f", file, "--dry-run"}),
+            absl::StrCat(diff, "4 changes (dry run: nothing applied); etag ",
+                         gen, " (generation ", gen, ")\n"));
+  EXPECT_EQ(generation(), gen);
+
+  EXPECT_EQ(Ok({"apply", "-f", file, "--etag", absl::StrCat(gen)}),
+            absl::StrCat(diff, "4 changes applied; etag ", gen + 1,
+                         " (generation ", gen + 1, ")\n"));
+  v1::ListTenantsResponse list;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->ListTenants(&ctx, {}, &list).ok());
+  }
+  ASSERT_EQ(list.tenants_size(), 2);
+  EXPECT_EQ(list.tenants(0).flush_policy().timeout().nanos(), 200'000);
+  EXPECT_EQ(list.tenants(0).route_hint_count(), 0u);
+  EXPECT_EQ(list.tenants(1).name(), "blue");
+  EXPECT_EQ(list.tenants(1).route_hint_count(), 1u);
+
+  EXPECT_EQ(Ok({"apply", "-f", file}),
+            absl::StrCat("no changes: grod already has this configuration; "
+                         "etag ",
+                         gen + 1, " (generation ", gen + 1, ")\n"));
+  EXPECT_EQ(generation(), gen + 1);
+  // The old etag is stale now.
+  Fails({"apply", "-f", file, "--etag", absl::StrCat(gen)}, "ABORTED");
 }
 
 TEST_F(GrocliE2eTest, LiveMetricsPassPromtool) {
