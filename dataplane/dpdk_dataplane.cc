@@ -251,7 +251,7 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
     workers.push_back(w.get());
     workers_.push_back(std::move(w));
   }
-  tenants_->AttachWorkers(workers);
+  tenants_->AttachWorkers({workers.begin(), workers.end()});
   for (auto& w : workers_) {
     int rc = rte_eal_remote_launch(&Worker::Main, w.get(), w->lcore());
     if (rc != 0) {

@@ -38,7 +38,7 @@ TenantManager::~TenantManager() {
   for (auto& [token, snap] : retired_) delete snap;
 }
 
-void TenantManager::AttachWorkers(std::vector<Worker*> workers) {
+void TenantManager::AttachWorkers(std::vector<WorkerHandle*> workers) {
   absl::MutexLock lock(&mu_);
   workers_ = std::move(workers);
 }
@@ -63,7 +63,7 @@ gro::ContextConfig TenantManager::ContextConfigOf(
 
 absl::Status TenantManager::CheckWorkersAlive() const {
   std::vector<unsigned> stalled;
-  for (const Worker* w : workers_) {
+  for (const WorkerHandle* w : workers_) {
     if (w->stalled()) stalled.push_back(w->lcore());
   }
   if (stalled.empty()) return absl::OkStatus();
@@ -77,7 +77,7 @@ absl::Status TenantManager::CheckWorkersAlive() const {
 absl::Status TenantManager::StallWorkerForTest(unsigned lcore,
                                                absl::Duration duration) {
   absl::MutexLock lock(&mu_);
-  for (Worker* w : workers_) {
+  for (WorkerHandle* w : workers_) {
     if (w->lcore() != lcore) continue;
     WorkerCommand stall{WorkerCommand::Kind::kStallForTest};
     stall.stall_ms = absl::ToInt64Milliseconds(duration);
@@ -100,9 +100,9 @@ absl::Status TenantManager::StallWorkerForTest(unsigned lcore,
 }
 
 absl::Status TenantManager::RunOnWorkers(const WorkerCommand& cmd) {
-  std::vector<std::pair<Worker*, uint64_t>> waits;
+  std::vector<std::pair<WorkerHandle*, uint64_t>> waits;
   std::vector<uint64_t> failed_before;
-  for (Worker* w : workers_) {
+  for (WorkerHandle* w : workers_) {
     failed_before.push_back(w->commands_failed());
     const uint64_t seq = w->Post(cmd);
     if (seq == 0) {
@@ -289,7 +289,7 @@ absl::Status TenantManager::Upsert(const TenantSpec& spec) {
   Tenant& t = it->second;
   const gro::ContextConfig old_cfg = ContextConfigOf(t.spec);
   const gro::ContextConfig new_cfg = ContextConfigOf(spec);
-  if (std::memcmp(&old_cfg, &new_cfg, sizeof(old_cfg)) != 0) {
+  if (old_cfg != new_cfg) {
     // Held packets are flushed out before the new context takes over.
     WorkerCommand replace{WorkerCommand::Kind::kReplace, t.slot, new_cfg};
     if (absl::Status s = RunOnWorkers(replace); !s.ok()) {
@@ -356,15 +356,12 @@ void TenantManager::AddStats(StatsSnapshot* stats) const {
   for (const auto& [name, t] : tenants_) {
     TenantCounters c;
     c.tenant = name;
-    for (const Worker* w : workers_) w->gro().AddCounters(t.slot, &c);
+    for (const WorkerHandle* w : workers_) w->AddTenantCounters(t.slot, &c);
     stats->tenants.push_back(std::move(c));
   }
   TenantCounters unmatched;
   unmatched.tenant = "_unmatched";
-  for (const Worker* w : workers_) {
-    unmatched.packets_in += ReadCounter(w->gro().unmatched_packets());
-    unmatched.bytes_in += ReadCounter(w->gro().unmatched_bytes());
-  }
+  for (const WorkerHandle* w : workers_) w->AddUnmatchedCounters(&unmatched);
   unmatched.packets_out = unmatched.bypass_packets = unmatched.packets_in;
   stats->tenants.push_back(std::move(unmatched));
   stats->config_generation = generation_;

@@ -11,7 +11,7 @@
 //
 // Thread-safe: calls are serialised by a mutex that workers never take.
 //
-// A worker the liveness monitor marks stalled (Worker::stalled()) makes
+// A worker the liveness monitor marks stalled (WorkerHandle::stalled()) makes
 // every change fail at once with UNAVAILABLE naming its lcore; a worker
 // that stalls while a change waits for it fails that change within the
 // monitor's detection time, and never leaves the caller hanging on the
@@ -35,7 +35,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/dataplane_types.h"
-#include "dataplane/runtime/worker.h"
+#include "dataplane/runtime/worker_command.h"
+#include "dataplane/runtime/worker_handle.h"
 #include "dataplane/tenant/config_snapshot.h"
 #include "dataplane/tenant/reclassification.h"
 #include "dataplane/tenant/route_table.h"
@@ -60,7 +61,7 @@ class TenantManager {
     return &current_;
   }
   // The workers commands go to; set once, before any tenant exists.
-  void AttachWorkers(std::vector<Worker*> workers);
+  void AttachWorkers(std::vector<WorkerHandle*> workers);
 
   absl::Status Upsert(const TenantSpec& spec);
   absl::Status Remove(const std::string& name);
@@ -132,7 +133,7 @@ class TenantManager {
   std::atomic<const ConfigSnapshot*> current_;
 
   mutable absl::Mutex mu_;
-  std::vector<Worker*> workers_ ABSL_GUARDED_BY(mu_);
+  std::vector<WorkerHandle*> workers_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Tenant> tenants_ ABSL_GUARDED_BY(mu_);
   std::string unmatched_ ABSL_GUARDED_BY(mu_);
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,6 +1,7 @@
-// TenantManager without workers: what it publishes. Which tenants a change
-// stamps for a flush (TenantRuntime::reclassified_epoch), and the flush
-// timeouts in TSC cycles.
+// TenantManager on its own: what it publishes (which tenants a change stamps
+// for a flush, TenantRuntime::reclassified_epoch; flush timeouts in TSC
+// cycles), and, through fake workers (WorkerHandle), what it asks workers to
+// do and how it answers when they fail, stall or do not answer.
 #include "dataplane/control/tenant_manager.h"
 
 #include <rte_cycles.h>
@@ -9,11 +10,59 @@
 #include <map>
 #include <set>
 
+#include "dataplane/runtime/worker_handle.h"
 #include "dataplane/testing/ring_port.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace grod::dataplane {
 namespace {
+
+// A worker lcore as the TenantManager sees it, without an lcore: it
+// records what is posted and acknowledges at once unless told otherwise.
+class FakeWorker : public WorkerHandle {
+ public:
+  explicit FakeWorker(unsigned lcore) : lcore_(lcore) {}
+
+  unsigned lcore() const override { return lcore_; }
+  uint64_t Post(const WorkerCommand& cmd) override {
+    if (mailbox_full) return 0;
+    posted.push_back(cmd);
+    if (fail_creates && cmd.kind == WorkerCommand::Kind::kCreate) ++failed_;
+    if (answer) done_ = posted.size();
+    return posted.size();
+  }
+  uint64_t commands_done() const override { return done_; }
+  uint64_t commands_failed() const override { return failed_; }
+  bool stalled() const override { return stalled_; }
+  void AddTenantCounters(uint16_t slot, TenantCounters* out) const override {
+    out->packets_in += 100 + slot;
+  }
+  void AddUnmatchedCounters(TenantCounters* out) const override {
+    out->packets_in += 7;
+    out->bytes_in += 700;
+  }
+
+  // Kinds posted since the last call, in order.
+  std::vector<WorkerCommand::Kind> TakeKinds() {
+    std::vector<WorkerCommand::Kind> k;
+    for (size_t i = seen_; i < posted.size(); ++i) k.push_back(posted[i].kind);
+    seen_ = posted.size();
+    return k;
+  }
+
+  std::vector<WorkerCommand> posted;
+  bool mailbox_full = false;
+  bool fail_creates = false;
+  bool answer = true;
+  bool stalled_ = false;
+
+ private:
+  const unsigned lcore_;
+  uint64_t done_ = 0;
+  uint64_t failed_ = 0;
+  size_t seen_ = 0;
+};
 
 TrafficSelector Sel(std::optional<uint16_t> port, std::optional<uint16_t> vlan,
                     std::optional<uint32_t> vni = std::nullopt) {
@@ -133,6 +182,148 @@ TEST_F(TenantManagerTest, SelectorChangesStampOnlyTenantsThatMayLoseTraffic) {
   // (wide on port 0 VLAN 20, vxlan's tunnels on VLAN 20).
   EXPECT_EQ(Stamped([&] { ASSERT_TRUE(mgr_->Remove("v20").ok()); }),
             (S{"v20", "wide", "vxlan"}));
+}
+
+using Kind = WorkerCommand::Kind;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class TenantManagerWorkersTest : public TenantManagerTest {
+ protected:
+  void SetUp() override {
+    TenantManagerTest::SetUp();
+    mgr_->AttachWorkers({&w1_, &w2_});
+  }
+  static TenantSpec Spec(const std::string& name, uint16_t vlan) {
+    TenantSpec t;
+    t.name = name;
+    t.selectors = {Sel(0, vlan)};
+    return t;
+  }
+  FakeWorker w1_{3}, w2_{5};
+};
+
+TEST_F(TenantManagerWorkersTest, NewTenantGetsAContextOnEveryWorker) {
+  TenantSpec t = Spec("a", 10);
+  t.max_flows = 300;
+  t.max_held_packets = 900;
+  t.flush.max_segments = 12;
+  ASSERT_TRUE(mgr_->Upsert(t).ok());
+  for (FakeWorker* w : {&w1_, &w2_}) {
+    ASSERT_EQ(w->posted.size(), 1u);
+    const WorkerCommand& c = w->posted[0];
+    EXPECT_EQ(c.kind, Kind::kCreate);
+    EXPECT_EQ(c.slot, 0);
+    EXPECT_EQ(c.config.max_flows, 300u);
+    EXPECT_EQ(c.config.max_held_packets, 900u);
+    EXPECT_EQ(c.config.max_segments, 12u);
+    EXPECT_EQ(c.config.vxlan_port, 4789);
+    EXPECT_TRUE(c.config.verify_checksums);
+  }
+  EXPECT_TRUE(Snap().tenants[0].active);
+}
+
+// A change of selectors (or of the flush policy) moves traffic but leaves
+// the GRO context as it is: rebuilding it would flush every held flow of
+// the tenant for nothing. Only a change of what the context is built from
+// (quotas, GRO types, size limits) replaces it.
+TEST_F(TenantManagerWorkersTest, OnlyContextChangesReplaceTheContext) {
+  ASSERT_TRUE(mgr_->Upsert(Spec("a", 10)).ok());
+  w1_.TakeKinds();
+  TenantSpec moved = Spec("a", 11);
+  moved.selectors.push_back(Sel(1, 30));
+  moved.flush.kind = FlushKind::kAdaptive;
+  for (int i = 0; i < 20; ++i) {
+    moved.selectors[1].vlan_id = 30 + i % 2;
+    ASSERT_TRUE(mgr_->Upsert(moved).ok());
+  }
+  EXPECT_THAT(w1_.TakeKinds(), ElementsAre());
+  moved.max_flows = 77;
+  ASSERT_TRUE(mgr_->Upsert(moved).ok());
+  EXPECT_THAT(w1_.TakeKinds(), ElementsAre(Kind::kReplace));
+  EXPECT_EQ(w1_.posted.back().config.max_flows, 77u);
+}
+
+TEST_F(TenantManagerWorkersTest, StalledWorkerRefusesChangesAndChangesNothing) {
+  ASSERT_TRUE(mgr_->Upsert(Spec("a", 10)).ok());
+  const uint64_t generation = mgr_->generation();
+  w2_.stalled_ = true;
+  absl::Status s = mgr_->Upsert(Spec("b", 20));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("worker lcore 5"));
+  EXPECT_EQ(mgr_->Remove("a").code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(mgr_->generation(), generation);
+  EXPECT_EQ(w1_.posted.size(), 1u);  // the first create only
+  EXPECT_TRUE(Snap().tenants[0].active);
+  EXPECT_FALSE(Snap().tenants[1].active);
+  w2_.stalled_ = false;
+  EXPECT_TRUE(mgr_->Upsert(Spec("b", 20)).ok());
+}
+
+TEST_F(TenantManagerWorkersTest, WorkerThatStallsWhileAnsweringFailsTheChange) {
+  // Alive when the change starts; takes the command, never acknowledges it,
+  // and the liveness monitor then marks it stalled.
+  struct StallOnPost : FakeWorker {
+    using FakeWorker::FakeWorker;
+    uint64_t Post(const WorkerCommand& c) override {
+      stalled_ = true;
+      answer = false;
+      return FakeWorker::Post(c);
+    }
+  } stalling(9);
+  mgr_->AttachWorkers({&w1_, &stalling});
+  absl::Status s = mgr_->Upsert(Spec("a", 10));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("worker lcore 9"));
+  EXPECT_FALSE(Snap().tenants[0].active);
+}
+
+TEST_F(TenantManagerWorkersTest, FailedCreateIsUndoneEverywhere) {
+  w2_.fail_creates = true;
+  absl::Status s = mgr_->Upsert(Spec("a", 10));
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(w1_.TakeKinds(), ElementsAre(Kind::kCreate, Kind::kDestroy));
+  EXPECT_THAT(w2_.TakeKinds(), ElementsAre(Kind::kCreate, Kind::kDestroy));
+  EXPECT_FALSE(Snap().tenants[0].active);
+  StatsSnapshot stats;
+  mgr_->AddStats(&stats);
+  ASSERT_EQ(stats.tenants.size(), 1u);  // "_unmatched" only
+  EXPECT_EQ(stats.tenants[0].tenant, "_unmatched");
+}
+
+TEST_F(TenantManagerWorkersTest, FullMailboxFailsTheChange) {
+  w1_.mailbox_full = true;
+  absl::Status s = mgr_->Upsert(Spec("a", 10));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("worker lcore 3"));
+  EXPECT_FALSE(Snap().tenants[0].active);
+}
+
+TEST_F(TenantManagerWorkersTest, RemoveUnpublishesThenDestroysOnEveryWorker) {
+  ASSERT_TRUE(mgr_->Upsert(Spec("a", 10)).ok());
+  w1_.TakeKinds();
+  w2_.TakeKinds();
+  ASSERT_TRUE(mgr_->Remove("a").ok());
+  EXPECT_THAT(w1_.TakeKinds(), ElementsAre(Kind::kDestroy));
+  EXPECT_THAT(w2_.TakeKinds(), ElementsAre(Kind::kDestroy));
+  EXPECT_FALSE(Snap().tenants[0].active);
+  EXPECT_EQ(mgr_->Remove("a").code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(TenantManagerWorkersTest, StatsAreSummedOverWorkers) {
+  ASSERT_TRUE(mgr_->Upsert(Spec("a", 10)).ok());
+  ASSERT_TRUE(mgr_->Upsert(Spec("b", 20)).ok());
+  StatsSnapshot stats;
+  mgr_->AddStats(&stats);
+  std::map<std::string, TenantCounters> by_name;
+  for (const TenantCounters& c : stats.tenants) by_name[c.tenant] = c;
+  ASSERT_EQ(by_name.size(), 3u);
+  EXPECT_EQ(by_name["a"].packets_in, 2u * 100);  // slot 0 on two workers
+  EXPECT_EQ(by_name["b"].packets_in, 2u * 101);  // slot 1
+  EXPECT_EQ(by_name["_unmatched"].packets_in, 14u);
+  EXPECT_EQ(by_name["_unmatched"].bytes_in, 1400u);
+  EXPECT_EQ(by_name["_unmatched"].bypass_packets, 14u);
+  EXPECT_EQ(stats.config_generation, mgr_->generation());
 }
 
 }  // namespace

@@ -201,6 +201,10 @@ struct ContextConfig {
   // Key of the flow table's hash (hash flooding, see flow_table.h): 0
   // picks a random one (rte_rand) per context; tests fix it.
   uint64_t hash_seed = 0;
+
+  // Field by field (never memcmp: the struct has padding, whose bytes are
+  // indeterminate).
+  bool operator==(const ContextConfig&) const = default;
 };
 
 // Output sink: the engine appends packets; when full it calls

@@ -24,6 +24,7 @@
 #include "dataplane/runtime/lcore_counters.h"
 #include "dataplane/runtime/pool_gauge.h"
 #include "dataplane/runtime/vnet_tap.h"
+#include "dataplane/runtime/worker_handle.h"
 #include "dataplane/tenant/config_snapshot.h"
 
 namespace grod::dataplane {
@@ -52,13 +53,13 @@ struct WorkerSetup {
   unsigned pressure_free_mbufs = 0;
 };
 
-class Worker {
+class Worker final : public WorkerHandle {
  public:
   static constexpr uint16_t kBurst = 32;
 
   // Fails (returns nullptr) only if the command ring cannot be allocated.
   static std::unique_ptr<Worker> Create(const WorkerSetup& setup);
-  ~Worker();
+  ~Worker() override;
 
   // The lcore entry point (rte_eal_remote_launch); arg is the Worker.
   static int Main(void* arg);
@@ -70,19 +71,32 @@ class Worker {
   // Control side (one thread at a time): queues a copy of `cmd` and
   // returns the sequence number commands_done() reaches once it ran, or 0
   // if the ring is full (the worker stopped taking commands).
-  uint64_t Post(const WorkerCommand& cmd);
-  uint64_t commands_done() const { return ReadCounter(commands_done_); }
-  uint64_t commands_failed() const { return ReadCounter(commands_failed_); }
+  uint64_t Post(const WorkerCommand& cmd) override;
+  uint64_t commands_done() const override {
+    return ReadCounter(commands_done_);
+  }
+  uint64_t commands_failed() const override {
+    return ReadCounter(commands_failed_);
+  }
 
   // Liveness: bumped once per loop iteration, whether forwarding or not.
   uint64_t heartbeat() const { return ReadCounter(heartbeat_); }
   // Set by the liveness monitor when the heartbeat stopped.
-  bool stalled() const { return stalled_.load(std::memory_order_acquire); }
+  bool stalled() const override {
+    return stalled_.load(std::memory_order_acquire);
+  }
   void set_stalled(bool stalled) {
     stalled_.store(stalled, std::memory_order_release);
   }
 
-  unsigned lcore() const { return setup_.lcore; }
+  unsigned lcore() const override { return setup_.lcore; }
+  void AddTenantCounters(uint16_t slot, TenantCounters* out) const override {
+    gro_.AddCounters(slot, out);
+  }
+  void AddUnmatchedCounters(TenantCounters* out) const override {
+    out->packets_in += ReadCounter(gro_.unmatched_packets());
+    out->bytes_in += ReadCounter(gro_.unmatched_bytes());
+  }
   const PortLcoreCounters& port_counters(uint16_t port) const {
     return port_counters_[port];
   }
