@@ -26,15 +26,15 @@ constexpr unsigned kPoolCacheSize = 256;
 
 // The mbufs the data plane needs for itself -- the one definition of the
 // reserve that tenants' held-packet quotas must leave free (MbufBudget):
-//  - every RX ring is kept full:            ports x queues x rx_descriptors
-//  - TX rings hold sent packets until done: ports x queues x tx_descriptors
+//  - every RX ring is kept full:            queues x each port's rx_descriptors
+//  - TX rings hold sent packets until done: queues x each port's tx_descriptors
 //  - per worker, in hand at once: an RX burst per port (Worker::kBurst), an
 //    egress batch per port (Egress::kBatch) and one software-GSO split
 //    (Egress::kMaxSplit header mbufs)
 //  - per EAL lcore, the pool's cache, which other lcores cannot take from
-uint64_t MbufReserve(size_t ports, uint16_t queues, const PortQueues& q) {
-  const uint64_t rings = uint64_t{ports} * queues *
-                         (uint64_t{q.rx_descriptors} + q.tx_descriptors);
+// (`rings`: the sum over ports of their rx + tx descriptors per queue.)
+uint64_t MbufReserve(size_t ports, uint16_t queues, uint64_t rings_per_queue) {
+  const uint64_t rings = uint64_t{queues} * rings_per_queue;
   const uint64_t in_hand =
       uint64_t{queues} *
       (ports * (uint64_t{Worker::kBurst} + Egress::kBatch) + Egress::kMaxSplit);
@@ -145,6 +145,8 @@ absl::Status DpdkDataPlane::ResolvePorts(const RuntimeConfig& config) {
                         {},
                         spec.tso_max_bytes,
                         spec.mtu,
+                        spec.rx_descriptors,
+                        spec.tx_descriptors,
                         spec.device,
                         spec.tap_interface});
     }
@@ -157,12 +159,12 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
   const uint16_t nq = worker_lcores_.size();
   PortQueues queues;
   queues.rx_queues = queues.tx_queues = nq;
-  if (!config.ports.empty()) {
-    queues.rx_descriptors = config.ports[0].rx_descriptors;
-    queues.tx_descriptors = config.ports[0].tx_descriptors;
+  uint64_t rings_per_queue = 0;
+  for (const Port& p : ports_) {
+    rings_per_queue += uint64_t{p.rx_descriptors} + p.tx_descriptors;
   }
   mbufs_.pool_size = config.mbufs;
-  mbufs_.reserve = MbufReserve(ports_.size(), nq, queues);
+  mbufs_.reserve = MbufReserve(ports_.size(), nq, rings_per_queue);
   mbufs_.worker_lcores = nq;
   if (mbufs_.pool_size < mbufs_.reserve) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -207,6 +209,8 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
       continue;
     }
     queues.mtu = p.mtu;
+    queues.rx_descriptors = p.rx_descriptors;
+    queues.tx_descriptors = p.tx_descriptors;
     absl::StatusOr<PortCapabilities> caps = StartPort(p.id, queues, pool_);
     if (!caps.ok()) return caps.status();
     p.caps = *caps;

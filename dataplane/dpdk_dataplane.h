@@ -73,9 +73,11 @@ class DpdkDataPlane : public grod::DataPlane {
     PortCapabilities caps;
     uint32_t tso_max_bytes = 65535;  // PortSpec (configured, not probed)
     uint16_t mtu = 0;                // PortSpec: 0 = the device's default
-    std::string name;                // PortSpec::device
-    std::string tap_interface;       // non-empty: a tap port, not an ethdev
-    VnetTap* tap = nullptr;          // once started (owned by taps_)
+    uint16_t rx_descriptors = 1024;  // PortSpec: per queue
+    uint16_t tx_descriptors = 1024;
+    std::string name;           // PortSpec::device
+    std::string tap_interface;  // non-empty: a tap port, not an ethdev
+    VnetTap* tap = nullptr;     // once started (owned by taps_)
   };
 
   DpdkDataPlane() = default;
