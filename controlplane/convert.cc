@@ -2,6 +2,19 @@
 
 namespace grod::controlplane {
 
+// The API's enums and the data plane's: GroType N is bit N-1 of GroTypeBit
+// (ToTenantSpec), and GroMode has the same numbers on both sides.
+static_assert((1u << (v1::GRO_TYPE_TCP4 - 1)) == kGroTcp4 &&
+              (1u << (v1::GRO_TYPE_TCP6 - 1)) == kGroTcp6 &&
+              (1u << (v1::GRO_TYPE_UDP4 - 1)) == kGroUdp4 &&
+              (1u << (v1::GRO_TYPE_UDP6 - 1)) == kGroUdp6 &&
+              (1u << (v1::GRO_TYPE_IPV4_FRAG - 1)) == kGroIpv4Frag &&
+              (1u << (v1::GRO_TYPE_VXLAN - 1)) == kGroVxlan &&
+              (1u << v1::GroType_MAX) - 1 == kGroAll);
+static_assert(v1::GRO_MODE_MERGE == static_cast<int>(GroMode::kMerge) &&
+              v1::GRO_MODE_LIST == static_cast<int>(GroMode::kList) &&
+              v1::GRO_MODE_BYPASS == static_cast<int>(GroMode::kBypass));
+
 GroMode ToGroMode(v1::GroMode mode) {
   switch (mode) {
     case v1::GRO_MODE_LIST:

@@ -7,6 +7,17 @@
 #include "absl/time/clock.h"
 
 namespace grod::dataplane {
+
+// ContextConfigOf hands a tenant's GroTypeBit set to the engine as its
+// gro::GroType bits, and the API's defaults must be the engine's.
+static_assert(kGroTcp4 == gro::kTcp4 && kGroTcp6 == gro::kTcp6 &&
+              kGroUdp4 == gro::kUdp4 && kGroUdp6 == gro::kUdp6 &&
+              kGroIpv4Frag == gro::kIpv4Frag && kGroVxlan == gro::kVxlan &&
+              kGroAll == gro::kAll);
+static_assert(FlushPolicy{}.max_merged_bytes ==
+              gro::ContextConfig{}.max_merged_bytes);
+static_assert(FlushPolicy{}.max_segments == gro::ContextConfig{}.max_segments);
+
 namespace {
 
 constexpr absl::Duration kWorkerAnswerTimeout = absl::Seconds(5);

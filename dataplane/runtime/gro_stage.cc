@@ -3,6 +3,15 @@
 #include "dataplane/runtime/lcore_counters.h"
 
 namespace grod::dataplane {
+
+// Process() takes a tenant's GroMode as the engine's gro::Mode by value.
+static_assert(static_cast<int>(GroMode::kMerge) ==
+              static_cast<int>(gro::Mode::kMerge));
+static_assert(static_cast<int>(GroMode::kList) ==
+              static_cast<int>(gro::Mode::kList));
+static_assert(static_cast<int>(GroMode::kBypass) ==
+              static_cast<int>(gro::Mode::kBypass));
+
 namespace {
 
 void AddEngineCounters(const gro::Counters& c, TenantCounters* out) {
