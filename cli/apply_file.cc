@@ -2,8 +2,6 @@
 
 #include <yaml.h>
 
-#include <memory>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -40,11 +38,10 @@ void PlainScalar(absl::string_view text, Value* out) {
   }
 }
 
-struct DocumentDeleter {
-  void operator()(yaml_document_t* d) const {
-    yaml_document_delete(d);
-    delete d;
-  }
+// Deletes a loaded document's nodes when the conversion is done.
+struct LoadedDocument {
+  yaml_document_t doc;
+  ~LoadedDocument() { yaml_document_delete(&doc); }
 };
 
 absl::Status Convert(yaml_document_t* doc, yaml_node_t* node,
@@ -139,8 +136,8 @@ absl::StatusOr<std::string> YamlToJson(absl::string_view yaml,
   yaml_parser_set_input_string(
       &parser, reinterpret_cast<const unsigned char*>(yaml.data()),
       yaml.size());
-  std::unique_ptr<yaml_document_t, DocumentDeleter> doc(new yaml_document_t);
-  const bool loaded = yaml_parser_load(&parser, doc.get());
+  yaml_document_t doc;
+  const bool loaded = yaml_parser_load(&parser, &doc);
   std::string error;
   if (!loaded) {
     error = absl::StrCat("line ", parser.problem_mark.line + 1, ", column ",
@@ -148,14 +145,14 @@ absl::StatusOr<std::string> YamlToJson(absl::string_view yaml,
                          parser.problem ? parser.problem : "malformed YAML");
   }
   yaml_parser_delete(&parser);
-  if (!loaded) {
-    doc.release();  // yaml_parser_load leaves nothing to delete on failure
-    return Bad(source, error);
-  }
-  yaml_node_t* root = yaml_document_get_root_node(doc.get());
+  // A failed load leaves no document to delete.
+  if (!loaded) return Bad(source, error);
+  LoadedDocument loaded_doc{doc};
+  yaml_node_t* root = yaml_document_get_root_node(&loaded_doc.doc);
   if (root == nullptr) return Bad(source, "empty file");
   Value value;
-  if (absl::Status s = Convert(doc.get(), root, source, 0, &value); !s.ok()) {
+  if (absl::Status s = Convert(&loaded_doc.doc, root, source, 0, &value);
+      !s.ok()) {
     return s;
   }
   if (!value.has_struct_value()) {
