@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/limits.h"
+
 namespace grod {
 
 enum class GroMode : uint8_t { kMerge = 1, kList = 2, kBypass = 3 };
@@ -30,9 +32,9 @@ enum class FlushKind : uint8_t { kPerBurst = 1, kTimeout = 2, kAdaptive = 3 };
 
 struct FlushPolicy {
   FlushKind kind = FlushKind::kPerBurst;
-  uint64_t timeout_ns = 0;            // TIMEOUT / ADAPTIVE
-  uint32_t max_merged_bytes = 65535;  // merged IP payload limit
-  uint32_t max_segments = 64;
+  uint64_t timeout_ns = 0;                      // TIMEOUT / ADAPTIVE
+  uint32_t max_merged_bytes = kMaxMergedBytes;  // merged IP payload limit
+  uint32_t max_segments = kMaxSegments;
   bool operator==(const FlushPolicy&) const = default;
 };
 
@@ -46,8 +48,8 @@ struct TrafficSelector {
 struct TenantSpec {
   std::string name;
   std::vector<TrafficSelector> selectors;
-  uint32_t max_flows = 4096;          // per worker lcore
-  uint32_t max_held_packets = 16384;  // per worker lcore
+  uint32_t max_flows = kDefaultMaxFlows;  // per worker lcore
+  uint32_t max_held_packets = 16384;      // per worker lcore
   uint32_t gro_types = kGroAll;
   GroMode default_mode = GroMode::kMerge;
   FlushPolicy flush;

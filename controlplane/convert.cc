@@ -56,9 +56,11 @@ FlushPolicy ToFlushPolicy(const v1::FlushPolicy& policy) {
         static_cast<uint64_t>(policy.timeout().seconds()) * 1'000'000'000 +
         static_cast<uint64_t>(policy.timeout().nanos());
   }
-  out.max_merged_bytes =
-      policy.max_merged_bytes() == 0 ? 65535 : policy.max_merged_bytes();
-  out.max_segments = policy.max_segments() == 0 ? 64 : policy.max_segments();
+  out.max_merged_bytes = policy.max_merged_bytes() == 0
+                             ? kMaxMergedBytes
+                             : policy.max_merged_bytes();
+  out.max_segments =
+      policy.max_segments() == 0 ? kMaxSegments : policy.max_segments();
   return out;
 }
 

@@ -5,14 +5,21 @@
 
 #include <cstdint>
 
+#include "common/limits.h"
+
 namespace grod::controlplane {
 
-inline constexpr int kMaxTenants = 256;
+// Shared with the data plane (common/limits.h).
+using ::grod::kDefaultMaxFlows;
+using ::grod::kMaxBigMergedBytes;
+using ::grod::kMaxMergedBytes;
+using ::grod::kMaxSegments;
+using ::grod::kMaxTenants;
+
 inline constexpr int kMaxSelectorsPerTenant = 64;
 inline constexpr int kMaxHintsPerRequest = 100000;
 inline constexpr int kMaxHintsPerTenant = 1000000;
 
-inline constexpr uint32_t kDefaultMaxFlows = 4096;
 // Per worker lcore. Held packets take mbufs from the one pool every port's
 // RX shares, so the quotas of all tenants are admitted against it
 // (admission.h); the default leaves room for several tenants in the
@@ -24,11 +31,6 @@ inline constexpr uint32_t kMaxMaxHeldPackets = 1 << 20;
 
 inline constexpr int64_t kMinFlushTimeoutNs = 1000;            // 1us
 inline constexpr int64_t kMaxFlushTimeoutNs = 10'000'000'000;  // 10s
-inline constexpr uint32_t kMaxMergedBytes = 65535;  // also the default
-// BIG TCP: plain TCP may merge up to this (the data plane's
-// gro::kMaxBigMergedBytes); other traffic stays at kMaxMergedBytes.
-inline constexpr uint32_t kMaxBigMergedBytes = 512 * 1024;
-inline constexpr uint32_t kMaxSegments = 64;
 
 inline constexpr uint32_t kMaxVlanId = 4094;
 inline constexpr uint32_t kMaxVni = (1u << 24) - 1;

@@ -14,7 +14,7 @@
 
 namespace grod::dataplane {
 
-inline constexpr uint16_t kMaxTenants = 256;
+using ::grod::kMaxTenants;  // common/limits.h
 
 struct TenantRuntime {
   bool active = false;
