@@ -156,9 +156,13 @@ absl::Status DpdkDataPlane::ResolvePorts(const RuntimeConfig& config) {
 }
 
 absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
+  if (absl::Status s = CreatePools(config); !s.ok()) return s;
+  if (absl::Status s = StartPorts(); !s.ok()) return s;
+  return StartWorkers(config);
+}
+
+absl::Status DpdkDataPlane::CreatePools(const RuntimeConfig& config) {
   const uint16_t nq = worker_lcores_.size();
-  PortQueues queues;
-  queues.rx_queues = queues.tx_queues = nq;
   uint64_t rings_per_queue = 0;
   for (const Port& p : ports_) {
     rings_per_queue += uint64_t{p.rx_descriptors} + p.tx_descriptors;
@@ -193,6 +197,13 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
   if (!gro::RegisterDynfield()) {
     return absl::InternalError("cannot register the GRO list mbuf field");
   }
+  return absl::OkStatus();
+}
+
+absl::Status DpdkDataPlane::StartPorts() {
+  const uint16_t nq = worker_lcores_.size();
+  PortQueues queues;
+  queues.rx_queues = queues.tx_queues = nq;
   for (Port& p : ports_) {
     if (!p.tap_interface.empty()) {
       absl::StatusOr<std::unique_ptr<VnetTap>> tap =
@@ -220,7 +231,11 @@ absl::Status DpdkDataPlane::StartPortsAndWorkers(const RuntimeConfig& config) {
       if (absl::Status s = WatchGuest(p.id, &guests_); !s.ok()) return s;
     }
   }
+  return absl::OkStatus();
+}
 
+absl::Status DpdkDataPlane::StartWorkers(const RuntimeConfig& config) {
+  const uint16_t nq = worker_lcores_.size();
   const size_t qsbr_size = rte_rcu_qsbr_get_memsize(nq);
   qsbr_ = static_cast<rte_rcu_qsbr*>(
       rte_zmalloc("grod_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE));

@@ -84,9 +84,15 @@ class DpdkDataPlane : public grod::DataPlane {
   static PortInfo DescribeTap(const Port& p);
   absl::Status ResolvePorts(const RuntimeConfig& config);
   absl::Status StartPortsAndWorkers(const RuntimeConfig& config);
+  // The steps of StartPortsAndWorkers: the mbuf pools (after checking the
+  // reserve fits), every port, then the RCU variable, the TenantManager and
+  // the workers on their lcores.
+  absl::Status CreatePools(const RuntimeConfig& config);
+  absl::Status StartPorts();
+  absl::Status StartWorkers(const RuntimeConfig& config);
 
   std::atomic<bool> ready_{false};
-  MbufBudget mbufs_;  // set once in StartPortsAndWorkers
+  MbufBudget mbufs_;  // set once in CreatePools
   rte_mempool* pool_ = nullptr;
   rte_mempool* indirect_pool_ = nullptr;  // software GSO payload references
   rte_rcu_qsbr* qsbr_ = nullptr;
