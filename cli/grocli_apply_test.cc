@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "cli/grocli_runner.h"
 #include "controlplane/test_server.h"
 #include "gtest/gtest.h"
 
@@ -18,45 +19,6 @@ namespace {
 using controlplane::Ctx;
 using controlplane::MakeTenant;
 using controlplane::TestServer;
-
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
-
-Result RunGrocli(const std::vector<std::string>& args,
-                 const std::string& stdin_text = "") {
-  const std::string dir = std::getenv("TEST_TMPDIR");
-  const std::string in = dir + "/apply-stdin", out = dir + "/apply-stdout",
-                    err = dir + "/apply-stderr";
-  std::ofstream(in) << stdin_text;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(open(in.c_str(), O_RDONLY), 0);
-    dup2(open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
-    dup2(open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
-    std::vector<char*> argv = {const_cast<char*>("grocli")};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    char* envp[] = {nullptr};
-    execve("cli/grocli", argv.data(), envp);
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  Result r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = Slurp(out);
-  r.err = Slurp(err);
-  return r;
-}
 
 constexpr char kDesired[] = R"(tenants:
   - name: acme
@@ -93,7 +55,7 @@ class GrocliApplyTest : public ::testing::Test {
 
   Result Apply(std::vector<std::string> args, const std::string& in = "") {
     args.insert(args.begin(), {"--server", server_->address(), "apply"});
-    return RunGrocli(args, in);
+    return RunGrocli(args, {}, in);
   }
 
   std::unique_ptr<TestServer> server_;
