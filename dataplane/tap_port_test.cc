@@ -20,7 +20,7 @@
 
 #include "common/testing/wait_for.h"
 #include "dataplane/dpdk_dataplane.h"
-#include "dataplane/gro/testing/packet_builder.h"
+#include "dataplane/testing/packet_builder.h"
 #include "dataplane/testing/ring_port.h"
 #include "dataplane/traffic/sample_traffic.h"
 #include "gtest/gtest.h"

@@ -42,7 +42,7 @@
 #include "dataplane/bench/gro_floor.h"
 #include "dataplane/bench/gro_harness.h"
 #include "dataplane/gro/gro_engine.h"
-#include "dataplane/gro/testing/packet_builder.h"
+#include "dataplane/testing/packet_builder.h"
 
 namespace grod::gro {
 namespace {

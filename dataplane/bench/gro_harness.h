@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "dataplane/gro/gro_engine.h"
-#include "dataplane/gro/testing/packet_builder.h"
+#include "dataplane/testing/packet_builder.h"
 
 namespace grod::gro::bench {
 

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "dataplane/gro/gro_engine.h"
-#include "dataplane/gro/testing/fast_path_streams.h"
-#include "dataplane/gro/testing/gro_test_util.h"
+#include "dataplane/testing/fast_path_streams.h"
+#include "dataplane/testing/gro_test_util.h"
 
 namespace grod::gro::testing {
 namespace {

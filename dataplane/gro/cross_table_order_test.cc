@@ -21,7 +21,7 @@
 #include <set>
 
 #include "dataplane/gro/gro_engine.h"
-#include "dataplane/gro/testing/gro_test_util.h"
+#include "dataplane/testing/gro_test_util.h"
 
 namespace grod::gro::testing {
 namespace {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane/gro/gro_engine.h"
-#include "dataplane/gro/testing/gro_test_util.h"
+#include "dataplane/testing/gro_test_util.h"
 
 namespace grod::gro::testing {
 namespace {

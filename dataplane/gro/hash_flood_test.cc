@@ -10,7 +10,7 @@
 #include "dataplane/gro/flow_table.h"
 #include "dataplane/gro/gro_engine.h"
 #include "dataplane/gro/hash.h"
-#include "dataplane/gro/testing/gro_test_util.h"
+#include "dataplane/testing/gro_test_util.h"
 
 namespace grod::gro::testing {
 namespace {

@@ -15,7 +15,7 @@
 #include <string>
 
 #include "dataplane/gro/gro_engine.h"
-#include "dataplane/gro/testing/gro_test_util.h"
+#include "dataplane/testing/gro_test_util.h"
 
 namespace grod::gro::testing {
 namespace {

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "dataplane/gro/gro_engine.h"
-#include "dataplane/gro/testing/gro_test_util.h"
+#include "dataplane/testing/gro_test_util.h"
 
 namespace grod::gro::testing {
 namespace {

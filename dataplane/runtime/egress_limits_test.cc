@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "dataplane/gro/gro_engine.h"
-#include "dataplane/gro/testing/packet_builder.h"
 #include "dataplane/runtime/egress.h"
 #include "dataplane/testing/egress_port.h"
 #include "dataplane/testing/frame_validator.h"
+#include "dataplane/testing/packet_builder.h"
 #include "gtest/gtest.h"
 
 namespace grod::dataplane {

@@ -10,8 +10,8 @@
 #include <cstring>
 
 #include "dataplane/gro/gro_engine.h"
-#include "dataplane/gro/testing/dpdk_env.h"
-#include "dataplane/gro/testing/packet_builder.h"
+#include "dataplane/testing/dpdk_env.h"
+#include "dataplane/testing/packet_builder.h"
 
 namespace grod::dataplane {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/gro/testing/packet_builder.h"
+#include "dataplane/testing/packet_builder.h"
 #include "gtest/gtest.h"
 
 namespace grod::dataplane::testing {

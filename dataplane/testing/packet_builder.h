@@ -1,8 +1,8 @@
 // Hand-built packets for GRO tests: Ethernet (+802.1Q/QinQ), IPv4 (with
 // options, fragments) or IPv6, TCP or UDP, VXLAN.  Checksums are correct
 // unless a test breaks them on purpose.
-#ifndef GROD_DATAPLANE_GRO_TESTING_PACKET_BUILDER_H_
-#define GROD_DATAPLANE_GRO_TESTING_PACKET_BUILDER_H_
+#ifndef GROD_DATAPLANE_TESTING_PACKET_BUILDER_H_
+#define GROD_DATAPLANE_TESTING_PACKET_BUILDER_H_
 
 #include <netinet/in.h>
 #include <rte_mbuf.h>
@@ -56,4 +56,4 @@ Bytes ToBytes(const rte_mbuf* m);
 
 }  // namespace grod::gro::testing
 
-#endif  // GROD_DATAPLANE_GRO_TESTING_PACKET_BUILDER_H_
+#endif  // GROD_DATAPLANE_TESTING_PACKET_BUILDER_H_

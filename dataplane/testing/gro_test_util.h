@@ -1,14 +1,14 @@
 // Shared fixture for engine tests: a context, a collector, and helpers that
 // turn outputs into plain values (and free them) so tests compare bytes.
-#ifndef GROD_DATAPLANE_GRO_TESTING_GRO_TEST_UTIL_H_
-#define GROD_DATAPLANE_GRO_TESTING_GRO_TEST_UTIL_H_
+#ifndef GROD_DATAPLANE_TESTING_GRO_TEST_UTIL_H_
+#define GROD_DATAPLANE_TESTING_GRO_TEST_UTIL_H_
 
 #include <memory>
 #include <vector>
 
 #include "dataplane/gro/gro_engine.h"
-#include "dataplane/gro/testing/dpdk_env.h"
-#include "dataplane/gro/testing/packet_builder.h"
+#include "dataplane/testing/dpdk_env.h"
+#include "dataplane/testing/packet_builder.h"
 
 namespace grod::gro::testing {
 
@@ -73,4 +73,4 @@ class EngineTest : public MbufTest {
 
 }  // namespace grod::gro::testing
 
-#endif  // GROD_DATAPLANE_GRO_TESTING_GRO_TEST_UTIL_H_
+#endif  // GROD_DATAPLANE_TESTING_GRO_TEST_UTIL_H_

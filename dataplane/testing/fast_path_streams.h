@@ -2,8 +2,8 @@
 // mergeable TCP/UDP flows with every header field the fast path masks,
 // checks or compares mutated now and then, NIC checksum verdicts, and a
 // fixture that turns them into mbufs and outputs into comparable strings.
-#ifndef GROD_DATAPLANE_GRO_TESTING_FAST_PATH_STREAMS_H_
-#define GROD_DATAPLANE_GRO_TESTING_FAST_PATH_STREAMS_H_
+#ifndef GROD_DATAPLANE_TESTING_FAST_PATH_STREAMS_H_
+#define GROD_DATAPLANE_TESTING_FAST_PATH_STREAMS_H_
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "dataplane/gro/gro_engine.h"
-#include "dataplane/gro/testing/gro_test_util.h"
+#include "dataplane/testing/gro_test_util.h"
 
 namespace grod::gro::testing {
 
@@ -97,4 +97,4 @@ class FastPathTest : public MbufTest,
 
 }  // namespace grod::gro::testing
 
-#endif  // GROD_DATAPLANE_GRO_TESTING_FAST_PATH_STREAMS_H_
+#endif  // GROD_DATAPLANE_TESTING_FAST_PATH_STREAMS_H_

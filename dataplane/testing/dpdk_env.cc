@@ -1,4 +1,4 @@
-#include "dataplane/gro/testing/dpdk_env.h"
+#include "dataplane/testing/dpdk_env.h"
 
 #include <rte_eal.h>
 #include <rte_lcore.h>

@@ -1,4 +1,4 @@
-#include "dataplane/gro/testing/fast_path_streams.h"
+#include "dataplane/testing/fast_path_streams.h"
 
 #include <functional>
 

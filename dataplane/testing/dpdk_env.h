@@ -1,7 +1,7 @@
 // DPDK for unit tests: EAL without hugepages/PCI, one shared mbuf pool, and
 // a fixture that checks every test returns all mbufs it took.
-#ifndef GROD_DATAPLANE_GRO_TESTING_DPDK_ENV_H_
-#define GROD_DATAPLANE_GRO_TESTING_DPDK_ENV_H_
+#ifndef GROD_DATAPLANE_TESTING_DPDK_ENV_H_
+#define GROD_DATAPLANE_TESTING_DPDK_ENV_H_
 
 #include <gtest/gtest.h>
 #include <rte_mbuf.h>
@@ -56,4 +56,4 @@ class MbufTest : public ::testing::Test {
 
 }  // namespace grod::gro::testing
 
-#endif  // GROD_DATAPLANE_GRO_TESTING_DPDK_ENV_H_
+#endif  // GROD_DATAPLANE_TESTING_DPDK_ENV_H_

@@ -1,4 +1,4 @@
-#include "dataplane/gro/testing/packet_builder.h"
+#include "dataplane/testing/packet_builder.h"
 
 #include <algorithm>
 #include <cstring>

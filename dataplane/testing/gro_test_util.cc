@@ -1,4 +1,4 @@
-#include "dataplane/gro/testing/gro_test_util.h"
+#include "dataplane/testing/gro_test_util.h"
 
 #include <netinet/in.h>
 
