@@ -17,16 +17,11 @@ enum class FileFormat { kYaml, kJson, kText };
 // and anything else are read as YAML, of which JSON is a subset.
 FileFormat FormatOf(absl::string_view path);
 
-// Parses `text`; errors say where (`source`, line) and what.
+// Parses `text` (YAML through common/yaml_to_json.h); errors say where
+// (`source`, line, column) and what.
 absl::StatusOr<v1::ApplyConfigRequest> ParseApplyFile(absl::string_view text,
                                                       FileFormat format,
                                                       absl::string_view source);
-
-// YAML (one document) -> JSON text. Plain scalars that read as numbers,
-// true/false or null become JSON numbers, booleans and null; everything
-// else, and every quoted scalar, a JSON string.
-absl::StatusOr<std::string> YamlToJson(absl::string_view yaml,
-                                       absl::string_view source);
 
 }  // namespace grod::cli
 

@@ -11,13 +11,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/yaml_to_json.h"
 #include "controlplane/api_limits.h"
 #include "controlplane/auth.h"
 #include "controlplane/limits.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
-#include "grod/yaml_to_json.h"
 
 namespace grod {
 namespace {
@@ -119,7 +119,9 @@ absl::StatusOr<v1::GrodConfig> ParseConfigJson(const std::string& json,
 
 absl::StatusOr<v1::GrodConfig> ParseConfigYaml(const std::string& yaml,
                                                const std::string& origin) {
-  absl::StatusOr<std::string> json = YamlToJson(yaml);
+  YamlToJsonOptions options;
+  options.empty_is_empty_object = true;  // the embedded default
+  absl::StatusOr<std::string> json = YamlToJson(yaml, options);
   if (!json.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(origin, ": ", json.status().message()));

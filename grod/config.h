@@ -24,7 +24,7 @@ absl::StatusOr<v1::GrodConfig> ParseConfigText(const std::string& text,
 // the file and the field.
 absl::StatusOr<v1::GrodConfig> ParseConfigJson(const std::string& json,
                                                const std::string& origin);
-// YAML carrying the same as the JSON form (yaml_to_json.h).
+// YAML carrying the same as the JSON form (common/yaml_to_json.h).
 absl::StatusOr<v1::GrodConfig> ParseConfigYaml(const std::string& yaml,
                                                const std::string& origin);
 // Reads a config file in the format its extension names: .json, .yaml or

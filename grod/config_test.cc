@@ -316,7 +316,11 @@ INSTANTIATE_TEST_SUITE_P(
         FormatError{"two.yaml",
                     "mbufs: 9000\n---\nmbufs: 1\n",
                     {"second YAML document"}},
-        FormatError{"key.yaml", "? [a, b]\n: 1\n", {"field name"}}));
+        FormatError{"key.yaml", "? [a, b]\n: 1\n", {"field name"}},
+        FormatError{"dup.yaml",
+                    "mbufs: 9000\nmbufs: 1\n",
+                    {"line 2, column 1", "\"mbufs\" given twice"}},
+        FormatError{"list.yaml", "- mbufs: 1\n", {"top level"}}));
 
 TEST(ExpandEalArgsTest, ReplacesEnvironmentVariables) {
   const std::map<std::string, std::string> env = {
