@@ -25,7 +25,7 @@ vs=gtS$id vp=gtP$id tap=gtapT$id
 grod_pid=
 
 cleanup() {
-  [ -n "$grod_pid" ] && kill -9 "$grod_pid" 2>/dev/null || true
+  reap "$grod_pid"
   netns_remove "$nss" "$vp"
   ip netns del "$nsr" 2>/dev/null || true
 }
@@ -62,29 +62,12 @@ EOC
   ip -n "$nss" neigh flush all
 }
 
-stop_grod() {
-  kill -TERM "$grod_pid"
-  wait "$grod_pid" || fail "grod exited non-zero"
-  grod_pid=
-  grep -q "stopped cleanly" "$tmp/grod.log" || fail "no clean stop"
+stop_tap_grod() {
+  stop_grod "$tmp/grod.log"
   ! ip -n "$nsr" link show "$tap" >/dev/null 2>&1 || fail "tap outlived grod"
 }
 
 tap_stat() { ip netns exec "$nsr" cat "/sys/class/net/$tap/statistics/$1"; }
-
-tcp_transfer() {  # $1 from-ns $2 to-ns $3 to-address $4 bytes $5 label
-  ip netns exec "$2" /usr/bin/python3 "$traffic" tcp-server 5301 "$tmp/tcp.out" &
-  local srv=$!
-  wait_for 10 listening "$2" tcp 5301 || fail "$5: TCP server did not listen"
-  local sent
-  sent=$(ip netns exec "$1" timeout 60 /usr/bin/python3 "$traffic" tcp-client "$3" 5301 "$4") \
-    || fail "$5: TCP client failed"
-  wait "$srv" || fail "$5: TCP server failed"
-  local got
-  got=$(cat "$tmp/tcp.out")
-  [ "$sent" = "$got" ] || fail "$5: TCP stream differs: sent '$sent', received '$got'"
-  echo "$5: $4 bytes arrived intact"
-}
 
 for mode in MERGE LIST BYPASS; do
   echo "=== $mode"
@@ -95,7 +78,7 @@ for mode in MERGE LIST BYPASS; do
 
   # Sender -> receiver: what grod merged (or not) enters the receiver.
   p0=$(tap_stat rx_packets) b0=$(tap_stat rx_bytes)
-  tcp_transfer "$nss" "$nsr" 10.78.0.2 8000000 "$mode TCP to the tap"
+  tcp_transfer "$nss" "$nsr" 10.78.0.2 5301 8000000 "$mode TCP to the tap"
   p1=$(tap_stat rx_packets) b1=$(tap_stat rx_bytes)
   pkts=$((p1 - p0)) bytes=$((b1 - b0))
   avg=$((bytes / pkts))
@@ -107,23 +90,12 @@ for mode in MERGE LIST BYPASS; do
     *) [ "$avg" -le 1514 ] || fail "$mode: $avg bytes per packet, above the MTU" ;;
   esac
 
-  ip netns exec "$nsr" /usr/bin/python3 "$traffic" udp-server 5302 3000 "$tmp/udp.out" &
-  srv=$!
-  wait_for 10 listening "$nsr" udp 5302 || fail "$mode UDP server did not bind"
-  ip netns exec "$nss" /usr/bin/python3 "$traffic" udp-client 10.78.0.2 5302 3000
-  wait "$srv" || fail "$mode UDP server failed"
-  report=$(cat "$tmp/udp.out")
-  echo "$mode UDP: $report"
-  /usr/bin/python3 - "$report" <<'PY' || fail "$mode UDP: $report"
-import json, sys
-r = json.loads(sys.argv[1])
-sys.exit(0 if r["corrupt"] == 0 and r["reordered"] == 0 and r["received"] >= 2700 else 1)
-PY
+  udp_transfer "$nss" "$nsr" 10.78.0.2 5302 3000 2700 "$mode UDP"
 
   # Receiver -> sender: the container's kernel writes GSO packets into the
   # tap; grod reads them and cuts them for the veth.
   t0=$(tap_stat tx_packets) tb0=$(tap_stat tx_bytes)
-  tcp_transfer "$nsr" "$nss" 10.78.0.1 4000000 "$mode TCP from the tap"
+  tcp_transfer "$nsr" "$nss" 10.78.0.1 5301 4000000 "$mode TCP from the tap"
   t1=$(tap_stat tx_packets) tb1=$(tap_stat tx_bytes)
   echo "$mode: the tap sent grod $((t1 - t0)) packets, $((tb1 - tb0)) bytes"
 
@@ -147,6 +119,6 @@ else:
     ok &= n(t, "segmentsMerged") == 0
 sys.exit(0 if ok else 1)
 PY
-  stop_grod
+  stop_tap_grod
 done
 echo "PASS"

@@ -35,33 +35,18 @@ source "$(dirname "$0")/testing/lib.sh"
 id=$$
 ns=gvo$id v=gvov$id p=gvop$id
 sock=/tmp/gvh-o$id.sock # unix socket paths are short; TEST_TMPDIR is not
-lock=/tmp/grod-hugepages.lock
-pages_added=320
-grod_pid= guest_pid= orig_pages= mounted_here= grpc_port=
+grod_pid= guest_pid= grpc_port=
 
 stop_guest() {
-  if [ -n "$guest_pid" ]; then
-    kill -9 "$guest_pid" 2>/dev/null || true
-    wait "$guest_pid" 2>/dev/null || true
-    guest_pid=
-  fi
+  reap "$guest_pid"
+  guest_pid=
 }
 cleanup() {
   stop_guest
-  if [ -n "$grod_pid" ]; then
-    kill -9 "$grod_pid" 2>/dev/null || true
-    wait "$grod_pid" 2>/dev/null || true
-  fi
+  reap "$grod_pid"  # before the release: its hugepage files keep the mount busy
   netns_remove "$ns" "$p"
   rm -f "$sock" /dev/hugepages/gvhg"$id"* /dev/hugepages/gvhf"$id"*
-  if [ -n "$orig_pages" ]; then
-    echo "$orig_pages" >/proc/sys/vm/nr_hugepages
-    if [ -n "$mounted_here" ]; then
-      wait_for 5 umount /dev/hugepages 2>/dev/null ||
-        echo "WARNING: /dev/hugepages (mounted by this test) is still mounted"
-    fi
-  fi
-  true
+  release_hugepages
 }
 trap cleanup EXIT
 fail() {
@@ -73,18 +58,7 @@ fail() {
 }
 py() { /usr/bin/python3 "$helper" "$@"; }
 
-exec 9>"$lock"
-echo "waiting for $lock"
-flock 9
-orig_pages=$(cat /proc/sys/vm/nr_hugepages)
-if ! mountpoint -q /dev/hugepages; then
-  mkdir -p /dev/hugepages
-  mount -t hugetlbfs nodev /dev/hugepages
-  mounted_here=1
-fi
-echo $((orig_pages + pages_added)) >/proc/sys/vm/nr_hugepages
-free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
-[ "$free" -ge 300 ] || fail "only $free free 2 MiB hugepages after reserving $pages_added"
+reserve_hugepages 320 300
 
 netns_with_veth "$ns" "$v" "$p" 10.88.0.1/24
 
@@ -107,10 +81,6 @@ tenants { name: "vm" selectors { port_id: 0 } selectors { port_id: 1 }
 EOC
 start_grod "$tmp/grod.textproto" "$tmp/grod.log"
 cli() { "$grocli" --server "127.0.0.1:$grpc_port" "$@"; }
-metric() {  # family{labels} -> its value on /metrics
-  curl -fsS "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m {print $2}'
-}
-in_use() { metric "grod_mempool_in_use_mbufs{pool=\"$1\"}"; }
 pkts_base=$(in_use grod_pkts)
 [ -n "$pkts_base" ] || fail "no grod_mempool_in_use_mbufs on /metrics"
 consumer() { cli ports | awk '$3 == "vhost-user" {print $NF}'; }
@@ -212,8 +182,5 @@ wait_for 10 pools_idle ||
 echo "mbufs in use after all of it: $pkts (was $pkts_base), indirect $ind"
 cli stats vm | head -40
 
-kill -TERM "$grod_pid"
-wait "$grod_pid" || fail "grod exited non-zero"
-grod_pid=
-grep -q "stopped cleanly" "$tmp/grod.log" || fail "no clean stop"
+stop_grod "$tmp/grod.log"
 echo "PASS"

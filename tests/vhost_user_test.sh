@@ -23,35 +23,19 @@ source "$(dirname "$0")/testing/lib.sh"
 id=$$
 ns=gvh$id v=vv$id p=vp$id
 sock=/tmp/grod-vh$id.sock  # unix socket paths are short; TEST_TMPDIR is not
-lock=/tmp/grod-hugepages.lock
-pages_added=256
-grod_pid= guest_pid= orig_pages= mounted_here= grpc_port=
+grod_pid= guest_pid= grpc_port=
 
 stop_guest() {
-  if [ -n "$guest_pid" ]; then
-    kill -9 "$guest_pid" 2>/dev/null || true
-    wait "$guest_pid" 2>/dev/null || true
-    guest_pid=
-  fi
+  reap "$guest_pid"
+  guest_pid=
   exec 8>&- 2>/dev/null || true
 }
 cleanup() {
   stop_guest
-  if [ -n "$grod_pid" ]; then
-    # Reaped before the unmount below: its hugepage files keep it busy.
-    kill -9 "$grod_pid" 2>/dev/null || true
-    wait "$grod_pid" 2>/dev/null || true
-  fi
+  reap "$grod_pid"  # before the release: its hugepage files keep the mount busy
   netns_remove "$ns" "$p"
   rm -f "$sock" /dev/hugepages/vhg"$id"* /dev/hugepages/vhf"$id"*
-  if [ -n "$orig_pages" ]; then
-    echo "$orig_pages" >/proc/sys/vm/nr_hugepages
-    if [ -n "$mounted_here" ]; then
-      wait_for 5 umount /dev/hugepages 2>/dev/null ||
-        echo "WARNING: /dev/hugepages (mounted by this test) is still mounted"
-    fi
-  fi
-  true
+  release_hugepages
 }
 trap cleanup EXIT
 fail() {
@@ -70,20 +54,7 @@ fail() {
 }
 command -v dpdk-testpmd >/dev/null || fail "dpdk-testpmd missing: apt-get install dpdk"
 
-# Hugepages: tests that reserve them take this lock for their whole run, so
-# one test's restore cannot pull pages from under another.
-exec 9>"$lock"
-echo "waiting for $lock"
-flock 9
-orig_pages=$(cat /proc/sys/vm/nr_hugepages)
-if ! mountpoint -q /dev/hugepages; then
-  mkdir -p /dev/hugepages
-  mount -t hugetlbfs nodev /dev/hugepages
-  mounted_here=1
-fi
-echo $((orig_pages + pages_added)) >/proc/sys/vm/nr_hugepages
-free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
-[ "$free" -ge 200 ] || fail "only $free free 2 MiB hugepages after reserving $pages_added"
+reserve_hugepages 256 200
 
 netns_with_veth "$ns" "$v" "$p" 10.88.0.1/24
 # The guest's address: its MAC is made up (testpmd 5tswap answers anything).
@@ -105,11 +76,6 @@ tenants { name: "vm" selectors { port_id: 0 } selectors { port_id: 1 }
 EOC
 start_grod "$tmp/grod.textproto" "$tmp/grod.log"
 cli() { "$grocli" --server "127.0.0.1:$grpc_port" "$@"; }
-metric() {  # family{labels} -> its value on /metrics
-  curl -fsS "http://127.0.0.1:$metrics_port/metrics" | awk -v m="$1" '$1 == m {print $2}'
-}
-# Mbufs taken from one of grod's pools (rte_mempool_in_use_count).
-in_use() { metric "grod_mempool_in_use_mbufs{pool=\"$1\"}"; }
 pkts_base=$(in_use grod_pkts)
 [ -n "$pkts_base" ] || fail "no grod_mempool_in_use_mbufs on /metrics"
 echo "mbufs in use before any guest: $pkts_base"
@@ -257,8 +223,5 @@ wait_for 10 pools_idle ||
 echo "mbufs in use after the traffic and the guest swap: $pkts (was $pkts_base), indirect $ind"
 
 stop_guest
-kill -TERM "$grod_pid"
-wait "$grod_pid" || fail "grod exited non-zero"
-grod_pid=
-grep -q "stopped cleanly" "$tmp/grod.log" || fail "no clean stop"
+stop_grod "$tmp/grod.log"
 echo "PASS"
