@@ -6,8 +6,8 @@
 
 #include "common/testing/wait_for.h"
 #include "dataplane/dpdk_dataplane.h"
-#include "dataplane/ring_data_plane_test_base.h"
 #include "dataplane/testing/flow_streams.h"
+#include "dataplane/testing/ring_data_plane_fixture.h"
 #include "dataplane/testing/ring_port.h"
 #include "dataplane/traffic/sample_traffic.h"
 #include "gtest/gtest.h"
@@ -45,7 +45,7 @@ Frames Concat(const Frames& a, const Frames& b) {
   return out;
 }
 
-class IsolationTest : public RingDataPlaneTest {
+class IsolationTest : public testing::RingDataPlaneTest {
  protected:
   // A MERGE tenant on VLAN `vlan` of the test port (nullopt: all VLANs)
   // holding flows for 30 s.

@@ -9,8 +9,7 @@
 #include "common/testing/wait_for.h"
 #include "dataplane/dpdk_dataplane.h"
 #include "dataplane/testing/flow_streams.h"
-#include "dataplane/testing/ring_port.h"
-#include "dataplane/testing/settled.h"
+#include "dataplane/testing/ring_data_plane_fixture.h"
 #include "dataplane/traffic/sample_traffic.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -23,34 +22,21 @@ using ::grod::testing::DiffStreams;
 using ::grod::testing::SplitFlows;
 using ::testing::HasSubstr;
 
-class LivenessTest : public ::testing::Test {
+class LivenessTest : public testing::RingDataPlaneTest {
  protected:
-  static inline int next_port_ = 0;
+  // Stall detection is this test's subject: grod's default threshold.
+  void Configure(RuntimeConfig& rc) override { rc.worker_stall_ms = 500; }
 
   void SetUp() override {
-    testing::InitTestEal();
-    port_ = std::make_unique<testing::RingPort>("live" +
-                                                std::to_string(next_port_++));
-    RuntimeConfig rc;
-    rc.ports.push_back({port_->name(), "", 256, 256});
-    rc.mbufs = 8191;
-    rc.idle_sleep_us = 20;
-    rc.worker_stall_ms = 500;
-    absl::StatusOr<std::unique_ptr<DpdkDataPlane>> dp =
-        DpdkDataPlane::Start(rc);
-    ASSERT_TRUE(dp.ok()) << dp.status();
-    dp_ = *std::move(dp);
-    dp_->StartForwarding();
+    RingDataPlaneTest::SetUp();
+    if (HasFatalFailure()) return;
     lcore_ = dp_->Info().worker_lcores.at(0);
     dp_->SetLivenessCallback([this] { changes_.fetch_add(1); });
   }
 
   void TearDown() override {
-    dp_->SetLivenessCallback(nullptr);
-    dp_->Stop();
-    port_->Collect();
-    EXPECT_EQ(port_->InjectPoolInUse(), 0u) << "an injected mbuf leaked";
-    EXPECT_EQ(dp_->MbufsInUse(), 0u) << "a data-plane mbuf leaked";
+    if (dp_ != nullptr) dp_->SetLivenessCallback(nullptr);
+    RingDataPlaneTest::TearDown();
   }
 
   // Time until Ready() equals `ready`, or nullopt after `limit`.
@@ -77,10 +63,7 @@ class LivenessTest : public ::testing::Test {
     Frames in;
     for (int s = 0; s < 8; ++s) in.push_back(TcpFrame(f, 1 + s * 1000, 1000));
     port_->Inject(in);
-    const absl::Status settled =
-        testing::WaitUntilSettled(*dp_, port_->injected());
-    EXPECT_TRUE(settled.ok()) << settled;
-    const Frames out = port_->Collect();
+    const Frames out = Forwarded();
     EXPECT_EQ(DiffStreams(SplitFlows(in), SplitFlows(out)), "");
     bool seen = false;
     for (const TenantCounters& t : dp_->Stats().tenants) {
@@ -89,8 +72,6 @@ class LivenessTest : public ::testing::Test {
     EXPECT_TRUE(seen) << tenant << " did not get the traffic";
   }
 
-  std::unique_ptr<testing::RingPort> port_;
-  std::unique_ptr<DpdkDataPlane> dp_;
   unsigned lcore_ = 0;
   std::atomic<int> changes_{0};
 };

@@ -10,8 +10,8 @@
 #include "absl/time/clock.h"
 #include "common/testing/wait_for.h"
 #include "dataplane/dpdk_dataplane.h"
-#include "dataplane/ring_data_plane_test_base.h"
 #include "dataplane/testing/flow_streams.h"
+#include "dataplane/testing/ring_data_plane_fixture.h"
 #include "dataplane/testing/ring_port.h"
 #include "dataplane/traffic/sample_traffic.h"
 #include "gmock/gmock.h"
@@ -57,7 +57,7 @@ Frames TcpBulk(const std::vector<FlowAddress>& flows, int segments,
   return frames;
 }
 
-class MultiTenantTest : public RingDataPlaneTest {
+class MultiTenantTest : public testing::RingDataPlaneTest {
  protected:
   TenantSpec Tenant(const std::string& name, GroMode mode,
                     FlushKind kind = FlushKind::kPerBurst) {

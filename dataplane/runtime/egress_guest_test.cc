@@ -17,7 +17,7 @@
 #include "dataplane/runtime/egress.h"
 #include "dataplane/runtime/guest_offloads.h"
 #include "dataplane/runtime/guest_watch.h"
-#include "dataplane/testing/egress_port.h"
+#include "dataplane/testing/egress_fixture.h"
 #include "dataplane/testing/frame_validator.h"
 #include "dataplane/testing/packet_builder.h"
 #include "gtest/gtest.h"
@@ -29,16 +29,11 @@ using gro::testing::Build;
 using gro::testing::Bytes;
 using gro::testing::PacketSpec;
 using gro::testing::Payload;
+using testing::Join;
 using testing::TxFrame;
 
 constexpr uint8_t kFullGuest =
     kGuestTso4 | kGuestTso6 | kGuestCsum | kGuestMrgRxbuf;
-
-std::string Join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const std::string& e : v) s += e + "\n";
-  return s;
-}
 
 // The TCP payload of a frame, read from its own headers.
 Bytes TcpPayload(const Bytes& b) {
@@ -52,16 +47,11 @@ Bytes TcpPayload(const Bytes& b) {
   return Bytes(b.begin() + data, b.begin() + end);
 }
 
-class EgressGuestTest : public ::testing::Test {
+class EgressGuestTest : public testing::EgressPortTest {
  protected:
-  static inline int next_ = 0;
-
   void SetUp() override {
-    port_ =
-        std::make_unique<testing::EgressPort>("eg" + std::to_string(next_++));
-    ASSERT_TRUE(port_->ok()) << port_->error();
-    ASSERT_TRUE(gro::RegisterDynfield());
-    id_ = port_->id();
+    EgressPortTest::SetUp();
+    if (HasFatalFailure()) return;
     // What net_vhost reports: checksums and chains, no TSO.
     PortCapabilities& c = port_->caps();
     c = PortCapabilities{};
@@ -78,9 +68,7 @@ class EgressGuestTest : public ::testing::Test {
 
   void TearDown() override {
     egress_.reset();
-    port_->ring().Collect();
-    EXPECT_EQ(port_->InUse(), 0u) << "mbuf leak";
-    port_.reset();
+    EgressPortTest::TearDown();
   }
 
   // A guest whose rings hold 64 KiB packets unless told otherwise.
@@ -89,27 +77,10 @@ class EgressGuestTest : public ::testing::Test {
                              std::memory_order_release);
   }
 
-  rte_mbuf* ToMbuf(const Bytes& b) {
-    rte_mbuf* m = gro::testing::ToMbuf(port_->pool(), b);
-    EXPECT_NE(m, nullptr);
-    m->port = id_;
-    return m;
-  }
-
   // `n` segments of `mss` bytes of one flow merged by the engine; the
   // payload they carry goes to *payload.
   rte_mbuf* Merged(bool v6, uint32_t n, uint32_t mss, Bytes* payload) {
-    auto ctx = gro::Context::Create(gro::ContextConfig{});
-    EXPECT_NE(ctx, nullptr);
-    std::vector<rte_mbuf*> outs;
-    rte_mbuf* buf[16];
-    gro::Output out{buf, 0, 16,
-                    [](gro::Output* o, void* arg) {
-                      auto* v = static_cast<std::vector<rte_mbuf*>*>(arg);
-                      v->insert(v->end(), o->pkts, o->pkts + o->count);
-                      o->count = 0;
-                    },
-                    &outs};
+    std::vector<rte_mbuf*> segments;
     for (uint32_t i = 0; i < n; ++i) {
       PacketSpec s;
       s.v6 = v6;
@@ -120,11 +91,10 @@ class EgressGuestTest : public ::testing::Test {
       s.seq = 1000 + i * mss;
       s.payload = Payload(mss, i + (v6 ? 100 : 0));
       payload->insert(payload->end(), s.payload.begin(), s.payload.end());
-      rte_mbuf* m = ToMbuf(Build(s));
-      ctx->ProcessBurst(&m, 1, gro::Mode::kMerge, 0, &out);
+      segments.push_back(ToMbuf(Build(s)));
     }
-    ctx->FlushAll(&out);
-    out.drain(&out, out.arg);
+    const std::vector<rte_mbuf*> outs =
+        testing::ThroughEngine(segments, gro::Mode::kMerge);
     EXPECT_EQ(outs.size(), 1u);
     return outs.empty() ? nullptr : outs[0];
   }
@@ -143,8 +113,6 @@ class EgressGuestTest : public ::testing::Test {
     return all;
   }
 
-  std::unique_ptr<testing::EgressPort> port_;
-  uint16_t id_ = 0;
   GuestOffloadTable guests_;
   std::unique_ptr<PortLcoreCounters[]> counters_;
   std::unique_ptr<Egress> egress_;

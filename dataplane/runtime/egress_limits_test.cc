@@ -17,7 +17,7 @@
 
 #include "dataplane/gro/gro_engine.h"
 #include "dataplane/runtime/egress.h"
-#include "dataplane/testing/egress_port.h"
+#include "dataplane/testing/egress_fixture.h"
 #include "dataplane/testing/frame_validator.h"
 #include "dataplane/testing/packet_builder.h"
 #include "gtest/gtest.h"
@@ -30,28 +30,18 @@ using gro::testing::BuildVxlan;
 using gro::testing::Bytes;
 using gro::testing::PacketSpec;
 using gro::testing::Payload;
+using testing::Join;
 using testing::TxFrame;
-
-std::string Join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const std::string& e : v) s += e + "\n";
-  return s;
-}
 
 uint32_t Get16(const Bytes& b, size_t off) {
   return uint32_t(b[off]) << 8 | b[off + 1];
 }
 
-class EgressLimitsTest : public ::testing::Test {
+class EgressLimitsTest : public testing::EgressPortTest {
  protected:
-  static inline int next_ = 0;
-
   void SetUp() override {
-    port_ =
-        std::make_unique<testing::EgressPort>("el" + std::to_string(next_++));
-    ASSERT_TRUE(port_->ok()) << port_->error();
-    ASSERT_TRUE(gro::RegisterDynfield());
-    id_ = port_->id();
+    EgressPortTest::SetUp();
+    if (HasFatalFailure()) return;
     pmd_prepare_ = rte_eth_fp_ops[id_].tx_pkt_prepare;
     // A NIC-like port: TSO and checksums, chains up to ixgbe's 40 mbufs.
     PortCapabilities& c = port_->caps();
@@ -65,40 +55,18 @@ class EgressLimitsTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    rte_eth_fp_ops[id_].tx_pkt_prepare = pmd_prepare_;
-    port_->ring().Collect();
-    EXPECT_EQ(port_->InUse(), 0u) << "mbuf leak";
-    port_.reset();
-  }
-
-  rte_mbuf* ToMbuf(const Bytes& b) {
-    rte_mbuf* m = gro::testing::ToMbuf(port_->pool(), b);
-    EXPECT_NE(m, nullptr);
-    m->port = id_;
-    return m;
+    if (port_ != nullptr && port_->ok())
+      rte_eth_fp_ops[id_].tx_pkt_prepare = pmd_prepare_;
+    EgressPortTest::TearDown();
   }
 
   // Frames through the engine (one context, flushed at the end), then
   // egress; returns what the port transmitted.
   std::vector<TxFrame> ThroughEngine(const std::vector<Bytes>& frames,
                                      gro::Mode mode) {
-    auto ctx = gro::Context::Create(gro::ContextConfig{});
-    EXPECT_NE(ctx, nullptr);
-    std::vector<rte_mbuf*> outs;
-    rte_mbuf* buf[16];
-    gro::Output out{buf, 0, 16,
-                    [](gro::Output* o, void* arg) {
-                      auto* v = static_cast<std::vector<rte_mbuf*>*>(arg);
-                      v->insert(v->end(), o->pkts, o->pkts + o->count);
-                      o->count = 0;
-                    },
-                    &outs};
-    for (const Bytes& f : frames) {
-      rte_mbuf* m = ToMbuf(f);
-      ctx->ProcessBurst(&m, 1, mode, 0, &out);
-    }
-    ctx->FlushAll(&out);
-    out.drain(&out, out.arg);
+    std::vector<rte_mbuf*> in;
+    for (const Bytes& f : frames) in.push_back(ToMbuf(f));
+    const std::vector<rte_mbuf*> outs = testing::ThroughEngine(in, mode);
     engine_outputs_ = outs.size();
     return ThroughEgress(outs);
   }
@@ -113,8 +81,6 @@ class EgressLimitsTest : public ::testing::Test {
 
   const PortLcoreCounters& counters() const { return counters_[id_]; }
 
-  std::unique_ptr<testing::EgressPort> port_;
-  uint16_t id_ = 0;
   size_t engine_outputs_ = 0;
   eth_tx_prep_t pmd_prepare_ = nullptr;  // the ring PMD's (none)
   std::unique_ptr<PortLcoreCounters[]> counters_;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "dataplane/gro/gro_engine.h"
-#include "dataplane/testing/egress_port.h"
+#include "dataplane/testing/egress_fixture.h"
 #include "dataplane/traffic/sample_traffic.h"
 #include "gtest/gtest.h"
 
@@ -22,17 +22,11 @@ using Frames = std::vector<std::vector<uint8_t>>;
 
 constexpr size_t kMss = 1400;
 
-class EgressTest : public ::testing::Test {
+class EgressTest : public testing::EgressPortTest {
  protected:
-  static inline int next_ = 0;
-
   void SetUp() override {
-    port_ =
-        std::make_unique<testing::EgressPort>("eg" + std::to_string(next_++));
-    ASSERT_TRUE(port_->ok()) << port_->error();
-    ASSERT_TRUE(gro::RegisterDynfield());
-    id_ = port_->id();
-    pool_ = port_->pool();
+    EgressPortTest::SetUp();
+    if (HasFatalFailure()) return;
     // The ring PMD transmits chains as they are: it stands in for a NIC
     // with TSO here, so what leaves shows which way egress chose.
     // (TSO rewrites the IPv4 header per segment: it needs the IPv4
@@ -42,42 +36,21 @@ class EgressTest : public ::testing::Test {
     port_->caps().multi_segment_tx = true;
   }
 
-  void TearDown() override {
-    port_->ring().Collect();
-    EXPECT_EQ(port_->InUse(), 0u) << "mbuf leak";
-    port_.reset();
-  }
-
   // `segs` in-order segments of one flow merged by the engine (BIG TCP
   // allowed), sent through egress; returns what the port transmitted.
   Frames MergeAndSend(uint32_t segs, uint32_t tso_max_bytes) {
     port_->caps().tso_max_bytes = tso_max_bytes;
     gro::ContextConfig cfg;
     cfg.max_merged_bytes = gro::kMaxBigMergedBytes;
-    auto ctx = gro::Context::Create(cfg);
-    EXPECT_NE(ctx, nullptr);
-    std::vector<rte_mbuf*> out_pkts;
-    rte_mbuf* buf[8];
-    gro::Output out{buf, 0, 8,
-                    [](gro::Output* o, void* arg) {
-                      auto* v = static_cast<std::vector<rte_mbuf*>*>(arg);
-                      v->insert(v->end(), o->pkts, o->pkts + o->count);
-                      o->count = 0;
-                    },
-                    &out_pkts};
     sent_.clear();
     FlowAddress a;
+    std::vector<rte_mbuf*> segments;
     for (uint32_t i = 0; i < segs; ++i) {
       sent_.push_back(TcpFrame(a, 1 + i * kMss, kMss));
-      rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-      EXPECT_NE(m, nullptr);
-      memcpy(rte_pktmbuf_append(m, sent_.back().size()), sent_.back().data(),
-             sent_.back().size());
-      m->port = id_;
-      ctx->ProcessBurst(&m, 1, gro::Mode::kMerge, 0, &out);
+      segments.push_back(ToMbuf(sent_.back()));
     }
-    ctx->FlushAll(&out);
-    out.drain(&out, out.arg);
+    const std::vector<rte_mbuf*> out_pkts =
+        testing::ThroughEngine(segments, gro::Mode::kMerge, cfg);
     PortLcoreCounters counters[RTE_MAX_ETHPORTS];
     Egress egress(0, port_->ports(), counters);
     for (rte_mbuf* m : out_pkts) egress.SendGro(m);
@@ -86,9 +59,6 @@ class EgressTest : public ::testing::Test {
     return port_->ring().CollectAtLeast(out_pkts.size());
   }
 
-  std::unique_ptr<testing::EgressPort> port_;
-  uint16_t id_ = 0;
-  rte_mempool* pool_ = nullptr;
   Frames sent_;
   uint64_t gso_segments_ = 0;
 };

@@ -1,7 +1,7 @@
 // A test fixture: the real DpdkDataPlane forwarding on one ring port (its
 // own peer), torn down with the leak checks every data-plane test makes.
-#ifndef GROD_DATAPLANE_RING_DATA_PLANE_TEST_BASE_H_
-#define GROD_DATAPLANE_RING_DATA_PLANE_TEST_BASE_H_
+#ifndef GROD_DATAPLANE_TESTING_RING_DATA_PLANE_FIXTURE_H_
+#define GROD_DATAPLANE_TESTING_RING_DATA_PLANE_FIXTURE_H_
 
 #include <memory>
 #include <string>
@@ -14,15 +14,14 @@
 #include "dataplane/testing/settled.h"
 #include "gtest/gtest.h"
 
-namespace grod::dataplane {
+namespace grod::dataplane::testing {
 
 class RingDataPlaneTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    testing::InitTestEal();
+    InitTestEal();
     // Ring names are process-wide: one per test.
-    port_ = std::make_unique<testing::RingPort>("dp" +
-                                                std::to_string(next_port_++));
+    port_ = std::make_unique<RingPort>("dp" + std::to_string(next_port_++));
     RuntimeConfig rc;
     rc.ports.push_back({port_->name(), "", 256, 256});
     rc.mbufs = 8191;
@@ -30,6 +29,7 @@ class RingDataPlaneTest : public ::testing::Test {
     // On a loaded machine a worker lcore can lose the CPU past the 500 ms
     // default; these tests are not about stall detection (liveness_test is).
     rc.worker_stall_ms = 5000;
+    Configure(rc);
     absl::StatusOr<std::unique_ptr<DpdkDataPlane>> dp =
         DpdkDataPlane::Start(rc);
     ASSERT_TRUE(dp.ok()) << dp.status();
@@ -39,6 +39,7 @@ class RingDataPlaneTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    if (dp_ == nullptr) return;
     dp_->Stop();
     port_->Collect();
     EXPECT_EQ(port_->InjectPoolInUse(), 0u) << "an injected mbuf leaked";
@@ -50,18 +51,22 @@ class RingDataPlaneTest : public ::testing::Test {
   // no quiet period to guess).
   std::vector<std::vector<uint8_t>> Forwarded(uint64_t held = 0) {
     const absl::Status settled =
-        testing::WaitUntilSettled(*dp_, port_->injected(), held);
+        WaitUntilSettled(*dp_, port_->injected(), held);
     EXPECT_TRUE(settled.ok()) << settled;
     return port_->Collect();
   }
 
-  std::unique_ptr<testing::RingPort> port_;
+  // A subclass's changes to the data plane's configuration, before it
+  // starts.
+  virtual void Configure(RuntimeConfig& /*rc*/) {}
+
+  std::unique_ptr<RingPort> port_;
   std::unique_ptr<DpdkDataPlane> dp_;
 
  private:
   static inline int next_port_ = 0;
 };
 
-}  // namespace grod::dataplane
+}  // namespace grod::dataplane::testing
 
-#endif  // GROD_DATAPLANE_RING_DATA_PLANE_TEST_BASE_H_
+#endif  // GROD_DATAPLANE_TESTING_RING_DATA_PLANE_FIXTURE_H_
