@@ -16,8 +16,11 @@ TESTONLY = re.compile(r"^\s*testonly\s*=\s*True", re.M)
 VISIBILITY = re.compile(r"\b(?:default_)?visibility\s*=\s*\[[^\]]*\]", re.S)
 LABEL = re.compile(r'"((?://|@|:)[^"]*)"')
 TEST_KINDS = ("cc_test", "sh_test", "py_test", "cc_fuzz_test")
-# Calls that are not rules (they name nothing and depend on nothing).
-NOT_RULES = ("package", "load", "exports_files", "licenses")
+# Calls that are not rules (they name nothing and depend on nothing);
+# layering_sources() (dataplane/layering.bzl) is a filegroup of the
+# package's own files.
+NOT_RULES = ("package", "load", "exports_files", "licenses",
+             "layering_sources")
 
 
 class Rule:

@@ -170,7 +170,9 @@ def self_test():
     test = 'cc_test(\n    name = "t",\n    deps = ["{}"],\n)\n'
     clean = {
         "dataplane/runtime/x.h": '#include "dataplane/gro/y.h"\n#include <rte_mbuf.h>\n',
-        "dataplane/runtime/BUILD.bazel": build.format("//dataplane/gro"),
+        "dataplane/runtime/BUILD.bazel": (
+            'load("//dataplane:layering.bzl", "layering_sources")\n\n' +
+            build.format("//dataplane/gro") + "\nlayering_sources()\n"),
         "dataplane/runtime/x_test.cc": '#include "dataplane/testing/f.h"\n',
         "dataplane/gro/y.h": '#include "common/dataplane.h"\n',
         "dataplane/gro/BUILD.bazel": (
