@@ -179,6 +179,11 @@ struct TenantCounters {
   uint64_t single_packets_out = 0;
   uint64_t segments_merged = 0, segments_listed = 0;
   uint64_t bypass_packets = 0;
+  // MERGE-mode packets taken as LIST because the port their output leaves
+  // by cannot take a merged packet whole (no TSO/USO for their kind, a
+  // vhost-user guest without TSO): egress sends them as they came.  Also
+  // in the LIST counters (list_packets_out, segments_listed, single...).
+  uint64_t merge_as_list_packets = 0;
   uint64_t held_flows = 0, held_packets = 0;
   // Output packets by how many segments they carry, NOT cumulative: entry
   // i counts outputs in bucket SegmentBucketIndex() == i of

@@ -21,6 +21,42 @@ TxDrop DropReasonOf(int err) {
 
 }  // namespace
 
+uint16_t MergedWholeMask(const PortCapabilities& caps, uint32_t guest) {
+  uint16_t mask = 0;
+  for (unsigned kind = 0; kind < 16; ++kind) {
+    const bool v6 = kind & 1, udp = kind & 2, vxlan = kind & 4,
+               outer_v6 = kind & 8;
+    if (outer_v6 && !vxlan) continue;
+    // As SendMerged: a tunnel needs VXLAN TSO and the outer checksum
+    // offload, plain packets TSO or USO; an IPv4 header asks IP_CKSUM.
+    bool whole = vxlan ? caps.vxlan_tso && (outer_v6 ? caps.outer_udp_checksum
+                                                     : caps.outer_ipv4_checksum)
+                       : (udp ? caps.udp_tso : caps.tcp_tso);
+    if (!v6 && !caps.ipv4_checksum) whole = false;
+    // As GuestTakesTso: plain TCP, with checksum and mergeable buffers.
+    if (!vxlan && !udp) {
+      const uint8_t need =
+          kGuestCsum | kGuestMrgRxbuf | (v6 ? kGuestTso6 : kGuestTso4);
+      whole |= (GuestBits(guest) & need) == need;
+    }
+    if (whole) mask |= 1u << kind;
+  }
+  return mask;
+}
+
+Egress::Egress(uint16_t tx_queue, const Ports& ports,
+               PortLcoreCounters* counters)
+    : tx_queue_(tx_queue),
+      peer_of_(ports.peer_of),
+      ports_(ports),
+      counters_(counters) {
+  RefreshGuests();
+  for (uint16_t in = 0; in < RTE_MAX_ETHPORTS; ++in) {
+    const uint16_t out = peer_of_[in];
+    merged_whole_[in] = MergedWholeMask(ports_.caps[out], guest_[out]);
+  }
+}
+
 void Egress::SendList(rte_mbuf* head) {
   // Lists may be longer than one chunk (the engine bounds them, but egress
   // must not depend on it): unlinked and sent a chunk at a time.
@@ -186,7 +222,17 @@ void Egress::RefreshGuests() {
   if (t == nullptr) return;
   for (uint16_t i = 0; i < t->count; ++i) {
     const uint16_t p = t->ports[i];
-    guest_[p] = t->state[p].load(std::memory_order_acquire);
+    const uint32_t state = t->state[p].load(std::memory_order_acquire);
+    if (likely(state == guest_[p])) continue;
+    guest_[p] = state;
+    // A guest attached, left or renegotiated (rare): the ports sending to
+    // it merge for it again, or link.  A flow held in the other mode is
+    // emitted before its next packet is taken (the engine's mode
+    // mismatch), so it stays in order.
+    const uint16_t mask = MergedWholeMask(ports_.caps[p], state);
+    for (uint16_t in = 0; in < RTE_MAX_ETHPORTS; ++in) {
+      if (peer_of_[in] == p) merged_whole_[in] = mask;
+    }
   }
 }
 

@@ -44,13 +44,25 @@ class Egress {
     const GuestOffloadTable* guests = nullptr;
   };
 
-  // Counters are indexed by port id and owned by this lcore.
-  Egress(uint16_t tx_queue, const Ports& ports, PortLcoreCounters* counters)
-      : tx_queue_(tx_queue),
-        peer_of_(ports.peer_of),
-        ports_(ports),
-        counters_(counters) {
-    RefreshGuests();
+  // Counters are indexed by port id and owned by this lcore.  The ports'
+  // capabilities are read here (they are fixed while workers run); what
+  // the vhost-user guests negotiated, at every FlushAll().
+  Egress(uint16_t tx_queue, const Ports& ports, PortLcoreCounters* counters);
+
+  // Whether a packet received on `in_port` and parsed as `p` would, merged,
+  // leave whole -- through the TX port's TSO/USO, to a vhost-user guest that
+  // negotiated TSO, or as a GSO packet to a tap -- rather than be cut back
+  // into its original segments by software GSO.  When not, MERGE gains
+  // nothing over LIST and costs two payload reads (checksum verification,
+  // then GSO's checksums): GroStage links such packets instead.  IPv4
+  // fragments always: a reassembled datagram needs no offload.  Per port
+  // and kind, as of the last FlushAll(); no per-packet port lookup.
+  bool TakesMergedWhole(uint16_t in_port, const gro::ParsedPacket& p) const {
+    if (p.type == gro::kIpv4Frag) return true;
+    const unsigned kind =
+        (p.is_v6 ? 1u : 0u) | ((p.type & (gro::kUdp4 | gro::kUdp6)) ? 2u : 0u) |
+        (p.has_vni ? 4u : 0u) | (p.has_vni && p.outer_is_v6 ? 8u : 0u);
+    return (merged_whole_[in_port] >> kind) & 1;
   }
 
   // A packet as the GRO engine emitted it: plain, merged or a list.
@@ -110,6 +122,8 @@ class Egress {
   // Whether the guest behind vhost-user port `out` takes merged packet `m`
   // whole (`header`: its bytes from the IP header to the payload).
   bool GuestTakesTso(const rte_mbuf* m, uint16_t out, uint32_t header) const;
+  // Reads what the guests negotiated; where that changed, recomputes
+  // merged_whole_ for the ports that send to them.
   void RefreshGuests();
   // A frame that needs no offload the port lacks and fits its MTU: copied
   // into one mbuf if the port cannot take its chain, then queued.
@@ -137,7 +151,17 @@ class Egress {
   uint16_t dirty_count_ = 0;
   // GuestState per port, as of the last FlushAll.
   uint32_t guest_[RTE_MAX_ETHPORTS] = {};
+  // Per ingress port: bit `kind` (see TakesMergedWhole) set when its peer
+  // takes a merged packet of that kind whole (MergedWholeMask).
+  uint16_t merged_whole_[RTE_MAX_ETHPORTS] = {};
 };
+
+// The kinds of merged packet (bits as in Egress::TakesMergedWhole) a port
+// with `caps`, and guest state `guest` if it is vhost-user, takes whole:
+// the port-level half of Egress::SendMerged's decision (what varies per
+// packet -- size, segment size, mbufs -- stays there, so a packet merged
+// for a port that then cannot take it is still cut by software GSO).
+uint16_t MergedWholeMask(const PortCapabilities& caps, uint32_t guest);
 
 }  // namespace grod::dataplane
 

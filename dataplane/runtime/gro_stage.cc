@@ -89,8 +89,9 @@ bool GroStage::Execute(const WorkerCommand& cmd) {
   switch (cmd.kind) {
     case WorkerCommand::Kind::kDestroy:
       Retire(cmd.slot);
-      retired_[cmd.slot] =
-          gro::Counters{};  // the slot's next tenant starts at 0
+      // The slot's next tenant starts at 0.
+      retired_[cmd.slot] = gro::Counters{};
+      merge_as_list_[cmd.slot] = 0;
       return true;
     case WorkerCommand::Kind::kReplace:
       Retire(cmd.slot);
@@ -144,14 +145,24 @@ void GroStage::ProcessBurst(const ConfigSnapshot& snap, rte_mbuf** pkts,
       egress_->Send(m);
       continue;
     }
-    const GroMode mode = snap.tenants[slot].ModeFor(p.dst_is_v6, p.dst_ip);
+    GroMode mode = snap.tenants[slot].ModeFor(p.dst_is_v6, p.dst_ip);
+    // MERGE towards a port that cannot take the merged packet whole: its
+    // software GSO would cut it back into these very frames, after a
+    // checksum pass here and another there.  Linked instead, nothing is
+    // rewritten, so nothing needs verifying; egress unlinks them.
+    const bool as_list = mode == GroMode::kMerge &&
+                         p.reason == gro::kPassNone &&
+                         !egress_->TakesMergedWhole(m->port, p);
+    if (as_list) mode = GroMode::kList;
     ctx->Process(m, p, static_cast<gro::Mode>(mode), now_tsc, &out_);
     // The packets right after it that continue its flow -- same ingress
     // port and headers (VLAN tags, addresses, ports...), so the same
-    // tenant and mode under this snapshot -- skip parsing and
-    // classification: the engine checks them against the flow's header
-    // template and appends them.
-    if (i < n) i += ctx->ContinueFlow(pkts + i, n - i, &out_);
+    // tenant and mode under this snapshot and egress state -- skip parsing
+    // and classification: the engine checks them against the flow's
+    // header template and appends them.
+    const uint16_t more = i < n ? ctx->ContinueFlow(pkts + i, n - i, &out_) : 0;
+    i += more;
+    if (as_list) merge_as_list_[slot] += 1 + more;
   }
   Drain(&out_, this);
 }
@@ -217,6 +228,7 @@ void GroStage::FlushAll(gro::FlushReason reason) {
 
 void GroStage::AddCounters(uint16_t slot, TenantCounters* out) const {
   AddEngineCounters(retired_[slot], out);
+  out->merge_as_list_packets += ReadCounter(merge_as_list_[slot]);
   if (const gro::Context* ctx = contexts_[slot].get()) {
     AddEngineCounters(ctx->counters(), out);
     out->held_flows += ctx->held_flows();

@@ -86,6 +86,9 @@ class GroStage {
   // Counters of contexts this lcore replaced, so tenant counters never go
   // backwards when a tenant's settings change.
   std::array<gro::Counters, kMaxTenants> retired_{};
+  // Per slot: MERGE packets linked instead, as their egress port cannot
+  // take them merged (TenantCounters::merge_as_list_packets).
+  std::array<uint64_t, kMaxTenants> merge_as_list_{};
   uint64_t seen_epoch_ = 0;
   uint16_t flush_cursor_ = 0;  // FlushByPolicy's first slot (round robin)
   uint64_t unmatched_packets_ = 0;
