@@ -1,13 +1,15 @@
 // GroStage's budgeted flush policies, driven iteration by iteration as
 // Worker::Run drives them, over a ring-backed port whose egress has no TSO
-// (so merged output goes through software GSO): many due flows leave over
-// several iterations, at most GroStage::kFlushBudget per iteration, with
-// nothing lost, duplicated or reordered, and every mbuf comes back.
+// (so MERGE tenants' flows are linked, not merged: see
+// merge_as_list_test.cc): many due flows leave over several iterations, at
+// most GroStage::kFlushBudget per iteration, with nothing lost, duplicated
+// or reordered, and every mbuf comes back.
 #include "dataplane/runtime/gro_stage.h"
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,8 +57,7 @@ class GroStageTest : public ::testing::Test {
         std::make_unique<testing::EgressPort>("gs" + std::to_string(next_++));
     ASSERT_TRUE(port_->ok()) << port_->error();
     id_ = port_->id();
-    ASSERT_FALSE(port_->caps().tcp_tso)
-        << "the test wants software GSO at egress";
+    ASSERT_FALSE(port_->caps().tcp_tso) << "the test wants a port without TSO";
     egress_ = std::make_unique<Egress>(0, port_->ports(), counters_);
     stage_ = std::make_unique<GroStage>(4789, egress_.get());
     snap_ = std::make_unique<ConfigSnapshot>();
@@ -156,7 +157,15 @@ TEST_F(GroStageTest, TimeoutTenantDrainsManyDueFlowsAcrossIterations) {
   const TenantCounters c = Counters(0);
   EXPECT_EQ(c.held_packets, 0u);
   EXPECT_EQ(c.flushes.at("timeout"), uint64_t(kFlows));
-  EXPECT_EQ(counters_[id_].gso_segments, in.size());
+  // No TSO: linked, not merged, so egress sends the frames as they came.
+  EXPECT_EQ(c.merge_as_list_packets, in.size());
+  EXPECT_EQ(c.segments_listed, in.size());
+  EXPECT_EQ(counters_[id_].gso_segments, 0u);
+  // (Flow by flow, in order per flow as DiffStreams checked above.)
+  Frames sorted_in = in, sorted_out = out;
+  std::sort(sorted_in.begin(), sorted_in.end());
+  std::sort(sorted_out.begin(), sorted_out.end());
+  EXPECT_TRUE(sorted_out == sorted_in) << "every frame as it came";
   EXPECT_EQ(counters_[id_].tx_dropped, 0u);
 }
 
