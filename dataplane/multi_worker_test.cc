@@ -74,9 +74,11 @@ TEST(MultiWorkerTest, TenantsSpanLcoresAndCountersAddUp) {
   const TenantCounters& both = s.tenants[0];
   EXPECT_EQ(both.tenant, "both");
   EXPECT_EQ(both.packets_in, in.size());
-  // Each flow was complete on its own lcore: all 16 segments in one merge.
-  EXPECT_EQ(both.segments_merged, in.size());
-  EXPECT_EQ(both.merged_packets_out, 8u);
+  // Each flow was complete on its own lcore: all 16 segments in one list
+  // (MERGE, linked: the ring port has no TSO).
+  EXPECT_EQ(both.segments_listed, in.size());
+  EXPECT_EQ(both.list_packets_out, 8u);
+  EXPECT_EQ(both.merge_as_list_packets, in.size());
 
   // A change reaches both lcores: with the tenant gone, both bypass.
   ASSERT_TRUE((*dp)->RemoveTenant("both").ok());
