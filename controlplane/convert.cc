@@ -161,6 +161,7 @@ v1::TenantStats ToProto(const TenantCounters& c) {
   out.set_segments_merged(c.segments_merged);
   out.set_segments_listed(c.segments_listed);
   out.set_bypass_packets(c.bypass_packets);
+  out.set_merge_as_list_packets(c.merge_as_list_packets);
   out.set_held_flows(c.held_flows);
   out.set_held_packets(c.held_packets);
   for (const auto& [reason, n] : c.passthrough) {

@@ -193,6 +193,12 @@ constexpr Field<TenantCounters> kTenantFields[] = {
     {"grod_gro_segments_listed_total",
      "Input segments that left in list-mode output packets.", kCounter,
      &TenantCounters::segments_listed},
+    {"grod_gro_merge_as_list_packets_total",
+     "Packets of MERGE traffic linked (LIST) instead of merged because the "
+     "port their output leaves by cannot take a merged packet whole (no "
+     "TSO/USO for their kind, a vhost-user guest without TSO): they leave as "
+     "they came, with no checksum verified. Also in the listed counters.",
+     kCounter, &TenantCounters::merge_as_list_packets},
     {"grod_gro_held_flows", "Flows with packets held for merging.", kGauge,
      &TenantCounters::held_flows},
     {"grod_gro_held_packets", "Packets held in GRO tables awaiting a flush.",

@@ -81,6 +81,14 @@ TEST(StatsCollectorTest, ConvertsEveryCounter) {
   ASSERT_NE(timeout, nullptr);
   EXPECT_EQ(timeout->counter.value, 4);
 
+  const MetricFamily* as_list =
+      Find(fams, "grod_gro_merge_as_list_packets_total");
+  ASSERT_NE(as_list, nullptr);
+  EXPECT_EQ(as_list->type, prometheus::MetricType::Counter);
+  const ClientMetric* red_as_list = FindMetric(*as_list, {{"tenant", "red"}});
+  ASSERT_NE(red_as_list, nullptr);
+  EXPECT_EQ(red_as_list->counter.value, 8);
+
   const MetricFamily* held = Find(fams, "grod_gro_held_packets");
   ASSERT_NE(held, nullptr);
   EXPECT_EQ(held->type, prometheus::MetricType::Gauge);

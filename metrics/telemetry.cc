@@ -62,6 +62,7 @@ int Tenant(const char*, const char* params, rte_tel_data* d) {
         {"bypass_packets", t.bypass_packets},
         {"segments_merged", t.segments_merged},
         {"segments_listed", t.segments_listed},
+        {"merge_as_list_packets", t.merge_as_list_packets},
         {"held_flows", t.held_flows},
         {"held_packets", t.held_packets},
     };

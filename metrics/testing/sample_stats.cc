@@ -41,6 +41,7 @@ StatsSnapshot SampleStats(uint64_t scale) {
     t.packets_out = 25 * scale;
     t.segments_merged = 60 * scale;
     t.segments_listed = 20 * scale;
+    t.merge_as_list_packets = 4 * scale;
     t.held_flows = 2;
     t.held_packets = 7;
     t.segments_per_output.assign(kSegmentBucketCount, 0);
