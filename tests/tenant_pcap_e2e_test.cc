@@ -1,7 +1,8 @@
 // A capture in -> grod with tenants and route hints -> a capture out,
 // checked per tenant and flow: payload streams equal, each destination in
-// the mode its hint chose (LIST/BYPASS byte-identical, MERGE re-segmented by
-// software GSO to the original MSS), checksums valid.
+// the mode its hint chose, checksums valid.  net_pcap has no TSO, so MERGE
+// destinations are linked rather than merged (what software GSO would have
+// cut back into the same frames): every frame leaves byte-identical.
 #include <signal.h>
 
 #include <algorithm>
@@ -64,7 +65,7 @@ TEST(TenantPcapE2eTest, ModesPerRouteHintAndTenant) {
       }
     }
   }
-  // UDP datagrams of one flow in the MERGE range: coalesced, then cut back.
+  // UDP datagrams of one flow in the MERGE range (no USO: linked too).
   FlowAddress udp = red_merge[0];
   udp.dport = 4433;
   for (int i = 0; i < 16; ++i) in.push_back(UdpFrame(udp, i, 1200));
@@ -101,8 +102,8 @@ TEST(TenantPcapE2eTest, ModesPerRouteHintAndTenant) {
       testing::GrodProcess::Start(config);
   ASSERT_TRUE(grod.ok()) << grod.status();
   // The capture is replayed once: wait until grod received all of it and
-  // transmitted as many frames (MERGE output is cut back to the MSS by
-  // software GSO, LIST/BYPASS frames leave as they came), nothing held.
+  // transmitted as many frames (every frame leaves as it came), nothing
+  // held.
   std::string metrics;
   const bool forwarded = testing::WaitFor([&] {
     absl::StatusOr<std::string> m =
@@ -128,33 +129,32 @@ TEST(TenantPcapE2eTest, ModesPerRouteHintAndTenant) {
   EXPECT_EQ(testing::DiffStreams(want, got), "");
   EXPECT_EQ(got.bad_checksums, 0);
 
-  // 2. LIST and BYPASS destinations, blue (LIST) and untagged (no tenant):
-  //    the very same frames, in the same order per flow.
-  auto untouched = [](const std::vector<uint8_t>& f) {
-    const uint32_t dst = DstV4(f);
-    const bool vlan10 = f[12] == 0x81 && f[15] == 10;
-    return !vlan10 || (dst >> 16) == 0x0a02 || (dst >> 16) == 0x0a03;
-  };
-  Frames in_same, out_same;
-  std::copy_if(in.begin(), in.end(), std::back_inserter(in_same), untouched);
-  std::copy_if(out->begin(), out->end(), std::back_inserter(out_same),
-               untouched);
-  EXPECT_EQ(testing::SplitFlows(out_same).frames,
-            testing::SplitFlows(in_same).frames);
-  std::multiset<std::vector<uint8_t>> a(in_same.begin(), in_same.end()),
-      b(out_same.begin(), out_same.end());
-  EXPECT_TRUE(a == b) << "LIST/BYPASS output is not byte-identical";
+  // 2. Every destination -- red's MERGE (linked for want of TSO), LIST and
+  //    BYPASS, blue (LIST), untagged (no tenant): the very same frames, as
+  //    many per flow.
+  EXPECT_EQ(got.frames, want.frames);
+  std::multiset<std::vector<uint8_t>> a(in.begin(), in.end()),
+      b(out->begin(), out->end());
+  EXPECT_TRUE(a == b) << "output is not byte-identical";
 
-  // 3. MERGE destinations went through software GSO: every TCP segment is
-  //    back at the MSS, every UDP datagram at its original size.
-  for (const auto& [flow, max] : got.max_payload) {
-    if (flow.find("udp") != std::string::npos) {
-      EXPECT_EQ(max, 1200u) << flow;
-    } else {
-      EXPECT_LE(max, kMss) << flow;
-    }
-  }
-  EXPECT_EQ(out->size(), in.size());
+  // 3. Red's MERGE destination by itself (10.1.0.0/16 on VLAN 10): the
+  //    same frames in the same order per flow.
+  auto red_merge_frame = [](const std::vector<uint8_t>& f) {
+    return f[12] == 0x81 && f[15] == 10 && (DstV4(f) >> 16) == 0x0a01;
+  };
+  Frames in_merge, out_merge;
+  std::copy_if(in.begin(), in.end(), std::back_inserter(in_merge),
+               red_merge_frame);
+  std::copy_if(out->begin(), out->end(), std::back_inserter(out_merge),
+               red_merge_frame);
+  ASSERT_EQ(in_merge.size(), 4u * 20 + 16);
+  EXPECT_EQ(testing::DiffStreams(testing::SplitFlows(in_merge),
+                                 testing::SplitFlows(out_merge)),
+            "");
+  Frames sorted_in = in_merge, sorted_out = out_merge;
+  std::sort(sorted_in.begin(), sorted_in.end());
+  std::sort(sorted_out.begin(), sorted_out.end());
+  EXPECT_TRUE(sorted_in == sorted_out);
 
   // 4. The counters say the work happened where it should.
   auto sample = [&](const std::string& needle) {
@@ -164,12 +164,18 @@ TEST(TenantPcapE2eTest, ModesPerRouteHintAndTenant) {
     return std::stod(
         metrics.substr(at + needle.size(), end - at - needle.size()));
   };
-  EXPECT_GT(sample("grod_gro_segments_merged_total{tenant=\"red\"} "), 0)
+  // Red's MERGE traffic (80 TCP segments, 16 UDP datagrams) was linked,
+  // not merged: no software GSO.
+  EXPECT_EQ(sample("grod_gro_merge_as_list_packets_total{tenant=\"red\"} "),
+            4 * 20 + 16)
       << metrics;
+  EXPECT_EQ(sample("grod_gro_segments_merged_total{tenant=\"red\"} "), 0);
   EXPECT_GT(sample("grod_gro_segments_listed_total{tenant=\"red\"} "), 0);
   EXPECT_GT(sample("grod_gro_segments_listed_total{tenant=\"blue\"} "), 0);
   EXPECT_EQ(sample("grod_gro_segments_merged_total{tenant=\"blue\"} "), 0);
-  EXPECT_GT(sample("grod_port_gso_segments_total{port=\"net_pcap0\"} "), 0);
+  EXPECT_EQ(sample("grod_gro_merge_as_list_packets_total{tenant=\"blue\"} "),
+            0);
+  EXPECT_EQ(sample("grod_port_gso_segments_total{port=\"net_pcap0\"} "), 0);
 }
 
 }  // namespace

@@ -35,13 +35,18 @@ def run_one(grod, name, frames, mode, seed, workdir, flush):
                 "when the mbuf pool is empty: leaked or stuck mbufs)" % (received, len(frames)))
     gro = {k: grod_run.sample(metrics, "grod_gro_segments_%s_total" % k, 'tenant="chk"')
            for k in ("merged", "listed")}
-    done = gro["merged" if mode == "MERGE" else "listed"]
+    # The output port (net_pcap) has no TSO: MERGE links what it would
+    # have merged (IPv4 fragments are still reassembled), counted here.
+    as_list = grod_run.sample(metrics, "grod_gro_merge_as_list_packets_total",
+                              'tenant="chk"') or 0
+    done = (gro["merged"] or 0) + as_list if mode == "MERGE" else gro["listed"]
     if not done:
         rep.add("grod", "grod %s no segment: the stream did not exercise GRO" % (
-            "merged" if mode == "MERGE" else "listed"))
-    print("%-16s %-5s seed %d: %d frames in, %d out, segments merged %d listed %d, %.1fs: %s" % (
-        name, mode, seed, len(frames), len(out), gro["merged"] or 0, gro["listed"] or 0,
-        time.time() - t0, "ok" if rep.ok() else "FAIL"), flush=True)
+            "merged (or linked for want of TSO)" if mode == "MERGE" else "listed"))
+    print("%-16s %-5s seed %d: %d frames in, %d out, segments merged %d listed %d "
+          "(merge as list %d), %.1fs: %s" % (
+              name, mode, seed, len(frames), len(out), gro["merged"] or 0, gro["listed"] or 0,
+              as_list, time.time() - t0, "ok" if rep.ok() else "FAIL"), flush=True)
     if not rep.ok():
         print(rep.text())
         print("reproduce: tests/checker/checker_test.py GROD --streams %s --modes %s --seed %d "
