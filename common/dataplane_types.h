@@ -48,8 +48,8 @@ struct TrafficSelector {
 struct TenantSpec {
   std::string name;
   std::vector<TrafficSelector> selectors;
-  uint32_t max_flows = kDefaultMaxFlows;  // per worker lcore
-  uint32_t max_held_packets = 16384;      // per worker lcore
+  uint32_t max_flows = kDefaultMaxFlows;               // per worker lcore
+  uint32_t max_held_packets = kDefaultMaxHeldPackets;  // per worker lcore
   uint32_t gro_types = kGroAll;
   GroMode default_mode = GroMode::kMerge;
   FlushPolicy flush;

@@ -12,8 +12,16 @@ namespace grod {
 // Tenants one data plane holds at once (its tenant slots).
 inline constexpr int kMaxTenants = 256;
 
-// A tenant's default flow quota, per worker lcore.
+// A tenant's default quotas, per worker lcore: what a tenant created with
+// quotas 0 (or unset) gets from the control plane (validate.cc), what
+// TenantSpec and the GRO engine's ContextConfig start with, and what
+// grod.proto's Quotas comments say (checked by
+// //controlplane:default_quotas_test).
 inline constexpr uint32_t kDefaultMaxFlows = 4096;
+// Held packets take mbufs from the one pool every port's RX shares, so the
+// quotas of all tenants are admitted against it (controlplane/admission.h):
+// the default leaves room for several tenants in the default 16383-mbuf pool.
+inline constexpr uint32_t kDefaultMaxHeldPackets = 2048;
 // Largest merged packet (what the outermost IP length field counts), also
 // the default; plain TCP may go further ("BIG TCP", kMaxBigMergedBytes).
 inline constexpr uint32_t kMaxMergedBytes = 65535;

@@ -11,6 +11,7 @@ namespace grod::controlplane {
 
 // Shared with the data plane (common/limits.h).
 using ::grod::kDefaultMaxFlows;
+using ::grod::kDefaultMaxHeldPackets;
 using ::grod::kMaxBigMergedBytes;
 using ::grod::kMaxMergedBytes;
 using ::grod::kMaxSegments;
@@ -20,11 +21,6 @@ inline constexpr int kMaxSelectorsPerTenant = 64;
 inline constexpr int kMaxHintsPerRequest = 100000;
 inline constexpr int kMaxHintsPerTenant = 1000000;
 
-// Per worker lcore. Held packets take mbufs from the one pool every port's
-// RX shares, so the quotas of all tenants are admitted against it
-// (admission.h); the default leaves room for several tenants in the
-// default 16383-mbuf pool.
-inline constexpr uint32_t kDefaultMaxHeldPackets = 2048;
 // Per worker lcore; beyond this a tenant's tables would not fit sensibly.
 inline constexpr uint32_t kMaxMaxFlows = 1 << 20;
 inline constexpr uint32_t kMaxMaxHeldPackets = 1 << 20;

@@ -17,8 +17,8 @@ static_assert(kGroTcp4 == gro::kTcp4 && kGroTcp6 == gro::kTcp6 &&
 static_assert(FlushPolicy{}.max_merged_bytes ==
               gro::ContextConfig{}.max_merged_bytes);
 static_assert(FlushPolicy{}.max_segments == gro::ContextConfig{}.max_segments);
-static_assert(kDefaultMaxFlows == gro::ContextConfig{}.max_flows);
-static_assert(kMaxBigMergedBytes == gro::kMaxBigMergedBytes);
+static_assert(kDefaultMaxFlows == gro::ContextConfig{}.max_flows &&
+              kDefaultMaxHeldPackets == gro::ContextConfig{}.max_held_packets);
 
 namespace {
 

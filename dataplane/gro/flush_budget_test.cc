@@ -72,7 +72,11 @@ class FlushBudget : public EngineTest {
 };
 
 TEST_F(FlushBudget, TimedOutEmitsAtMostBudgetOldestFirstUntilDrained) {
-  Make();
+  // 3000 held packets: more than a tenant's default quota (2048), which
+  // would evict flows before the budgeted flush this test is about.
+  ContextConfig cfg;
+  cfg.max_held_packets = 4096;
+  Make(cfg);
   Hold(1000, 3);
   ASSERT_EQ(ctx_->held_flows(), 1000u);
 

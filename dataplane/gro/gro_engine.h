@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "common/limits.h"
 #include "common/segment_buckets.h"
 
 namespace grod::gro {
@@ -176,11 +177,13 @@ void ParseBurst(rte_mbuf* const* pkts, uint16_t n, const ParseConfig& cfg,
 
 // Largest merged TCP packet (IP header + TCP header + payload) with BIG TCP
 // (max_merged_bytes above 65535), as Linux's BIG TCP GRO limit.
-inline constexpr uint32_t kMaxBigMergedBytes = 512 * 1024;
+using ::grod::kMaxBigMergedBytes;
 
+// The defaults are a tenant's (common/limits.h), so an engine built from a
+// default TenantSpec and a default ContextConfig are the same engine.
 struct ContextConfig {
-  uint32_t max_flows = 4096;
-  uint32_t max_held_packets = 16384;
+  uint32_t max_flows = kDefaultMaxFlows;
+  uint32_t max_held_packets = kDefaultMaxHeldPackets;
   uint32_t gro_types = kAll;
   // Limit on what the length field of the outermost IP header of a merged
   // packet counts (IPv4 total length / IPv6 payload length).  Up to 65535
@@ -190,8 +193,8 @@ struct ContextConfig {
   // Linux's convention; IPv4's header checksum matches the 0) and its
   // length is pkt_len.  Other types stay at 65535 (UDP and VXLAN length
   // fields, fragment offsets).  Larger values are clamped.
-  uint32_t max_merged_bytes = 65535;
-  uint32_t max_segments = 64;  // original packets per output (<= 64)
+  uint32_t max_merged_bytes = kMaxMergedBytes;
+  uint32_t max_segments = kMaxSegments;  // original packets per output (<= 64)
   uint16_t vxlan_port = 4789;
   // MERGE only: a segment whose checksums are bad (NIC verdict, else
   // checked in software) is never merged.  LIST and BYPASS never read a
