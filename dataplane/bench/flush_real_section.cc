@@ -186,7 +186,8 @@ void FlushRealSection(double seconds, int reps) {
   std::printf(
       "\n## Flush policies with the real worker lcore (two threads: "
       "meaningful only with two otherwise idle CPUs; TCP4 "
-      "%zuB, MERGE + software GSO unless LIST; %.2f s per cell, median of "
+      "%zuB, MERGE (linked: the TX port has no TSO) unless LIST; %.2f s per "
+      "cell, median of "
       "%d)\n\n",
       kTcpPayload, seconds, reps);
   std::printf(

@@ -206,8 +206,9 @@ class FlushSim {
 void FlushSimSection(uint32_t low_packets, uint32_t full_packets, int reps) {
   FlushSim sim;
   std::printf(
-      "\n## Flush policies: aggregation vs added latency (TCP4 %zuB; MERGE + "
-      "software GSO unless LIST; one thread, virtual clock; median of %d "
+      "\n## Flush policies: aggregation vs added latency (TCP4 %zuB; MERGE "
+      "(linked: the TX port has no TSO) unless LIST; one thread, virtual "
+      "clock; median of %d "
       "runs of %u (low rate) / %u (full load) packets)\n\n",
       kTcpPayload, reps, low_packets, full_packets);
   std::printf(

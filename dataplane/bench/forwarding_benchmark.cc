@@ -6,7 +6,7 @@
 // (--quick: ~1 min; everything: ~3 min)
 //
 // Sections (this file only parses the flags and runs them in order):
-//  forwarding  LIST + unlink vs MERGE + software GSO vs BYPASS, per packet,
+//  forwarding  LIST + unlink vs MERGE to a port without TSO (linked) vs BYPASS,
 //              on one core. The benchmark thread drives the real GroStage and
 //              Egress classes through a copy of Worker::Run's loop body (RX
 //              burst from a ring-backed port, ProcessBurst, FlushByPolicy,

@@ -20,8 +20,8 @@ namespace grod::dataplane::bench {
 // chunk hit by preemption is an outlier the per-run median ignores.
 constexpr int kChunkBursts = 32;  // 1024 packets per timed chunk
 
-enum class FwdMode { kList, kMergeGso, kBypass, kMergeTso };
-constexpr FwdMode kFwdModes[] = {FwdMode::kList, FwdMode::kMergeGso,
+enum class FwdMode { kList, kMergeNoTso, kBypass, kMergeTso };
+constexpr FwdMode kFwdModes[] = {FwdMode::kList, FwdMode::kMergeNoTso,
                                  FwdMode::kBypass, FwdMode::kMergeTso};
 constexpr int kNumFwdModes = 4;
 
@@ -36,7 +36,8 @@ double TscToNs(double cycles);
 // RX: a ring-backed port holding the packets of one run. TX: net_null
 // (no-rx=1), which frees what it is given, so freeing mbufs (including
 // GSO's header and indirect mbufs) is part of the measured cost. net_null
-// advertises no TSO/USO, so MERGE output goes through software GSO.
+// advertises no TSO/USO, so MERGE is linked like LIST (egress_test and
+// segment_test cover software GSO).
 class ForwardingHarness {
  public:
   // `batch`: the most packets one Run is given.

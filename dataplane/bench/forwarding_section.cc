@@ -87,13 +87,14 @@ void ForwardingSection(int reps, uint32_t batch, uint32_t train,
       reps, batch, kChunkBursts * kBurst);
   std::printf(
       "TX port: net_null (no TSO/USO advertised: tcp_tso=%d udp_tso=%d), so "
-      "MERGE output goes through software GSO. Trains of %u segments per "
+      "MERGE is linked like LIST (no merge, no checksum verification, no "
+      "software GSO). Trains of %u segments per "
       "flow; flush policy PER_BURST; RX bursts of %u.\n\n",
       h.sink_caps().tcp_tso, h.sink_caps().udp_tso, train, kBurst);
   std::printf(
-      "| traffic | flows | LIST+unlink Mpps (ns/pkt) | MERGE+GSO Mpps "
+      "| traffic | flows | LIST+unlink Mpps (ns/pkt) | MERGE, no-TSO port Mpps "
       "(ns/pkt) | no GRO (BYPASS) Mpps (ns/pkt) | MERGE, TSO port* Mpps "
-      "(ns/pkt) | LIST / MERGE+GSO | LIST / no GRO | segs/output "
+      "(ns/pkt) | LIST / MERGE no-TSO | LIST / no GRO | segs/output "
       "LIST, MERGE |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const Config& c : configs) {
     std::string cells;
@@ -113,7 +114,7 @@ void ForwardingSection(int reps, uint32_t batch, uint32_t train,
       "TSO/USO, so each merged chain is handed to net_null whole: the "
       "forwarding cost with a TSO NIC, not counting the NIC.\n"
       "Ratios are medians of per-repetition ratios (modes of one repetition "
-      "run back to back). Spread (p10..p90 of ns/pkt, LIST | MERGE+GSO):");
+      "run back to back). Spread (p10..p90 of ns/pkt, LIST | MERGE no-TSO):");
   for (const Config& c : configs) {
     std::printf(" %s/%u: %.0f..%.0f | %.0f..%.0f;", ProtoName(c.proto), c.flows,
                 TscToNs(Percentile(c.cycles[0], 10)),

@@ -1,5 +1,6 @@
-// Section "forwarding": the cost per packet of LIST + unlink, MERGE +
-// software GSO, no GRO (BYPASS) and MERGE to a TSO port, on one core.
+// Section "forwarding": the cost per packet of LIST + unlink, MERGE to a
+// port without TSO (linked), no GRO (BYPASS) and MERGE to a TSO port, on one
+// core.
 #ifndef GROD_DATAPLANE_BENCH_FORWARDING_SECTION_H_
 #define GROD_DATAPLANE_BENCH_FORWARDING_SECTION_H_
 

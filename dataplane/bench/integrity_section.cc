@@ -65,7 +65,7 @@ void IntegritySection() {
     GroMode mode;
   } modes[] = {{"BYPASS", GroMode::kBypass},
                {"LIST + unlink", GroMode::kList},
-               {"MERGE + software GSO", GroMode::kMerge}};
+               {"MERGE, no-TSO port (linked)", GroMode::kMerge}};
   uint32_t seq = 1;
   for (const auto& m : modes) {
     Check(dp->UpsertTenant(TenantOn("integrity", port, m.mode)), "tenant");
