@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "controlplane/convert.h"
 #include "controlplane/limits.h"
 #include "controlplane/prefix.h"
@@ -127,18 +128,16 @@ DesiredState MergeStates(DesiredState from_config, DesiredState persisted) {
   for (auto& [name, ts] : from_config.tenants) {
     if (out.tenants.contains(name) || deleted.contains(name)) continue;
     if (out.tenants.size() >= static_cast<size_t>(kMaxTenants)) {
-      std::fprintf(stderr,
-                   "grod: config tenant %s not added: %d tenants already\n",
-                   name.c_str(), kMaxTenants);
+      GROD_LOG(WARNING, "config tenant ", name, " not added: ", kMaxTenants,
+               " tenants already");
       continue;
     }
     // A config tenant whose selector was meanwhile given to another tenant
     // through the API loses: the API change is the newer intent.
     if (!CheckSelectorConflicts(out, ts.tenant, "tenant").ok()) {
-      std::fprintf(stderr,
-                   "grod: config tenant %s not added: a selector of it "
-                   "belongs to another tenant in the state file\n",
-                   name.c_str());
+      GROD_LOG(WARNING, "config tenant ", name,
+               " not added: a selector of it belongs to another tenant in "
+               "the state file");
       continue;
     }
     out.tenants[name] = std::move(ts);

@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
 #include "controlplane/auth.h"
 #include "controlplane/controller.h"
 #include "controlplane/limits.h"
@@ -103,11 +104,9 @@ absl::StatusOr<std::unique_ptr<ControlPlane>> ControlPlane::Create(
     cp->auth_ = *std::move(auth);
   }
   if (!IsLocalAddress(cp->opts_.listen_address) && !cp->auth_->enabled()) {
-    std::fprintf(stderr,
-                 "grod: warning: gRPC listens on %s without authorization; "
-                 "anyone who can reach it may reconfigure grod "
-                 "(set security.credentials_file)\n",
-                 cp->opts_.listen_address.c_str());
+    GROD_LOG(WARNING, "warning: gRPC listens on ", cp->opts_.listen_address,
+             " without authorization; anyone who can reach it may "
+             "reconfigure grod (set security.credentials_file)");
   }
   cp->controller_ = std::make_unique<Controller>(
       dp, cp->opts_.state_file, cp->opts_.discard_corrupt_state, cp->limits_,

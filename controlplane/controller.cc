@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
 #include "controlplane/admission.h"
 #include "controlplane/bootstrap.h"
 #include "controlplane/convert.h"
@@ -47,11 +48,8 @@ absl::Status AddHintsBatched(DataPlane* dp, const std::string& tenant,
 }
 
 void LogRollbackFailure(absl::string_view what, const absl::Status& s) {
-  std::fprintf(stderr,
-               "grod: control plane: rollback of %.*s in the data plane "
-               "failed: %s\n",
-               static_cast<int>(what.size()), what.data(),
-               s.ToString().c_str());
+  GROD_LOG(ERROR, "control plane: rollback of ", what,
+           " in the data plane failed: ", s.ToString());
 }
 
 }  // namespace
@@ -93,10 +91,8 @@ absl::StatusOr<Controller::BootstrapPlan> Controller::PlanBootstrap(
           absl::StrCat("state file ", legacy, " (the old name of ", state_file_,
                        "): ", loaded.status().message()));
     }
-    std::fprintf(stderr,
-                 "grod: state file %s absent; taking the state from %s, its "
-                 "old name\n",
-                 state_file_.c_str(), legacy.c_str());
+    GROD_LOG(NOTICE, "state file ", state_file_,
+             " absent; taking the state from ", legacy, ", its old name");
     plan.legacy_file = legacy;
     persisted = FromPersisted(**loaded);
   } else {
@@ -141,11 +137,8 @@ absl::Status Controller::CheckBootstrap(const v1::GrodConfig& config) const {
   const bool corrupt = plan->rejected.code() == absl::StatusCode::kDataLoss;
   if (corrupt ? discard_corrupt_state_
               : recovery_ == StateRecovery::kQuarantine) {
-    std::fprintf(stderr,
-                 "grod: note: state file %s would be moved aside at start: "
-                 "%s\n",
-                 state_file_.c_str(),
-                 std::string(plan->rejected.message()).c_str());
+    GROD_LOG(WARNING, "note: state file ", state_file_,
+             " would be moved aside at start: ", plan->rejected.message());
     return absl::OkStatus();
   }
   return UnusableState(plan->rejected, corrupt);
@@ -179,14 +172,12 @@ absl::Status Controller::Quarantine(const absl::Status& why, bool corrupt,
       MoveAside(path, corrupt ? "corrupt" : "rejected");
   if (!aside.ok()) return aside.status();
   quarantined_ = *aside;
-  std::fprintf(stderr,
-               "grod: WARNING: state file %s %s (%s); moved it to %s and "
-               "starting from the config file. Tenants and hints made "
-               "through the API since are NOT applied; see "
-               "docs/OPERATIONS.md, \"Recovery\"\n",
-               path.c_str(),
-               corrupt ? "is corrupt" : "cannot be applied on this machine",
-               std::string(why.message()).c_str(), aside->c_str());
+  GROD_LOG(WARNING, "WARNING: state file ", path, " ",
+           corrupt ? "is corrupt" : "cannot be applied on this machine", " (",
+           why.message(), "); moved it to ", *aside,
+           " and starting from the config file. Tenants and hints made "
+           "through the API since are NOT applied; see docs/OPERATIONS.md, "
+           "\"Recovery\"");
   return absl::OkStatus();
 }
 
@@ -241,10 +232,14 @@ absl::Status Controller::Bootstrap(const v1::GrodConfig& config) {
     // Saved under the new name: keep the old file for a downgrade only.
     const std::string migrated = plan->legacy_file + ".migrated";
     if (std::rename(plan->legacy_file.c_str(), migrated.c_str()) == 0) {
-      std::fprintf(stderr, "grod: state now in %s; the old file is %s\n",
-                   state_file_.c_str(), migrated.c_str());
+      GROD_LOG(NOTICE, "state now in ", state_file_, "; the old file is ",
+               migrated);
     }
   }
+  GROD_LOG(
+      DEBUG, "control plane: bootstrap applied ", state_.tenants.size(),
+      " tenant(s) at generation ", state_.generation,
+      plan->uses_state_file ? " (state file and config)" : " (config only)");
   last_change_ = absl::Now();
   return absl::OkStatus();
 }

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
 #include "controlplane/admission.h"
 #include "controlplane/bootstrap.h"
 #include "controlplane/controller.h"
@@ -26,10 +27,9 @@ using Hints = std::map<IpPrefix, GroMode>;
 
 void LogUndoFailure(const absl::Status& s) {
   if (s.ok()) return;
-  std::fprintf(stderr,
-               "grod: control plane: undoing ApplyConfig in the data plane "
-               "failed: %s\n",
-               s.ToString().c_str());
+  GROD_LOG(ERROR,
+           "control plane: undoing ApplyConfig in the data plane failed: ",
+           s.ToString());
 }
 
 // Calls `fn` with `list` in request-sized batches.

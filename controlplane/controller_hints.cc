@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "controlplane/admission.h"
 #include "controlplane/controller.h"
 #include "controlplane/convert.h"
@@ -45,10 +46,10 @@ absl::StatusOr<IpPrefix> ParseUniquePrefix(const std::string& text,
 
 void LogRollback(const absl::Status& s) {
   if (!s.ok()) {
-    std::fprintf(stderr,
-                 "grod: control plane: rollback of route hints in the data "
-                 "plane failed: %s\n",
-                 s.ToString().c_str());
+    GROD_LOG(ERROR,
+             "control plane: rollback of route hints in the data plane "
+             "failed: ",
+             s.ToString());
   }
 }
 

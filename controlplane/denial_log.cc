@@ -3,13 +3,13 @@
 #include <algorithm>
 
 #include "absl/time/clock.h"
+#include "common/log.h"
 
 namespace grod::controlplane {
 
-DenialLog::DenialLog(double burst, double per_second, FILE* out)
+DenialLog::DenialLog(double burst, double per_second)
     : burst_(burst),
       per_second_(per_second),
-      out_(out),
       tokens_(burst),
       last_(absl::Now()) {}
 
@@ -31,10 +31,10 @@ bool DenialLog::Log(const std::string& line) {
     suppressed_since_ = 0;
   }
   if (suppressed > 0) {
-    std::fprintf(out_, "grod: %s (%llu similar lines suppressed before this)\n",
-                 line.c_str(), static_cast<unsigned long long>(suppressed));
+    GROD_LOG(WARNING, line, " (", suppressed,
+             " similar lines suppressed before this)");
   } else {
-    std::fprintf(out_, "grod: %s\n", line.c_str());
+    GROD_LOG(WARNING, line);
   }
   return true;
 }

@@ -7,7 +7,6 @@
 #define GROD_CONTROLPLANE_DENIAL_LOG_H_
 
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
@@ -17,11 +16,11 @@ namespace grod::controlplane {
 
 class DenialLog {
  public:
-  explicit DenialLog(double burst = 20, double per_second = 1,
-                     FILE* out = stderr);
+  explicit DenialLog(double burst = 20, double per_second = 1);
 
-  // Writes "grod: <line>" (plus the number of lines suppressed since the
-  // last written one) if the budget allows; otherwise counts it.
+  // Logs `line` as a warning (common/log.h; plus the number of lines
+  // suppressed since the last written one) if the budget allows; otherwise
+  // counts it.
   // Returns whether it was written.
   bool Log(const std::string& line);
 
@@ -29,7 +28,6 @@ class DenialLog {
 
  private:
   const double burst_, per_second_;
-  FILE* const out_;
   mutable absl::Mutex mu_;
   double tokens_ ABSL_GUARDED_BY(mu_);
   absl::Time last_ ABSL_GUARDED_BY(mu_);
