@@ -15,11 +15,14 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/log.h"
 #include "controlplane/auth.h"
 #include "controlplane/control_plane.h"
 #include "controlplane/offline_dataplane.h"
 #include "dataplane/dpdk_dataplane.h"
 #include "dataplane/runtime/eal.h"
+#include "dataplane/runtime/log.h"
 #include "dataplane/traffic/sample_traffic.h"
 #include "grod/build_commit.h"
 #include "grod/config.h"
@@ -76,12 +79,8 @@ namespace grod {
 namespace {
 
 int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "grod: %s\n", std::string(status.message()).c_str());
+  GROD_LOG(ERROR, status.message());
   return 1;
-}
-
-void Log(const std::string& line) {
-  std::fprintf(stderr, "grod: %s\n", line.c_str());
 }
 
 // Sets *embedded when the config leaves the EAL setup to the default.
@@ -187,10 +186,12 @@ std::optional<int> RunOneShotMode(const v1::GrodConfig& config) {
   }
   if (!absl::GetFlag(FLAGS_check_config)) return std::nullopt;
   if (absl::Status s = CheckConfig(config); !s.ok()) return Fail(s);
+  // log-ok: the checked config is this mode's output (stdout), not a log
+  // line.
   std::printf("%s", config.DebugString().c_str());
-  std::fprintf(stderr,
-               "grod: config ok (held-packet quotas are admitted against "
-               "the mbuf pool when grod starts)\n");
+  GROD_LOG(NOTICE,
+           "config ok (held-packet quotas are admitted against the mbuf pool "
+           "when grod starts)");
   return 0;
 }
 
@@ -243,15 +244,21 @@ metrics::ExporterOptions ExporterOptionsFor(
 void Reload(controlplane::ControlPlane& cp,
             controlplane::Authorizer* metrics_auth) {
   absl::StatusOr<std::string> reloaded = cp.Reload();
-  Log(absl::StrCat("SIGHUP: ",
-                   reloaded.ok() ? *reloaded : reloaded.status().message()));
+  if (reloaded.ok()) {
+    GROD_LOG(NOTICE, "SIGHUP: ", *reloaded);
+  } else {
+    GROD_LOG(WARNING, "SIGHUP: ", reloaded.status().message());
+  }
   if (metrics_auth == nullptr) return;
   absl::StatusOr<size_t> n = metrics_auth->Reload();
-  Log(absl::StrCat(
-      "SIGHUP: ", n.ok() ? absl::StrCat("reloaded ", *n, " metrics credentials")
-                         : absl::StrCat("metrics credentials not reloaded, the "
-                                        "previous stay in force: ",
-                                        n.status().message())));
+  if (n.ok()) {
+    GROD_LOG(NOTICE, "SIGHUP: reloaded ", *n, " metrics credentials");
+  } else {
+    GROD_LOG(WARNING,
+             "SIGHUP: metrics credentials not reloaded, the previous stay in "
+             "force: ",
+             n.status().message());
+  }
 }
 
 // Serves until SIGINT or SIGTERM (returned); handles SIGHUP and the
@@ -270,10 +277,8 @@ int WaitForStop(const sigset_t& signals, controlplane::ControlPlane& cp,
     const uint32_t stall_ms =
         absl::GetFlag(FLAGS_testonly_stall_worker_on_sigusr1_ms);
     const unsigned lcore = dp.Info().worker_lcores.at(0);
-    Log(absl::StrCat("SIGUSR1: stalling worker lcore ", lcore, " for ",
-                     stall_ms,
-                     " ms (--testonly_stall_worker_on_"
-                     "sigusr1_ms)"));
+    GROD_LOG(WARNING, "SIGUSR1: stalling worker lcore ", lcore, " for ",
+             stall_ms, " ms (--testonly_stall_worker_on_sigusr1_ms)");
     dp.StallWorkerForTest(lcore, absl::Milliseconds(stall_ms)).IgnoreError();
   }
 }
@@ -282,13 +287,13 @@ int WaitForStop(const sigset_t& signals, controlplane::ControlPlane& cp,
 // watchdog fed while every worker lcore polls (nullptr without a watchdog).
 std::unique_ptr<SdWatchdog> NotifySystemd(dataplane::DpdkDataPlane* dp) {
   if (absl::Status s = SdNotify("READY=1\nSTATUS=forwarding"); !s.ok()) {
-    Log(absl::StrCat("systemd notification: ", s.message()));
+    GROD_LOG(WARNING, "systemd notification: ", s.message());
   }
   std::optional<absl::Duration> interval = SdWatchdogInterval();
   if (!interval) return nullptr;
-  Log(absl::StrCat("systemd watchdog: pinging every ",
-                   absl::FormatDuration(*interval / 2),
-                   " while every worker lcore polls"));
+  GROD_LOG(NOTICE, "systemd watchdog: pinging every ",
+           absl::FormatDuration(*interval / 2),
+           " while every worker lcore polls");
   return std::make_unique<SdWatchdog>(*interval, [dp] { return dp->Ready(); });
 }
 
@@ -328,12 +333,12 @@ int Serve(const v1::GrodConfig& config,
   dp->SetLivenessCallback([&cp] { cp->UpdateHealth(); });
   cp->UpdateHealth();
 
-  Log(absl::StrCat("serving gRPC on ", config.grpc_listen(), " (bound port ",
-                   cp->port(), "), metrics on http://", config.metrics_listen(),
-                   "/metrics (bound port ", (*exporter)->port(), ")"));
+  GROD_LOG(NOTICE, "serving gRPC on ", config.grpc_listen(), " (bound port ",
+           cp->port(), "), metrics on http://", config.metrics_listen(),
+           "/metrics (bound port ", (*exporter)->port(), ")");
   std::unique_ptr<SdWatchdog> watchdog = NotifySystemd(dp);
   const int sig = WaitForStop(stop_signals, *cp, metrics_auth->get(), *dp);
-  Log(absl::StrCat("received ", strsignal(sig), ", shutting down"));
+  GROD_LOG(NOTICE, "received ", strsignal(sig), ", shutting down");
   SdNotify("STOPPING=1").IgnoreError();
   watchdog.reset();
   dp->SetLivenessCallback(nullptr);
@@ -360,8 +365,9 @@ int Run() {
     if (absl::Status s = WritePcap(sample_pcap, SampleFrames()); !s.ok()) {
       return Fail(s);
     }
-    Log("no --config: embedded default (net_pcap0 replays a sample capture "
-        "into net_null0; no NIC, no hugepages)");
+    GROD_LOG(NOTICE,
+             "no --config: embedded default (net_pcap0 replays a sample "
+             "capture into net_null0; no NIC, no hugepages)");
   }
 
   if (absl::Status s = dataplane::InitEal(std::vector<std::string>(
@@ -369,6 +375,10 @@ int Run() {
       !s.ok()) {
     return Fail(s);
   }
+  // From here on grod's lines follow --log-level (type "grod").
+  dataplane::RouteCommonLogToRteLog();
+  GROD_LOG(DEBUG,
+           "EAL initialised with: ", absl::StrJoin(config->eal_args(), " "));
   dataplane::RuntimeConfig runtime_config = ToRuntimeConfig(*config);
   runtime_config.worker_stall_ms = absl::GetFlag(FLAGS_worker_stall_ms);
   absl::StatusOr<std::unique_ptr<dataplane::DpdkDataPlane>> dp =
@@ -381,9 +391,11 @@ int Run() {
   } else {
     Fail(dp.status());
   }
+  // rte_eal_cleanup closes DPDK's log stream; keep the level on stderr.
+  dataplane::RouteCommonLogToStderr();
   dataplane::CleanupEal();
   if (embedded) std::filesystem::remove(sample_pcap);
-  if (exit_code == 0) Log("stopped cleanly");
+  if (exit_code == 0) GROD_LOG(NOTICE, "stopped cleanly");
   return exit_code;
 }
 

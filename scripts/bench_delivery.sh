@@ -86,7 +86,7 @@ hz=$(getconf CLK_TCK)
 run_mode() {  # $1 MERGE|BYPASS; prints one result line
   cat > "$tmp/grod.textproto" <<EOC
 eal_args: [ "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-            "--file-prefix=b$id", "--no-telemetry", "--log-level=*:warning",
+            "--file-prefix=b$id", "--no-telemetry", "--log-level=*:warning", "--log-level=grod*:info",
             "--vdev=net_af_packet0,iface=$vp,qpairs=1" ]
 ports { device: "net_af_packet0" peer: "rcv" }
 ports { device: "rcv" peer: "net_af_packet0" tap { interface: "$tap" } }

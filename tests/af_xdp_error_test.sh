@@ -26,7 +26,7 @@ ip link set "$vb" up
 
 cat > "$tmp/grod.textproto" <<EOC
 eal_args: [ "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-            "--file-prefix=xe$id", "--no-telemetry", "--log-level=*:warning",
+            "--file-prefix=xe$id", "--no-telemetry", "--log-level=*:warning", "--log-level=grod*:info",
             "--vdev=net_af_xdp0,iface=$va,start_queue=0,queue_count=1",
             "--vdev=net_af_xdp1,iface=$vb,start_queue=0,queue_count=1" ]
 grpc_listen: "127.0.0.1:0"

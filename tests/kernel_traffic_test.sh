@@ -40,7 +40,7 @@ case "$pmd" in
 esac
 cat > "$tmp/grod.textproto" <<EOC
 eal_args: [ "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-            "--file-prefix=k$id", "--no-telemetry", "--log-level=*:warning",
+            "--file-prefix=k$id", "--no-telemetry", "--log-level=*:warning", "--log-level=grod*:info",
             $vdevs ]
 grpc_listen: "127.0.0.1:0"
 metrics_listen: "127.0.0.1:0"

@@ -39,7 +39,7 @@ ip -n "$nsr" link set lo up
 start_tap_grod() {  # $1: GRO mode of the tenant
   cat > "$tmp/grod.textproto" <<EOC
 eal_args: [ "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-            "--file-prefix=t$id", "--no-telemetry", "--log-level=*:warning",
+            "--file-prefix=t$id", "--no-telemetry", "--log-level=*:warning", "--log-level=grod*:info",
             "--vdev=net_af_packet0,iface=$vp,qpairs=1" ]
 ports { device: "net_af_packet0" peer: "rcv" }
 ports { device: "rcv" peer: "net_af_packet0" tap { interface: "$tap" } }

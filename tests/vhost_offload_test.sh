@@ -68,7 +68,7 @@ netns_with_veth "$ns" "$v" "$p" 10.88.0.1/24
 cat >"$tmp/grod.textproto" <<EOC
 eal_args: [ "-l", "0-1", "-m", "256", "--no-pci", "--file-prefix=gvhg$id",
             "--huge-dir=/dev/hugepages", "--no-telemetry",
-            "--log-level=*:warning",
+            "--log-level=*:warning", "--log-level=grod*:info",
             "--vdev=net_vhost0,iface=$sock,queues=1,tso=1",
             "--vdev=net_af_packet0,iface=$p,qpairs=1,framecnt=4096" ]
 grpc_listen: "127.0.0.1:0"

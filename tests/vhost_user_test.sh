@@ -63,7 +63,7 @@ ip -n "$ns" neigh add 10.88.0.2 lladdr 02:00:00:00:88:02 dev "$v"
 cat >"$tmp/grod.textproto" <<EOC
 eal_args: [ "-l", "0-1", "-m", "160", "--no-pci", "--file-prefix=vhg$id",
             "--huge-dir=/dev/hugepages", "--no-telemetry",
-            "--log-level=*:warning",
+            "--log-level=*:warning", "--log-level=grod*:info",
             "--vdev=net_vhost0,iface=$sock,queues=1,tso=1",
             "--vdev=net_af_packet0,iface=$p,qpairs=1" ]
 grpc_listen: "127.0.0.1:0"

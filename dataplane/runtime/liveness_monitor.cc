@@ -1,19 +1,11 @@
 #include "dataplane/runtime/liveness_monitor.h"
 
-#include <cstdio>
 #include <string>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "dataplane/runtime/log.h"
 
 namespace grod::dataplane {
-namespace {
-
-void Log(const std::string& line) {
-  std::fprintf(stderr, "grod: %s\n", line.c_str());
-}
-
-}  // namespace
 
 LivenessMonitor::LivenessMonitor(std::vector<Worker*> workers,
                                  absl::Duration stall_timeout,
@@ -62,19 +54,20 @@ void LivenessMonitor::Run() {
         if (w->stalled()) {
           w->set_stalled(false);
           changed = true;
-          Log(absl::StrCat("worker lcore ", w->lcore(),
-                           " is polling again after ",
-                           absl::FormatDuration(now - seen[i].since)));
+          GROD_DP_LOG(NOTICE, "worker lcore %u is polling again after %s",
+                      w->lcore(),
+                      absl::FormatDuration(now - seen[i].since).c_str());
         }
         seen[i] = {beat, now};
       } else if (!w->stalled() && now - seen[i].since >= stall_timeout_) {
         w->set_stalled(true);
         stalls_[i].fetch_add(1, std::memory_order_relaxed);
         changed = true;
-        Log(absl::StrCat("worker lcore ", w->lcore(),
-                         " stopped polling: no heartbeat for ",
-                         absl::FormatDuration(now - seen[i].since),
-                         "; health is NOT_SERVING until it recovers"));
+        GROD_DP_LOG(WARNING,
+                    "worker lcore %u stopped polling: no heartbeat for %s; "
+                    "health is NOT_SERVING until it recovers",
+                    w->lcore(),
+                    absl::FormatDuration(now - seen[i].since).c_str());
       }
     }
     if (changed) {

@@ -27,7 +27,7 @@ def sample(text, name, label):
 def config_text(in_pcap, out_pcap, mode, flush, tag):
     eal = ["-l", "0-1", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
            "--file-prefix=chk%d_%s" % (os.getpid(), tag), "--no-telemetry",
-           "--log-level=*:warning",
+           "--log-level=*:warning", "--log-level=grod*:info",
            "--vdev=net_pcap0,rx_pcap=%s,tx_pcap=%s" % (in_pcap, out_pcap)]
     policy = {"timeout": "kind: FLUSH_KIND_TIMEOUT timeout { nanos: 500000 }",
               "adaptive": "kind: FLUSH_KIND_ADAPTIVE timeout { nanos: 500000 }",

@@ -82,6 +82,7 @@ def grod_config(net, mode, tag):
     # CPU's backlog), which no capture point can see the same way grod does.
     eal = ["-l", "0-1", "--main-lcore", "1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
            "--file-prefix=kc%d%s" % (os.getpid(), tag), "--no-telemetry", "--log-level=*:warning",
+           "--log-level=grod*:info",
            "--vdev=net_af_packet0,iface=%s,qpairs=1" % net.port[0],
            "--vdev=net_af_packet1,iface=%s,qpairs=1" % net.port[1]]
     return "\n".join(['eal_args: "%s"' % a for a in eal] + [

@@ -35,6 +35,11 @@ class GrodProcess {
       const std::vector<std::string>& extra_flags = {},
       absl::Duration timeout = absl::Seconds(30));
 
+  // Starts grod the same way without waiting for its start-up line (for
+  // runs whose log level hides it): grpc_port() and metrics_port() are 0.
+  static GrodProcess Spawn(const std::string& config_text,
+                           const std::vector<std::string>& extra_flags = {});
+
   GrodProcess(GrodProcess&& other) noexcept;
   GrodProcess& operator=(GrodProcess&&) = delete;
   ~GrodProcess();  // SIGKILLs a grod still running
