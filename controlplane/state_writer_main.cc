@@ -12,13 +12,14 @@
 
 int main(int argc, char** argv) {
   if (argc != 2) {
+    // log-ok: a test helper's usage text, not grod's log.
     std::fprintf(stderr, "usage: state_writer STATE_FILE\n");
     return 2;
   }
   grod::testing::FakeDataPlane dp;
   grod::controlplane::Controller ctl(&dp, argv[1], false);
   if (absl::Status s = ctl.Bootstrap({}); !s.ok()) {
-    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());  // log-ok: test helper
     return 1;
   }
   const absl::Time later = absl::InfiniteFuture();
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
     h->set_prefix(absl::StrCat("10.", (i >> 8) & 255, ".", i & 255, ".0/24"));
     h->set_mode(grod::v1::GRO_MODE_LIST);
     if (!ctl.AddRouteHints(req, later).ok()) return 1;
+    // log-ok: the acknowledgements are this helper's output to the test.
     std::printf("ack %d\n", i);
     std::fflush(stdout);
   }

@@ -17,6 +17,7 @@ TestServer::TestServer(ControlPlaneOptions opts, const v1::GrodConfig& config) {
   if (opts.version.empty()) opts.version = "test-version";
   auto cp = ControlPlane::Create(std::move(opts), &dp_);
   if (!cp.ok()) {
+    // log-ok: a test fixture failing its test, not grod's log.
     std::fprintf(stderr, "Create: %s\n", cp.status().ToString().c_str());
     std::abort();
   }
@@ -24,6 +25,7 @@ TestServer::TestServer(ControlPlaneOptions opts, const v1::GrodConfig& config) {
   absl::Status s = cp_->Bootstrap(config);
   if (s.ok()) s = cp_->Start();
   if (!s.ok()) {
+    // log-ok: a test fixture failing its test, not grod's log.
     std::fprintf(stderr, "TestServer: %s\n", s.ToString().c_str());
     std::abort();
   }

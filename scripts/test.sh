@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, checks that test code has no fixed sleeps
-# (scripts/check_test_waits.py), then runs the whole test suite twice: once
+# (scripts/check_test_waits.py) and production code no stray prints
+# (scripts/check_logging.py), then runs the whole test suite twice: once
 # as built for production, once under AddressSanitizer +
 # UndefinedBehaviorSanitizer.
 #   scripts/test.sh              everything
@@ -22,6 +23,9 @@ status=0
 # Test code waits on conditions, never for a fixed time (flaky when loaded).
 echo "test: scripts/check_test_waits.py"
 python3 scripts/check_test_waits.py || status=1
+# Production code logs through GROD_LOG / GROD_DP_LOG, never fprintf(stderr).
+echo "test: scripts/check_logging.py"
+python3 scripts/check_logging.py || status=1
 for pass in "${passes[@]}"; do
   name=${pass%%:*}
   flags=${pass#*:}
