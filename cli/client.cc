@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cli/error_details.h"
 #include "cli/files.h"
 
 namespace grod::cli {
@@ -211,9 +212,20 @@ int Client::Fail(const grpc::Status& status, std::ostream& err) const {
       (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
        status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) &&
       channel_->GetState(false) != GRPC_CHANNEL_READY;
-  err << "grocli: " << StatusCodeName(status.error_code()) << ": ";
-  if (unreachable) err << "cannot reach grod at " << opts_.server << ": ";
-  err << status.error_message() << "\n";
+  google::rpc::Status rpc = RpcStatusOf(status);
+  if (unreachable) {
+    rpc.set_message(absl::StrCat("cannot reach grod at ", opts_.server, ": ",
+                                 rpc.message()));
+  }
+  if (opts_.output == OutputFormat::kTable) {
+    err << "grocli: " << StatusCodeName(status.error_code()) << ": "
+        << rpc.message() << "\n"
+        << ViolationLines(rpc);
+  } else {
+    // What the server sent, whole, for programs: google.rpc.Status with its
+    // details (BadRequest.fieldViolations, ...) in the -o format.
+    PrintMessage(rpc, opts_.output, err);
+  }
   return unreachable ? kExitUnreachable : kExitFailed;
 }
 

@@ -63,7 +63,10 @@ class Client {
   const ClientOptions& options() const { return opts_; }
   // Carries the deadline and the bearer token. Streams get no deadline.
   std::unique_ptr<grpc::ClientContext> Context(bool stream = false) const;
-  // Prints "grocli: <CODE>: <message>" to `err` and returns the exit code:
+  // Prints "grocli: <CODE>: <message>" to `err`, then one indented line per
+  // field or quota violation the server attached ("  field <path>: <why>");
+  // with -o json|yaml|textproto instead the google.rpc.Status (code,
+  // message, details) in that format. Returns the exit code:
   // kExitUnreachable if the channel never connected, else kExitFailed.
   int Fail(const grpc::Status& status, std::ostream& err) const;
 

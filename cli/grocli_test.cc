@@ -22,6 +22,8 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 
 namespace grod::cli {
@@ -239,6 +241,60 @@ TEST_F(GrocliTest, RoutesFromArgsFileAndStdin) {
       << r.err;
 }
 
+// With -o json|yaml|textproto a failed call prints the server's whole
+// google.rpc.Status to stderr in that format (stdout stays empty), so a
+// program reads the field violations without parsing the message.
+TEST_F(GrocliTest, ErrorDetailsFollowTheOutputFormat) {
+  Ok({"tenant", "create", "acme", "--selector", "port=0"});
+  const std::vector<std::string> bad = {
+      "policy", "set", "acme", "--flush", "timeout", "--flush-timeout", "20s"};
+  std::vector<std::string> args = {"-o", "json"};
+  args.insert(args.end(), bad.begin(), bad.end());
+  Result r = Run(args);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "");
+  const auto status = FromJson<google::rpc::Status>(r.err);
+  EXPECT_EQ(status.code(), 3);  // INVALID_ARGUMENT
+  EXPECT_EQ(status.message(), "policy.timeout: must be between 1us and 10s");
+  google::rpc::BadRequest br;
+  ASSERT_EQ(status.details_size(), 1) << r.err;
+  ASSERT_TRUE(status.details(0).UnpackTo(&br)) << r.err;
+  ASSERT_EQ(br.field_violations_size(), 1);
+  EXPECT_EQ(br.field_violations(0).field(), "policy.timeout");
+  EXPECT_EQ(br.field_violations(0).description(),
+            "must be between 1us and 10s");
+  // The JSON names the detail's type and the violations' fields as
+  // protobuf's JSON mapping does.
+  EXPECT_NE(
+      r.err.find("\"@type\":\"type.googleapis.com/google.rpc.BadRequest\""),
+      std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("\"fieldViolations\":[{\"field\":\"policy.timeout\""),
+            std::string::npos)
+      << r.err;
+
+  args[1] = "textproto";
+  r = Run(args);
+  EXPECT_EQ(r.code, 1);
+  google::rpc::Status from_text;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(r.err, &from_text))
+      << r.err;
+  EXPECT_TRUE(
+      google::protobuf::util::MessageDifferencer::Equals(from_text, status));
+
+  args[1] = "yaml";
+  r = Run(args);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("- field: policy.timeout\n"), std::string::npos)
+      << r.err;
+
+  // No violations attached: the message alone, in table form.
+  r = Run({"tenant", "get", "nope"});
+  EXPECT_EQ(r.err, "grocli: NOT_FOUND: tenant nope not found\n");
+  // Nothing changed on the server by the refused calls.
+  EXPECT_EQ(server_->dp().tenant("acme")->flush.kind, FlushKind::kPerBurst);
+}
+
 TEST_F(GrocliTest, Policy) {
   Ok({"tenant", "create", "acme", "--selector", "port=0"});
   Result r = Ok({"policy", "set", "acme", "--flush", "adaptive",
@@ -251,9 +307,11 @@ TEST_F(GrocliTest, Policy) {
   r = Run({"policy", "set", "acme", "--flush", "timeout", "--flush-timeout",
            "20s"});
   EXPECT_EQ(r.code, 1);
+  // The server's google.rpc.BadRequest, under the message.
   EXPECT_EQ(r.err,
             "grocli: INVALID_ARGUMENT: policy.timeout: must be between 1us "
-            "and 10s\n");
+            "and 10s\n"
+            "  field policy.timeout: must be between 1us and 10s\n");
 
   // The old spellings --kind/--timeout still work, with a warning.
   r = Run({"policy", "set", "acme", "--kind", "timeout", "--timeout=300us"});
