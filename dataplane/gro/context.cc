@@ -43,6 +43,7 @@ void Engine::OrderPair(const ParsedPacket& p, Output* out) {
   const bool frags = !frag && t_->frag_live() != 0;
   const bool others = frag || !p.key_valid;
   if (!frags && !others) return;
+  if (others) t_->CountOthers();
   const uint32_t tag = PairTag(p.key);
   if (!(frags && t_->PairMayHold(tag, true)) &&
       !(others && t_->PairMayHold(tag, false))) {

@@ -68,6 +68,9 @@ FlowTable* FlowTable::Create(uint32_t max_flows, int socket_id,
   t->mask_ = nslots - 1;
   t->mult_ = HashMultiplier(hash_seed);
   t->capacity_ = max_flows;
+  // Stop counting non-fragment flows per pair after twice what a recount
+  // costs in retirements with no reader.
+  t->quiet_limit_ = 2 * (max_flows + nbuckets);
   return t;
 }
 
@@ -192,7 +195,15 @@ void FlowTable::Free(Flow* f) {
 
 void FlowTable::Retire(Flow* f) {
   NoteRetired(f->nruns == 1 && f->run0.segs == 1);
-  PairCount(index(f), -1);
+  if (others_counted_) {
+    PairCount(index(f), -1);
+    // Nobody asked for a while: stop counting (see CountOthers()).
+    if (++quiet_ >= quiet_limit_) others_counted_ = false;
+  } else if (f->shape == kNoShape) {
+    // A template means plain TCP/UDP (AcquireShape): not a fragment flow,
+    // so its pair entry need not be read.
+    PairCount(index(f), -1);
+  }
   Unlink(f);
   --size_;
   f->nruns = 0;
@@ -226,16 +237,33 @@ void FlowTable::Reset() {
   held_packets = 0;
   memset(pair_live_, 0, sizeof(uint32_t) * 2 * (pair_mask_ + 1));
   frag_live_ = 0;
+  others_counted_ = false;
 }
 
 void FlowTable::Revive(Flow* f, uint64_t now_tsc) {
   SetIdle(index(f), false);
   LinkNewest(f);
   start_[index(f)] = now_tsc;
-  pairs_[index(f)].seq = ++pair_clock_;
-  PairCount(index(f), 1);
+  // Idle entries have a template, so this is no fragment flow: while the
+  // other flows are not counted, no pair state is touched.
+  if (others_counted_) {
+    pairs_[index(f)].seq = ++pair_clock_;
+    PairCount(index(f), 1);
+  }
   f->nruns = 0;
   ++size_;
+}
+
+void FlowTable::RecountOthers() {
+  memset(pair_live_, 0, sizeof(uint32_t) * (pair_mask_ + 1));
+  // The live list is in creation order, oldest first.
+  for (uint32_t i = oldest_; i != kNil; i = flows_[i].newer) {
+    PairEntry& e = pairs_[i];
+    e.seq = ++pair_clock_;
+    if (!(e.tag >> 31)) ++pair_live_[e.tag & pair_mask_];
+  }
+  others_counted_ = true;
+  quiet_ = 0;
 }
 
 namespace {

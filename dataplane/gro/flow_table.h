@@ -340,16 +340,31 @@ class FlowTable {
 
   // Address pairs of live flows (see PairTag): whether one of `frag` kind
   // (IPv4 fragments, else the other types) may hold `tag`'s pair, and the
-  // live fragment flows in all.
+  // live fragment flows in all.  Fragment flows are always counted per
+  // pair.  The other flows are counted only while someone reads those
+  // counts (a fragment or a packet passing unparsed: CountOthers() first),
+  // so that plain TCP/UDP revivals and retirements touch no pair state: a
+  // revival or retirement would cost two more cold cache lines per flow.
   bool PairMayHold(uint32_t tag, bool frag) const {
     return PairLive(tag, frag) != 0;
   }
   uint32_t PairLive(uint32_t tag, bool frag) const {
     return pair_live_[(frag ? pair_mask_ + 1 : 0) + (tag & pair_mask_)];
   }
+  // Makes PairLive(tag, false) exact until quiet_limit_ retirements pass
+  // with no call: recounts the live flows (and renumbers their creation
+  // order) when they were not counted.  Amortized: a recount costs
+  // O(live flows + pair buckets), and the counting stops only after twice
+  // that many retirements.
+  void CountOthers() {
+    quiet_ = 0;
+    if (!others_counted_) RecountOthers();
+  }
   uint32_t frag_live() const { return frag_live_; }
   // Calls fn(f) for the live flows of p's pair whose kind is wanted
-  // (fragments / others), oldest first; fn may emit and retire f.
+  // (fragments / others), oldest first; fn may emit and retire f.  With
+  // `others`, after CountOthers() (the creation order of non-fragment
+  // flows is kept only while they are counted).
   template <typename Fn>
   void ForEachOfPair(const FlowKey& k, uint32_t tag, bool frags, bool others,
                      Fn fn);
@@ -371,14 +386,20 @@ class FlowTable {
   uint32_t NextIdle();  // requires an idle entry
   struct PairEntry {
     uint32_t tag;  // PairTag() | 1 << 31 for fragments
-    uint32_t seq;  // when the flow became live (creation order)
+    // When the flow became live (creation order); for non-fragment flows
+    // kept only while others_counted_ (RecountOthers() renumbers).
+    uint32_t seq;
   };
+  // Entry idx becomes live (+1) or leaves (-1): counted if it is a
+  // fragment flow or the others are counted.
   void PairCount(uint32_t idx, int delta) {
     const uint32_t t = pairs_[idx].tag;
     const bool frag = t >> 31;
+    if (!frag && !others_counted_) return;
     pair_live_[(frag ? pair_mask_ + 1 : 0) + (t & pair_mask_)] += delta;
     frag_live_ += frag ? delta : 0;
   }
+  void RecountOthers();
   void SetIdle(uint32_t idx, bool idle) {
     const uint64_t bit = 1ull << (idx & 63);
     idle_[idx >> 6] = idle ? idle_[idx >> 6] | bit : idle_[idx >> 6] & ~bit;
@@ -402,6 +423,10 @@ class FlowTable {
   uint32_t pair_mask_ = 0;
   uint32_t frag_live_ = 0;
   uint32_t pair_clock_ = 0, run_clock_ = 0;
+  // Non-fragment flows are counted in pair_live_ (and their PairEntry::seq
+  // kept); quiet_: retirements since the last CountOthers().
+  bool others_counted_ = false;
+  uint32_t quiet_ = 0, quiet_limit_ = 0;
   bool lazy_templates_ = false;
   uint8_t last_shape_ = kNoShape;
   Shape shapes_[kMaxShapes];
