@@ -79,9 +79,7 @@ class Egress {
     const uint16_t out = peer_of_[m->port];
     // The common frame asks nothing of the port: one mbuf, no offload, and
     // within the MTU even untagged.  Anything else is checked in full.
-    if (unlikely((m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK) != 0 ||
-                 m->nb_segs != 1 ||
-                 m->pkt_len > ports_.caps[out].mtu + RTE_ETHER_HDR_LEN)) {
+    if (unlikely(!IsPlainFrame(m, ports_.caps[out].mtu + RTE_ETHER_HDR_LEN))) {
       SendChecked(m, out);
       return;
     }
@@ -112,6 +110,15 @@ class Egress {
     p.pkts[p.count++] = m;
     if (p.count == kBatch) Transmit(out);
   }
+
+  // What Send() lets through unchecked (`limit`: the TX port's MTU plus
+  // an untagged Ethernet header).
+  static bool IsPlainFrame(const rte_mbuf* m, uint32_t limit) {
+    return (m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK) == 0 && m->nb_segs == 1 &&
+           m->pkt_len <= limit;
+  }
+  // Enqueue() for n frames to `out` (all plain), in order.
+  void EnqueueRun(rte_mbuf* const* pkts, uint16_t n, uint16_t out);
 
   void Transmit(uint16_t port);
   void TransmitTap(uint16_t port, TapQueue* tap);

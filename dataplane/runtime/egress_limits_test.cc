@@ -166,6 +166,53 @@ Datagram Reassemble(const std::vector<TxFrame>& frames, size_t l3) {
   return d;
 }
 
+// Egress queues runs of plain list members without Send()'s per-member
+// port lookup: a member above the MTU anywhere in the list (first, last, at
+// a batch boundary) must still be checked and fragmented, in its place.
+TEST_F(EgressLimitsTest, ListMembersAboveTheMtuAreFragmentedInPlace) {
+  const std::vector<uint32_t> big = {0, 63, 64, 130, 199};
+  std::vector<Bytes> frames;
+  std::vector<rte_mbuf*> members;
+  for (uint32_t i = 0; i < 200; ++i) {
+    PacketSpec s;
+    s.proto = IPPROTO_UDP;
+    s.df = false;
+    s.ip_id = i;
+    const bool above = std::find(big.begin(), big.end(), i) != big.end();
+    s.payload = Payload(above ? 1700 : 100 + i % 5, i);
+    frames.push_back(Build(s));
+    members.push_back(ToMbuf(frames.back()));
+  }
+  rte_mbuf* list = MakeList(members);
+  ASSERT_NE(list, nullptr);
+  const std::vector<TxFrame> wire = ThroughEgress({list});
+  EXPECT_TRUE(testing::ValidateTxFrames(wire, port_->caps()).empty())
+      << Join(testing::ValidateTxFrames(wire, port_->caps()));
+  // Walk the wire in input order: a small member is its own frame, a big
+  // one the fragments that follow (same IP ID), reassembled here.
+  size_t w = 0;
+  for (uint32_t i = 0; i < frames.size(); ++i) {
+    ASSERT_LT(w, wire.size()) << "member " << i << " missing";
+    if (std::find(big.begin(), big.end(), i) == big.end()) {
+      EXPECT_EQ(wire[w++].bytes, frames[i]) << "member " << i;
+      continue;
+    }
+    std::vector<TxFrame> frags;
+    while (w < wire.size() && Get16(wire[w].bytes, 14 + 4) == i) {
+      frags.push_back(wire[w++]);
+    }
+    ASSERT_GE(frags.size(), 2u) << "member " << i << " not fragmented";
+    const Datagram d = Reassemble(frags, 14);
+    EXPECT_TRUE(d.complete) << "member " << i;
+    EXPECT_EQ(d.payload, Bytes(frames[i].begin() + 34, frames[i].end()))
+        << "member " << i;
+  }
+  EXPECT_EQ(w, wire.size());
+  EXPECT_EQ(counters().tx_packets, wire.size());
+  EXPECT_EQ(counters().ip_fragments, 2 * big.size());
+  EXPECT_EQ(counters().tx_dropped, 0u);
+}
+
 TEST_F(EgressLimitsTest, ReassembledDatagramAboveMtuIsFragmentedAgain) {
   PacketSpec s;
   s.proto = IPPROTO_UDP;
