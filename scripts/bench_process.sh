@@ -10,6 +10,8 @@
 #            --no-kernel (skip the real kernel TCP capture; made by default
 #            when run as root: iperf3 between two network namespaces)
 #            --grod=PATH (a grod binary; default: bazel build -c opt //grod)
+#            --configs="tp_io grod_bypass tp_gro grod_merge grod_list"
+#            (a subset to measure; the table shows - for the others)
 #            --out=FILE (also write the markdown table there)
 #
 # Ports: net_pcap0 (rx_pcap=capture, infinite_rx=1: the capture replayed
@@ -34,6 +36,7 @@ KERNEL=auto
 GROD=""
 OUT=""
 SMOKE=0
+CONFIGS=(tp_io grod_bypass tp_gro grod_merge grod_list)
 for arg in "$@"; do
   case "$arg" in
     --quick) RUNS=2 SECS=2 ;;
@@ -44,9 +47,10 @@ for arg in "$@"; do
     --traffic=*) TRAFFIC="${arg#*=}" ;;
     --no-kernel) KERNEL=0 ;;
     --grod=*) GROD="${arg#*=}" ;;
+    --configs=*) read -r -a CONFIGS <<<"${arg#*=}" ;;
     --out=*) OUT="${arg#*=}" ;;
     -h | --help)
-      sed -n '2,13p' "$0"
+      sed -n '2,15p' "$0"
       exit 0
       ;;
     *)
@@ -297,7 +301,15 @@ EOF
 }
 
 # --- the runs, interleaved ---------------------------------------------------
-CONFIGS=(tp_io grod_bypass tp_gro grod_merge grod_list)
+for cfg in "${CONFIGS[@]}"; do
+  case "$cfg" in
+    tp_io | grod_bypass | tp_gro | grod_merge | grod_list) ;;
+    *)
+      echo "bench_process: unknown configuration $cfg in --configs (see --help)" >&2
+      exit 2
+      ;;
+  esac
+done
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
 total=$((RUNS * ${#CAPTURES[@]} * ${#CONFIGS[@]}))
@@ -346,10 +358,16 @@ for name, cfg, r, rx, tx, percpu, share in rows:
     by.setdefault((name, cfg), []).append((float(rx), float(percpu), float(share)))
 CFGS = ["tp_io", "grod_bypass", "tp_gro", "grod_merge", "grod_list"]
 def med(name, cfg, i):
+    if (name, cfg) not in by:
+        return None  # not measured (--configs)
     return statistics.median(v[i] for v in by[(name, cfg)]) / (1e6 if i < 2 else 0.01)
 def ratio(name, a, b, i):
     # median of per-run ratios (runs are interleaved: similar load)
+    if (name, a) not in by or (name, b) not in by:
+        return None
     return statistics.median(x[i] / y[i] for x, y in zip(by[(name, a)], by[(name, b)]))
+def f(v, fmt="%.2f"):
+    return "-" if v is None else fmt % v
 def note(t):
     if t == "tcp6":
         return "testpmd's GRO and GSO have no TCP6"
@@ -370,11 +388,12 @@ def table(i, title):
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for name in order:
         t = name.split("/")[0]
-        print("| %s | %s | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2fx | %.2f | %.2fx | %s |" % (
-            t, flows(name), med(name, "tp_io", i), med(name, "grod_bypass", i),
-            ratio(name, "grod_bypass", "tp_io", i), med(name, "tp_gro", i),
-            med(name, "grod_merge", i), ratio(name, "grod_merge", "tp_gro", i),
-            med(name, "grod_list", i), ratio(name, "grod_list", "tp_gro", i), note(t)))
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            t, flows(name), f(med(name, "tp_io", i)), f(med(name, "grod_bypass", i)),
+            f(ratio(name, "grod_bypass", "tp_io", i), "%.2fx"), f(med(name, "tp_gro", i)),
+            f(med(name, "grod_merge", i)), f(ratio(name, "grod_merge", "tp_gro", i), "%.2fx"),
+            f(med(name, "grod_list", i)), f(ratio(name, "grod_list", "tp_gro", i), "%.2fx"),
+            note(t)))
     print()
 print("On net_pcap, testpmd's GRO merges nothing at all (checked: with GSO off its output "
       "is all input-sized frames; rte_gro selects packets by mbuf packet_type, which "
@@ -389,7 +408,7 @@ print("| traffic | flows | testpmd io | grod BYPASS | testpmd GRO | grod MERGE |
 print("|---|---|---:|---:|---:|---:|---:|")
 for name in order:
     print("| %s | %s | " % (name.split("/")[0], flows(name)) +
-          " | ".join("%.0f%%" % med(name, c, 2) for c in CFGS) + " |")
+          " | ".join(f(med(name, c, 2), "%.0f%%") for c in CFGS) + " |")
 print()
 print("Medians of %s interleaved runs of %s s each; ratios are medians of per-run "
       "ratios. Load average before / after: %s / %s." % (runs, secs, lb, la))

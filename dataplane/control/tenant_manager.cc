@@ -35,6 +35,13 @@ std::string LcoreList(const std::vector<unsigned>& lcores) {
                       absl::StrJoin(lcores, ", "));
 }
 
+// No tenant yet: every port's traffic bypasses GRO unclaimed.
+const ConfigSnapshot* FirstSnapshot() {
+  auto* snap = new ConfigSnapshot();
+  FindWholePorts(snap);
+  return snap;
+}
+
 }  // namespace
 
 TenantManager::TenantManager(rte_rcu_qsbr* qsbr, uint16_t vxlan_port,
@@ -43,7 +50,7 @@ TenantManager::TenantManager(rte_rcu_qsbr* qsbr, uint16_t vxlan_port,
       vxlan_port_(vxlan_port),
       verify_checksums_(verify_checksums),
       tsc_hz_(rte_get_tsc_hz()),
-      current_(new ConfigSnapshot()) {}
+      current_(FirstSnapshot()) {}
 
 TenantManager::~TenantManager() {
   // Workers are stopped: nothing reads any snapshot any more.
@@ -216,6 +223,7 @@ absl::Status TenantManager::Publish(const SlotSet& reclassified) {
   auto it = tenants_.find(unmatched_);
   snap->unmatched_slot =
       it == tenants_.end() ? Classifier::kNoTenant : it->second.slot;
+  FindWholePorts(snap.get());
 
   const ConfigSnapshot* old =
       current_.exchange(snap.release(), std::memory_order_acq_rel);

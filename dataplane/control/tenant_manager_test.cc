@@ -139,6 +139,42 @@ TEST_F(TenantManagerTest, TimeoutsDoNotOverflowInTscCycles) {
   EXPECT_EQ(Snap().tenants[0].timeout_tsc, hz * 1500 / 1'000'000'000);
 }
 
+// Every published snapshot says which ports' bursts may skip parsing
+// (ConfigSnapshot::whole_port), following modes, hints and selectors.
+TEST_F(TenantManagerTest, WholePortsFollowEveryChange) {
+  EXPECT_EQ(Snap().whole_port[0], Classifier::kNoTenant) << "no tenant yet";
+  TenantSpec t;
+  t.name = "fwd";
+  t.selectors = {Sel(0, std::nullopt)};
+  t.default_mode = GroMode::kBypass;
+  ASSERT_TRUE(mgr_->Upsert(t).ok());
+  EXPECT_EQ(Snap().whole_port[0], 0);
+  EXPECT_EQ(Snap().whole_port[1], Classifier::kNoTenant);
+
+  IpPrefix p;
+  p.addr[0] = 10;
+  p.length = 8;
+  ASSERT_TRUE(mgr_->AddHints("fwd", {{p, GroMode::kMerge}}).ok());
+  EXPECT_EQ(Snap().whole_port[0], ConfigSnapshot::kPerPacket) << "hints";
+  ASSERT_TRUE(mgr_->RemoveHints("fwd", {p}).ok());
+  EXPECT_EQ(Snap().whole_port[0], 0);
+
+  ASSERT_TRUE(mgr_->SetUnmatched("fwd").ok());
+  EXPECT_EQ(Snap().whole_port[1], 0) << "unmatched BYPASS tenant";
+  t.default_mode = GroMode::kMerge;
+  ASSERT_TRUE(mgr_->Upsert(t).ok());
+  EXPECT_EQ(Snap().whole_port[0], ConfigSnapshot::kPerPacket);
+  EXPECT_EQ(Snap().whole_port[1], ConfigSnapshot::kPerPacket);
+
+  t.default_mode = GroMode::kBypass;
+  t.selectors = {Sel(0, 7)};
+  ASSERT_TRUE(mgr_->Upsert(t).ok());
+  EXPECT_EQ(Snap().whole_port[0], ConfigSnapshot::kPerPacket) << "VLAN";
+  EXPECT_EQ(Snap().whole_port[1], 0);
+  ASSERT_TRUE(mgr_->Remove("fwd").ok());
+  EXPECT_EQ(Snap().whole_port[0], Classifier::kNoTenant);
+}
+
 TEST_F(TenantManagerTest, SelectorChangesStampOnlyTenantsThatMayLoseTraffic) {
   using S = std::set<std::string>;
   order_ = {"wide", "v10", "v20", "vxlan", "fallback"};

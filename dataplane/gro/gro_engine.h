@@ -310,6 +310,18 @@ class Context {
   bool mostly_single_packet_flows() const;
   void FlushFlowOf(const ParsedPacket& p, Output* out);
 
+  // Counts n packets of `bytes` in all as Process() in Mode::kBypass
+  // would, for a caller that forwards them itself, unparsed (nothing of
+  // their flows may be held: FlushAll() first).
+  void CountBypassed(uint32_t n, uint64_t bytes) {
+    counters_.packets_in += n;
+    counters_.bytes_in += bytes;
+    counters_.bypass += n;
+    counters_.passthrough[kPassBypass] += n;
+    counters_.packets_out += n;
+    counters_.segments_hist[0] += n;
+  }
+
   uint32_t held_flows() const;
   uint32_t held_packets() const;
   const Counters& counters() const { return counters_; }

@@ -86,6 +86,22 @@ class Egress {
     Enqueue(m, out);
   }
 
+  // Send() for n packets (none a list) that all arrived on `in_port`:
+  // the peer and its limit looked up once, runs of plain frames queued in
+  // one copy, the others checked in full, order kept.
+  void SendBurst(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n) {
+    const uint16_t out = peer_of_[in_port];
+    const uint32_t limit = ports_.caps[out].mtu + RTE_ETHER_HDR_LEN;
+    uint16_t i = 0;
+    while (i < n) {
+      uint16_t end = i;
+      while (end < n && IsPlainFrame(pkts[end], limit)) ++end;
+      EnqueueRun(pkts + i, end - i, out);
+      if (end < n) SendChecked(pkts[end++], out);
+      i = end;
+    }
+  }
+
   // Transmits everything queued on every port, then reads what the
   // vhost-user guests negotiated (for the next iteration's packets).
   void FlushAll();

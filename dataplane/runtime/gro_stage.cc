@@ -1,5 +1,7 @@
 #include "dataplane/runtime/gro_stage.h"
 
+#include <algorithm>
+
 #include "dataplane/runtime/lcore_counters.h"
 
 namespace grod::dataplane {
@@ -83,6 +85,24 @@ void GroStage::Retire(uint16_t slot) {
   Drain(&out_, this);
   Accumulate(contexts_[slot]->counters(), &retired_[slot]);
   contexts_[slot].reset();
+  RemoveLive(slot);
+}
+
+void GroStage::AddLive(uint16_t slot) {
+  uint16_t* end = live_.data() + live_count_;
+  uint16_t* at = std::lower_bound(live_.data(), end, slot);
+  if (at != end && *at == slot) return;
+  std::copy_backward(at, end, end + 1);
+  *at = slot;
+  ++live_count_;
+}
+
+void GroStage::RemoveLive(uint16_t slot) {
+  uint16_t* end = live_.data() + live_count_;
+  uint16_t* at = std::lower_bound(live_.data(), end, slot);
+  if (at == end || *at != slot) return;
+  std::copy(at + 1, end, at);
+  --live_count_;
 }
 
 bool GroStage::Execute(const WorkerCommand& cmd) {
@@ -98,7 +118,9 @@ bool GroStage::Execute(const WorkerCommand& cmd) {
       [[fallthrough]];
     case WorkerCommand::Kind::kCreate:
       contexts_[cmd.slot] = gro::Context::Create(cmd.config);
-      return contexts_[cmd.slot] != nullptr;
+      if (contexts_[cmd.slot] == nullptr) return false;
+      AddLive(cmd.slot);
+      return true;
     case WorkerCommand::Kind::kStallForTest:
       return true;  // the Worker's business
   }
@@ -109,9 +131,10 @@ void GroStage::BeginIteration(const ConfigSnapshot& snap) {
   if (snap.classification_epoch == seen_epoch_) return;
   // Epochs only grow, so a tenant reclassified in any snapshot this lcore
   // skipped is flushed too.
-  for (uint16_t slot = 0; slot < kMaxTenants; ++slot) {
+  for (uint16_t i = 0; i < live_count_; ++i) {
+    const uint16_t slot = live_[i];
     gro::Context* ctx = contexts_[slot].get();
-    if (ctx != nullptr && ctx->held_packets() != 0 &&
+    if (ctx->held_packets() != 0 &&
         snap.tenants[slot].reclassified_epoch > seen_epoch_) {
       ctx->FlushAll(&out_, gro::kFlushConfig);
     }
@@ -167,15 +190,46 @@ void GroStage::ProcessBurst(const ConfigSnapshot& snap, rte_mbuf** pkts,
   Drain(&out_, this);
 }
 
+void GroStage::ProcessPortBurst(const ConfigSnapshot& snap, uint16_t port,
+                                rte_mbuf** pkts, uint16_t n, uint64_t bytes,
+                                uint64_t now_tsc) {
+  const int route = snap.whole_port[port];
+  if (route == ConfigSnapshot::kPerPacket) {
+    ProcessBurst(snap, pkts, n, now_tsc);
+    return;
+  }
+  gro::Context* ctx = route >= 0 ? contexts_[route].get() : nullptr;
+  if (ctx == nullptr) {
+    // No tenant, or its context could not be made: bypassed unclaimed,
+    // as ProcessBurst() would.
+    unmatched_packets_ += n;
+    unmatched_bytes_ += bytes;
+  } else {
+    // Held packets (the tenant merged until a moment ago) leave first.
+    if (ctx->held_packets() != 0) {
+      ctx->FlushAll(&out_, gro::kFlushPassthrough);
+      Drain(&out_, this);
+    }
+    ctx->CountBypassed(n, bytes);
+  }
+  egress_->SendBurst(port, pkts, n);
+}
+
 bool GroStage::FlushByPolicy(const ConfigSnapshot& snap, uint64_t now_tsc,
                              bool busy) {
   uint32_t budget = kFlushBudget;
   bool exhausted = false;
-  const uint16_t first = flush_cursor_;
-  for (uint16_t i = 0; i < kMaxTenants; ++i) {
-    const uint16_t slot = (first + i) % kMaxTenants;
+  // The live slots in round-robin order: from the first at or after
+  // flush_cursor_, wrapping around.
+  const uint16_t first =
+      std::lower_bound(live_.data(), live_.data() + live_count_,
+                       flush_cursor_) -
+      live_.data();
+  for (uint16_t i = 0; i < live_count_; ++i) {
+    const uint16_t k = first + i;
+    const uint16_t slot = live_[k < live_count_ ? k : k - live_count_];
     gro::Context* ctx = contexts_[slot].get();
-    if (ctx == nullptr || ctx->held_packets() == 0) continue;
+    if (ctx->held_packets() == 0) continue;
     const TenantRuntime& t = snap.tenants[slot];
     if (t.flush_kind == FlushKind::kPerBurst) {
       ctx->FlushAll(&out_, gro::kFlushBurstEnd);
@@ -202,11 +256,12 @@ uint32_t GroStage::RelievePressure(uint32_t max_flows) {
   uint32_t flushed = 0;
   while (flushed < max_flows) {
     gro::Context* largest = nullptr;
-    for (auto& ctx : contexts_) {
-      if (ctx && ctx->held_packets() != 0 &&
+    for (uint16_t i = 0; i < live_count_; ++i) {
+      gro::Context* ctx = contexts_[live_[i]].get();
+      if (ctx->held_packets() != 0 &&
           (largest == nullptr ||
            ctx->held_packets() > largest->held_packets())) {
-        largest = ctx.get();
+        largest = ctx;
       }
     }
     if (largest == nullptr) break;
@@ -220,8 +275,9 @@ uint32_t GroStage::RelievePressure(uint32_t max_flows) {
 }
 
 void GroStage::FlushAll(gro::FlushReason reason) {
-  for (auto& ctx : contexts_) {
-    if (ctx && ctx->held_packets()) ctx->FlushAll(&out_, reason);
+  for (uint16_t i = 0; i < live_count_; ++i) {
+    gro::Context* ctx = contexts_[live_[i]].get();
+    if (ctx->held_packets()) ctx->FlushAll(&out_, reason);
   }
   Drain(&out_, this);
 }

@@ -40,6 +40,16 @@ class GroStage {
   void ProcessBurst(const ConfigSnapshot& snap, rte_mbuf** pkts, uint16_t n,
                     uint64_t now_tsc);
 
+  // ProcessBurst() for a burst that all arrived on `port` (m->port set),
+  // `bytes` their pkt_len sum.  If the snapshot says no header of that
+  // port's packets matters (ConfigSnapshot::whole_port: one tenant in
+  // BYPASS without route hints, or none at all), the burst goes to egress
+  // whole, unread: the tenant's counters grow once per burst, after its
+  // context emitted anything it still held (so nothing is overtaken).
+  void ProcessPortBurst(const ConfigSnapshot& snap, uint16_t port,
+                        rte_mbuf** pkts, uint16_t n, uint64_t bytes,
+                        uint64_t now_tsc);
+
   // Flows the TIMEOUT and ADAPTIVE policies may emit per call, over all
   // tenants: many flows often expire together (one timeout after a burst
   // of new flows), and emitting 10k of them at ~30-150 ns each (cold flow
@@ -79,6 +89,8 @@ class GroStage {
  private:
   static void Drain(gro::Output* out, void* arg);
   void Retire(uint16_t slot);
+  void AddLive(uint16_t slot);
+  void RemoveLive(uint16_t slot);
 
   const gro::ParseConfig parse_config_;
   Egress* const egress_;
@@ -89,6 +101,10 @@ class GroStage {
   // Per slot: MERGE packets linked instead, as their egress port cannot
   // take them merged (TenantCounters::merge_as_list_packets).
   std::array<uint64_t, kMaxTenants> merge_as_list_{};
+  // The slots with a context, ascending: the per-iteration flush scans
+  // these instead of all kMaxTenants slots.
+  std::array<uint16_t, kMaxTenants> live_{};
+  uint16_t live_count_ = 0;
   uint64_t seen_epoch_ = 0;
   uint16_t flush_cursor_ = 0;  // FlushByPolicy's first slot (round robin)
   uint64_t unmatched_packets_ = 0;

@@ -138,7 +138,7 @@ uint16_t Worker::PollQueue(const RxQueueRef& q, const ConfigSnapshot& snap,
   }
   c.rx_packets += n;
   c.rx_bytes += bytes;
-  gro_.ProcessBurst(snap, pkts, n, now);
+  gro_.ProcessPortBurst(snap, q.port, pkts, n, bytes, now);
   return n;
 }
 

@@ -15,6 +15,13 @@ absl::Status Classifier::Add(const TrafficSelector& s, uint16_t slot) {
         "selector is already used by another tenant");
   }
   used_patterns_ |= 1u << pattern;
+  if (s.vlan_id || s.vni) {
+    if (s.port_id) {
+      header_selector_ports_.insert(*s.port_id);
+    } else {
+      header_selector_any_port_ = true;
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "common/dataplane_types.h"
 
@@ -36,6 +37,13 @@ class Classifier {
 
   bool empty() const { return slots_.empty(); }
 
+  // Whether a packet's VLAN or VNI can change its match on `port`: some
+  // selector names a VLAN or a VNI and that port (or any port).  If not,
+  // Match(port, any, any) is the same for every packet of the port.
+  bool HeadersMatterOn(uint16_t port) const {
+    return header_selector_any_port_ || header_selector_ports_.contains(port);
+  }
+
  private:
   // Pattern bits: 4 = port given, 2 = VLAN given, 1 = VNI given.
   static uint64_t Key(int pattern, uint16_t port, uint16_t vlan, int64_t vni) {
@@ -49,6 +57,10 @@ class Classifier {
 
   absl::flat_hash_map<uint64_t, uint16_t> slots_;
   uint8_t used_patterns_ = 0;
+  // Ports named by selectors that also name a VLAN or VNI; or such a
+  // selector with no port.
+  absl::flat_hash_set<uint16_t> header_selector_ports_;
+  bool header_selector_any_port_ = false;
 };
 
 }  // namespace grod::dataplane

@@ -5,6 +5,8 @@
 #ifndef GROD_DATAPLANE_TENANT_CONFIG_SNAPSHOT_H_
 #define GROD_DATAPLANE_TENANT_CONFIG_SNAPSHOT_H_
 
+#include <rte_config.h>
+
 #include <array>
 #include <cstdint>
 
@@ -38,6 +40,12 @@ struct TenantRuntime {
 };
 
 struct ConfigSnapshot {
+  // whole_port[port] when that port's packets must each be parsed and
+  // classified (the default: a snapshot nobody ran FindWholePorts on).
+  static constexpr int16_t kPerPacket = -2;
+
+  ConfigSnapshot() { whole_port.fill(kPerPacket); }
+
   uint64_t generation = 0;
   // Bumped whenever which tenant a packet belongs to may have changed
   // (selectors, tenants added/removed, unmatched tenant). A worker that
@@ -49,7 +57,17 @@ struct ConfigSnapshot {
   Classifier classifier;
   int unmatched_slot = Classifier::kNoTenant;  // kNoTenant: bypass GRO
   std::array<TenantRuntime, kMaxTenants> tenants{};
+  // Per ingress port, what FindWholePorts() worked out: a tenant slot
+  // that every packet of the port goes to and that bypasses GRO whatever
+  // the headers (no route hints, default mode BYPASS); kNoTenant: every
+  // packet bypasses GRO unclaimed; kPerPacket: headers decide.  A worker
+  // forwards a burst of a port with a slot or kNoTenant whole, unparsed.
+  std::array<int16_t, RTE_MAX_ETHPORTS> whole_port;
 };
+
+// Fills snap->whole_port from its classifier, unmatched_slot and tenants:
+// call once they are final, before publishing.
+void FindWholePorts(ConfigSnapshot* snap);
 
 }  // namespace grod::dataplane
 
