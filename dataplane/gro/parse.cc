@@ -1,11 +1,8 @@
 // Header parser.  Reads only bytes inside the first mbuf segment and inside
 // the lengths the headers claim, so malformed input can never make it read
 // out of bounds (the DPDK bug class "invalid TCP header length OOB").
-#include <immintrin.h>
 #include <netinet/in.h>
-#include <rte_prefetch.h>
 
-#include <cstddef>
 #include <cstring>
 
 #include "dataplane/gro/bytes.h"
@@ -200,18 +197,6 @@ inline void CopyAddr(uint8_t* dst, const uint8_t* src, bool v6) {
 
 }  // namespace
 
-bool Parse(const rte_mbuf* m, const ParseConfig& cfg, ParsedPacket* out) {
-  // Explicit 16-byte stores: memset of this size compiled to `rep stos`,
-  // which alone cost ~20 cycles per packet.
-  static_assert(sizeof(ParsedPacket) % 16 == 0 && alignof(ParsedPacket) == 16);
-  __m128i* z = reinterpret_cast<__m128i*>(out);
-  for (size_t i = 0; i < sizeof(ParsedPacket) / 16; ++i) {
-    _mm_store_si128(z + i, _mm_setzero_si128());
-  }
-  if (!internal::ParseCommon(m, cfg, out)) internal::ParseGeneral(m, cfg, out);
-  return true;
-}
-
 namespace internal {
 
 namespace {
@@ -234,8 +219,149 @@ void SetPair(const Layer& l, const Layer* outer, uint32_t vni, uint16_t port,
   out->pair_valid = true;
 }
 
+// The steps of ParseBytes(), inlined into it: it runs per packet for
+// everything ParseCommon() declines (VLAN, VXLAN, fragments, options).
+
+// The VXLAN header after `outer` (a UDP layer on the VXLAN port) and the
+// inner layer after it.  False: out->reason says why the packet passes
+// (with the inner address pair when the inner IP header parsed).
+[[gnu::always_inline]] inline bool ParseVxlan(const Reader& r,
+                                              const Layer& outer, uint16_t port,
+                                              Layer* inner, uint8_t* flags,
+                                              ParsedPacket* out) {
+  const uint8_t* d = r.data();
+  const uint32_t vx = outer.payload_off;
+  if (PassReason e = r.Need(vx + 8, outer.ip_end)) {
+    out->reason = e;
+    return false;
+  }
+  if (!(d[vx] & 0x08)) {  // the I flag: VNI present
+    out->reason = kPassBadL4Header;
+    return false;
+  }
+  out->has_vni = true;
+  out->vni = Be32(d + vx + 4) >> 8;
+  if (PassReason e = ParseLayer(r, vx + 8, outer.ip_end, inner, flags)) {
+    out->reason = e;
+    if (inner->ip_ok) SetPair(*inner, &outer, out->vni, port, out);
+    return false;
+  }
+  out->outer_is_v6 = outer.is_v6;
+  out->outer_l3_off = outer.l3_off;
+  out->outer_l4_off = outer.l4_off;
+  out->outer_ip_id = outer.ip_id;
+  return true;
+}
+
+// Where the (inner) layer `l` is and what it carries.
+[[gnu::always_inline]] inline void SetLayerFields(const Layer& l, uint8_t flags,
+                                                  ParsedPacket* out) {
+  out->dst_is_v6 = l.is_v6;
+  CopyAddr(out->dst_ip, l.dst, l.is_v6);
+  out->is_v6 = l.is_v6;
+  out->l4_proto = l.proto;
+  out->tcp_flags = flags;
+  out->ecn = l.tos & 3;
+  out->more_frags = l.mf;
+  out->l2_off = l.l2_off;
+  out->l3_off = l.l3_off;
+  out->l4_off = l.l4_off;
+  out->payload_off = l.payload_off;
+  out->payload_len = l.payload_len;
+  out->ip_id = l.ip_id;
+}
+
+// The tunnel's part of the key and attributes: outer addresses, MACs,
+// tags, UDP ports and VNI.
+[[gnu::always_inline]] inline void SetVxlanKey(const uint8_t* d,
+                                               const Layer& outer,
+                                               const Layer& inner,
+                                               ParsedPacket* out) {
+  FlowKey& k = out->key;
+  FlowAttrs& a = out->attrs;
+  CopyAddr(k.outer_src, outer.src, outer.is_v6);
+  CopyAddr(k.outer_dst, outer.dst, outer.is_v6);
+  memcpy(k.outer_mac, outer.mac, 12);
+  k.inner_tci[0] = inner.tci[0];
+  k.inner_tci[1] = inner.tci[1];
+  k.outer_sport = Be16(d + outer.l4_off);
+  k.outer_dport = Be16(d + outer.l4_off + 2);
+  k.vni = out->vni | 1u << 24;
+  a.outer_ttl = outer.ttl;
+  a.outer_tos = outer.tos;
+  a.outer_df = outer.df;
+}
+
+// The type, sequence number, ports and L4/IP attributes of layer `l`: a
+// fragment is keyed by its datagram (src/dst/proto/id), a TCP or UDP
+// packet by its ports.
+[[gnu::always_inline]] inline void SetL4Key(const uint8_t* d, const Layer& l,
+                                            ParsedPacket* out) {
+  FlowKey& k = out->key;
+  FlowAttrs& a = out->attrs;
+  if (l.frag) {
+    out->type = kIpv4Frag;
+    out->seq = l.frag_off;
+    k.sport = l.ip_id;
+    return;
+  }
+  const uint8_t* l4 = d + l.l4_off;
+  k.sport = Be16(l4);
+  k.dport = Be16(l4 + 2);
+  a.ttl = l.ttl;
+  a.tos = l.tos;
+  a.flow_label = l.flow_label;
+  a.df = l.df;
+  if (l.proto == IPPROTO_TCP) {
+    out->type = l.is_v6 ? kTcp6 : kTcp4;
+    out->seq = Be32(l4 + 4);
+    a.ack = Be32(l4 + 8);
+    a.tcp_word = Be32(l4 + 12) & ~kTcpWordMergeable;
+    a.opt_len = l.payload_off - l.l4_off - 20;
+  } else {
+    out->type = l.is_v6 ? kUdp6 : kUdp4;
+    a.udp_csum_zero = Be16(l4 + 6) == 0;
+  }
+}
+
 void ParseBytes(const uint8_t* data, uint32_t seg_len, uint32_t pkt_len,
-                uint16_t port, const ParseConfig& cfg, ParsedPacket* out);
+                uint16_t port, const ParseConfig& cfg, ParsedPacket* out) {
+  const Reader r(data, seg_len, pkt_len);
+  const uint8_t* d = r.data();
+  Layer outer, inner;
+  uint8_t flags = 0;
+  if (PassReason e = ParseLayer(r, 0, pkt_len, &outer, &flags)) {
+    out->reason = e;
+    if (outer.ip_ok) SetPair(outer, nullptr, 0, port, out);
+    return;
+  }
+  out->vlan_id = outer.tci[0] & 0x0fff;
+  const bool vxlan = !outer.frag && outer.proto == IPPROTO_UDP &&
+                     Be16(d + outer.l4_off + 2) == cfg.vxlan_port;
+  if (vxlan && !ParseVxlan(r, outer, port, &inner, &flags, out)) return;
+  const Layer& l = vxlan ? inner : outer;
+  SetLayerFields(l, flags, out);
+  FlowKey& k = out->key;
+  CopyAddr(k.src, l.src, l.is_v6);
+  CopyAddr(k.dst, l.dst, l.is_v6);
+  memcpy(k.mac, l.mac, 12);
+  k.tci[0] = outer.tci[0];
+  k.tci[1] = outer.tci[1];
+  k.proto = l.proto;
+  if (vxlan) SetVxlanKey(d, outer, inner, out);
+  SetL4Key(d, l, out);
+  k.type = static_cast<uint8_t>(out->type);
+  k.port = port;
+  out->key_valid = true;
+  out->pair_valid = true;
+  // Read from the packet, not from the FlowKey just written byte-wise:
+  // reloading it wide would stall on store forwarding.
+  out->hash = FlowHash(l.src, l.dst, l.is_v6,
+                       uint64_t(k.sport) << 48 | uint64_t(k.dport) << 32 |
+                           FlowWordLow(k.vni, k.type, k.outer_sport, k.port),
+                       vxlan ? outer.src : nullptr);
+  SetLookupReason(outer.padded || (vxlan && inner.padded), out);
+}
 
 }  // namespace
 
@@ -262,156 +388,6 @@ void ParseGeneral(const rte_mbuf* m, const ParseConfig& cfg,
   *out = q;
 }
 
-namespace {
-
-void ParseBytes(const uint8_t* data, uint32_t seg_len, uint32_t pkt_len,
-                uint16_t port, const ParseConfig& cfg, ParsedPacket* out) {
-  const Reader r(data, seg_len, pkt_len);
-  const uint8_t* d = r.data();
-  Layer outer, inner;
-  uint8_t flags = 0;
-  PassReason e = ParseLayer(r, 0, pkt_len, &outer, &flags);
-  if (e != kPassNone) {
-    out->reason = e;
-    if (outer.ip_ok) SetPair(outer, nullptr, 0, port, out);
-    return;
-  }
-  out->vlan_id = outer.tci[0] & 0x0fff;
-  const Layer* l = &outer;
-  bool vxlan = !outer.frag && outer.proto == IPPROTO_UDP &&
-               Be16(d + outer.l4_off + 2) == cfg.vxlan_port;
-  if (vxlan) {
-    const uint32_t vx = outer.payload_off;
-    if ((e = r.Need(vx + 8, outer.ip_end)) != kPassNone) {
-      out->reason = e;
-      return;
-    }
-    if (!(d[vx] & 0x08)) {  // the I flag: VNI present
-      out->reason = kPassBadL4Header;
-      return;
-    }
-    out->has_vni = true;
-    out->vni = Be32(d + vx + 4) >> 8;
-    e = ParseLayer(r, vx + 8, outer.ip_end, &inner, &flags);
-    if (e != kPassNone) {
-      out->reason = e;
-      if (inner.ip_ok) SetPair(inner, &outer, out->vni, port, out);
-      return;
-    }
-    l = &inner;
-    out->outer_is_v6 = outer.is_v6;
-    out->outer_l3_off = outer.l3_off;
-    out->outer_l4_off = outer.l4_off;
-    out->outer_ip_id = outer.ip_id;
-  }
-  out->dst_is_v6 = l->is_v6;
-  CopyAddr(out->dst_ip, l->dst, l->is_v6);
-  out->is_v6 = l->is_v6;
-  out->l4_proto = l->proto;
-  out->tcp_flags = flags;
-  out->ecn = l->tos & 3;
-  out->more_frags = l->mf;
-  out->l2_off = l->l2_off;
-  out->l3_off = l->l3_off;
-  out->l4_off = l->l4_off;
-  out->payload_off = l->payload_off;
-  out->payload_len = l->payload_len;
-  out->ip_id = l->ip_id;
-
-  // The key and attributes.
-  FlowKey& k = out->key;
-  CopyAddr(k.src, l->src, l->is_v6);
-  CopyAddr(k.dst, l->dst, l->is_v6);
-  memcpy(k.mac, l->mac, 12);
-  k.tci[0] = outer.tci[0];
-  k.tci[1] = outer.tci[1];
-  k.proto = l->proto;
-  FlowAttrs& a = out->attrs;
-  if (vxlan) {
-    CopyAddr(k.outer_src, outer.src, outer.is_v6);
-    CopyAddr(k.outer_dst, outer.dst, outer.is_v6);
-    memcpy(k.outer_mac, outer.mac, 12);
-    k.inner_tci[0] = inner.tci[0];
-    k.inner_tci[1] = inner.tci[1];
-    k.outer_sport = Be16(d + outer.l4_off);
-    k.outer_dport = Be16(d + outer.l4_off + 2);
-    k.vni = out->vni | 1u << 24;
-    a.outer_ttl = outer.ttl;
-    a.outer_tos = outer.tos;
-    a.outer_df = outer.df;
-  }
-  if (l->frag) {
-    out->type = kIpv4Frag;
-    out->seq = l->frag_off;
-    k.sport = l->ip_id;  // fragments of one datagram share src/dst/proto/id
-  } else {
-    const uint8_t* l4 = d + l->l4_off;
-    k.sport = Be16(l4);
-    k.dport = Be16(l4 + 2);
-    a.ttl = l->ttl;
-    a.tos = l->tos;
-    a.flow_label = l->flow_label;
-    a.df = l->df;
-    if (l->proto == IPPROTO_TCP) {
-      out->type = l->is_v6 ? kTcp6 : kTcp4;
-      out->seq = Be32(l4 + 4);
-      a.ack = Be32(l4 + 8);
-      a.tcp_word = Be32(l4 + 12) & ~kTcpWordMergeable;
-      a.opt_len = l->payload_off - l->l4_off - 20;
-    } else {
-      out->type = l->is_v6 ? kUdp6 : kUdp4;
-      a.udp_csum_zero = Be16(l4 + 6) == 0;
-    }
-  }
-  k.type = static_cast<uint8_t>(out->type);
-  k.port = port;
-  out->key_valid = true;
-  out->pair_valid = true;
-  // Read from the packet, not from the FlowKey just written byte-wise:
-  // reloading it wide would stall on store forwarding.
-  out->hash = FlowHash(l->src, l->dst, l->is_v6,
-                       uint64_t(k.sport) << 48 | uint64_t(k.dport) << 32 |
-                           FlowWordLow(k.vni, k.type, k.outer_sport, k.port),
-                       vxlan ? outer.src : nullptr);
-
-  // Reasons that still allow a flow lookup (to keep the flow in order).
-  if (outer.padded || (vxlan && inner.padded)) {
-    out->reason = kPassEthPadding;
-  } else if (flags & kTcpNoMerge) {
-    out->reason = kPassTcpFlags;
-  } else if (out->payload_len == 0) {
-    out->reason = kPassNoPayload;
-  } else if (a.udp_csum_zero) {
-    out->reason = kPassUdpZeroChecksum;
-  }
-}
-
-}  // namespace
-
 }  // namespace internal
-
-}  // namespace grod::gro
-
-namespace grod::gro {
-
-void ParseBurst(rte_mbuf* const* pkts, uint16_t n, const ParseConfig& cfg,
-                ParsedPacket* out) {
-  // Packets are often cold here.  The mbuf's first line (buf_addr,
-  // data_off, lengths) is needed to find the data, so all of those are
-  // fetched first, then each packet's first header line a few packets
-  // ahead: memory latency is longer than parsing one packet.
-  constexpr uint16_t kAhead = 4;
-  for (uint16_t i = 0; i < n; ++i) rte_prefetch0(pkts[i]);
-  for (uint16_t i = 0; i < n && i < kAhead; ++i) {
-    rte_prefetch0(rte_pktmbuf_mtod(pkts[i], char*) + RTE_CACHE_LINE_SIZE / 2);
-  }
-  for (uint16_t i = 0; i < n; ++i) {
-    if (i + kAhead < n) {
-      rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kAhead], char*) +
-                    RTE_CACHE_LINE_SIZE / 2);
-    }
-    Parse(pkts[i], cfg, &out[i]);
-  }
-}
 
 }  // namespace grod::gro
