@@ -2,18 +2,15 @@
 
 #include <sched.h>
 
-#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/yaml_to_json.h"
 #include "controlplane/api_limits.h"
-#include "controlplane/auth.h"
 #include "controlplane/limits.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -50,38 +47,6 @@ std::pair<int, int> TwoAllowedCpus() {
   }
   if (cpus.empty()) cpus.push_back(0);
   return {cpus[0], cpus.size() > 1 ? cpus[1] : cpus[0]};
-}
-
-// "unix:/abs/path" for the gRPC listener (not for metrics).
-absl::Status CheckUnixListen(const std::string& field,
-                             const std::string& addr) {
-  std::string path = addr.substr(5);
-  if (path.rfind("//", 0) == 0) path = path.substr(2);
-  if (path.empty() || path[0] != '/') {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": '", addr,
-                     "' needs an absolute path (unix:/run/grod/grod.sock)"));
-  }
-  // sockaddr_un holds 108 bytes with the terminating NUL.
-  if (path.size() > 107) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": the socket path is ", path.size(),
-                     " bytes; unix sockets allow at most 107"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckListen(const std::string& field, const std::string& addr) {
-  const size_t colon = addr.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(addr.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": '", addr,
-                     "' is not host:port (e.g. 127.0.0.1:50051 or [::1]:0)"));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -239,134 +204,6 @@ void ApplyDefaults(v1::GrodConfig* config, const std::string& sample_pcap) {
     if (port.rx_descriptors() == 0) port.set_rx_descriptors(1024);
     if (port.tx_descriptors() == 0) port.set_tx_descriptors(1024);
   }
-}
-
-absl::Status ValidateConfig(const v1::GrodConfig& config) {
-  const bool unix_listen = config.grpc_listen().rfind("unix:", 0) == 0;
-  if (absl::Status s =
-          unix_listen ? CheckUnixListen("grpc_listen", config.grpc_listen())
-                      : CheckListen("grpc_listen", config.grpc_listen());
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = CheckListen("metrics_listen", config.metrics_listen());
-      !s.ok()) {
-    return s;
-  }
-  if (config.vxlan_port() > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "vxlan_port: ", config.vxlan_port(), " is not a UDP port (1..65535)"));
-  }
-  if (config.mbufs() < 1024 || config.mbufs() > (1u << 24)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "mbufs: ", config.mbufs(), " must be between 1024 and 16777216"));
-  }
-  if (config.idle_sleep_us() > 100000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("idle_sleep_us: ", config.idle_sleep_us(),
-                     " is over 100000 (100 ms), which would stall RX"));
-  }
-  std::vector<std::string> devices;
-  for (int i = 0; i < config.ports_size(); ++i) {
-    const v1::PortConfig& p = config.ports(i);
-    const std::string field = absl::StrCat("ports[", i, "]");
-    if (p.device().empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".device: must name an EAL device"));
-    }
-    for (const std::string& d : devices) {
-      if (d == p.device()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(field, ".device: '", p.device(), "' is listed twice"));
-      }
-    }
-    devices.push_back(p.device());
-    for (auto [name, n] : {std::pair{"rx_descriptors", p.rx_descriptors()},
-                           std::pair{"tx_descriptors", p.tx_descriptors()}}) {
-      if (n < 64 || n > 32768) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            field, ".", name, ": ", n, " must be between 64 and 32768"));
-      }
-    }
-    if (p.mtu() != 0 && (p.mtu() < 576 || p.mtu() > 65535)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".mtu: ", p.mtu(),
-                       " must be between 576 and 65535 (0 = the device's "
-                       "default)"));
-    }
-    if (p.has_tap()) {
-      const std::string& ifname =
-          p.tap().interface().empty() ? p.device() : p.tap().interface();
-      if (ifname.size() > 15 ||
-          ifname.find_first_of("/: \t\n") != std::string::npos) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            field, ".tap.interface: '", ifname,
-            "' is not a Linux interface name (at most 15 bytes, no '/', ':' "
-            "or spaces; empty = the device name)"));
-      }
-      if (p.tso_max_bytes() > controlplane::kMaxMergedBytes) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            field, ".tso_max_bytes: a tap takes GSO packets of at most ",
-            controlplane::kMaxMergedBytes, " bytes"));
-      }
-    }
-    if (p.tso_max_bytes() > controlplane::kMaxBigMergedBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".tso_max_bytes: ", p.tso_max_bytes(),
-                       " must be at most ", controlplane::kMaxBigMergedBytes,
-                       " (0 = ", controlplane::kMaxMergedBytes, ")"));
-    }
-  }
-  for (int i = 0; i < config.ports_size(); ++i) {
-    const std::string& peer = config.ports(i).peer();
-    if (peer.empty()) continue;
-    if (std::find(devices.begin(), devices.end(), peer) == devices.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("ports[", i, "].peer: '", peer,
-                       "' is not the device of any entry in ports"));
-    }
-  }
-  if (config.eal_args_size() == 0 && config.ports_size() > 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "eal_args: empty, but ports names ", config.ports_size(),
-        " device(s) (ports[0].device: '", config.ports(0).device(),
-        "'); give the EAL arguments that make them (e.g. \"-a\", \"",
-        config.ports(0).device(),
-        "\"), or drop ports to run the embedded demo"));
-  }
-  if (absl::StatusOr<controlplane::Limits> l =
-          controlplane::ResolveLimits(config.limits());
-      !l.ok()) {
-    return l.status();
-  }
-  const v1::SecurityConfig& sec = config.security();
-  if (sec.tls_cert_file().empty() != sec.tls_key_file().empty()) {
-    return absl::InvalidArgumentError(
-        "security: tls_cert_file and tls_key_file must be set together");
-  }
-  if (!sec.tls_client_ca_file().empty() && sec.tls_cert_file().empty()) {
-    return absl::InvalidArgumentError(
-        "security.tls_client_ca_file: mutual TLS needs tls_cert_file and "
-        "tls_key_file too");
-  }
-  if (absl::StatusOr<uint32_t> mode = SocketMode(config); !mode.ok()) {
-    return mode.status();
-  }
-  if (!unix_listen &&
-      (!sec.grpc_socket_mode().empty() || !sec.grpc_socket_group().empty())) {
-    return absl::InvalidArgumentError(
-        "security.grpc_socket_mode/grpc_socket_group: only for a unix: "
-        "grpc_listen address");
-  }
-  for (int i = 0; i < config.tenants_size(); ++i) {
-    if (config.tenants(i).name() == controlplane::kReservedTenantName) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "tenants[", i,
-          "].name: \"admin\" is reserved for the admin credential; choose "
-          "another name"));
-    }
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<uint32_t> SocketMode(const v1::GrodConfig& config) {
