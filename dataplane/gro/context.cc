@@ -63,111 +63,105 @@ bool Engine::FragmentsComplete(const Flow& f) const {
   return !t_->run(&f, f.nruns - 1).last_mf;
 }
 
-Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
-                      uint64_t now, Output* out, Flow* entry) {
-  c_->packets_in++;
-  c_->bytes_in += m->pkt_len;
-  if (p.pair_valid && t_->size() != 0) OrderPair(p, out);
-  PassReason why = p.reason;
+// Process() in steps.  always_inline: Process() runs for every packet the
+// fast path does not take, and the split must not cost a call (callgrind
+// instruction counts, docs/BENCHMARKS_GRO.md).
+
+[[gnu::always_inline]] inline PassReason Engine::Verdict(const rte_mbuf* m,
+                                                         const ParsedPacket& p,
+                                                         Mode mode) {
   if (mode == Mode::kBypass) {
     c_->bypass++;
-    why = kPassBypass;
-  } else if (why == kPassNone) {
-    const uint32_t need = p.type | (p.has_vni ? kVxlan : 0);
-    if (m->ol_flags & kPreAggregated) {
-      why = kPassAggregated;
-    } else if ((cfg_.gro_types & need) != need) {
-      why = kPassTypeDisabled;
-    } else if (mode == Mode::kMerge && cfg_.verify_checksums &&
-               !ChecksumsOk(m, p)) {
-      // Only MERGE rewrites checksums (and so would hide corruption); LIST
-      // and BYPASS leave every byte as it came, for the receiver to check.
-      why = kPassBadChecksum;
-    }
+    return kPassBypass;
   }
-  if (why != kPassNone) {
-    Pass(m, p, why, out);
+  if (p.reason != kPassNone) return p.reason;
+  const uint32_t need = p.type | (p.has_vni ? kVxlan : 0);
+  if (m->ol_flags & kPreAggregated) return kPassAggregated;
+  if ((cfg_.gro_types & need) != need) return kPassTypeDisabled;
+  // Only MERGE rewrites checksums (and so would hide corruption); LIST
+  // and BYPASS leave every byte as it came, for the receiver to check.
+  if (mode == Mode::kMerge && cfg_.verify_checksums && !ChecksumsOk(m, p)) {
+    return kPassBadChecksum;
+  }
+  return kPassNone;
+}
+
+[[gnu::always_inline]] inline bool Engine::AddToLive(Flow* f, rte_mbuf* m,
+                                                     const ParsedPacket& p,
+                                                     Output* out) {
+  // A flow without a template gets one with its second packet (see
+  // StartFlow).  m is compatible: its headers are as good as the first's.
+  // Never from a PSH/FIN segment: the flow is emitted with it, and a
+  // template with PSH would let the fast path revive the idle entry with
+  // (and hold) a later PSH segment, which must leave at once.
+  if (f->shape == kNoShape && !(p.tcp_flags & (kTcpPsh | kTcpFin))) {
+    const FlowCold& c = t_->cold(f);
+    t_->SetTemplate(f, m, c.layout, c.attrs);
+  }
+  const AddResult res =
+      p.type & (kUdp4 | kUdp6) ? AddUdp(f, m, p) : AddSeq(f, m, p);
+  switch (res) {
+    case AddResult::kAdded:
+      break;
+    case AddResult::kDuplicate:
+      Pass(m, p, kPassDuplicate, out);  // flushes the flow first
+      return false;
+    case AddResult::kNoFit:
+      FlushFlow(f, kFlushSize, out);
+      break;
+    case AddResult::kTooManyRuns:
+    case AddResult::kOutOfOrder:
+      FlushFlow(f, kFlushReorder, out);
+      break;
+  }
+  return true;
+}
+
+[[gnu::always_inline]] inline Flow* Engine::StartFlow(Flow* f, rte_mbuf* m,
+                                                      const ParsedPacket& p,
+                                                      Mode mode, uint64_t now,
+                                                      Output* out) {
+  if (p.tcp_flags & (kTcpPsh | kTcpFin)) {
+    // Nothing held for the flow and the sender says "deliver now".
+    c_->packets_out++;
+    c_->single_out++;
+    c_->segments_hist[0]++;
+    SetMetadata(m, LayoutOf(p, mode));
+    Push(out, m);
     return nullptr;
   }
+  if (t_->full()) FlushFlow(t_->oldest(), kFlushTableFull, out);
+  const bool idle = f != nullptr && FlowTable::IsIdle(f);
+  // A header template (fast path; an idle entry once emitted) right away,
+  // unless most flows lately held one packet: then only with the flow's
+  // second packet, so one-packet flows don't churn templates and idle
+  // entries.
+  const bool template_now = idle || !t_->lazy_templates();
+  if (idle) {
+    t_->Revive(f, now);
+    t_->DropShape(f);  // layout/attributes may differ: a new template
+  } else if ((f = t_->Insert(p.key, p.hash, now)) == nullptr) {
+    // No slot near its home (flooding): nothing of its flow is held
+    // (it has no entry), so it passes at once.
+    Pass(m, p, kPassHashCollision, out);
+    return nullptr;
+  }
+  FlowCold& c = t_->cold(f);
+  c.attrs = p.attrs;
+  c.layout = LayoutOf(p, mode);
+  StartRun(f, 0, m, p);
+  // (With verification on, the fast path takes only packets whose NIC
+  // checksum verdict is GOOD: see FastPath.)
+  if (template_now) {
+    t_->SetTemplate(f, m, c.layout, c.attrs);
+  }
+  return f;
+}
 
-  // Make room first, so that no flow pointer is invalidated later.
-  if (t_->held_packets >= cfg_.max_held_packets) {
-    FlushFlow(t_->oldest(), kFlushTableFull, out);
-  }
-  // The flow's entry: live, idle (emitted, key and template kept), or
-  // none.  There is never more than one entry per key.
-  Flow* f = entry != nullptr     ? entry
-            : t_->entries() != 0 ? t_->Find(p.key, p.hash)
-                                 : nullptr;
-  if (f != nullptr && f->nruns != 0 && !Compatible(*f, p, m, mode)) {
-    FlushFlow(f, kFlushMismatch, out);
-  }
-  if (f != nullptr && f->nruns != 0) {
-    // A flow without a template gets one with its second packet (see
-    // below).  m is compatible: its headers are as good as the first's.
-    // Never from a PSH/FIN segment: the flow is emitted with it, and a
-    // template with PSH would let the fast path revive the idle entry with
-    // (and hold) a later PSH segment, which must leave at once.
-    if (f->shape == kNoShape && !(p.tcp_flags & (kTcpPsh | kTcpFin))) {
-      const FlowCold& c = t_->cold(f);
-      t_->SetTemplate(f, m, c.layout, c.attrs);
-    }
-    const AddResult res =
-        p.type & (kUdp4 | kUdp6) ? AddUdp(f, m, p) : AddSeq(f, m, p);
-    switch (res) {
-      case AddResult::kAdded:
-        break;
-      case AddResult::kDuplicate:
-        Pass(m, p, kPassDuplicate, out);  // flushes the flow first
-        return nullptr;
-      case AddResult::kNoFit:
-        FlushFlow(f, kFlushSize, out);
-        break;
-      case AddResult::kTooManyRuns:
-      case AddResult::kOutOfOrder:
-        FlushFlow(f, kFlushReorder, out);
-        break;
-    }
-  }
-  const bool push_fin = p.tcp_flags & (kTcpPsh | kTcpFin);
-  if (f == nullptr || f->nruns == 0) {  // a new flow (or flushed above)
-    if (push_fin) {
-      // Nothing held for the flow and the sender says "deliver now".
-      c_->packets_out++;
-      c_->single_out++;
-      c_->segments_hist[0]++;
-      SetMetadata(m, LayoutOf(p, mode));
-      Push(out, m);
-      return nullptr;
-    }
-    if (t_->full()) FlushFlow(t_->oldest(), kFlushTableFull, out);
-    const bool idle = f != nullptr && FlowTable::IsIdle(f);
-    // A header template (fast path; an idle entry once emitted) right away,
-    // unless most flows lately held one packet: then only with the flow's
-    // second packet, so one-packet flows don't churn templates and idle
-    // entries.
-    const bool template_now = idle || !t_->lazy_templates();
-    if (idle) {
-      t_->Revive(f, now);
-      t_->DropShape(f);  // layout/attributes may differ: a new template
-    } else if ((f = t_->Insert(p.key, p.hash, now)) == nullptr) {
-      // No slot near its home (flooding): nothing of its flow is held
-      // (it has no entry), so it passes at once.
-      Pass(m, p, kPassHashCollision, out);
-      return nullptr;
-    }
-    FlowCold& c = t_->cold(f);
-    c.attrs = p.attrs;
-    c.layout = LayoutOf(p, mode);
-    StartRun(f, 0, m, p);
-    // (With verification on, the fast path takes only packets whose NIC
-    // checksum verdict is GOOD: see FastPath.)
-    if (template_now) {
-      t_->SetTemplate(f, m, c.layout, c.attrs);
-    }
-  }
-  t_->held_packets++;
-  if (push_fin) {
+[[gnu::always_inline]] inline Flow* Engine::EmitIfDone(Flow* f,
+                                                       const ParsedPacket& p,
+                                                       Output* out) {
+  if (p.tcp_flags & (kTcpPsh | kTcpFin)) {
     FlushFlow(f, kFlushFlags, out);
     return nullptr;
   }
@@ -185,6 +179,37 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
     return nullptr;
   }
   return f;
+}
+
+Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
+                      uint64_t now, Output* out, Flow* entry) {
+  c_->packets_in++;
+  c_->bytes_in += m->pkt_len;
+  if (p.pair_valid && t_->size() != 0) OrderPair(p, out);
+  if (PassReason why = Verdict(m, p, mode)) {
+    Pass(m, p, why, out);
+    return nullptr;
+  }
+  // Make room first, so that no flow pointer is invalidated later.
+  if (t_->held_packets >= cfg_.max_held_packets) {
+    FlushFlow(t_->oldest(), kFlushTableFull, out);
+  }
+  // The flow's entry: live, idle (emitted, key and template kept), or
+  // none.  There is never more than one entry per key.
+  Flow* f = entry != nullptr     ? entry
+            : t_->entries() != 0 ? t_->Find(p.key, p.hash)
+                                 : nullptr;
+  if (f != nullptr && f->nruns != 0 && !Compatible(*f, p, m, mode)) {
+    FlushFlow(f, kFlushMismatch, out);
+  }
+  if (f != nullptr && f->nruns != 0 && !AddToLive(f, m, p, out)) {
+    return nullptr;
+  }
+  if (f == nullptr || f->nruns == 0) {  // a new flow (or flushed above)
+    if ((f = StartFlow(f, m, p, mode, now, out)) == nullptr) return nullptr;
+  }
+  t_->held_packets++;
+  return EmitIfDone(f, p, out);
 }
 
 Context::Context(const ContextConfig& cfg) : cfg_(cfg) {}

@@ -91,6 +91,19 @@ class Engine {
   // one whose packets all arrived before it.
   void OrderPair(const ParsedPacket& p, Output* out);
   bool FragmentsComplete(const Flow& f) const;
+  // The steps of Process(), in order (context.cc).
+  // Why m passes instead of being held; kPassNone: a GRO candidate.
+  PassReason Verdict(const rte_mbuf* m, const ParsedPacket& p, Mode mode);
+  // Adds m to f, which holds packets (flushed first when m does not
+  // continue it).  False: m was passed (a duplicate) and is gone.
+  bool AddToLive(Flow* f, rte_mbuf* m, const ParsedPacket& p, Output* out);
+  // m starts a flow in entry f (idle: revived) or a new one (f == nullptr).
+  // Returns the flow, or nullptr when m left at once (PSH/FIN, no slot).
+  Flow* StartFlow(Flow* f, rte_mbuf* m, const ParsedPacket& p, Mode mode,
+                  uint64_t now, Output* out);
+  // After m is held by f: emits f if it is complete; returns f if it still
+  // holds packets, else nullptr.
+  Flow* EmitIfDone(Flow* f, const ParsedPacket& p, Output* out);
   // rules.cc
   bool Compatible(const Flow& f, const ParsedPacket& p, const rte_mbuf* m,
                   Mode mode) const;

@@ -19,8 +19,8 @@ uint32_t L4Ptype(const Layout& l) {
   return l.proto == IPPROTO_TCP ? RTE_PTYPE_L4_TCP : RTE_PTYPE_L4_UDP;
 }
 
-// Rewrites an IP header's length field so that the datagram ends
-// `bytes_after` bytes after `from` (an offset inside the packet).
+// Rewrites the length field of the IP header at `l3_off` so that its
+// datagram ends at offset `end` of the packet.
 void SetIpLength(uint8_t* d, uint32_t l3_off, bool v6, uint32_t end) {
   uint8_t* ip = d + l3_off;
   if (v6) {
@@ -74,6 +74,85 @@ void SetMetadata(rte_mbuf* m, const Layout& l) {
   m->packet_type = meta.ptype;
 }
 
+namespace {
+
+// The steps of FinalizeMerged(), inlined into it (it runs for every merged
+// output).
+
+// A VXLAN packet's outer IP and UDP lengths and UDP checksum for a merged
+// packet ending at `end`; returns the tunnel's offload flags.
+[[gnu::always_inline]] inline uint64_t FinalizeVxlanOuter(const Layout& l,
+                                                          uint8_t* d,
+                                                          uint32_t end) {
+  SetIpLength(d, l.outer_l3_off, l.outer_is_v6, end);
+  uint8_t* udp = d + l.outer_l4_off;
+  Put16(udp + 4, end - l.outer_l4_off);
+  if (l.outer_is_v6) {
+    // Over IPv6 the outer UDP checksum is kept (a zero one is only for
+    // tunnel endpoints set up to accept it, RFC 6935): requested as an
+    // offload, the field holding the pseudo-header sum (without length
+    // when segmenting, as TSO's); egress computes it in software when
+    // the port cannot (Segment() computes real ones).
+    const bool tso = l.type != kIpv4Frag;
+    const uint16_t phdr = Fold(PseudoHeaderSum(
+        d + l.outer_l3_off, true, IPPROTO_UDP, tso ? 0 : end - l.outer_l4_off));
+    memcpy(udp + 6, &phdr, 2);
+    return RTE_MBUF_F_TX_TUNNEL_VXLAN | RTE_MBUF_F_TX_OUTER_IPV6 |
+           RTE_MBUF_F_TX_OUTER_UDP_CKSUM;
+  }
+  // Zero outer UDP checksum: what VXLAN over IPv4 sends (RFC 7348).
+  udp[6] = udp[7] = 0;
+  return RTE_MBUF_F_TX_TUNNEL_VXLAN | RTE_MBUF_F_TX_OUTER_IPV4 |
+         RTE_MBUF_F_TX_OUTER_IP_CKSUM;
+}
+
+// A merged run of fragments is a larger fragment (or, when it spans the
+// whole datagram, the reassembled datagram): its IP header and, when
+// reassembled, the L4 packet type of m.
+[[gnu::always_inline]] inline void FinalizeFragment(const Layout& l,
+                                                    const Run& r, rte_mbuf* m,
+                                                    uint8_t* d, uint32_t end) {
+  uint8_t* ip = d + l.l3_off;
+  const uint32_t df = ip[6] & 0x40;
+  Put16(ip + 6, (df << 8) | (r.last_mf ? 0x2000 : 0) | (r.start / 8));
+  SetIpLength(d, l.l3_off, false, end);
+  if (r.start == 0 && !r.last_mf) {
+    // Reassembled: the L4 header is the one in the first fragment.
+    const uint32_t l4 = l.proto == IPPROTO_TCP   ? RTE_PTYPE_L4_TCP
+                        : l.proto == IPPROTO_UDP ? RTE_PTYPE_L4_UDP
+                                                 : RTE_PTYPE_L4_NONFRAG;
+    m->packet_type =
+        l.vxlan ? (m->packet_type & ~RTE_PTYPE_INNER_L4_MASK) | (l4 << 16)
+                : (m->packet_type & ~RTE_PTYPE_L4_MASK) | l4;
+  }
+}
+
+// The (inner) IP length field of a merged TCP/UDP packet ending at `end`.
+// BIG TCP (see ContextConfig::max_merged_bytes): a length the 16-bit
+// field cannot hold is written as 0; pkt_len carries it.
+[[gnu::always_inline]] inline void SetMergedIpLength(const Layout& l,
+                                                     uint8_t* d, uint32_t end) {
+  const auto field = [](uint32_t len) { return len > 65535 ? 0 : len; };
+  if (l.is_v6) {
+    Put16(d + l.l3_off + 4, field(end - l.l3_off - 40));
+    return;
+  }
+  // Only the total length changes: update the header checksum for it
+  // (RFC 1624 eqn. 3, as Linux GRO does) instead of summing the header
+  // again -- and a header that arrived with a bad checksum keeps one.
+  uint8_t* ip = d + l.l3_off;
+  const uint32_t old_len = uint32_t(ip[2]) << 8 | ip[3];
+  const uint32_t new_len = field(end - l.l3_off);
+  uint32_t sum = (~(uint32_t(ip[10]) << 8 | ip[11]) & 0xffff) +
+                 (~old_len & 0xffff) + new_len;
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  Put16(ip + 2, new_len);
+  Put16(ip + 10, ~sum & 0xffff);
+}
+
+}  // namespace
+
 void FinalizeMerged(const Layout& l, const Run& r) {
   rte_mbuf* m = r.head;
   uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
@@ -82,73 +161,17 @@ void FinalizeMerged(const Layout& l, const Run& r) {
   m->nb_segs = r.nsegs;
   const Meta meta = MetaOf(l);
   m->packet_type = meta.ptype;
-  uint64_t flags = 0;
-  if (l.vxlan) {
-    SetIpLength(d, l.outer_l3_off, l.outer_is_v6, end);
-    uint8_t* udp = d + l.outer_l4_off;
-    Put16(udp + 4, end - l.outer_l4_off);
-    if (l.outer_is_v6) {
-      // Over IPv6 the outer UDP checksum is kept (a zero one is only for
-      // tunnel endpoints set up to accept it, RFC 6935): requested as an
-      // offload, the field holding the pseudo-header sum (without length
-      // when segmenting, as TSO's); egress computes it in software when
-      // the port cannot (Segment() computes real ones).
-      const bool tso = l.type != kIpv4Frag;
-      const uint16_t phdr =
-          Fold(PseudoHeaderSum(d + l.outer_l3_off, true, IPPROTO_UDP,
-                               tso ? 0 : end - l.outer_l4_off));
-      memcpy(udp + 6, &phdr, 2);
-      flags |= RTE_MBUF_F_TX_TUNNEL_VXLAN | RTE_MBUF_F_TX_OUTER_IPV6 |
-               RTE_MBUF_F_TX_OUTER_UDP_CKSUM;
-    } else {
-      // Zero outer UDP checksum: what VXLAN over IPv4 sends (RFC 7348).
-      udp[6] = udp[7] = 0;
-      flags |= RTE_MBUF_F_TX_TUNNEL_VXLAN | RTE_MBUF_F_TX_OUTER_IPV4 |
-               RTE_MBUF_F_TX_OUTER_IP_CKSUM;
-    }
-  }
+  uint64_t flags = l.vxlan ? FinalizeVxlanOuter(l, d, end) : 0;
   if (l.type == kIpv4Frag) {
-    // A merged run of fragments is a larger fragment (or, when it spans the
-    // whole datagram, the reassembled datagram).
-    uint8_t* ip = d + l.l3_off;
-    const uint32_t df = ip[6] & 0x40;
-    Put16(ip + 6, (df << 8) | (r.last_mf ? 0x2000 : 0) | (r.start / 8));
-    SetIpLength(d, l.l3_off, false, end);
-    if (r.start == 0 && !r.last_mf) {
-      // Reassembled: the L4 header is the one in the first fragment.
-      const uint32_t l4 = l.proto == IPPROTO_TCP   ? RTE_PTYPE_L4_TCP
-                          : l.proto == IPPROTO_UDP ? RTE_PTYPE_L4_UDP
-                                                   : RTE_PTYPE_L4_NONFRAG;
-      m->packet_type =
-          l.vxlan ? (m->packet_type & ~RTE_PTYPE_INNER_L4_MASK) | (l4 << 16)
-                  : (m->packet_type & ~RTE_PTYPE_L4_MASK) | l4;
-    }
+    FinalizeFragment(l, r, m, d, end);
     m->tx_offload = (m->tx_offload & meta.keep) | meta.txo;
     m->ol_flags |= flags;
     return;
   }
-  uint8_t* l4 = d + l.l4_off;
-  // BIG TCP (see ContextConfig::max_merged_bytes): a length the 16-bit
-  // field cannot hold is written as 0; pkt_len carries it.
-  const auto field = [](uint32_t len) { return len > 65535 ? 0 : len; };
-  if (l.is_v6) {
-    Put16(d + l.l3_off + 4, field(end - l.l3_off - 40));
-  } else {
-    // Only the total length changes: update the header checksum for it
-    // (RFC 1624 eqn. 3, as Linux GRO does) instead of summing the header
-    // again -- and a header that arrived with a bad checksum keeps one.
-    uint8_t* ip = d + l.l3_off;
-    const uint32_t old_len = uint32_t(ip[2]) << 8 | ip[3];
-    const uint32_t new_len = field(end - l.l3_off);
-    uint32_t sum = (~(uint32_t(ip[10]) << 8 | ip[11]) & 0xffff) +
-                   (~old_len & 0xffff) + new_len;
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    Put16(ip + 2, new_len);
-    Put16(ip + 10, ~sum & 0xffff);
-  }
+  SetMergedIpLength(l, d, end);
   flags |= l.is_v6 ? RTE_MBUF_F_TX_IPV6
                    : (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM);
+  uint8_t* l4 = d + l.l4_off;
   if (l.proto == IPPROTO_TCP) {
     l4[13] |= r.flags;  // PSH/FIN of later segments (at the TCP flags byte)
     flags |= RTE_MBUF_F_TX_TCP_SEG;

@@ -55,83 +55,57 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
   return (this->*fn)(f, s, pkts, i, n, out, ended);
 }
 
-template <bool kUdp, bool kList, bool kCheckId, bool kWide>
-uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
-                           uint16_t i, uint16_t n, Output* out, bool* ended) {
-  Run& r = f->run0;
-  const uint32_t hdr = s.hdr_len, l4 = s.layout.l4_off,
-                 id_off = s.layout.l3_off + 4u, mss = r.mss;
-  const bool csum_present = !s.csum_zero, v4 = !s.layout.is_v6;
-  // Only full-size segments (payload == mss) are taken here; a short one
-  // ends the run and is left to Take().  So the IP (and UDP) length fields
-  // have one value, folded into the template under the mask: one masked
-  // compare checks the headers and the lengths.  (Shape::streamable: both
-  // fields lie within the first 64 bytes.)
-  const uint32_t full = hdr + mss;
-  const __m128i ip_len =
-      _mm_set1_epi16(int16_t(rte_cpu_to_be_16(uint16_t(full - s.len_base))));
-  const __m128i udp_len =
-      _mm_set1_epi16(int16_t(rte_cpu_to_be_16(uint16_t(full - l4))));
-  const __m128i* tp = reinterpret_cast<const __m128i*>(f->tmpl);
-  // Mask and expected bytes of chunk c (both length fields lie at even
-  // offsets, so a 16-bit broadcast lines up with them).
-  auto mask = [&](int c) {
-    __m128i k = _mm_or_si128(s.mask[c], s.ip_len_bytes[c]);
-    return kUdp ? _mm_or_si128(k, s.udp_len_bytes[c]) : k;
-  };
-  auto want = [&](int c) {
-    __m128i t = _mm_or_si128(_mm_and_si128(_mm_load_si128(tp + c), s.mask[c]),
-                             _mm_and_si128(ip_len, s.ip_len_bytes[c]));
-    return kUdp ? _mm_or_si128(t, _mm_and_si128(udp_len, s.udp_len_bytes[c]))
-                : t;
-  };
-  const __m128i k0 = mask(0), k1 = mask(1), k2 = mask(2), k3 = mask(3);
-  const __m128i t0 = want(0), t1 = want(1), t2 = want(2), t3 = want(3);
-  // Chunks 4.. of a longer header (no length fields there: streamable).
-  const int wide = kWide ? s.nchunks - 4 : 0;
+namespace {
+
+// The steps of StreamT(), inlined into it: its loop is a few cycles per
+// packet, and the split must not add any (callgrind instruction counts,
+// docs/BENCHMARKS_GRO.md).
+
+// The streaming loop's one masked compare.  Only full-size segments
+// (payload == mss) are taken there; a short one ends the run and is left
+// to Take().  So the IP (and UDP) length fields have one value, folded
+// into the template under the mask: one masked compare checks the headers
+// and the lengths.  (Shape::streamable: both fields lie within the first
+// 64 bytes.)  Chunks 4.. of a longer header (kWide) have no length fields.
+template <bool kUdp, bool kWide>
+struct StreamMatch {
+  __m128i k0, k1, k2, k3, t0, t1, t2, t3;  // mask, expected bytes
+  int wide;
   __m128i kw[4], tw[4];
-  const __m128i* hi =
-      kWide ? reinterpret_cast<const __m128i*>(t_->cold(f).tmpl_hi) : nullptr;
-  for (int c = 0; c < wide; ++c) {
-    kw[c] = s.mask[4 + c];
-    tw[c] = _mm_and_si128(_mm_load_si128(hi + c), kw[c]);
-  }
-  const uint32_t read_len = s.read_len;
-  // nb_segs == 1 and port, as the upper half of the 8 bytes at data_off.
-  const uint32_t segs_port = 1u | uint32_t(f->port) << 16;
-  const uint64_t rx_mask = rx_mask_[!kList][!v4],
-                 rx_want = rx_want_[!kList][!v4];
-  // pkt_len and data_len of a full-size segment, before and after the
-  // headers are stripped (MERGE).
-  const uint64_t full_lens = uint64_t(full) << 32 | full;
-  const uint64_t payload_lens = uint64_t(mss) << 32 | mss;
-  // Packets that still fit: segments, held packets, merged bytes.  (A
-  // run's first packet is held whatever its size: bytes may exceed.)
-  const uint32_t seg_room = c_->cfg_.max_segments - r.segs;
-  uint32_t budget = seg_room;
-  const uint32_t held_room = c_->cfg_.max_held_packets - t_->held_packets;
-  if (held_room < budget) budget = held_room;
-  if (budget > uint32_t(n - i)) budget = n - i;
-  // (The division only when the byte limit may bind.)
-  const uint32_t max_bytes = e_.limit(!s.udp) - s.fit_base;
-  const uint32_t bytes_left = r.bytes < max_bytes ? max_bytes - r.bytes : 0;
-  if (uint64_t(budget) * mss > bytes_left) budget = bytes_left / mss;
-  rte_mbuf* tail = r.tail;
-  uint32_t end = r.end;
-  uint16_t last_id = r.last_id;
-  uint32_t k = 0;  // packets taken
-  // The callers prefetched the burst's second mbuf lines (`next`, written
-  // below when the packet after it is chained).
-  for (; k < budget; ++k) {
-    rte_mbuf* m = pkts[i + k];
-    uint64_t rearm;  // data_off, refcnt, nb_segs, port
-    memcpy(&rearm, &m->data_off, 8);
-    const uint32_t data_off = uint16_t(rearm);
-    if (uint32_t(rearm >> 32) != segs_port ||
-        data_off + (kWide ? read_len : 64u) > m->buf_len) {
-      break;
+
+  // `full`: a full-size segment's pkt_len; `hi`: the template's bytes
+  // [64, 128) (kWide only).
+  [[gnu::always_inline]] StreamMatch(const Shape& s, const uint8_t* tmpl,
+                                     const uint8_t* hi, uint32_t full) {
+    const __m128i ip_len =
+        _mm_set1_epi16(int16_t(rte_cpu_to_be_16(uint16_t(full - s.len_base))));
+    const __m128i udp_len = _mm_set1_epi16(
+        int16_t(rte_cpu_to_be_16(uint16_t(full - s.layout.l4_off))));
+    const __m128i* tp = reinterpret_cast<const __m128i*>(tmpl);
+    // Mask and expected bytes of chunk c (both length fields lie at even
+    // offsets, so a 16-bit broadcast lines up with them).
+    auto mask = [&](int c) {
+      __m128i k = _mm_or_si128(s.mask[c], s.ip_len_bytes[c]);
+      return kUdp ? _mm_or_si128(k, s.udp_len_bytes[c]) : k;
+    };
+    auto want = [&](int c) {
+      __m128i t = _mm_or_si128(_mm_and_si128(_mm_load_si128(tp + c), s.mask[c]),
+                               _mm_and_si128(ip_len, s.ip_len_bytes[c]));
+      return kUdp ? _mm_or_si128(t, _mm_and_si128(udp_len, s.udp_len_bytes[c]))
+                  : t;
+    };
+    k0 = mask(0), k1 = mask(1), k2 = mask(2), k3 = mask(3);
+    t0 = want(0), t1 = want(1), t2 = want(2), t3 = want(3);
+    wide = kWide ? s.nchunks - 4 : 0;
+    const __m128i* h = reinterpret_cast<const __m128i*>(hi);
+    for (int c = 0; c < wide; ++c) {
+      kw[c] = s.mask[4 + c];
+      tw[c] = _mm_and_si128(_mm_load_si128(h + c), kw[c]);
     }
-    const uint8_t* d = static_cast<const uint8_t*>(m->buf_addr) + data_off;
+  }
+
+  // The packet's header bytes at `d` (the caller checked they may be read).
+  [[gnu::always_inline]] bool Equal(const uint8_t* d) const {
     const __m128i* p = reinterpret_cast<const __m128i*>(d);
     __m128i x = _mm_or_si128(
         _mm_or_si128(
@@ -147,55 +121,124 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
                              tw[c]));
       }
     }
+    return _mm_testz_si128(x, x);
+  }
+};
+
+// The run's state the loop keeps in locals, stored once after it.
+struct RunEnd {
+  rte_mbuf* tail;
+  uint32_t end;
+  uint16_t last_id;
+};
+
+// Stores the loop's state into r after it took k more packets of `mss`
+// payload bytes.  With DF (or IPv6) IDs are not checked; the run keeps
+// the last one (at `id_off` of the last packet's `hdr` bytes of headers,
+// which MERGE stripped).
+template <bool kList, bool kCheckId>
+[[gnu::always_inline]] inline void StoreRun(Run& r, const RunEnd& e, uint32_t k,
+                                            uint32_t mss, uint32_t hdr,
+                                            uint32_t id_off, bool v4) {
+  r.tail = e.tail;
+  r.end = e.end;
+  r.bytes += k * mss;
+  r.segs = uint16_t(r.segs + k);
+  if (!kList) r.nsegs = uint16_t(r.nsegs + k);
+  if (kCheckId) {
+    r.last_id = e.last_id;
+  } else if (k != 0) {
+    r.last_id = v4 ? Be16(rte_pktmbuf_mtod(e.tail, const uint8_t*) -
+                          (kList ? 0 : hdr) + id_off)
+                   : 0;
+  }
+}
+
+}  // namespace
+
+template <bool kUdp, bool kList, bool kCheckId, bool kWide>
+uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
+                           uint16_t i, uint16_t n, Output* out, bool* ended) {
+  Run& r = f->run0;
+  const uint32_t hdr = s.hdr_len, l4 = s.layout.l4_off,
+                 id_off = s.layout.l3_off + 4u, mss = r.mss;
+  const bool csum_present = !s.csum_zero, v4 = !s.layout.is_v6;
+  const uint32_t full = hdr + mss;
+  const StreamMatch<kUdp, kWide> match(
+      s, f->tmpl, kWide ? t_->cold(f).tmpl_hi : nullptr, full);
+  const uint32_t read_len = s.read_len;
+  // nb_segs == 1 and port, as the upper half of the 8 bytes at data_off.
+  const uint32_t segs_port = 1u | uint32_t(f->port) << 16;
+  const uint64_t rx_mask = rx_mask_[!kList][!v4],
+                 rx_want = rx_want_[!kList][!v4];
+  // pkt_len and data_len of a full-size segment, before and after the
+  // headers are stripped (MERGE).
+  const uint64_t full_lens = uint64_t(full) << 32 | full;
+  const uint64_t payload_lens = uint64_t(mss) << 32 | mss;
+  const uint32_t seg_room = c_->cfg_.max_segments - r.segs;
+  // Packets that still fit: segments, held packets, merged bytes.  (A
+  // run's first packet is held whatever its size: bytes may exceed.)
+  // Computed here, not in a helper: with a helper GCC 12 loaded the loop's
+  // bound into a register for each compare, one instruction per packet
+  // more (callgrind).
+  uint32_t budget = seg_room;
+  const uint32_t held_room = c_->cfg_.max_held_packets - t_->held_packets;
+  if (held_room < budget) budget = held_room;
+  if (budget > uint32_t(n - i)) budget = n - i;
+  // (The division only when the byte limit may bind.)
+  const uint32_t max_bytes = e_.limit(!s.udp) - s.fit_base;
+  const uint32_t bytes_left = r.bytes < max_bytes ? max_bytes - r.bytes : 0;
+  if (uint64_t(budget) * mss > bytes_left) budget = bytes_left / mss;
+  RunEnd cur{r.tail, r.end, r.last_id};
+  uint32_t k = 0;  // packets taken
+  // The callers prefetched the burst's second mbuf lines (`next`, written
+  // below when the packet after it is chained).
+  for (; k < budget; ++k) {
+    rte_mbuf* m = pkts[i + k];
+    uint64_t rearm;  // data_off, refcnt, nb_segs, port
+    memcpy(&rearm, &m->data_off, 8);
+    const uint32_t data_off = uint16_t(rearm);
+    if (uint32_t(rearm >> 32) != segs_port ||
+        data_off + (kWide ? read_len : 64u) > m->buf_len) {
+      break;
+    }
+    const uint8_t* d = static_cast<const uint8_t*>(m->buf_addr) + data_off;
     uint64_t lens;  // pkt_len, data_len, vlan_tci
     memcpy(&lens, &m->pkt_len, 8);
-    if (!_mm_testz_si128(x, x) || (lens & 0xffffffffffffull) != full_lens ||
+    if (!match.Equal(d) || (lens & 0xffffffffffffull) != full_lens ||
         ((m->ol_flags & rx_mask) != rx_want && !FlagsOk(m, s))) {
       break;
     }
     if (kUdp) {
       if (csum_present && Load16(d + l4 + 6) == 0) break;
-    } else if (Be32(d + l4 + 4) != end) {
+    } else if (Be32(d + l4 + 4) != cur.end) {
       break;
     }
     if (kCheckId) {
       const uint16_t id = v4 ? Be16(d + id_off) : 0;
-      if (id != uint16_t(last_id + 1)) break;
-      last_id = id;
+      if (id != uint16_t(cur.last_id + 1)) break;
+      cur.last_id = id;
     }
     if (kList) {
-      internal::Link(tail)->next = m;
+      internal::Link(cur.tail)->next = m;
     } else {
       // rte_pktmbuf_adj() without its checks (done above); vlan_tci kept.
       m->data_off = uint16_t(data_off + hdr);
       lens = (lens & 0xffff000000000000ull) | payload_lens;
       memcpy(&m->pkt_len, &lens, 8);
-      tail->next = m;
+      cur.tail->next = m;
     }
-    tail = m;
-    end += mss;
+    cur.tail = m;
+    cur.end += mss;
   }
-  r.tail = tail;
-  r.end = end;
-  r.bytes += k * mss;
-  r.segs = uint16_t(r.segs + k);
-  if (!kList) r.nsegs = uint16_t(r.nsegs + k);
-  // With DF (or IPv6) IDs are not checked; the run keeps the last one.
-  if (kCheckId) {
-    r.last_id = last_id;
-  } else if (k != 0) {
-    r.last_id = v4 ? Be16(rte_pktmbuf_mtod(tail, const uint8_t*) -
-                          (kList ? 0 : hdr) + id_off)
-                   : 0;
-  }
+  StoreRun<kList, kCheckId>(r, cur, k, mss, hdr, id_off, v4);
   t_->held_packets += k;
   packets_ += k;
   bytes_ += uint64_t(k) * full;
-  i = uint16_t(i + k);
   // In-order flow that can't grow: deliver now (as Engine::Process).
   *ended = k != 0 && k == seg_room;
   if (*ended) e_.FlushFlow(f, kFlushSize, out);
-  return i;
+  return uint16_t(i + k);
 }
 
 }  // namespace grod::gro
