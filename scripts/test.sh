@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, checks that test code has no fixed sleeps
-# (scripts/check_test_waits.py) and production code no stray prints
-# (scripts/check_logging.py), then runs the whole test suite twice: once
-# as built for production, once under AddressSanitizer +
+# (scripts/check_test_waits.py), production code no stray prints
+# (scripts/check_logging.py) and production functions at most 100 lines
+# (scripts/check_function_length.py), then runs the whole test suite twice:
+# once as built for production, once under AddressSanitizer +
 # UndefinedBehaviorSanitizer.
 #   scripts/test.sh              everything
 #   scripts/test.sh //grod/...   only some targets (still both builds)
@@ -26,6 +27,9 @@ python3 scripts/check_test_waits.py || status=1
 # Production code logs through GROD_LOG / GROD_DP_LOG, never fprintf(stderr).
 echo "test: scripts/check_logging.py"
 python3 scripts/check_logging.py || status=1
+# Production functions stay short (scripts/function_length_allowed.txt).
+echo "test: scripts/check_function_length.py"
+python3 scripts/check_function_length.py || status=1
 for pass in "${passes[@]}"; do
   name=${pass%%:*}
   flags=${pass#*:}
