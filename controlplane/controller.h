@@ -110,6 +110,10 @@ class Controller {
       const v1::ApplyConfigRequest& req) const;
   absl::StatusOr<ApplyPlan> PlanApply(DesiredState desired) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The limits (tenants, route hints, held packets) a plan's resulting
+  // state must keep: RESOURCE_EXHAUSTED naming the limit if not.
+  absl::Status AdmitPlan(const DesiredState& next) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ApplyToDataPlane(const ApplyPlan& plan,
                                 std::vector<std::function<void()>>* undo)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

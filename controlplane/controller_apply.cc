@@ -169,7 +169,11 @@ absl::StatusOr<Controller::ApplyPlan> Controller::PlanApply(
     *ts.tenant.mutable_update_time() = ToProtoTime(absl::Now());
   }
   if (resp.changes_size() == 0) return plan;
+  if (absl::Status s = AdmitPlan(next); !s.ok()) return s;
+  return plan;
+}
 
+absl::Status Controller::AdmitPlan(const DesiredState& next) const {
   // Selector clashes need no check here: `next` holds exactly the desired
   // tenants, which StateFromTenants checked against each other.
   if (next.tenants.size() > limits_.max_tenants) {
@@ -186,13 +190,10 @@ absl::StatusOr<Controller::ApplyPlan> Controller::PlanApply(
   // As in UpdateTenant: lowering is always admitted.
   if (const uint64_t sum = HeldPacketsSum(next.tenants, nullptr);
       sum > HeldPacketsSum(state_.tenants, nullptr)) {
-    if (absl::Status s = AdmitHeldPackets(sum, dp_->Mbufs(),
-                                          "tenants[].quotas.max_held_packets");
-        !s.ok()) {
-      return s;
-    }
+    return AdmitHeldPackets(sum, dp_->Mbufs(),
+                            "tenants[].quotas.max_held_packets");
   }
-  return plan;
+  return absl::OkStatus();
 }
 
 absl::Status Controller::ApplyToDataPlane(

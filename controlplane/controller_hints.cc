@@ -44,6 +44,29 @@ absl::StatusOr<IpPrefix> ParseUniquePrefix(const std::string& text,
   return *p;
 }
 
+// The request's hints, each prefix valid and listed once, each mode valid;
+// errors name the field (hints[3].prefix).
+absl::StatusOr<std::vector<RouteHint>> ParseHints(
+    const v1::AddRouteHintsRequest& req) {
+  std::vector<RouteHint> hints;
+  hints.reserve(req.hints_size());
+  std::map<IpPrefix, int> seen;
+  for (int i = 0; i < req.hints_size(); ++i) {
+    const std::string field = absl::StrCat("hints[", i, "]");
+    absl::StatusOr<IpPrefix> p =
+        ParseUniquePrefix(req.hints(i).prefix(), absl::StrCat(field, ".prefix"),
+                          "hints", i, &seen);
+    if (!p.ok()) return p.status();
+    if (absl::Status s =
+            ValidateHintMode(req.hints(i).mode(), absl::StrCat(field, ".mode"));
+        !s.ok()) {
+      return s;
+    }
+    hints.push_back({*p, ToGroMode(req.hints(i).mode())});
+  }
+  return hints;
+}
+
 void LogRollback(const absl::Status& s) {
   if (!s.ok()) {
     GROD_LOG(ERROR,
@@ -64,22 +87,9 @@ absl::StatusOr<v1::AddRouteHintsResponse> Controller::AddRouteHints(
     return TooMany("hints", req.hints_size());
   }
   // Parse outside the lock: a 100000-hint batch should not stall readers.
-  std::vector<RouteHint> hints;
-  hints.reserve(req.hints_size());
-  std::map<IpPrefix, int> seen;
-  for (int i = 0; i < req.hints_size(); ++i) {
-    const std::string field = absl::StrCat("hints[", i, "]");
-    absl::StatusOr<IpPrefix> p =
-        ParseUniquePrefix(req.hints(i).prefix(), absl::StrCat(field, ".prefix"),
-                          "hints", i, &seen);
-    if (!p.ok()) return p.status();
-    if (absl::Status s =
-            ValidateHintMode(req.hints(i).mode(), absl::StrCat(field, ".mode"));
-        !s.ok()) {
-      return s;
-    }
-    hints.push_back({*p, ToGroMode(req.hints(i).mode())});
-  }
+  absl::StatusOr<std::vector<RouteHint>> parsed = ParseHints(req);
+  if (!parsed.ok()) return parsed.status();
+  const std::vector<RouteHint>& hints = *parsed;
 
   absl::MutexLock l(&mu_);
   if (absl::Status s = CheckDeadline(deadline); !s.ok()) return s;
