@@ -109,6 +109,9 @@ int RunPorts(CommandEnv& env, const ParsedArgs& args) {
                                         c.tx_max_mtu_segments(), ")")
                          : std::string("multi-seg"));
     }
+    // Not an offload but what egress does for want of one: MERGE traffic
+    // it cannot send whole is merged and cut by software GSO (not linked).
+    if (c.segment_merged_in_software()) caps.push_back("merge-sw-gso");
     t.Add({absl::StrCat(p.port_id()), p.name(), KindName(p.kind()), p.driver(),
            p.mac_address(), p.link_up() ? "up" : "down",
            absl::StrCat(p.link_speed_mbps(), "M"), absl::StrCat(p.mtu()),

@@ -101,6 +101,13 @@ struct PortCapabilities {
   // several PMDs reject small ones, e.g. i40e/iavf below 256): merged
   // packets of smaller segments go through software GSO.
   uint16_t tso_min_segsz = 256;
+  // Configured (ports[].merged_without_tso: SEGMENT_IN_SOFTWARE), not
+  // probed: MERGE towards this port merges even what the port cannot take
+  // whole, and egress's software GSO cuts it back into MTU frames -- as
+  // MERGE did before such traffic was linked instead.  Two payload reads
+  // per segment; there to run the merge engine end to end on ports
+  // without TSO (validation, tests).  false: such MERGE traffic is linked.
+  bool segment_merged_in_software = false;
 };
 
 // What a port delivers to: a NIC (or a virtual test device), a kernel

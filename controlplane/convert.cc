@@ -135,6 +135,8 @@ v1::Port ToProto(const PortInfo& port) {
   c->set_tx_max_segments(port.capabilities.tx_max_segments);
   c->set_tx_max_mtu_segments(port.capabilities.tx_max_mtu_segments);
   c->set_tso_min_segsz(port.capabilities.tso_min_segsz);
+  c->set_segment_merged_in_software(
+      port.capabilities.segment_merged_in_software);
   out.set_peer_port_id(port.peer_port_id);
   out.set_link_up(port.link_up);
   out.set_link_speed_mbps(port.link_speed_mbps);

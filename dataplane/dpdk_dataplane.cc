@@ -148,7 +148,9 @@ absl::Status DpdkDataPlane::ResolvePorts(const RuntimeConfig& config) {
                         spec.rx_descriptors,
                         spec.tx_descriptors,
                         spec.device,
-                        spec.tap_interface});
+                        spec.tap_interface,
+                        nullptr,
+                        spec.segment_merged_in_software});
     }
   }
   for (const Port& p : ports_) peer_of_[p.id] = p.peer;
@@ -215,6 +217,7 @@ absl::Status DpdkDataPlane::StartPorts() {
       }
       p.tap = tap->get();
       p.caps = p.tap->capabilities();
+      p.caps.segment_merged_in_software = p.segment_merged_in_software;
       caps_of_[p.id] = p.caps;
       taps_.push_back(std::move(*tap));
       continue;
@@ -226,6 +229,7 @@ absl::Status DpdkDataPlane::StartPorts() {
     if (!caps.ok()) return caps.status();
     p.caps = *caps;
     p.caps.tso_max_bytes = p.tso_max_bytes;
+    p.caps.segment_merged_in_software = p.segment_merged_in_software;
     caps_of_[p.id] = p.caps;
     if (DescribePort(p.id).kind == PortKind::kVhostUser) {
       if (absl::Status s = WatchGuest(p.id, &guests_); !s.ok()) return s;

@@ -78,6 +78,7 @@ class DpdkDataPlane : public grod::DataPlane {
     std::string name;           // PortSpec::device
     std::string tap_interface;  // non-empty: a tap port, not an ethdev
     VnetTap* tap = nullptr;     // once started (owned by taps_)
+    bool segment_merged_in_software = false;  // PortSpec (configured)
   };
 
   DpdkDataPlane() = default;

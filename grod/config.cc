@@ -235,6 +235,8 @@ dataplane::RuntimeConfig ToRuntimeConfig(const v1::GrodConfig& config) {
     spec.tso_max_bytes = p.tso_max_bytes() == 0 ? controlplane::kMaxMergedBytes
                                                 : p.tso_max_bytes();
     spec.mtu = p.mtu();
+    spec.segment_merged_in_software =
+        p.merged_without_tso() == v1::PortConfig::SEGMENT_IN_SOFTWARE;
     if (p.has_tap()) {
       spec.tap_interface =
           p.tap().interface().empty() ? p.device() : p.tap().interface();

@@ -133,6 +133,22 @@ INSTANTIATE_TEST_SUITE_P(
         // to switch to the demo's virtual devices instead.
         BadCase{R"pb(ports { device: "0000:3b:00.0" })pb", "eal_args"}));
 
+// An enum number the config does not define (JSON and text format take
+// numbers for open enums) is refused, naming the field.
+TEST(ConfigTest, UnknownMergedWithoutTsoNamesTheField) {
+  v1::GrodConfig c = ParseOk(R"pb(eal_args: "-l"
+                                  ports { device: "a" }
+                                  ports { device: "b" })pb");
+  c.mutable_ports(1)->set_merged_without_tso(
+      static_cast<v1::PortConfig::MergedWithoutTso>(7));
+  absl::Status s = Validate(c);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("ports[1].merged_without_tso: 7"));
+  c.mutable_ports(1)->set_merged_without_tso(
+      v1::PortConfig::SEGMENT_IN_SOFTWARE);
+  EXPECT_TRUE(Validate(c).ok()) << Validate(c);
+}
+
 TEST(ConfigTest, UnixSocketListen) {
   v1::GrodConfig c = ParseOk(R"pb(
     grpc_listen: "unix:/run/grod/grod.sock"
@@ -151,6 +167,7 @@ TEST(ConfigTest, RuntimeConfigCarriesPortsAndLimits) {
       peer: "net_ring1"
       tso_max_bytes: 262144
       mtu: 9000
+      merged_without_tso: SEGMENT_IN_SOFTWARE
     }
     ports { device: "net_ring1" }
     mbufs: 8191
@@ -165,6 +182,8 @@ TEST(ConfigTest, RuntimeConfigCarriesPortsAndLimits) {
   EXPECT_EQ(rc.ports[1].tso_max_bytes, 65535u);   // 0 = 65535
   EXPECT_EQ(rc.ports[0].mtu, 9000);
   EXPECT_EQ(rc.ports[1].mtu, 0);  // the device's default
+  EXPECT_TRUE(rc.ports[0].segment_merged_in_software);
+  EXPECT_FALSE(rc.ports[1].segment_merged_in_software);  // LINK by default
   EXPECT_EQ(rc.mbufs, 8191u);
   EXPECT_EQ(rc.idle_sleep_us, 5u);
   EXPECT_EQ(rc.vxlan_port, 4789);
@@ -308,6 +327,9 @@ INSTANTIATE_TEST_SUITE_P(
                     R"({"tenants": [{"default_mode": "FAST"}]})",
                     {"FAST"}},
         FormatError{"syntax.json", R"({"mbufs": )", {}},
+        FormatError{"merge.yaml",
+                    "ports:\n  - device: a\n    merged_without_tso: CUT\n",
+                    {"CUT"}},
         FormatError{
             "unknown.yaml", "mbufs: 9000\nbogus_field: 1\n", {"bogus_field"}},
         FormatError{"type.yaml", "mbufs: lots\n", {"mbufs"}},

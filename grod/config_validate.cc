@@ -119,6 +119,11 @@ absl::Status CheckPort(const v1::PortConfig& p, int i,
                      " must be between 576 and 65535 (0 = the device's "
                      "default)"));
   }
+  if (!v1::PortConfig::MergedWithoutTso_IsValid(p.merged_without_tso())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".merged_without_tso: ", p.merged_without_tso(),
+        " is not LINK (0, the default) or SEGMENT_IN_SOFTWARE (1)"));
+  }
   if (p.has_tap()) {
     if (absl::Status s = CheckTap(p, field); !s.ok()) return s;
   }

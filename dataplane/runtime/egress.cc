@@ -28,6 +28,12 @@ uint16_t MergedWholeMask(const PortCapabilities& caps, uint32_t guest) {
     const bool v6 = kind & 1, udp = kind & 2, vxlan = kind & 4,
                outer_v6 = kind & 8;
     if (outer_v6 && !vxlan) continue;
+    // Configured to merge anyway: SendMerged's software GSO segments what
+    // the port cannot take whole.
+    if (caps.segment_merged_in_software) {
+      mask |= 1u << kind;
+      continue;
+    }
     // As SendMerged: a tunnel needs VXLAN TSO and the outer checksum
     // offload, plain packets TSO or USO; an IPv4 header asks IP_CKSUM.
     bool whole = vxlan ? caps.vxlan_tso && (outer_v6 ? caps.outer_udp_checksum

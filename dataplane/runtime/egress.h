@@ -184,6 +184,8 @@ class Egress {
 // the port-level half of Egress::SendMerged's decision (what varies per
 // packet -- size, segment size, mbufs -- stays there, so a packet merged
 // for a port that then cannot take it is still cut by software GSO).
+// Every kind when caps.segment_merged_in_software: merged, then cut by
+// software GSO on purpose.
 uint16_t MergedWholeMask(const PortCapabilities& caps, uint32_t guest);
 
 }  // namespace grod::dataplane

@@ -3,9 +3,10 @@
 // as it came and no payload is read for a checksum -- a corrupted segment
 // leaves intact inside the stream, not counted as a checksum failure.
 // Towards a TSO port MERGE still verifies and refuses the corrupted
-// segment.  A vhost-user guest turning TSO off and on again switches the
-// flow's mode without reordering it.  Frames are checked with this file's
-// own byte reader (untagged IPv4, no options), not the engine's parser.
+// segment, as it does towards a no-TSO port configured to segment merged
+// packets in software.  A vhost-user guest turning TSO off and on again
+// switches the flow's mode without reordering it.  Frames are checked with this
+// file's own byte reader (untagged IPv4, no options), not the engine's parser.
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
@@ -206,6 +207,56 @@ TEST_F(MergeAsListTest, NoTsoPortGetsEveryFrameAsItCameAndNothingIsVerified) {
   EXPECT_EQ(c.merge_as_list_packets, in.size());
   EXPECT_EQ(counters_[id_].gso_segments, 0u) << "no software GSO";
   EXPECT_EQ(counters_[id_].tx_dropped, 0u);
+}
+
+// ports[].merged_without_tso: SEGMENT_IN_SOFTWARE on the same no-TSO port:
+// MERGE merges again (and verifies: the corrupted segment is refused) and
+// software GSO cuts the merged packets back into MSS frames; nothing is
+// linked.  The frames out are the same payload in the same order per flow,
+// each with valid checksums (recomputed by GSO), not the frames in as they
+// came for every one of them.
+TEST_F(MergeAsListTest, SegmentInSoftwareOnNoTsoPortMergesAndCutsBack) {
+  PortCapabilities caps = NoTso();
+  caps.segment_merged_in_software = true;
+  Start(caps);
+  size_t bad = 0;
+  const Frames in = WithCorruption(InterleavedFlows(8, 20, /*seed=*/15), &bad);
+  const Frames out = Run(in);
+
+  const TenantCounters c = Counters();
+  EXPECT_EQ(c.merge_as_list_packets, 0u) << "nothing linked";
+  EXPECT_GT(c.merged_packets_out, 0u);
+  EXPECT_EQ(At(c.passthrough, "bad_checksum"), 1u) << "MERGE verifies";
+  EXPECT_GT(counters_[id_].gso_segments, 0u) << "software GSO cut them";
+  EXPECT_EQ(counters_[id_].tx_dropped, 0u);
+  ASSERT_EQ(out.size(), in.size()) << "MSS segments in, MSS frames out";
+  EXPECT_EQ(std::count(out.begin(), out.end(), in[bad]), 1);
+  const auto want = ByFlow(in), got = ByFlow(out);
+  for (const auto& [sport, frames] : want) {
+    std::string want_bytes, got_bytes;
+    uint32_t last_seq = 0;
+    for (const Frame& f : frames) want_bytes += Payload(f);
+    for (const Frame& f : got.at(sport)) {
+      EXPECT_LE(Payload(f).size(), kMss) << "flow " << sport;
+      EXPECT_GT(Seq(f), last_seq) << "flow " << sport << " reordered";
+      last_seq = Seq(f);
+      got_bytes += Payload(f);
+    }
+    EXPECT_TRUE(want_bytes == got_bytes) << "flow " << sport;
+  }
+}
+
+// The port-level decision itself: no kind whole without TSO, every kind
+// (each plain and VXLAN kind, IPv4 and IPv6, TCP and UDP) when configured to
+// segment in software; TSO alone gives plain IPv4/IPv6 TCP only.
+TEST(MergedWholeMaskTest, SegmentInSoftwareTakesEveryKind) {
+  PortCapabilities caps = NoTso();
+  EXPECT_EQ(MergedWholeMask(caps, 0), 0u);
+  caps.segment_merged_in_software = true;
+  // Kinds 0-7 (plain and VXLAN over IPv4) and 12-15 (VXLAN over IPv6);
+  // 8-11 (outer IPv6 without VXLAN) are not kinds.
+  EXPECT_EQ(MergedWholeMask(caps, 0), 0xf0ffu);
+  EXPECT_EQ(MergedWholeMask(Tso(), 0), 0b11u);
 }
 
 TEST_F(MergeAsListTest, TsoPortStillGetsMergedPacketsButNotTheCorruptedOne) {

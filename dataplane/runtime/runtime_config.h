@@ -23,6 +23,10 @@ struct PortSpec {
   // Non-empty: a tap port (dataplane/runtime/vnet_tap.h) on this kernel
   // interface instead of an EAL device.
   std::string tap_interface;
+  // MERGE traffic towards this port when it cannot take a merged packet
+  // whole: false = linked (LIST, the original frames); true = merged and
+  // cut back by software GSO (PortCapabilities::segment_merged_in_software).
+  bool segment_merged_in_software = false;
 };
 
 struct RuntimeConfig {
