@@ -364,6 +364,61 @@ TEST_F(MultiTenantTest, CorruptedSegmentIsNeverMergedIntoAValidChecksum) {
   EXPECT_EQ(c.merge_as_list_packets, in.size());
 }
 
+// The same ring port configured merged_without_tso: SEGMENT_IN_SOFTWARE
+// (PortSpec::segment_merged_in_software): MERGE merges again, verifying
+// checksums, and egress's software GSO cuts each merged packet back into
+// MSS segments -- MERGE's path before linking became the default.
+class MultiTenantSegmentInSoftwareTest : public MultiTenantTest {
+ protected:
+  void Configure(RuntimeConfig& rc) override {
+    for (PortSpec& p : rc.ports) p.segment_merged_in_software = true;
+  }
+};
+
+TEST_F(MultiTenantSegmentInSoftwareTest, MergeThenSoftwareGsoRestoresMss) {
+  const std::vector<PortInfo> ports = dp_->Ports();
+  ASSERT_EQ(ports.size(), 1u);
+  EXPECT_TRUE(ports[0].capabilities.segment_merged_in_software)
+      << "ListPorts shows the setting";
+  ASSERT_TRUE(dp_->UpsertTenant(Tenant("blue", GroMode::kMerge)).ok());
+  std::vector<FlowAddress> flows;
+  for (int i = 0; i < 4; ++i) flows.push_back(Flow(i, 0x0a640001));
+  const Frames in = TcpBulk(flows, 16);
+  port_->Inject(in);
+  const Frames out = Forwarded();
+  auto want = SplitFlows(in), got = SplitFlows(out);
+  EXPECT_EQ(DiffStreams(want, got), "");
+  EXPECT_EQ(got.bad_checksums, 0);
+  for (const auto& [flow, max] : got.max_payload) EXPECT_LE(max, kMss) << flow;
+  EXPECT_EQ(out.size(), in.size());  // GSO cut each merge back into MSS
+
+  const StatsSnapshot s = dp_->Stats();
+  const TenantCounters c = Counters(s, "blue");
+  EXPECT_EQ(c.packets_in, in.size());
+  EXPECT_GT(c.merged_packets_out, 0u);
+  EXPECT_GT(c.segments_merged, in.size() / 2);
+  EXPECT_EQ(c.merge_as_list_packets, 0u);
+  EXPECT_GT(s.ports[0].gso_segments, 0u);
+}
+
+TEST_F(MultiTenantSegmentInSoftwareTest, CorruptedSegmentIsNotMergedIn) {
+  ASSERT_TRUE(dp_->UpsertTenant(Tenant("blue", GroMode::kMerge)).ok());
+  Frames in = TcpBulk({Flow(1, 0x0a640001)}, 16);
+  in[5][100] ^= 0x40;  // one payload bit flipped on the wire
+  port_->Inject(in);
+  Frames out = Forwarded();
+  auto got = SplitFlows(out);
+  EXPECT_EQ(DiffStreams(SplitFlows(in), got), "");
+  // The bad segment left as it came (still failing its checksum); the
+  // others were merged around it and re-segmented with valid checksums.
+  EXPECT_EQ(got.bad_checksums, 1);
+  EXPECT_NE(std::find(out.begin(), out.end(), in[5]), out.end());
+  const TenantCounters c = Counters(dp_->Stats(), "blue");
+  EXPECT_EQ(c.passthrough.at("bad_checksum"), 1u);
+  EXPECT_GT(c.segments_merged, 10u);
+  EXPECT_EQ(c.merge_as_list_packets, 0u);
+}
+
 TEST_F(MultiTenantTest, HundredThousandIpv6HintsFit) {
   ASSERT_TRUE(dp_->UpsertTenant(Tenant("v6", GroMode::kMerge)).ok());
   std::vector<RouteHint> hints;

@@ -1,8 +1,11 @@
 // A capture in -> grod with tenants and route hints -> a capture out,
 // checked per tenant and flow: payload streams equal, each destination in
-// the mode its hint chose, checksums valid.  net_pcap has no TSO, so MERGE
-// destinations are linked rather than merged (what software GSO would have
-// cut back into the same frames): every frame leaves byte-identical.
+// the mode its hint chose, checksums valid.  net_pcap has no TSO, so by
+// default MERGE destinations are linked rather than merged (what software
+// GSO would have cut back into the same frames): every frame leaves
+// byte-identical.  With the port's merged_without_tso: SEGMENT_IN_SOFTWARE
+// MERGE destinations are merged and re-segmented by software GSO to the
+// original MSS, LIST/BYPASS ones still byte-identical.
 #include <signal.h>
 
 #include <algorithm>
@@ -34,10 +37,10 @@ uint32_t DstV4(const std::vector<uint8_t>& f) {
          f[off + 19];
 }
 
-TEST(TenantPcapE2eTest, ModesPerRouteHintAndTenant) {
-  // Tenant "red" owns VLAN 10: MERGE by default, 10.2.0.0/16 -> LIST,
-  // 10.3.0.0/16 -> BYPASS. Tenant "blue" owns VLAN 20 and LISTs everything.
-  // Untagged traffic matches no tenant and bypasses GRO.
+// Tenant "red" owns VLAN 10: MERGE by default, 10.2.0.0/16 -> LIST,
+// 10.3.0.0/16 -> BYPASS. Tenant "blue" owns VLAN 20 and LISTs everything.
+// Untagged traffic matches no tenant and bypasses GRO.
+Frames TenantTraffic() {
   std::vector<FlowAddress> red_merge, red_list, red_bypass, blue, untagged;
   for (int i = 0; i < 4; ++i) {
     FlowAddress a;
@@ -69,12 +72,25 @@ TEST(TenantPcapE2eTest, ModesPerRouteHintAndTenant) {
   FlowAddress udp = red_merge[0];
   udp.dport = 4433;
   for (int i = 0; i < 16; ++i) in.push_back(UdpFrame(udp, i, 1200));
+  return in;
+}
 
-  const std::string in_pcap = TempPath("tenants_in.pcap");
-  const std::string out_pcap = TempPath("tenants_out.pcap");
+// Red's MERGE destination (10.1.0.0/16 on VLAN 10).
+bool RedMergeFrame(const std::vector<uint8_t>& f) {
+  return f[12] == 0x81 && f[15] == 10 && (DstV4(f) >> 16) == 0x0a01;
+}
+
+// `in` through grod (one net_pcap port, forwarding to itself, `ports`
+// added to its config; the tenants and hints above) into `out`; `metrics`
+// is grod's last scrape.
+void RunGrod(const Frames& in, const std::string& name,
+             const std::string& ports, Frames* out, std::string* metrics_out) {
+  const std::string in_pcap = TempPath(name + "_in.pcap");
+  const std::string out_pcap = TempPath(name + "_out.pcap");
   ASSERT_TRUE(WritePcap(in_pcap, in).ok());
   std::string config = testing::TestEalArgsConfig(
       {"net_pcap0,rx_pcap=" + in_pcap + ",tx_pcap=" + out_pcap});
+  config += ports;
   config += R"pb(
     idle_sleep_us: 50
     tenants {
@@ -102,8 +118,8 @@ TEST(TenantPcapE2eTest, ModesPerRouteHintAndTenant) {
       testing::GrodProcess::Start(config);
   ASSERT_TRUE(grod.ok()) << grod.status();
   // The capture is replayed once: wait until grod received all of it and
-  // transmitted as many frames (every frame leaves as it came), nothing
-  // held.
+  // transmitted as many frames (frames leave as they came, or merged and
+  // cut back to their MSS by software GSO), nothing held.
   std::string metrics;
   const bool forwarded = testing::WaitFor([&] {
     absl::StatusOr<std::string> m =
@@ -120,8 +136,27 @@ TEST(TenantPcapE2eTest, ModesPerRouteHintAndTenant) {
   absl::StatusOr<int> code = grod->Stop(SIGTERM);
   ASSERT_TRUE(code.ok() && *code == 0) << grod->log();
 
-  absl::StatusOr<Frames> out = testing::ReadPcap(out_pcap);
-  ASSERT_TRUE(out.ok()) << out.status();
+  *metrics_out = metrics;
+  absl::StatusOr<Frames> read = testing::ReadPcap(out_pcap);
+  ASSERT_TRUE(read.ok()) << read.status();
+  *out = *std::move(read);
+}
+
+double Sample(const std::string& metrics, const std::string& needle) {
+  const size_t at = metrics.find(needle);
+  if (at == std::string::npos) return -1.0;
+  const size_t end = metrics.find('\n', at);
+  return std::stod(
+      metrics.substr(at + needle.size(), end - at - needle.size()));
+}
+
+TEST(TenantPcapE2eTest, ModesPerRouteHintAndTenant) {
+  const Frames in = TenantTraffic();
+  Frames out_frames;
+  std::string metrics;
+  RunGrod(in, "tenants", "", &out_frames, &metrics);
+  if (HasFatalFailure()) return;
+  const Frames* out = &out_frames;
 
   // 1. Per flow, the payload stream out equals the stream in; checksums ok.
   testing::FlowStreams want = testing::SplitFlows(in);
@@ -139,14 +174,11 @@ TEST(TenantPcapE2eTest, ModesPerRouteHintAndTenant) {
 
   // 3. Red's MERGE destination by itself (10.1.0.0/16 on VLAN 10): the
   //    same frames in the same order per flow.
-  auto red_merge_frame = [](const std::vector<uint8_t>& f) {
-    return f[12] == 0x81 && f[15] == 10 && (DstV4(f) >> 16) == 0x0a01;
-  };
   Frames in_merge, out_merge;
   std::copy_if(in.begin(), in.end(), std::back_inserter(in_merge),
-               red_merge_frame);
+               RedMergeFrame);
   std::copy_if(out->begin(), out->end(), std::back_inserter(out_merge),
-               red_merge_frame);
+               RedMergeFrame);
   ASSERT_EQ(in_merge.size(), 4u * 20 + 16);
   EXPECT_EQ(testing::DiffStreams(testing::SplitFlows(in_merge),
                                  testing::SplitFlows(out_merge)),
@@ -158,11 +190,7 @@ TEST(TenantPcapE2eTest, ModesPerRouteHintAndTenant) {
 
   // 4. The counters say the work happened where it should.
   auto sample = [&](const std::string& needle) {
-    const size_t at = metrics.find(needle);
-    if (at == std::string::npos) return -1.0;
-    const size_t end = metrics.find('\n', at);
-    return std::stod(
-        metrics.substr(at + needle.size(), end - at - needle.size()));
+    return Sample(metrics, needle);
   };
   // Red's MERGE traffic (80 TCP segments, 16 UDP datagrams) was linked,
   // not merged: no software GSO.
@@ -176,6 +204,66 @@ TEST(TenantPcapE2eTest, ModesPerRouteHintAndTenant) {
   EXPECT_EQ(sample("grod_gro_merge_as_list_packets_total{tenant=\"blue\"} "),
             0);
   EXPECT_EQ(sample("grod_port_gso_segments_total{port=\"net_pcap0\"} "), 0);
+}
+
+// The same traffic with the port set to segment merged packets in software:
+// red's MERGE destination is really merged (checksums verified, segments
+// coalesced) and cut back by software GSO -- each TCP segment at most the
+// MSS, each UDP datagram its original size, payload streams intact -- while
+// LIST and BYPASS destinations still leave byte-identical.
+TEST(TenantPcapE2eTest, SegmentInSoftwareMergesRedsMergeDestination) {
+  const Frames in = TenantTraffic();
+  Frames out;
+  std::string metrics;
+  RunGrod(in, "tenants_sw", R"pb(ports {
+                                   device: "net_pcap0"
+                                   merged_without_tso: SEGMENT_IN_SOFTWARE
+                                 })pb",
+          &out, &metrics);
+  if (HasFatalFailure()) return;
+
+  testing::FlowStreams want = testing::SplitFlows(in);
+  testing::FlowStreams got = testing::SplitFlows(out);
+  EXPECT_EQ(testing::DiffStreams(want, got), "");
+  EXPECT_EQ(got.bad_checksums, 0);
+
+  // LIST and BYPASS destinations, blue (LIST) and untagged (no tenant): the
+  // very same frames, in the same order per flow.
+  auto untouched = [](const std::vector<uint8_t>& f) {
+    return !RedMergeFrame(f);
+  };
+  Frames in_same, out_same;
+  std::copy_if(in.begin(), in.end(), std::back_inserter(in_same), untouched);
+  std::copy_if(out.begin(), out.end(), std::back_inserter(out_same), untouched);
+  EXPECT_EQ(testing::SplitFlows(out_same).frames,
+            testing::SplitFlows(in_same).frames);
+  std::multiset<std::vector<uint8_t>> a(in_same.begin(), in_same.end()),
+      b(out_same.begin(), out_same.end());
+  EXPECT_TRUE(a == b) << "LIST/BYPASS output is not byte-identical";
+
+  // MERGE destinations went through software GSO: every TCP segment is
+  // back at the MSS, every UDP datagram at its original size.
+  for (const auto& [flow, max] : got.max_payload) {
+    if (flow.find("udp") != std::string::npos) {
+      EXPECT_EQ(max, 1200u) << flow;
+    } else {
+      EXPECT_LE(max, kMss) << flow;
+    }
+  }
+  EXPECT_EQ(out.size(), in.size());
+
+  EXPECT_GT(Sample(metrics, "grod_gro_segments_merged_total{tenant=\"red\"} "),
+            0)
+      << metrics;
+  EXPECT_EQ(
+      Sample(metrics, "grod_gro_merge_as_list_packets_total{tenant=\"red\"} "),
+      0);
+  EXPECT_GT(Sample(metrics, "grod_gro_segments_listed_total{tenant=\"red\"} "),
+            0);
+  EXPECT_EQ(Sample(metrics, "grod_gro_segments_merged_total{tenant=\"blue\"} "),
+            0);
+  EXPECT_GT(
+      Sample(metrics, "grod_port_gso_segments_total{port=\"net_pcap0\"} "), 0);
 }
 
 }  // namespace

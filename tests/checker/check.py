@@ -26,6 +26,10 @@ violation otherwise. What is checked (per 5-tuple, never per engine key):
              bytes overlap leave in their input order.
 Order: an output item may not follow one whose input bytes all arrived after
 its own (input arrival index), within its 5-tuple (or fragment set).
+
+check_unchanged() is stricter, for output that must be the input frames
+themselves (LIST, or MERGE linked towards a port without TSO): every input
+frame that is not an IPv4 fragment leaves byte-identical, exactly as often.
 """
 import argparse
 import bisect
@@ -91,6 +95,32 @@ def check(in_frames, out_frames, mtu=1500, vxlan_port=4789):
         check_udp(flow, cin.udp.get(flow, []), cout.udp.get(flow, []), cin, cout, rep)
     for g in sorted(set(cin.unclean) | set(cout.unclean), key=repr):
         check_fragments(g, cin.unclean.get(g, []), cout.unclean.get(g, []), rep)
+    return rep
+
+
+def check_unchanged(in_frames, out_frames, vxlan_port=4789):
+    """Every input frame other than an IPv4 fragment (grod reassembles those
+    in every mode) among the output byte for byte, as many times; and, if
+    the input has no IPv4 fragment, no output frame that is not an input
+    frame. Order is check()'s business."""
+    rep = Report()
+    frag = lambda raw: fr.parse(raw, vxlan_port).is_fragment
+
+    def name(raw):
+        flow = fr.parse(raw, vxlan_port).flow
+        return flow_name(flow) if flow else "a frame of %d bytes" % len(raw)
+
+    want = collections.Counter(bytes(f) for f in in_frames if not frag(f))
+    got = collections.Counter(bytes(f) for f in out_frames)
+    missing = want - got
+    if missing:
+        rep.add("unchanged", "%d input frame(s) (not IPv4 fragments) did not leave "
+                "byte-identical, e.g. %s" % (sum(missing.values()), name(next(iter(missing)))))
+    if not any(frag(f) for f in in_frames):
+        extra = got - collections.Counter(bytes(f) for f in in_frames)
+        if extra:
+            rep.add("unchanged", "%d output frame(s) are no input frame (rewritten, merged "
+                    "or cut), e.g. %s" % (sum(extra.values()), name(next(iter(extra)))))
     return rep
 
 

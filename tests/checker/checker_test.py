@@ -2,8 +2,15 @@
 """Seeded adversarial streams through the real grod, MERGE and LIST, each
 output judged by the independent checker (check.py).
 
-  checker_test.py GROD [--streams a,b] [--modes MERGE,LIST] [--seed N]
-                  [--keep DIR]
+  checker_test.py GROD [--streams a,b] [--modes MERGE,MERGE_LINK,LIST]
+                  [--seed N] [--keep DIR]
+
+Modes (grod_run.VARIANTS): MERGE with the port's merged_without_tso:
+SEGMENT_IN_SOFTWARE (merged, then cut by software GSO: the merge engine's
+output is what the checker judges; grod must have merged and linked
+nothing), MERGE_LINK with the default (net_pcap has no TSO, so MERGE links:
+every frame but IPv4 fragments must leave byte-identical) and LIST (the
+same).
 
 The seed (default 1, or $CHECKER_SEED) is printed with every failure;
 rerun with --seed N --streams NAME --keep DIR to get the captures.
@@ -33,20 +40,12 @@ def run_one(grod, name, frames, mode, seed, workdir, flush):
     if received != len(frames):
         rep.add("grod", "grod received only %d of the %d input frames (net_pcap drops a frame "
                 "when the mbuf pool is empty: leaked or stuck mbufs)" % (received, len(frames)))
-    gro = {k: grod_run.sample(metrics, "grod_gro_segments_%s_total" % k, 'tenant="chk"')
-           for k in ("merged", "listed")}
-    # The output port (net_pcap) has no TSO: MERGE links what it would
-    # have merged (IPv4 fragments are still reassembled), counted here.
-    as_list = grod_run.sample(metrics, "grod_gro_merge_as_list_packets_total",
-                              'tenant="chk"') or 0
-    done = (gro["merged"] or 0) + as_list if mode == "MERGE" else gro["listed"]
-    if not done:
-        rep.add("grod", "grod %s no segment: the stream did not exercise GRO" % (
-            "merged (or linked for want of TSO)" if mode == "MERGE" else "listed"))
-    print("%-16s %-5s seed %d: %d frames in, %d out, segments merged %d listed %d "
-          "(merge as list %d), %.1fs: %s" % (
-              name, mode, seed, len(frames), len(out), gro["merged"] or 0, gro["listed"] or 0,
-              as_list, time.time() - t0, "ok" if rep.ok() else "FAIL"), flush=True)
+    problems, summary = grod_run.gro_problems(metrics, mode, frames, out)
+    for p in problems:
+        rep.add("grod", p)
+    print("%-16s %-10s seed %d: %d frames in, %d out, %s, %.1fs: %s" % (
+        name, mode, seed, len(frames), len(out), summary, time.time() - t0,
+        "ok" if rep.ok() else "FAIL"), flush=True)
     if not rep.ok():
         print(rep.text())
         print("reproduce: tests/checker/checker_test.py GROD --streams %s --modes %s --seed %d "
@@ -58,7 +57,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("grod")
     ap.add_argument("--streams", default=",".join(streams.STREAMS))
-    ap.add_argument("--modes", default="MERGE,LIST")
+    ap.add_argument("--modes", default="MERGE,MERGE_LINK,LIST")
     ap.add_argument("--seed", type=int, default=int(os.environ.get("CHECKER_SEED", "1")))
     ap.add_argument("--flush", default="timeout", choices=["timeout", "adaptive", "burst"])
     ap.add_argument("--keep", help="write captures here and keep them")
@@ -76,6 +75,8 @@ def main():
             sys.exit("stream %s (seed %d) is not a valid output of itself:\n%s"
                      % (name, args.seed, sane.text()))
         for mode in args.modes.split(","):
+            if mode not in grod_run.VARIANTS:
+                sys.exit("unknown mode %r; modes: %s" % (mode, ", ".join(grod_run.VARIANTS)))
             if not run_one(grod, name, frames, mode, args.seed, workdir, args.flush):
                 failed.append("%s/%s" % (name, mode))
     if failed:

@@ -1,7 +1,7 @@
 """Runs the real grod binary over a capture: rx_pcap=IN, tx_pcap=OUT.
 
 grod gets one net_pcap port (it forwards to itself) and one tenant owning
-that port in the given mode. The run ends when grod's own counters say the
+that port in the given mode (a VARIANTS key). The run ends when grod's own counters say the
 capture was consumed and forwarded: every input frame received, nothing held
 in GRO tables, and the transmit counter still over two scrapes; then SIGTERM
 (the pcap writer is flushed when the port closes).
@@ -13,6 +13,7 @@ import subprocess
 import time
 import urllib.request
 
+import check
 from wait import wait_for
 
 _ready = re.compile(r"bound port (\d+)\), metrics on .*bound port (\d+)")
@@ -24,6 +25,54 @@ def sample(text, name, label):
     return float(m.group(1)) if m else None
 
 
+# How the tests run the tenant: its GRO mode, and merged_without_tso of the
+# port(s) it sends to. None there: the field left out (LINK, the default).
+# The test ports (net_pcap, af_packet) have no TSO, so with LINK MERGE links
+# what it would merge (the input frames leave as they came; IPv4 fragments
+# are still reassembled); SEGMENT_IN_SOFTWARE merges and cuts the merged
+# packets back by software GSO -- the merge engine's output, for the checker.
+VARIANTS = {
+    "MERGE": ("MERGE", "SEGMENT_IN_SOFTWARE"),
+    "MERGE_LINK": ("MERGE", None),
+    "LIST": ("LIST", None),
+}
+
+
+def ports_text(devices, variant):
+    """The config's ports entries for `variant` ("" when it needs none)."""
+    how = VARIANTS[variant][1]
+    if how is None:
+        return ""
+    return "\n".join('ports { device: "%s" merged_without_tso: %s }' % (d, how)
+                     for d in devices) + "\n"
+
+
+def gro_problems(metrics, variant, in_frames, out_frames, tenant="chk"):
+    """What grod's counters and the frames say against `variant` having
+    done its work: a list of messages (empty: fine), and a summary line.
+    MERGE must have merged (and linked nothing), MERGE_LINK and LIST must
+    have left every input frame but IPv4 fragments unchanged."""
+    label = 'tenant="%s"' % tenant
+    n = lambda name: sample(metrics, name, label) or 0
+    merged, listed = n("grod_gro_segments_merged_total"), n("grod_gro_segments_listed_total")
+    as_list = n("grod_gro_merge_as_list_packets_total")
+    problems = []
+    if variant == "MERGE":
+        if not merged:
+            problems.append("grod merged no segment although its port segments merged "
+                            "packets in software (merged_without_tso: SEGMENT_IN_SOFTWARE)")
+        if as_list:
+            problems.append("grod linked %d MERGE packets although its port segments merged "
+                            "packets in software" % as_list)
+    elif not (merged + as_list if variant == "MERGE_LINK" else listed):
+        problems.append("grod %s no segment: the traffic did not exercise GRO" % (
+            "merged or linked" if variant == "MERGE_LINK" else "listed"))
+    if variant != "MERGE":
+        problems += check.check_unchanged(in_frames, out_frames).text().splitlines()[1:]
+    summary = "segments merged %d listed %d (merge as list %d)" % (merged, listed, as_list)
+    return [p.strip() for p in problems], summary
+
+
 def config_text(in_pcap, out_pcap, mode, flush, tag):
     eal = ["-l", "0-1", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
            "--file-prefix=chk%d_%s" % (os.getpid(), tag), "--no-telemetry",
@@ -32,12 +81,12 @@ def config_text(in_pcap, out_pcap, mode, flush, tag):
     policy = {"timeout": "kind: FLUSH_KIND_TIMEOUT timeout { nanos: 500000 }",
               "adaptive": "kind: FLUSH_KIND_ADAPTIVE timeout { nanos: 500000 }",
               "burst": "kind: FLUSH_KIND_PER_BURST"}[flush]
-    return "\n".join(
+    return ports_text(["net_pcap0"], mode) + "\n".join(
         ['eal_args: "%s"' % a for a in eal] +
         ['grpc_listen: "127.0.0.1:0"', 'metrics_listen: "127.0.0.1:0"',
          "idle_sleep_us: 50",
          'tenants { name: "chk" selectors { port_id: 0 } default_mode: GRO_MODE_%s '
-         "flush_policy { %s } }" % (mode, policy),
+         "flush_policy { %s } }" % (VARIANTS[mode][0], policy),
          'unmatched_tenant: "chk"', ""])
 
 

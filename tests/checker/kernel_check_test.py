@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Real kernel traffic through grod, judged by the independent checker.
 
-  kernel_check_test.py GROD [--modes MERGE,LIST] [--traffic tcp,udp,udp_frag]
+  kernel_check_test.py GROD [--modes MERGE,MERGE_LINK,LIST] [--traffic tcp,udp,udp_frag]
 
 Two network namespaces, each with one end of a veth pair; grod bridges the
 other two ends with DPDK's af_packet PMD (as tests/kernel_traffic_test.sh).
@@ -85,11 +85,12 @@ def grod_config(net, mode, tag):
            "--log-level=grod*:info",
            "--vdev=net_af_packet0,iface=%s,qpairs=1" % net.port[0],
            "--vdev=net_af_packet1,iface=%s,qpairs=1" % net.port[1]]
-    return "\n".join(['eal_args: "%s"' % a for a in eal] + [
+    ports = grod_run.ports_text(["net_af_packet0", "net_af_packet1"], mode)
+    return ports + "\n".join(['eal_args: "%s"' % a for a in eal] + [
         'grpc_listen: "127.0.0.1:0"', 'metrics_listen: "127.0.0.1:0"', "idle_sleep_us: 20",
         'tenants { name: "chk" selectors { port_id: 0 } selectors { port_id: 1 } '
         "default_mode: GRO_MODE_%s flush_policy { kind: FLUSH_KIND_ADAPTIVE "
-        "timeout { nanos: 100000 } } }" % mode, ""])
+        "timeout { nanos: 100000 } } }" % grod_run.VARIANTS[mode][0], ""])
 
 
 def start_grod(grod, net, mode, workdir):
@@ -222,24 +223,18 @@ def run_mode(grod, net, mode, kinds, workdir):
     if missed:
         rep.add("grod", "the af_packet rings overflowed (%d frames never reached grod): the "
                 "machine was too busy; rerun" % missed)
-    key = "merged" if mode == "MERGE" else "listed"
-    done = grod_run.sample(metrics, "grod_gro_segments_%s_total" % key, 'tenant="chk"')
-    if mode == "MERGE":
-        # af_packet has no TSO: MERGE links what it would have merged (IPv4
-        # fragments are still reassembled), counted apart.
-        done = (done or 0) + (grod_run.sample(metrics, "grod_gro_merge_as_list_packets_total",
-                                              'tenant="chk"') or 0)
-        key = "merged or linked for want of TSO"
-    if not done:
-        rep.add("grod", "grod %s no segment: the traffic did not exercise GRO" % key)
-    print("kernel %-5s %s: %d frames in, %d out, segments %s %d: %s" % (
-        mode, ",".join(kinds), len(frames["in"]), len(frames["out"]), key, done or 0,
+    problems, summary = grod_run.gro_problems(metrics, mode, frames["in"], frames["out"])
+    for p in problems:
+        rep.add("grod", p)
+    print("kernel %-10s %s: %d frames in, %d out, %s: %s" % (
+        mode, ",".join(kinds), len(frames["in"]), len(frames["out"]), summary,
         "ok" if rep.ok() else "FAIL"), flush=True)
     if not rep.ok():
         print(rep.text())
         print("grod's counters:\n" + "\n".join(
             l for l in metrics.splitlines() if l.startswith(("grod_port_", "grod_gro_segments",
-                                                              "grod_passthrough", "grod_gro_flushes"))))
+                                                              "grod_passthrough", "grod_gro_flushes",
+                                                              "grod_gro_merge_as_list"))))
         print("captures: %s" % " ".join(p for _, p in caps.values()))
     return rep.ok(), None
 
@@ -304,7 +299,7 @@ def main():
         return 0
     ap = argparse.ArgumentParser()
     ap.add_argument("grod")
-    ap.add_argument("--modes", default="MERGE,LIST")
+    ap.add_argument("--modes", default="MERGE,MERGE_LINK,LIST")
     ap.add_argument("--traffic", default="tcp,udp")
     ap.add_argument("--keep")
     args = ap.parse_args()
