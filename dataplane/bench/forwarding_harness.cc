@@ -95,6 +95,10 @@ FwdRun ForwardingHarness::Run(const Frames& frames, FwdMode mode,
     caps[sink_].ipv4_checksum = true;
     caps[sink_].multi_segment_tx = true;
   }
+  if (mode == FwdMode::kMergeSoftwareGso) {
+    // ports[].merged_without_tso: SEGMENT_IN_SOFTWARE on the net_null port.
+    caps[sink_].segment_merged_in_software = true;
+  }
   StageRig rig =
       MakeStageRig(rx_port_, Egress::Ports{peer_of_, caps, pool_, indirect_});
   auto& counters = rig.counters;
@@ -157,6 +161,16 @@ FwdRun ForwardingHarness::Run(const Frames& frames, FwdMode mode,
   if (mode == FwdMode::kMergeNoTso &&
       (tc.merged_packets_out != 0 || tc.merge_as_list_packets == 0)) {
     Die("MERGE towards net_null (no TSO) was merged, not linked");
+  }
+  // With SEGMENT_IN_SOFTWARE the column must measure merge + software GSO,
+  // not linking: merged output, none linked, segments cut by egress.
+  if (mode == FwdMode::kMergeSoftwareGso &&
+      (tc.merged_packets_out == 0 || tc.merge_as_list_packets != 0 ||
+       tx.gso_segments == 0)) {
+    Die(absl::StrFormat(
+        "MERGE towards net_null with SEGMENT_IN_SOFTWARE: merged %u, linked "
+        "%u, software GSO segments %u (want merged > 0, linked 0, GSO > 0)",
+        tc.merged_packets_out, tc.merge_as_list_packets, tx.gso_segments));
   }
   stage.reset();
   egress.reset();

@@ -20,10 +20,22 @@ namespace grod::dataplane::bench {
 // chunk hit by preemption is an outlier the per-run median ignores.
 constexpr int kChunkBursts = 32;  // 1024 packets per timed chunk
 
-enum class FwdMode { kList, kMergeNoTso, kBypass, kMergeTso };
-constexpr FwdMode kFwdModes[] = {FwdMode::kList, FwdMode::kMergeNoTso,
-                                 FwdMode::kBypass, FwdMode::kMergeTso};
-constexpr int kNumFwdModes = 4;
+// kMergeSoftwareGso: MERGE with the TX port configured
+// merged_without_tso: SEGMENT_IN_SOFTWARE, so packets are merged and egress's
+// software GSO cuts them back (what MERGE did on net_null before 1232a0d).
+// kMergeNoTso: MERGE towards the same port as configured by default (linked).
+// The first four are in the order of the old binary's (6a27eac) columns.
+enum class FwdMode {
+  kList,
+  kMergeSoftwareGso,
+  kBypass,
+  kMergeTso,
+  kMergeNoTso
+};
+constexpr FwdMode kFwdModes[] = {FwdMode::kList, FwdMode::kMergeSoftwareGso,
+                                 FwdMode::kBypass, FwdMode::kMergeTso,
+                                 FwdMode::kMergeNoTso};
+constexpr int kNumFwdModes = 5;
 
 struct FwdRun {
   double cycles_per_pkt = 0;   // TSC cycles
@@ -36,8 +48,8 @@ double TscToNs(double cycles);
 // RX: a ring-backed port holding the packets of one run. TX: net_null
 // (no-rx=1), which frees what it is given, so freeing mbufs (including
 // GSO's header and indirect mbufs) is part of the measured cost. net_null
-// advertises no TSO/USO, so MERGE is linked like LIST (egress_test and
-// segment_test cover software GSO).
+// advertises no TSO/USO, so MERGE is linked like LIST unless the mode
+// configures the port to segment merged packets in software.
 class ForwardingHarness {
  public:
   // `batch`: the most packets one Run is given.

@@ -1,6 +1,6 @@
-// Section "forwarding": the cost per packet of LIST + unlink, MERGE to a
-// port without TSO (linked), no GRO (BYPASS) and MERGE to a TSO port, on one
-// core.
+// Section "forwarding": the cost per packet of LIST + unlink, MERGE +
+// software GSO (port set SEGMENT_IN_SOFTWARE), no GRO (BYPASS), MERGE to a
+// TSO port and MERGE to a port without TSO (linked), on one core.
 #ifndef GROD_DATAPLANE_BENCH_FORWARDING_SECTION_H_
 #define GROD_DATAPLANE_BENCH_FORWARDING_SECTION_H_
 
