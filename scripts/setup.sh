@@ -17,6 +17,15 @@ PACKAGES=(
   prometheus python3-grpcio python3-protobuf python3-scapy python3-yaml iperf3 iproute2
   tcpdump systemd curl ethtool zsh
 )
+# `scripts/setup.sh --analysis` also installs what the benchmark documents use
+# to explain their numbers (callgrind instruction counts, perf profiles); the
+# build, the tests and the benchmark scripts themselves do not need them.
+if [ "${1:-}" = --analysis ]; then
+  PACKAGES+=(valgrind linux-perf)
+elif [ $# -gt 0 ]; then
+  echo "setup: unknown option $1 (only --analysis: also valgrind and linux-perf)" >&2
+  exit 2
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
