@@ -69,7 +69,7 @@ void FastPath::Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
   // the next packet revives it; if it was freed, the full path decides.
   now_ = now;
   if (cur != kNil && t_->flow(cur)->shape == kNoShape) cur = kNil;
-  Hot h = Load();
+  Hot h = Load(md);
   uint16_t i = 0;
   // The last burst ended streaming this flow: one flow at a time, this
   // one most likely goes on with it, so skip the one-packet probe below.
@@ -134,7 +134,7 @@ uint32_t FastPath::Pipelined(rte_mbuf* const* pkts, uint16_t n, Mode mode,
   const uint8_t md = uint8_t(mode);
   const uint16_t vxlan_port = c_->cfg_.vxlan_port;
   const FlowTable::Slots slots = t_->slots();
-  Hot h = Load();
+  Hot h = Load(md);
   // Lookahead stages read past n without bounds checks: padded arrays.
   constexpr int kPad = kFlowAhead + 1;
   bool long_hdr[32 + kPad];
@@ -226,7 +226,7 @@ uint16_t FastPath::Continue(rte_mbuf* const* pkts, uint16_t n, Output* out) {
     if (i == n) break;
     // Not for the streaming loop (long headers, ...): the generic path.
     if (f->nruns == 0) break;
-    Hot h = Load();
+    Hot h = Load(md);
     const Fast r = Take(h, f, pkts[i], md, out);
     Store(h);
     if (r == Fast::kNoMatch || r == Fast::kMiss || r == Fast::kRules) break;

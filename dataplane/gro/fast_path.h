@@ -67,12 +67,17 @@ enum class Fast { kNoMatch, kMiss, kRules, kHeld, kEmitted };
 // `held` mirrors FlowTable::held_packets: synced around calls (Sync*).
 struct Hot {
   Flow* flows;
-  uint32_t max_segs, max_held;
+  uint32_t max_segs;
+  // max_held_packets -- or 0 while fragment flows are held
+  // (FlowTable::frag_live()): then a packet's address pair must be checked
+  // (Engine::OrderPair), so the rules judge it.  Every way Take() holds a
+  // packet checks held < max_held, so one compare does both (no extra
+  // test per packet).
+  uint32_t max_held;
   uint32_t limit_tcp, limit_udp;  // Engine::limit(): shapes are TCP or UDP
   uint32_t held;
-  // Fragment flows are held (FlowTable::frag_live()): the packet's address
-  // pair must be checked (Engine::OrderPair), so the rules judge it.
-  uint32_t frag_live;
+  // FastPath::rx_mask_/rx_want_ for the burst's mode, by is_v6.
+  uint64_t rx_mask[2], rx_want[2];
   uint64_t packets = 0, bytes = 0;  // fast-path counters
 };
 
@@ -119,16 +124,27 @@ class FastPath {
   // to f's template under its shape's mask -- and the full path would
   // append it at the end of f's only run (or revive idle f with it), does
   // so; kNoMatch / kMiss / kRules leave everything untouched.
-  Hot Load() const {
-    return Hot{t_->flow(0),    c_->cfg_.max_segments, c_->cfg_.max_held_packets,
-               e_.limit(true), e_.limit(false),       t_->held_packets,
-               t_->frag_live()};
+  Hot Load(uint8_t md) const {
+    const bool merge = md == uint8_t(Mode::kMerge);
+    return Hot{t_->flow(0),
+               c_->cfg_.max_segments,
+               MaxHeld(),
+               e_.limit(true),
+               e_.limit(false),
+               t_->held_packets,
+               {rx_mask_[merge][0], rx_mask_[merge][1]},
+               {rx_want_[merge][0], rx_want_[merge][1]}};
   }
-  // Before / after a call that reads or changes the table's held count.
+  // Hot::max_held.
+  uint32_t MaxHeld() const {
+    return t_->frag_live() != 0 ? 0 : c_->cfg_.max_held_packets;
+  }
+  // Before / after a call that reads or changes the table's held count
+  // (or holds a fragment flow).
   void SyncOut(const Hot& h) { t_->held_packets = h.held; }
   void SyncIn(Hot& h) {
     h.held = t_->held_packets;
-    h.frag_live = t_->frag_live();
+    h.max_held = MaxHeld();
   }
   void Store(Hot& h) {
     t_->held_packets = h.held;
@@ -168,12 +184,10 @@ class FastPath {
       if (Be16(d + l4 + 4) + l4 != pkt_len) return Fast::kMiss;
       if (!s.csum_zero && Load16(d + l4 + 6) == 0) return Fast::kMiss;
     }
-    const bool merge = md == uint8_t(Mode::kMerge);
-    if ((m->ol_flags & rx_mask_[merge][v6]) != rx_want_[merge][v6] &&
-        !FlagsOk(m, s)) {
+    if ((m->ol_flags & h.rx_mask[v6]) != h.rx_want[v6] && !FlagsOk(m, s)) {
       return Fast::kMiss;  // (the full path passes it, counted)
     }
-    if (__builtin_expect(h.frag_live != 0, 0)) return Fast::kRules;
+    // (Fragment flows held: h.max_held is 0, so kRules below.)
     const uint16_t id = s.layout.is_v6 ? 0 : Be16(d + s.layout.l3_off + 4);
     if (f->nruns == 0) return Revive(h, f, s, m, d, len, id);
     if (f->nruns > 1) return Fast::kRules;  // out-of-order runs held

@@ -19,11 +19,21 @@ uint64_t HashMultiplier(uint64_t seed) {
   return (z ^ (z >> 31)) | 1;
 }
 
+// Load factor <= 0.25: the keyed hash places flows at random, and at
+// 0.5 linear probing sent a lookup past its home slot 0.25 times on
+// average (16 flows, one seed), mostly a mispredicted branch -- most of
+// what the 16-flow benchmark rows lost (docs/BENCHMARKS_GRO.md,
+// "Issue #11: the 16-flow rows").  At 0.25: 0.06 (same seed).
+uint32_t FlowTable::SlotCount(uint32_t max_flows) {
+  uint32_t nslots = 1;
+  while (nslots < 4 * max_flows) nslots <<= 1;
+  return nslots;
+}
+
 FlowTable* FlowTable::Create(uint32_t max_flows, int socket_id,
                              uint64_t hash_seed) {
   if (max_flows == 0 || max_flows > (1u << 24)) return nullptr;
-  uint32_t nslots = 1;
-  while (nslots < 2 * max_flows) nslots <<= 1;
+  const uint32_t nslots = SlotCount(max_flows);
   // alignof: FlowTable holds 512-byte-aligned members (Shape).
   void* mem = rte_zmalloc_socket(
       "grod_gro_table", sizeof(FlowTable),

@@ -20,11 +20,11 @@
 //   * FlowCold (384 B): template bytes 64..127, the full FlowKey (slow-path
 //     lookups), attributes, layout, creation time, out-of-order runs 1..3.
 // Why not rte_hash: a lookup here is one probe of an 8-byte slot (hash +
-// index; load factor <= 0.5) and one compare in the flow itself, with the
+// index; load factor <= 0.25) and one compare in the flow itself, with the
 // hash precomputed; rte_hash's bucketized cuckoo table keeps keys in a
 // separate array and adds/deletes through a key-store ring, which costs
-// extra cache lines per packet.  Memory is bounded: max_flows entries + 2x
-// slots, all allocated once.
+// extra cache lines per packet.  Memory is bounded: max_flows entries + 4x
+// slots (32 B per flow next to an entry's 512), all allocated once.
 #ifndef GROD_DATAPLANE_GRO_FLOW_TABLE_H_
 #define GROD_DATAPLANE_GRO_FLOW_TABLE_H_
 
@@ -219,6 +219,9 @@ class FlowTable {
   };
   Slots slots() const { return Slots{slots_, mask_, mult_}; }
 
+  // Slots of a table of max_flows entries (a power of two): a flow's home
+  // slot is KeyedHash() & (SlotCount() - 1).
+  static uint32_t SlotCount(uint32_t max_flows);
   // hash_seed: see HashMultiplier().
   static FlowTable* Create(uint32_t max_flows, int socket_id,
                            uint64_t hash_seed);

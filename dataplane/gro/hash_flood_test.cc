@@ -16,7 +16,7 @@ namespace grod::gro::testing {
 namespace {
 
 constexpr uint64_t kSeed = 0x5eed;
-constexpr uint32_t kMaxFlows = 4096;  // 8192 slots
+constexpr uint32_t kMaxFlows = 4096;
 constexpr int kFlows = 200;
 
 using Ports = std::pair<uint16_t, uint16_t>;  // sport, dport
@@ -32,12 +32,13 @@ uint64_t PortWord(Ports p) {
 std::vector<Ports> CollidingPorts(uint64_t seed) {
   const uint8_t src[4] = {10, 0, 0, 1}, dst[4] = {10, 0, 0, 2};
   const uint64_t mult = HashMultiplier(seed);
-  std::vector<std::vector<Ports>> by_home(2 * kMaxFlows);
+  const uint32_t nslots = FlowTable::SlotCount(kMaxFlows);
+  std::vector<std::vector<Ports>> by_home(nslots);
   for (uint32_t dport = 2000; dport < 2100; ++dport) {
     for (uint32_t sport = 1; sport < 65536; ++sport) {
       const Ports p{uint16_t(sport), uint16_t(dport)};
       const uint32_t h = FlowHash(src, dst, false, PortWord(p), nullptr);
-      auto& v = by_home[KeyedHash(h, mult) & (2 * kMaxFlows - 1)];
+      auto& v = by_home[KeyedHash(h, mult) & (nslots - 1)];
       v.push_back(p);
       if (v.size() == size_t(kFlows)) return v;
     }
