@@ -16,9 +16,10 @@ fuzz/ folders) and reports every direct write to stderr or stdout, except:
   scripts/check_logging.py [ROOT]   (default: the repository root)
 Prints each offending line as path:line: text, exits 1 if there is any.
 """
-import os
 import re
 import sys
+
+import source_scan
 
 FOLDERS = ("common", "dataplane", "controlplane", "metrics", "grod")
 FACILITY = {"common/log.cc"}
@@ -34,7 +35,6 @@ PRINT = re.compile(
     r"|\bwrite\s*\(\s*(1|2|STDOUT_FILENO|STDERR_FILENO)\s*,")
 MARK = re.compile(r"log-ok:\s*\S")
 COMMENT = re.compile(r"^\s*//")
-SKIP_DIRS = {".git", "node_modules"}
 
 
 def is_production_source(rel):
@@ -47,39 +47,10 @@ def is_production_source(rel):
     return not any(p in TEST_DIRS for p in parts[:-1])
 
 
-def allowed(lines, i):
-    """A log-ok mark on line i or in the comment lines right above it."""
-    if MARK.search(lines[i]):
-        return True
-    j = i - 1
-    while j >= 0 and COMMENT.match(lines[j]):
-        if MARK.search(lines[j]):
-            return True
-        j -= 1
-    return False
-
-
-def offences(root):
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames
-                             if d not in SKIP_DIRS and not d.startswith("bazel-"))
-        for f in sorted(filenames):
-            rel = os.path.relpath(os.path.join(dirpath, f), root)
-            if rel in FACILITY or not is_production_source(rel):
-                continue
-            with open(os.path.join(root, rel), errors="replace") as fh:
-                lines = fh.read().split("\n")
-            for i, line in enumerate(lines):
-                if COMMENT.match(line) or not PRINT.search(line):
-                    continue
-                if not allowed(lines, i):
-                    yield "%s:%d: %s" % (rel, i + 1, line.strip())
-
-
 def main(argv):
-    root = argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(
-        os.path.abspath(__file__)), "..")
-    found = list(offences(root))
+    root = argv[1] if len(argv) > 1 else source_scan.default_root(__file__)
+    found = list(source_scan.offences(
+        root, lambda rel: rel not in FACILITY and is_production_source(rel), PRINT, MARK, COMMENT))
     for o in found:
         print(o)
     if found:

@@ -19,6 +19,8 @@ import os
 import re
 import sys
 
+import source_scan
+
 HELPERS = {
     "common/testing/wait_for.cc",
     "common/testing/wait_for.h",
@@ -32,7 +34,6 @@ SLEEP = re.compile(
     r"|(^|[;&|({]|\bthen|\bdo|\belse)\s*sleep\s+[\d\"$]")
 MARK = re.compile(r"sleep-ok:\s*\S")
 COMMENT = re.compile(r"^\s*(//|#)")
-SKIP_DIRS = {".git", "node_modules"}
 
 
 def is_test_source(rel):
@@ -45,40 +46,10 @@ def is_test_source(rel):
             or parts[0] == "tests" or "testing" in parts[:-1])
 
 
-def allowed(lines, i):
-    """A sleep-ok mark on line i or in the comment lines right above it."""
-    if MARK.search(lines[i]):
-        return True
-    j = i - 1
-    while j >= 0 and COMMENT.match(lines[j]):
-        if MARK.search(lines[j]):
-            return True
-        j -= 1
-    return False
-
-
-def offences(root):
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames
-                             if d not in SKIP_DIRS and not d.startswith("bazel-"))
-        for f in sorted(filenames):
-            path = os.path.join(dirpath, f)
-            rel = os.path.relpath(path, root)
-            if rel in HELPERS or not is_test_source(rel):
-                continue
-            with open(path, errors="replace") as fh:
-                lines = fh.read().split("\n")
-            for i, line in enumerate(lines):
-                if COMMENT.match(line) or not SLEEP.search(line):
-                    continue
-                if not allowed(lines, i):
-                    yield "%s:%d: %s" % (rel, i + 1, line.strip())
-
-
 def main(argv):
-    root = argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(
-        os.path.abspath(__file__)), "..")
-    found = list(offences(root))
+    root = argv[1] if len(argv) > 1 else source_scan.default_root(__file__)
+    found = list(source_scan.offences(
+        root, lambda rel: rel not in HELPERS and is_test_source(rel), SLEEP, MARK, COMMENT))
     for o in found:
         print(o)
     if found:
