@@ -72,23 +72,16 @@ void Egress::SendList(rte_mbuf* head) {
   while (rest != nullptr) {
     const uint16_t n = gro::UnlinkSome(&rest, members, kMaxSplit);
     // Members usually share their ingress port and are plain frames
-    // within the MTU: Send()'s test per member, but the port's peer and
-    // limit looked up once per run and the run queued in one copy (the
-    // per-member lookups and queueing made LIST ~5% slower, issue #11).
-    // A member that fails the test goes through Send() and is checked in
-    // full; order is kept (runs are queued before it).
+    // within the MTU: each run of one ingress port goes through
+    // SendBurst() -- Send()'s test per member, the port's peer and limit
+    // looked up once per run, plain frames queued in one copy (per-member
+    // lookups and queueing made LIST ~5% slower, issue #11), order kept.
     uint16_t i = 0;
     while (i < n) {
       const uint16_t in = members[i]->port;
-      const uint16_t out = peer_of_[in];
-      const uint32_t limit = ports_.caps[out].mtu + RTE_ETHER_HDR_LEN;
-      uint16_t end = i;
-      while (end < n && members[end]->port == in &&
-             IsPlainFrame(members[end], limit)) {
-        ++end;
-      }
-      EnqueueRun(members + i, end - i, out);
-      if (end < n) Send(members[end++]);
+      uint16_t end = i + 1;
+      while (end < n && members[end]->port == in) ++end;
+      SendBurst(in, members + i, end - i);
       i = end;
     }
   }
