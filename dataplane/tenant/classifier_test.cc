@@ -3,6 +3,8 @@
 // matching selector (port, then VLAN, then VNI), or kNoTenant.
 #include "dataplane/tenant/classifier.h"
 
+#include "dataplane/testing/selector_reference.h"
+
 #include <random>
 #include <vector>
 
@@ -11,24 +13,12 @@
 namespace grod::dataplane {
 namespace {
 
-bool Matches(const TrafficSelector& s, uint16_t port, uint16_t vlan,
-             int64_t vni) {
-  if (s.port_id && *s.port_id != port) return false;
-  if (s.vlan_id && *s.vlan_id != vlan) return false;
-  if (s.vni && (vni < 0 || *s.vni != vni)) return false;
-  return true;
-}
-
-int Rank(const TrafficSelector& s) {
-  return (s.port_id ? 4 : 0) + (s.vlan_id ? 2 : 0) + (s.vni ? 1 : 0);
-}
-
 TEST(ClassifierTest, MostSpecificSelectorWinsAgainstBruteForce) {
   for (uint32_t seed = 1; seed <= 20; ++seed) {
     std::mt19937 rng(seed);
     auto pick = [&](int n) { return static_cast<int>(rng() % n); };
     Classifier c;
-    std::vector<std::pair<TrafficSelector, uint16_t>> taken;
+    testing::SelectorSlots taken;
     for (int i = 0; i < 40; ++i) {
       TrafficSelector s;
       if (pick(2)) s.port_id = pick(3);
@@ -48,13 +38,8 @@ TEST(ClassifierTest, MostSpecificSelectorWinsAgainstBruteForce) {
     for (int i = 0; i < 500; ++i) {
       const uint16_t port = pick(4), vlan = pick(5);
       const int64_t vni = pick(2) ? -1 : 1000 + pick(4);
-      int want = Classifier::kNoTenant, best = -1;
-      for (const auto& [s, slot] : taken) {
-        if (Matches(s, port, vlan, vni) && Rank(s) > best) {
-          best = Rank(s);
-          want = slot;
-        }
-      }
+      const int want =
+          testing::ReferenceSlot(taken, port, vlan, vni, Classifier::kNoTenant);
       ASSERT_EQ(c.Match(port, vlan, vni), want)
           << "seed " << seed << " port " << port << " vlan " << vlan << " vni "
           << vni;

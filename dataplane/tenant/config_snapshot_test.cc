@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dataplane/tenant/config_snapshot.h"
+#include "dataplane/testing/selector_reference.h"
 #include "gtest/gtest.h"
 
 namespace grod::dataplane {
@@ -19,33 +20,14 @@ const RouteTable* SomeRoutes() {
   return reinterpret_cast<const RouteTable*>(&dummy);
 }
 
-bool Matches(const TrafficSelector& s, uint16_t port, uint16_t vlan,
-             int64_t vni) {
-  if (s.port_id && *s.port_id != port) return false;
-  if (s.vlan_id && *s.vlan_id != vlan) return false;
-  if (s.vni && (vni < 0 || *s.vni != vni)) return false;
-  return true;
-}
-
-int Rank(const TrafficSelector& s) {
-  return (s.port_id ? 4 : 0) + (s.vlan_id ? 2 : 0) + (s.vni ? 1 : 0);
-}
-
 struct Selectors {
-  std::vector<std::pair<TrafficSelector, uint16_t>> selectors;
+  testing::SelectorSlots selectors;
   int unmatched = Classifier::kNoTenant;
 };
 
 // The slot a packet goes to, the unmatched tenant's included.
 int Reference(const Selectors& s, uint16_t port, uint16_t vlan, int64_t vni) {
-  int want = Classifier::kNoTenant, best = -1;
-  for (const auto& [sel, slot] : s.selectors) {
-    if (Matches(sel, port, vlan, vni) && Rank(sel) > best) {
-      best = Rank(sel);
-      want = slot;
-    }
-  }
-  return want == Classifier::kNoTenant ? s.unmatched : want;
+  return testing::ReferenceSlot(s.selectors, port, vlan, vni, s.unmatched);
 }
 
 TEST(FindWholePortsTest, WholePortsAreRightForEveryPossiblePacket) {
