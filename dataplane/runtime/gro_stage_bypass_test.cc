@@ -19,6 +19,7 @@
 #include "dataplane/runtime/worker.h"
 #include "dataplane/testing/egress_port.h"
 #include "dataplane/testing/flow_streams.h"
+#include "dataplane/testing/gro_stage_fixture.h"
 #include "dataplane/traffic/sample_traffic.h"
 #include "gtest/gtest.h"
 
@@ -89,31 +90,8 @@ Frames HostileMix(uint32_t seed, int count) {
   return frames;
 }
 
-class GroStageBypassTest : public ::testing::Test {
+class GroStageBypassTest : public testing::GroStageFixture {
  protected:
-  static inline int next_ = 0;
-
-  void SetUp() override {
-    port_ =
-        std::make_unique<testing::EgressPort>("gsb" + std::to_string(next_++));
-    ASSERT_TRUE(port_->ok()) << port_->error();
-    id_ = port_->id();
-    egress_ = std::make_unique<Egress>(0, port_->ports(), counters_);
-    stage_ = std::make_unique<GroStage>(4789, egress_.get());
-    snap_ = std::make_unique<ConfigSnapshot>();
-  }
-
-  void TearDown() override {
-    stage_.reset();
-    if (egress_) egress_->FlushAll();
-    if (port_) {
-      port_->ring().Collect();
-      EXPECT_EQ(port_->ring().InjectPoolInUse(), 0u)
-          << "an injected mbuf leaked";
-      EXPECT_EQ(port_->InUse(), 0u) << "a GSO mbuf leaked";
-    }
-  }
-
   void AddTenant(uint16_t slot, GroMode mode, bool verify_checksums = true) {
     TenantRuntime& t = snap_->tenants[slot];
     t.active = true;
@@ -145,19 +123,6 @@ class GroStageBypassTest : public ::testing::Test {
     while (Iterate() != 0) {
     }
   }
-
-  TenantCounters Counters(uint16_t slot) const {
-    TenantCounters c;
-    stage_->AddCounters(slot, &c);
-    return c;
-  }
-
-  std::unique_ptr<testing::EgressPort> port_;
-  uint16_t id_ = 0;
-  PortLcoreCounters counters_[RTE_MAX_ETHPORTS];
-  std::unique_ptr<Egress> egress_;
-  std::unique_ptr<GroStage> stage_;
-  std::unique_ptr<ConfigSnapshot> snap_;
 };
 
 uint64_t Bytes(const Frames& frames) {

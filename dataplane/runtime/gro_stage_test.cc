@@ -18,6 +18,7 @@
 #include "dataplane/runtime/worker.h"
 #include "dataplane/testing/egress_port.h"
 #include "dataplane/testing/flow_streams.h"
+#include "dataplane/testing/gro_stage_fixture.h"
 #include "dataplane/traffic/sample_traffic.h"
 #include "gtest/gtest.h"
 
@@ -48,31 +49,12 @@ Frames TwoSegmentFlows(int n, uint16_t vlan = 0, int first = 0) {
   return frames;
 }
 
-class GroStageTest : public ::testing::Test {
+class GroStageTest : public testing::GroStageFixture {
  protected:
-  static inline int next_ = 0;
-
   void SetUp() override {
-    port_ =
-        std::make_unique<testing::EgressPort>("gs" + std::to_string(next_++));
-    ASSERT_TRUE(port_->ok()) << port_->error();
-    id_ = port_->id();
+    GroStageFixture::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_FALSE(port_->caps().tcp_tso) << "the test wants a port without TSO";
-    egress_ = std::make_unique<Egress>(0, port_->ports(), counters_);
-    stage_ = std::make_unique<GroStage>(4789, egress_.get());
-    snap_ = std::make_unique<ConfigSnapshot>();
-  }
-
-  void TearDown() override {
-    stage_.reset();  // flushes whatever a failed test left held
-    if (egress_) egress_->FlushAll();
-    if (port_) {
-      port_->ring().Collect();
-      EXPECT_EQ(port_->ring().InjectPoolInUse(), 0u)
-          << "an injected mbuf leaked";
-      EXPECT_EQ(port_->InUse(), 0u) << "a GSO mbuf leaked";
-    }
-    port_.reset();
   }
 
   void AddTenant(uint16_t slot, FlushKind kind, uint64_t timeout_tsc) {
@@ -108,23 +90,11 @@ class GroStageTest : public ::testing::Test {
     } while (n != 0);
   }
 
-  TenantCounters Counters(uint16_t slot) const {
-    TenantCounters c;
-    stage_->AddCounters(slot, &c);
-    return c;
-  }
   uint64_t Flushes(uint16_t slot, const std::string& reason) const {
     const TenantCounters c = Counters(slot);
     const auto it = c.flushes.find(reason);
     return it == c.flushes.end() ? 0 : it->second;
   }
-
-  std::unique_ptr<testing::EgressPort> port_;
-  uint16_t id_ = 0;
-  PortLcoreCounters counters_[RTE_MAX_ETHPORTS];
-  std::unique_ptr<Egress> egress_;
-  std::unique_ptr<GroStage> stage_;
-  std::unique_ptr<ConfigSnapshot> snap_;
 };
 
 TEST_F(GroStageTest, TimeoutTenantDrainsManyDueFlowsAcrossIterations) {
