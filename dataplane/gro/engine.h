@@ -11,8 +11,9 @@
 //   * adjacency in sequence space: a TCP segment extends the flow's run
 //     only at its end (MERGE; else the run is flushed first, so a merged
 //     packet never puts a later arrival before an earlier one), or the
-//     newest run (LIST); a fragment extends a run at either end, and two
-//     fragment runs join when the gap fills;
+//     newest run (LIST, where it is run 0; else a new run starts); a fragment
+//     extends a run at either end, and two fragment runs join when the gap
+//     fills;
 //   * TCP/UDP: every packet but the last of a run carries `mss` bytes
 //     (Segment() must be able to reproduce them), at most max_segments,
 //     merged length within max_merged_bytes;
@@ -77,6 +78,9 @@ class Engine {
   void EmitFlow(const Flow* f, FlushReason why, Output* out);
   // One run as one output (merged, listed or single), counted.
   void EmitRun(const Layout& l, const Run& r, Output* out);
+  // Makes room for a new run at index i of f's runs (the later ones move
+  // up one), stamped as the newest, and returns it (fields unset).
+  Run& OpenRun(Flow* f, int i);
   // The byte limit (see Fits) for flows of plain TCP (BIG TCP allowed) or
   // anything else (16-bit length fields).
   uint32_t limit(bool plain_tcp) const { return plain_tcp ? limit_ : limit16_; }

@@ -50,6 +50,52 @@ uint32_t FastPath::Rules(Hot& h, Flow* f, rte_mbuf* m, Mode mode, uint64_t now,
   return g != nullptr ? t_->index(g) : kNil;
 }
 
+// What Engine::Process() does with a packet of live flow f (template
+// matched, lengths and flags checked) that does not simply extend f's only
+// run, where that needs no parse: the template proves key, attributes,
+// layout and options equal, so no pass, no mismatch and no new template.
+//   * LIST, f holds older runs too, m extends the newest (run0): kAppend,
+//     Take() appends it (and never emits: the flow is not in order);
+//   * LIST, m does not extend run0: a run of its own, the newest (AddSeq);
+//   * else f is emitted first -- MERGE: not the next in sequence, LIST:
+//     kMaxRuns runs held (kFlushReorder); a rule says no (kFlushSize) --
+//     and m starts it again, in the same entry, with the same template.
+// Left to the rules: a duplicate (overlapping a held run: passed), the
+// held limit reached (the oldest flow is flushed first) or fragment flows
+// held (h.max_held is 0 then: order across tables), max_segments 1, and a
+// flush in ContinueFlow() (no timestamp to revive the entry with).
+Fast FastPath::OffRun(Hot& h, Flow* f, const Shape& s, rte_mbuf* m,
+                      const uint8_t* d, uint32_t len, uint16_t id, uint8_t md,
+                      Output* out) {
+  if (h.held >= h.max_held || h.max_segs <= 1) return Fast::kRules;
+  const bool list = md == uint8_t(Mode::kList);
+  Run& r = f->run0;
+  bool next = true;  // m starts where run0 ends
+  if (!s.udp) {
+    const uint32_t seq = Be32(d + s.layout.l4_off + 4), end = seq + len;
+    for (int i = 0; i < f->nruns; ++i) {
+      const Run& o = t_->run(f, i);
+      if (SeqLt(seq, o.end) && SeqLt(o.start, end)) return Fast::kRules;
+    }
+    next = seq == r.end;
+  }
+  // (Only a LIST TCP flow holds more than one run.)
+  if (f->nruns > 1 && !list) return Fast::kRules;
+  if (next && Fits(h, r, s, len, id)) return Fast::kAppend;
+  if (!next && list && f->nruns < kMaxRuns) {
+    FirstOfRun(h, &e_.OpenRun(f, 0), s, m, d, len, id);
+    return Fast::kHeld;
+  }
+  if (!timed_) return Fast::kRules;
+  SyncOut(h);
+  e_.FlushFlow(f, next ? kFlushSize : kFlushReorder, out);
+  t_->Revive(f, now_);
+  SyncIn(h);
+  f->nruns = 1;
+  FirstOfRun(h, &r, s, m, d, len, id);
+  return Fast::kHeld;
+}
+
 void FastPath::Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
                      Output* out) {
   const uint8_t md = uint8_t(mode);
@@ -68,6 +114,7 @@ void FastPath::Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
   // Emitted since (e.g. by a flush between bursts), the entry is idle and
   // the next packet revives it; if it was freed, the full path decides.
   now_ = now;
+  timed_ = true;
   if (cur != kNil && t_->flow(cur)->shape == kNoShape) cur = kNil;
   Hot h = Load(md);
   uint16_t i = 0;

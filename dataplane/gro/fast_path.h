@@ -56,10 +56,11 @@ inline bool TemplateEqual(const FlowTable& t, const Flow& f, const Shape& s,
 
 // kNoMatch: not the flow's packet; kMiss: the flow's packet, but the fast
 // path may not take it (the full path decides); kRules: a well-formed
-// packet of the flow that the merge rules must judge (out of order, a
-// limit reached, ...: Rules()); kHeld / kEmitted: taken, the flow holds it
-// / was emitted with it.
-enum class Fast { kNoMatch, kMiss, kRules, kHeld, kEmitted };
+// packet of the flow that the merge rules must judge (a duplicate, the
+// held limit reached, ...: Rules()); kHeld / kEmitted: taken, the flow
+// holds it / was emitted with it.  kAppend (OffRun() to Take() only): the
+// packet extends run0 of a LIST flow that holds older runs too.
+enum class Fast { kNoMatch, kMiss, kRules, kHeld, kEmitted, kAppend };
 
 // What the per-packet code reads and updates, as locals of a burst loop:
 // a store into an mbuf or a run might alias a member of the table, the
@@ -187,18 +188,14 @@ class FastPath {
     if ((m->ol_flags & h.rx_mask[v6]) != h.rx_want[v6] && !FlagsOk(m, s)) {
       return Fast::kMiss;  // (the full path passes it, counted)
     }
-    // (Fragment flows held: h.max_held is 0, so kRules below.)
+    // (Fragment flows held: h.max_held is 0, so OffRun() below.)
     const uint16_t id = s.layout.is_v6 ? 0 : Be16(d + s.layout.l3_off + 4);
     if (f->nruns == 0) return Revive(h, f, s, m, d, len, id);
-    if (f->nruns > 1) return Fast::kRules;  // out-of-order runs held
-    if (!s.udp && Be32(d + l4 + 4) != r.end) {
-      return Fast::kRules;  // not the next in sequence
-    }
-    if (r.last_len != r.mss || len > r.mss || (r.flags & (kTcpPsh | kTcpFin)) ||
-        (!s.df && id != uint16_t(r.last_id + 1)) || r.segs >= h.max_segs ||
-        s.fit_base + r.bytes + len > (s.udp ? h.limit_udp : h.limit_tcp) ||
-        h.held >= h.max_held) {
-      return Fast::kRules;
+    // Not the next in sequence, older runs held, or a rule says no.
+    if (f->nruns > 1 || (!s.udp && Be32(d + l4 + 4) != r.end) ||
+        !Fits(h, r, s, len, id)) {
+      const Fast o = OffRun(h, f, s, m, d, len, id, md, out);
+      if (o != Fast::kAppend) return o;
     }
     if (md == uint8_t(Mode::kList)) {
       internal::Link(r.tail)->next = m;
@@ -220,13 +217,26 @@ class FastPath {
     h.packets++;
     h.bytes += pkt_len;
     // In-order flow that can't grow: deliver now (as Engine::Process).
-    if (r.segs >= h.max_segs || len < r.mss) {
+    // (A LIST flow that holds older runs waits: its next packet flushes.)
+    if ((r.segs >= h.max_segs || len < r.mss) && f->nruns == 1) {
       SyncOut(h);
       e_.FlushFlow(f, kFlushSize, out);
       SyncIn(h);
       return Fast::kEmitted;
     }
     return Fast::kHeld;
+  }
+
+  // Whether the rules let a packet of `len` payload bytes and IP ID `id`
+  // join run r at its end (Engine::CanAppend), and the held limit lets it
+  // be held.
+  static bool Fits(const Hot& h, const Run& r, const Shape& s, uint32_t len,
+                   uint16_t id) {
+    return !(r.last_len != r.mss || len > r.mss ||
+             (r.flags & (kTcpPsh | kTcpFin)) ||
+             (!s.df && id != uint16_t(r.last_id + 1)) || r.segs >= h.max_segs ||
+             s.fit_base + r.bytes + len > (s.udp ? h.limit_udp : h.limit_tcp) ||
+             h.held >= h.max_held);
   }
 
   // Take() for an idle entry: the full path would find no live flow and
@@ -239,26 +249,39 @@ class FastPath {
     if (t_->full() || h.held >= h.max_held || h.max_segs <= 1) {
       return Fast::kRules;
     }
-    const uint32_t l4 = s.layout.l4_off;
     t_->Revive(f, now_);
     f->nruns = 1;
-    Run& r = f->run0;
-    r.head = r.tail = m;
-    r.start = s.udp ? 0 : Be32(d + l4 + 4);
-    r.end = r.start + len;
-    r.bytes = len;
-    r.segs = 1;
-    r.nsegs = 1;
-    r.mss = r.last_len = uint16_t(len);
-    r.first_id = r.last_id = id;
-    r.outer_first_id = r.outer_last_id = 0;
-    r.flags = s.udp ? 0 : d[l4 + 13];
-    r.last_mf = 0;
+    FirstOfRun(h, &f->run0, s, m, d, len, id);
+    return Fast::kHeld;
+  }
+
+  // m (payload `len`, IP ID `id`) as the only packet of run r, held: what
+  // Engine::StartRun() sets for it.
+  static void FirstOfRun(Hot& h, Run* r, const Shape& s, rte_mbuf* m,
+                         const uint8_t* d, uint32_t len, uint16_t id) {
+    const uint32_t l4 = s.layout.l4_off;
+    r->head = r->tail = m;
+    r->start = s.udp ? 0 : Be32(d + l4 + 4);
+    r->end = r->start + len;
+    r->bytes = len;
+    r->segs = 1;
+    r->nsegs = 1;
+    r->mss = r->last_len = uint16_t(len);
+    r->first_id = r->last_id = id;
+    r->outer_first_id = r->outer_last_id = 0;
+    r->flags = s.udp ? 0 : d[l4 + 13];
+    r->last_mf = 0;
     h.held++;
     h.packets++;
     h.bytes += len + s.hdr_len;
-    return Fast::kHeld;
   }
+
+  // Take() for a packet of live flow f that does not simply extend its
+  // only run (see fast_path.cc).
+  __attribute__((noinline)) Fast OffRun(Hot& h, Flow* f, const Shape& s,
+                                        rte_mbuf* m, const uint8_t* d,
+                                        uint32_t len, uint16_t id, uint8_t md,
+                                        Output* out);
 
   // For a packet whose ol_flags are not the plain case (no aggregation,
   // and with verification on a GOOD verdict): whether the full path would
@@ -283,9 +306,13 @@ class FastPath {
              Output* out);
   uint16_t Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i, uint16_t n,
                   uint8_t md, Output* out, bool* ended);
+  // At most `room` packets (see RoomBeforeOlderRuns).
   template <bool kUdp, bool kList, bool kCheckId, bool kWide>
   uint16_t StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts, uint16_t i,
-                   uint16_t n, Output* out, bool* ended);
+                   uint16_t n, uint32_t room, Output* out, bool* ended);
+  // How many whole segments run0 of f (a LIST flow holding older runs)
+  // can grow by before it would overlap an older run (0: don't stream).
+  uint32_t RoomBeforeOlderRuns(const Flow* f) const;
   // Hash lookups for a burst's remaining packets; returns the flow of the
   // last one (kNil if not held).  `cur`: the previous packet's flow.
   uint32_t Pipelined(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
@@ -313,7 +340,8 @@ class FastPath {
   Context* c_;
   FlowTable* t_;
   Engine e_;
-  uint64_t now_ = 0;  // the burst's timestamp (revived flows start then)
+  uint64_t now_ = 0;    // the burst's timestamp (revived flows start then)
+  bool timed_ = false;  // now_ is known (not in ContinueFlow)
   rte_mbuf* const* pf_ = nullptr;
   rte_mbuf* const* pf_end_ = nullptr;
   const bool verify_;

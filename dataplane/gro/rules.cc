@@ -181,7 +181,7 @@ void Engine::TryJoin(Flow* f, int i) {
   f->nruns--;
 }
 
-void Engine::StartRun(Flow* f, int i, rte_mbuf* m, const ParsedPacket& p) {
+Run& Engine::OpenRun(Flow* f, int i) {
   // Arrival order of runs: a new run is the newest.  (A single run's stamp
   // may be stale -- the fast path revives flows without it -- but it is
   // older than this one.)
@@ -194,7 +194,11 @@ void Engine::StartRun(Flow* f, int i, rte_mbuf* m, const ParsedPacket& p) {
   }
   stamp[i] = now;
   f->nruns++;
-  Run& r = t_->run(f, i);
+  return t_->run(f, i);
+}
+
+void Engine::StartRun(Flow* f, int i, rte_mbuf* m, const ParsedPacket& p) {
+  Run& r = OpenRun(f, i);
   r.head = m;
   // LIST: the link of the last member is written when the run is emitted.
   r.tail = t_->cold(f).layout.mode == uint8_t(Mode::kList) ? m : LastSeg(m);
@@ -222,20 +226,29 @@ AddResult Engine::AddSeq(Flow* f, rte_mbuf* m, const ParsedPacket& p) {
   // TCP in MERGE: a merged packet's bytes leave in sequence order, so it
   // may only hold segments that arrived in that order -- as Linux, a
   // segment joins only at the end of the flow's one run; any other flushes
-  // the run first (kOutOfOrder) and starts the next.  (The fast path and
-  // the streaming loop take only that case themselves.)
+  // the run first (kOutOfOrder) and starts the next.
+  // TCP in LIST: members leave one by one, run after run in arrival order
+  // (see EmitFlow), so a segment may only extend the newest run, at its
+  // end; any other starts a run of its own.  The runs are kept newest
+  // first: run0, in the hot entry, is the one that grows, in both modes.
+  // (The fast path and the streaming loop take these cases themselves.)
   const Layout& l = t_->cold(f).layout;
   const bool list = l.mode == uint8_t(Mode::kList);
-  if (!list && l.type != kIpv4Frag) {
+  if (l.type != kIpv4Frag) {
     Run& r = f->run0;
-    if (r.end != s) return AddResult::kOutOfOrder;
-    if (!CanAppend(*f, r, p)) return AddResult::kNoFit;
-    Append(f, &r, m, p);
+    if (r.end == s) {
+      if (!CanAppend(*f, r, p)) return AddResult::kNoFit;
+      Append(f, &r, m, p);
+      return AddResult::kAdded;
+    }
+    if (!list) return AddResult::kOutOfOrder;
+    if (f->nruns == kMaxRuns) return AddResult::kTooManyRuns;
+    StartRun(f, 0, m, p);
     return AddResult::kAdded;
   }
-  // LIST members leave one by one, run after run in arrival order (see
-  // EmitFlow): a packet may only extend the newest run, at its end.
-  // Fragments: a datagram is one output, its fragments join in any order.
+  // Fragments: a datagram is one output, its fragments join in any order
+  // (runs sorted by offset; in LIST only the newest run grows, at its end,
+  // and runs never join or grow at the front).
   int newest = 0;
   if (list) {
     const uint32_t* stamp = t_->cold(f).run_stamp;

@@ -14,9 +14,17 @@ namespace grod::gro {
 uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
                           uint16_t n, uint8_t md, Output* out, bool* ended) {
   *ended = false;
-  if (f->shape == kNoShape || f->nruns != 1) return i;
+  if (f->shape == kNoShape || f->nruns == 0) return i;
   const Shape& s = t_->shape(f->shape);
   const Run& r = f->run0;
+  // A LIST flow holding older runs grows its newest, run0, too (AddSeq),
+  // up to the first byte an older run holds (a packet overlapping one is
+  // a duplicate: the rules pass it).
+  uint32_t room = UINT32_MAX;
+  if (f->nruns > 1 &&
+      (md != uint8_t(Mode::kList) || (room = RoomBeforeOlderRuns(f)) == 0)) {
+    return i;
+  }
   if (s.layout.mode != md || !s.streamable || r.last_len != r.mss ||
       (r.flags & (kTcpPsh | kTcpFin)) || e_.limit(!s.udp) < s.fit_base ||
       r.segs >= c_->cfg_.max_segments ||
@@ -28,8 +36,9 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
   // miss times any small prefetch distance).
   Ahead(pf_end_);
   const bool list = md == uint8_t(Mode::kList);
-  using Fn = uint16_t (FastPath::*)(Flow*, const Shape&, rte_mbuf* const*,
-                                    uint16_t, uint16_t, Output*, bool*);
+  using Fn =
+      uint16_t (FastPath::*)(Flow*, const Shape&, rte_mbuf* const*, uint16_t,
+                             uint16_t, uint32_t, Output*, bool*);
   // Headers of up to 64 bytes (plain IPv4 TCP/UDP) or longer (IPv6, TCP
   // options such as timestamps, VLAN tags).
   static constexpr Fn kFns[16] = {
@@ -52,7 +61,26 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
   };
   const Fn fn =
       kFns[s.udp * 8 + list * 4 + !s.df * 2 + (s.nchunks > 4 ? 1 : 0)];
-  return (this->*fn)(f, s, pkts, i, n, out, ended);
+  return (this->*fn)(f, s, pkts, i, n, room, out, ended);
+}
+
+uint32_t FastPath::RoomBeforeOlderRuns(const Flow* f) const {
+  const Run& r = f->run0;
+  uint32_t room = UINT32_MAX;
+  for (int i = 1; i < f->nruns; ++i) {
+    const Run& o = t_->run(f, i);
+    // Behind run0's end: the packets appended next (less than 2^22 bytes
+    // per call: a burst of at most 64 KiB segments) never reach it.
+    const uint32_t behind = r.end - o.end, ahead = o.start - r.end;
+    if (behind < (1u << 30)) continue;
+    // Ahead of it: whole segments up to its start.
+    if (ahead < (1u << 30)) {
+      if (ahead / r.mss < room) room = ahead / r.mss;
+      continue;
+    }
+    return 0;  // around run0's end (or far off): packet by packet
+  }
+  return room;
 }
 
 namespace {
@@ -158,7 +186,8 @@ template <bool kList, bool kCheckId>
 
 template <bool kUdp, bool kList, bool kCheckId, bool kWide>
 uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
-                           uint16_t i, uint16_t n, Output* out, bool* ended) {
+                           uint16_t i, uint16_t n, uint32_t room, Output* out,
+                           bool* ended) {
   Run& r = f->run0;
   const uint32_t hdr = s.hdr_len, l4 = s.layout.l4_off,
                  id_off = s.layout.l3_off + 4u, mss = r.mss;
@@ -185,6 +214,7 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   const uint32_t held_room = c_->cfg_.max_held_packets - t_->held_packets;
   if (held_room < budget) budget = held_room;
   if (budget > uint32_t(n - i)) budget = n - i;
+  if (budget > room) budget = room;
   // (The division only when the byte limit may bind.)
   const uint32_t max_bytes = e_.limit(!s.udp) - s.fit_base;
   const uint32_t bytes_left = r.bytes < max_bytes ? max_bytes - r.bytes : 0;
@@ -235,8 +265,9 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   t_->held_packets += k;
   packets_ += k;
   bytes_ += uint64_t(k) * full;
-  // In-order flow that can't grow: deliver now (as Engine::Process).
-  *ended = k != 0 && k == seg_room;
+  // In-order flow that can't grow: deliver now (as Engine::Process; a
+  // LIST flow holding older runs waits: its next packet flushes it).
+  *ended = k != 0 && k == seg_room && f->nruns == 1;
   if (*ended) e_.FlushFlow(f, kFlushSize, out);
   return uint16_t(i + k);
 }
