@@ -180,10 +180,15 @@ Flow* FlowTable::Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc) {
   return f;
 }
 
+uint32_t FlowTable::SlotOf(uint32_t idx) const {
+  uint32_t i = Key(flows_[idx].hash) & mask_;
+  while (slots_[i].idx != idx) i = (i + 1) & mask_;
+  return i;
+}
+
 void FlowTable::Free(Flow* f) {
   const uint32_t idx = index(f);
-  uint32_t i = Key(f->hash) & mask_;
-  while (slots_[i].idx != idx) i = (i + 1) & mask_;
+  uint32_t i = SlotOf(idx);
   // Backward-shift deletion keeps every probe chain gap-free, so lookups
   // never need tombstones and stay short after churn.
   for (uint32_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
@@ -224,30 +229,48 @@ void FlowTable::Retire(Flow* f) {
   }
 }
 
+// Touches only the entries in use (live: the list; idle: the bitmap), not
+// the whole slot array, free stack and pair counters: burst mode resets
+// after every call of 32 packets with a few entries in use, and clearing
+// 4 slots, a free-stack entry and 2 pair buckets per max_flows (8 KiB of
+// pair buckets at the minimum 1024) each time cost it more than the
+// engine's per-packet work (docs/BENCHMARKS_GRO.md, "Issue #11: burst
+// mode").  Slots are emptied one by one without backward shift: each
+// entry is still found from its home, as no slot moves.
 void FlowTable::Reset() {
-  for (uint32_t i = oldest_; i != kNil; i = flows_[i].newer) {
+  // The pair buckets count live flows only (Retire() took the idle ones
+  // out): uncount each, so that they stay exact without a clear.  Nothing
+  // is read when nothing is counted (the usual case: no fragment held, no
+  // reader lately).
+  const bool counted = others_counted_ || frag_live_ != 0;
+  // Newest first: the free stack gets back the order it handed out.
+  for (uint32_t i = newest_; i != kNil; i = flows_[i].older) {
     Flow* f = &flows_[i];
     NoteRetired(f->nruns == 1 && f->run0.segs == 1);
+    if (counted) PairCount(i, -1);
     f->nruns = 0;
     DropShape(f);
+    slots_[SlotOf(i)] = {0, kNil};
+    free_[nfree_++] = i;
+  }
+  if (others_counted_) {
+    quiet_ += size_;
+    if (quiet_ >= quiet_limit_) others_counted_ = false;
   }
   const uint32_t words = (capacity_ + 63) / 64;
   for (uint32_t w = 0; w < words; ++w) {
     for (uint64_t bits = idle_[w]; bits != 0; bits &= bits - 1) {
-      DropShape(&flows_[w * 64 + uint32_t(__builtin_ctzll(bits))]);
+      const uint32_t i = w * 64 + uint32_t(__builtin_ctzll(bits));
+      DropShape(&flows_[i]);
+      slots_[SlotOf(i)] = {0, kNil};
+      free_[nfree_++] = i;
     }
     idle_[w] = 0;
   }
-  for (uint32_t i = 0; i <= mask_; ++i) slots_[i] = {0, kNil};
-  for (uint32_t i = 0; i < capacity_; ++i) free_[i] = capacity_ - 1 - i;
-  nfree_ = capacity_;
   size_ = 0;
   oldest_ = newest_ = kNil;
   clock_ = 0;
   held_packets = 0;
-  memset(pair_live_, 0, sizeof(uint32_t) * 2 * (pair_mask_ + 1));
-  frag_live_ = 0;
-  others_counted_ = false;
 }
 
 void FlowTable::Revive(Flow* f, uint64_t now_tsc) {

@@ -291,7 +291,8 @@ class FlowTable {
     }
   }
   // Every entry free, as after Create(), once the caller emitted every
-  // live flow (counted as retired for lazy_templates()).
+  // live flow (counted as retired for lazy_templates() and, while pairs
+  // are counted, as retirements for CountOthers()).  O(entries in use).
   void Reset();
   // Makes an idle entry live again (newest, created now) with no runs.
   // Requires !full().  (The full path then resets layout, attributes and
@@ -382,7 +383,8 @@ class FlowTable {
   uint8_t AcquireShape(const Layout& l, const FlowAttrs& a);
   void Unlink(Flow* f);
   void LinkNewest(Flow* f);
-  void Free(Flow* f);  // out of the slots, onto the free stack
+  void Free(Flow* f);                   // out of the slots, onto the free stack
+  uint32_t SlotOf(uint32_t idx) const;  // the slot of entry idx (in use)
   // A free slot within kMaxProbe of keyed hash kh's home (reclaiming an
   // idle entry there if need be), or kNil.
   uint32_t FreeSlotNear(uint32_t kh);
