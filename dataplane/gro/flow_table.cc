@@ -19,13 +19,11 @@ uint64_t HashMultiplier(uint64_t seed) {
   return (z ^ (z >> 31)) | 1;
 }
 
-// Load factor <= 0.25: the keyed hash places flows at random, and at
-// 0.5 linear probing sent a lookup past its home slot 0.25 times on
-// average (16 flows, one seed), mostly a mispredicted branch -- most of
-// what the 16-flow benchmark rows lost (docs/BENCHMARKS_GRO.md,
-// "Issue #11: the 16-flow rows").  At 0.25: 0.06 (same seed).
+// Load factor <= 0.25: the keyed hash places flows at random; with 8
+// slots per bucket a home bucket is then hardly ever full, so a lookup
+// reads one cache line of slots.  (At least 4 buckets: see EmptyHash().)
 uint32_t FlowTable::SlotCount(uint32_t max_flows) {
-  uint32_t nslots = 1;
+  uint32_t nslots = 4 * kBucketSlots;
   while (nslots < 4 * max_flows) nslots <<= 1;
   return nslots;
 }
@@ -40,8 +38,9 @@ FlowTable* FlowTable::Create(uint32_t max_flows, int socket_id,
       std::max<size_t>(alignof(FlowTable), RTE_CACHE_LINE_SIZE), socket_id);
   if (mem == nullptr) return nullptr;
   FlowTable* t = new (mem) FlowTable();
-  t->slots_ = static_cast<Slot*>(rte_malloc_socket(
-      "grod_gro_slots", sizeof(Slot) * nslots, RTE_CACHE_LINE_SIZE, socket_id));
+  const uint32_t nbuckets = nslots / kBucketSlots;
+  t->buckets_ = static_cast<Bucket*>(rte_malloc_socket(
+      "grod_gro_slots", sizeof(Bucket) * nbuckets, alignof(Bucket), socket_id));
   t->flows_ = static_cast<Flow*>(rte_zmalloc_socket(
       "grod_gro_flows", sizeof(Flow) * max_flows, 128, socket_id));
   t->cold_ = static_cast<FlowCold*>(
@@ -56,37 +55,37 @@ FlowTable* FlowTable::Create(uint32_t max_flows, int socket_id,
       "grod_gro_idle", sizeof(uint64_t) * (max_flows + 63) / 64,
       RTE_CACHE_LINE_SIZE, socket_id));
   // Pair buckets: as many as flows (at least 1024, at most 65536).
-  uint32_t nbuckets = 1024;
-  while (nbuckets < max_flows && nbuckets < 65536) nbuckets <<= 1;
-  t->pair_mask_ = nbuckets - 1;
+  uint32_t npairs = 1024;
+  while (npairs < max_flows && npairs < 65536) npairs <<= 1;
+  t->pair_mask_ = npairs - 1;
   t->pairs_ = static_cast<PairEntry*>(
       rte_zmalloc_socket("grod_gro_pairs", sizeof(PairEntry) * max_flows,
                          RTE_CACHE_LINE_SIZE, socket_id));
   t->pair_live_ = static_cast<uint32_t*>(
-      rte_zmalloc_socket("grod_gro_pair_live", sizeof(uint32_t) * 2 * nbuckets,
+      rte_zmalloc_socket("grod_gro_pair_live", sizeof(uint32_t) * 2 * npairs,
                          RTE_CACHE_LINE_SIZE, socket_id));
-  if (t->slots_ == nullptr || t->flows_ == nullptr || t->cold_ == nullptr ||
+  if (t->buckets_ == nullptr || t->flows_ == nullptr || t->cold_ == nullptr ||
       t->free_ == nullptr || t->start_ == nullptr || t->idle_ == nullptr ||
       t->pairs_ == nullptr || t->pair_live_ == nullptr) {
     Destroy(t);
     return nullptr;
   }
-  for (uint32_t i = 0; i < nslots; ++i) t->slots_[i] = {0, kNil};
+  t->mask_ = nbuckets - 1;
+  t->ClearSlots();
   // Hand out low indices first: fewer distinct cache lines with few flows.
   for (uint32_t i = 0; i < max_flows; ++i) t->free_[i] = max_flows - 1 - i;
   t->nfree_ = max_flows;
-  t->mask_ = nslots - 1;
   t->mult_ = HashMultiplier(hash_seed);
   t->capacity_ = max_flows;
   // Stop counting non-fragment flows per pair after twice what a recount
   // costs in retirements with no reader.
-  t->quiet_limit_ = 2 * (max_flows + nbuckets);
+  t->quiet_limit_ = 2 * (max_flows + npairs);
   return t;
 }
 
 void FlowTable::Destroy(FlowTable* t) {
   if (t == nullptr) return;
-  rte_free(t->slots_);
+  rte_free(t->buckets_);
   rte_free(t->flows_);
   rte_free(t->cold_);
   rte_free(t->free_);
@@ -136,30 +135,47 @@ uint32_t FlowTable::NextIdle() {
   return idx;
 }
 
+uint32_t FlowTable::FindAway(const Bucket* buckets, uint32_t home_mask,
+                             const Bucket* b, uint32_t kh) {
+  if (Match(b->idx, kNil) != 0) return kNil;
+  const uint32_t mask = home_mask / kBucketSlots;
+  const Bucket& n = buckets[uint32_t(b - buckets + 1) & mask];
+  const uint32_t m = Match(n.hash, kh);
+  return m != 0 ? IdxAt(n, uint32_t(__builtin_ctz(m))) : kNil;
+}
+
 uint32_t FlowTable::FreeSlotNear(uint32_t kh) {
-  uint32_t i = kh & mask_;
-  for (uint32_t n = 0; n < kMaxProbe; ++n, i = (i + 1) & mask_) {
-    if (slots_[i].idx == kNil) return i;
-  }
-  // Full near home: an idle entry there gives its slot up (backward shift
-  // may then move another entry into it; look again).
-  i = kh & mask_;
-  for (uint32_t n = 0; n < kMaxProbe; ++n, i = (i + 1) & mask_) {
-    if (flows_[slots_[i].idx].nruns == 0) {
-      Free(&flows_[slots_[i].idx]);
-      return FreeSlotNear(kh);
+  const uint32_t home = HomeBucket(kh), next = (home + 1) & mask_;
+  for (;;) {
+    for (const uint32_t b : {home, next}) {
+      const uint32_t e = Match(buckets_[b].idx, kNil);
+      if (e != 0) return b * kBucketSlots + uint32_t(__builtin_ctz(e)) / 2;
     }
+    // Both full: an idle entry there gives its slot up (an entry of the
+    // next bucket may then move into it; look again).
+    uint32_t idle = kNil;
+    for (const uint32_t b : {home, next}) {
+      for (uint32_t j = 0; j < kBucketSlots && idle == kNil; ++j) {
+        if (flows_[buckets_[b].idx[j]].nruns == 0) idle = buckets_[b].idx[j];
+      }
+    }
+    if (idle == kNil) return kNil;
+    Free(&flows_[idle]);
   }
-  return kNil;
 }
 
 Flow* FlowTable::Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc) {
   const uint32_t kh = Key(hash);
-  const uint32_t slot = FreeSlotNear(kh);
+  uint32_t slot = FreeSlotNear(kh);
   if (slot == kNil) return nullptr;
-  // Reclaim an idle entry if none is free.  (Its backward shift never
-  // fills a free slot, so one stays within kMaxProbe of home.)
-  if (nfree_ == 0) Free(&flows_[NextIdle()]);
+  if (nfree_ == 0) {
+    // Reclaim an idle entry, and look again: freeing a slot never fills
+    // another (the one found stays free), but it may have freed one in
+    // the home bucket, which comes first (an entry sits in the next bucket
+    // only while its home is full).
+    Free(&flows_[NextIdle()]);
+    slot = FreeSlotNear(kh);
+  }
   const uint32_t idx = free_[--nfree_];
   Flow* f = &flows_[idx];
   FlowCold& c = cold_[idx];
@@ -173,39 +189,67 @@ Flow* FlowTable::Insert(const FlowKey& key, uint32_t hash, uint64_t now_tsc) {
   f->shape = kNoShape;
   f->nruns = 0;
   LinkNewest(f);
-  uint32_t i = kh & mask_;
-  while (slots_[i].idx != kNil) i = (i + 1) & mask_;
-  slots_[i] = {kh, idx};
+  Bucket& b = buckets_[slot / kBucketSlots];
+  b.hash[slot % kBucketSlots] = kh;
+  b.idx[slot % kBucketSlots] = idx;
   ++size_;
   return f;
 }
 
 uint32_t FlowTable::SlotOf(uint32_t idx) const {
-  uint32_t i = Key(flows_[idx].hash) & mask_;
-  while (slots_[i].idx != idx) i = (i + 1) & mask_;
-  return i;
+  uint32_t b = HomeBucket(Key(flows_[idx].hash));
+  uint32_t m = Match(buckets_[b].idx, idx);
+  if (m == 0) {  // away from home: in the next bucket
+    b = (b + 1) & mask_;
+    m = Match(buckets_[b].idx, idx);
+  }
+  return b * kBucketSlots + uint32_t(__builtin_ctz(m)) / 2;
 }
 
 void FlowTable::Free(Flow* f) {
   const uint32_t idx = index(f);
-  uint32_t i = SlotOf(idx);
-  // Backward-shift deletion keeps every probe chain gap-free, so lookups
-  // never need tombstones and stay short after churn.
-  for (uint32_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
-    if (slots_[j].idx == kNil) break;
-    const uint32_t home = slots_[j].hash & mask_;
-    // Move j into the hole at i unless its home lies cyclically in (i, j].
-    const bool stays = ((j - home) & mask_) < ((j - i) & mask_);
-    if (!stays) {
-      slots_[i] = slots_[j];
-      i = j;
-    }
-  }
-  slots_[i] = {0, kNil};
+  const uint32_t slot = SlotOf(idx);
+  EmptySlot(slot / kBucketSlots, slot % kBucketSlots);
   DropShape(f);
   f->nruns = 0;
   SetIdle(idx, false);
   free_[nfree_++] = idx;
+}
+
+void FlowTable::EmptySlot(uint32_t b, uint32_t j) {
+  // An entry whose home is bucket b sits in the next one only while b is
+  // full, so lookups stop at a home bucket with a free slot.  When b was
+  // full, one such entry moves into the hole -- which leaves one in the
+  // next bucket, for the same reason, and so on.  Entries only ever move
+  // home: no tombstones, and lookups stay one bucket long after churn.
+  for (;;) {
+    Bucket& cur = buckets_[b];
+    const bool was_full = Match(cur.idx, kNil) == 0;
+    cur.hash[j] = EmptyHash(b);
+    cur.idx[j] = kNil;
+    if (!was_full) return;
+    const uint32_t nb = (b + 1) & mask_;
+    Bucket& next = buckets_[nb];
+    uint32_t k = 0;
+    while (k < kBucketSlots &&
+           (next.idx[k] == kNil || HomeBucket(next.hash[k]) != b)) {
+      ++k;
+    }
+    if (k == kBucketSlots) return;
+    cur.hash[j] = next.hash[k];
+    cur.idx[j] = next.idx[k];
+    b = nb;
+    j = k;
+  }
+}
+
+void FlowTable::ClearSlots() {
+  for (uint32_t b = 0; b <= mask_; ++b) {
+    for (uint32_t j = 0; j < kBucketSlots; ++j) {
+      buckets_[b].hash[j] = EmptyHash(b);
+      buckets_[b].idx[j] = kNil;
+    }
+  }
 }
 
 void FlowTable::Retire(Flow* f) {
@@ -250,7 +294,7 @@ void FlowTable::Reset() {
     if (counted) PairCount(i, -1);
     f->nruns = 0;
     DropShape(f);
-    slots_[SlotOf(i)] = {0, kNil};
+    ClearSlot(SlotOf(i));
     free_[nfree_++] = i;
   }
   if (others_counted_) {
@@ -262,7 +306,7 @@ void FlowTable::Reset() {
     for (uint64_t bits = idle_[w]; bits != 0; bits &= bits - 1) {
       const uint32_t i = w * 64 + uint32_t(__builtin_ctzll(bits));
       DropShape(&flows_[i]);
-      slots_[SlotOf(i)] = {0, kNil};
+      ClearSlot(SlotOf(i));
       free_[nfree_++] = i;
     }
     idle_[w] = 0;

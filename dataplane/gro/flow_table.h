@@ -1,5 +1,6 @@
-// Per-context flow state: a compact open-addressing hash table (linear
-// probing, backward-shift deletion) over fixed arrays of flow entries, plus
+// Per-context flow state: a compact open-addressing hash table (buckets of
+// 8 slots, an overflow into the next bucket, entries moved back home on
+// deletion) over fixed arrays of flow entries, plus
 // an intrusive list of flows in creation order for oldest-first eviction and
 // timeout flushes.
 //
@@ -19,12 +20,19 @@
 //     taking the fast path touches only these two lines.
 //   * FlowCold (384 B): template bytes 64..127, the full FlowKey (slow-path
 //     lookups), attributes, layout, creation time, out-of-order runs 1..3.
-// Why not rte_hash: a lookup here is one probe of an 8-byte slot (hash +
-// index; load factor <= 0.25) and one compare in the flow itself, with the
-// hash precomputed; rte_hash's bucketized cuckoo table keeps keys in a
-// separate array and adds/deletes through a key-store ring, which costs
-// extra cache lines per packet.  Memory is bounded: max_flows entries + 4x
-// slots (32 B per flow next to an entry's 512), all allocated once.
+// The slots that lead from a flow's hash to its entry are bucketized: a
+// bucket is one cache line of 8 slots (keyed hashes, then entry indices),
+// and a lookup compares all 8 hashes at once (SSE2: two compares, a
+// movemask), so where a flow sits in its bucket, and whether another flow
+// shares the bucket, costs no branch: the lookup's outcome does not depend
+// on the per-context hash seed (docs/BENCHMARKS_GRO.md, "Issue #11:
+// bucketized slots").
+// Why not rte_hash: a lookup here is one cache line of slots (load factor
+// <= 0.25) and one compare in the flow itself, with the hash precomputed;
+// rte_hash's bucketized cuckoo table keeps keys in a separate array and
+// adds/deletes through a key-store ring, which costs extra cache lines per
+// packet.  Memory is bounded: max_flows entries + 4x slots (32 B per flow
+// next to an entry's 512), all allocated once.
 #ifndef GROD_DATAPLANE_GRO_FLOW_TABLE_H_
 #define GROD_DATAPLANE_GRO_FLOW_TABLE_H_
 
@@ -51,13 +59,13 @@ inline constexpr uint32_t kNil = UINT32_MAX;
 // anyone can pick 5-tuples that share its low bits.  The table therefore
 // places flows by a keyed hash of it -- multiply-shift with a per-context
 // random odd 64-bit multiplier: for two different flow hashes, the chance
-// that they share a home slot is about 2 / slots whatever the sender
-// picked -- and probes at most kMaxProbe slots: a flow with no free slot
-// that close to its home is not held (kPassHashCollision).  (Flows whose
-// CRCs collide in all 32 bits still share a home; the bound caps what
-// they cost.)  Backward-shift deletion only moves entries towards their
-// home, so every entry stays within kMaxProbe of it.
-inline constexpr uint32_t kMaxProbe = 16;
+// that they share a home bucket is about 2 / buckets whatever the sender
+// picked -- and probes at most kMaxProbe slots: the flow's home bucket and,
+// only while that one is full, the next.  A flow with no free slot there
+// is not held (kPassHashCollision).  (Flows whose CRCs collide in all 32
+// bits still share a home; the bound caps what they cost.)
+inline constexpr uint32_t kBucketSlots = 8;
+inline constexpr uint32_t kMaxProbe = 2 * kBucketSlots;
 
 // Address pairs: IP addresses, ingress port and VXLAN context (VNI, outer
 // addresses) -- what a fragment shares with the 5-tuples of its datagram,
@@ -193,34 +201,68 @@ inline bool KeyEqual(const FlowKey& a, const FlowKey& b) {
 
 class FlowTable {
  public:
-  struct Slot {
-    uint32_t hash;
-    uint32_t idx;  // kNil = empty
+  // One cache line of slots.  Slot j holds the keyed hash of an entry and
+  // its index; an empty slot holds kNil and, as hash, EmptyHash(): one
+  // whose home is two buckets on, so no lookup that reads this bucket
+  // (whose home is this bucket or the one before) ever matches it.
+  struct alignas(64) Bucket {
+    uint32_t hash[kBucketSlots];
+    uint32_t idx[kBucketSlots];  // kNil = empty
   };
-  // The slot array, for a burst loop to keep in registers (stores into
+  // The slots of `b` holding `v` among `w` (its hashes or its indices):
+  // two mask bits per slot, bits 2j and 2j + 1 for slot j.
+  static uint32_t Match(const uint32_t (&w)[kBucketSlots], uint32_t v) {
+    const __m128i k = _mm_set1_epi32(int(v));
+    const __m128i* p = reinterpret_cast<const __m128i*>(w);
+    return uint32_t(_mm_movemask_epi8(
+        _mm_packs_epi32(_mm_cmpeq_epi32(_mm_load_si128(p), k),
+                        _mm_cmpeq_epi32(_mm_load_si128(p + 1), k))));
+  }
+  // The index in the slot of mask bit `bit` (the lowest of a Match(): even;
+  // as a byte offset, 2 * bit, it needs no shift).
+  static uint32_t IdxAt(const Bucket& b, uint32_t bit) {
+    uint32_t v;
+    memcpy(&v, reinterpret_cast<const char*>(b.idx) + 2 * bit, sizeof(v));
+    return v;
+  }
+  // The bucket array, for a burst loop to keep in registers (stores into
   // mbufs or runs could alias the table's members).  Valid until the next
   // Insert/Free (which may move slots, never the array).
   struct Slots {
-    const Slot* slots;
-    uint32_t mask;
+    const Bucket* buckets;
+    // The slot mask with the bits of a slot within its bucket clear:
+    // kh & home_mask is kh's home bucket's first slot (times 8, its byte
+    // offset: no shift to find the bucket).
+    uint32_t home_mask;
     uint64_t mult;
     // The keyed hash of a flow hash (Find/Prefetch take keyed ones).
     uint32_t Key(uint32_t hash) const { return KeyedHash(hash, mult); }
-    // The first entry whose slot carries keyed hash `kh`, or kNil.
-    uint32_t Find(uint32_t kh) const {
-      uint32_t i = kh & mask;
-      for (uint32_t n = 0; n < kMaxProbe; ++n, i = (i + 1) & mask) {
-        const Slot s = slots[i];
-        if (s.idx == kNil || s.hash == kh) return s.idx;
-      }
-      return kNil;
+    const Bucket& Home(uint32_t kh) const {
+      return *reinterpret_cast<const Bucket*>(
+          reinterpret_cast<const char*>(buckets) +
+          size_t(kh & home_mask) * (sizeof(Bucket) / kBucketSlots));
     }
-    void Prefetch(uint32_t kh) const { rte_prefetch0(&slots[kh & mask]); }
+    // An entry whose slot carries keyed hash `kh`, or kNil.  The home
+    // bucket's 8 hashes are compared at once: a hit costs one branch,
+    // wherever in the bucket the entry sits.
+    uint32_t Find(uint32_t kh) const {
+      const Bucket& b = Home(kh);
+      const uint32_t m = Match(b.hash, kh);
+      if (__builtin_expect(m != 0, 1)) return IdxAt(b, __builtin_ctz(m));
+      return FindAway(buckets, home_mask, &b, kh);
+    }
+    void Prefetch(uint32_t kh) const { rte_prefetch0(&Home(kh)); }
   };
-  Slots slots() const { return Slots{slots_, mask_, mult_}; }
+  Slots slots() const { return Slots{buckets_, mask_ * kBucketSlots, mult_}; }
+  // Slots::Find() for a kh not in its home bucket b (rare: out of line):
+  // in the next bucket if b is full.
+  [[gnu::noinline]] static uint32_t FindAway(const Bucket* buckets,
+                                             uint32_t home_mask,
+                                             const Bucket* b, uint32_t kh);
 
-  // Slots of a table of max_flows entries (a power of two): a flow's home
-  // slot is KeyedHash() & (SlotCount() - 1).
+  // Slots of a table of max_flows entries (a power of two, at least 4
+  // buckets): a flow's home slot is KeyedHash() & (SlotCount() - 1), its
+  // home bucket that slot / kBucketSlots.
   static uint32_t SlotCount(uint32_t max_flows);
   // hash_seed: see HashMultiplier().
   static FlowTable* Create(uint32_t max_flows, int socket_id,
@@ -230,34 +272,36 @@ class FlowTable {
   // Methods taking a `hash` take the parser's flow hash (key it here).
   Flow* Find(const FlowKey& key, uint32_t hash) const {
     const uint32_t kh = Key(hash);
-    uint32_t i = kh & mask_;
-    for (uint32_t n = 0; n < kMaxProbe; ++n, i = (i + 1) & mask_) {
-      const Slot s = slots_[i];
-      if (s.idx == kNil) return nullptr;
-      if (s.hash == kh && KeyEqual(cold_[s.idx].key, key)) {
-        return &flows_[s.idx];
+    const Bucket* b = &slots().Home(kh);
+    for (int n = 0;; ++n) {
+      // Every slot carrying kh (flow hashes collide): the whole key
+      // decides.  (One mask bit per slot.)
+      for (uint32_t m = Match(b->hash, kh) & 0x5555; m != 0; m &= m - 1) {
+        const uint32_t idx = IdxAt(*b, __builtin_ctz(m));
+        if (KeyEqual(cold_[idx].key, key)) return &flows_[idx];
       }
+      // In the next bucket only if the home bucket is full.
+      if (n == 1 || Match(b->idx, kNil) != 0) return nullptr;
+      b = &buckets_[(b - buckets_ + 1) & mask_];
     }
-    return nullptr;
   }
   uint32_t Key(uint32_t hash) const { return KeyedHash(hash, mult_); }
   // Find() returns live and idle entries (IsIdle()).
   static bool IsIdle(const Flow* f) {
     return f->nruns == 0 && f->shape != kNoShape;
   }
-  // Staged prefetch for a burst: the slot first, then (once the slot is in
+  // Staged prefetch for a burst: the slots first, then (once they are in
   // cache) the flow entry.
-  void PrefetchSlot(uint32_t hash) const {
-    rte_prefetch0(&slots_[Key(hash) & mask_]);
-  }
-  // Hot lines, and the cold lines holding the key (slow-path lookups).
+  void PrefetchSlot(uint32_t hash) const { slots().Prefetch(Key(hash)); }
+  // Hot lines, and the cold lines holding the key (slow-path lookups), of
+  // the home bucket's entry with the flow's keyed hash.
   void PrefetchFlow(uint32_t hash, bool with_key) const {
-    const Slot s = slots_[Key(hash) & mask_];
-    if (s.idx == kNil) return;
-    rte_prefetch0(&flows_[s.idx]);
-    rte_prefetch0(&flows_[s.idx].run0);
+    const uint32_t idx = AtHome(hash);
+    if (idx == kNil) return;
+    rte_prefetch0(&flows_[idx]);
+    rte_prefetch0(&flows_[idx].run0);
     if (with_key) {
-      const char* c = reinterpret_cast<const char*>(&cold_[s.idx].key);
+      const char* c = reinterpret_cast<const char*>(&cold_[idx].key);
       rte_prefetch0(c);
       rte_prefetch0(c + 64);
     }
@@ -269,8 +313,8 @@ class FlowTable {
     rte_prefetch0(reinterpret_cast<const char*>(f.run0.tail) + 64);
   }
   void PrefetchRun(uint32_t hash) const {
-    const Slot s = slots_[Key(hash) & mask_];
-    if (s.idx != kNil) PrefetchTail(flows_[s.idx]);
+    const uint32_t idx = AtHome(hash);
+    if (idx != kNil) PrefetchTail(flows_[idx]);
   }
 
   // Requires !full() and no entry with this key.  Sets key, hash, port,
@@ -383,11 +427,33 @@ class FlowTable {
   uint8_t AcquireShape(const Layout& l, const FlowAttrs& a);
   void Unlink(Flow* f);
   void LinkNewest(Flow* f);
-  void Free(Flow* f);                   // out of the slots, onto the free stack
-  uint32_t SlotOf(uint32_t idx) const;  // the slot of entry idx (in use)
-  // A free slot within kMaxProbe of keyed hash kh's home (reclaiming an
-  // idle entry there if need be), or kNil.
+  void Free(Flow* f);  // out of the slots, onto the free stack
+  // The slot (bucket * kBucketSlots + slot) of entry idx (in use).
+  uint32_t SlotOf(uint32_t idx) const;
+  // A free slot (bucket * kBucketSlots + slot) for keyed hash kh: in its
+  // home bucket, else, that one full, in the next (reclaiming an idle
+  // entry there if need be); kNil if none.
   uint32_t FreeSlotNear(uint32_t kh);
+  // Empties slot j of bucket b (moving entries back home, see flow_table.cc).
+  void EmptySlot(uint32_t b, uint32_t j);
+  // Slot `slot` empty, no entry moved (Reset: all are emptied).
+  void ClearSlot(uint32_t slot) {
+    Bucket& b = buckets_[slot / kBucketSlots];
+    b.hash[slot % kBucketSlots] = EmptyHash(slot / kBucketSlots);
+    b.idx[slot % kBucketSlots] = kNil;
+  }
+  void ClearSlots();  // every slot empty
+  // Prefetch hint: a home-bucket entry carrying hash's keyed hash, or kNil.
+  uint32_t AtHome(uint32_t hash) const {
+    const uint32_t kh = Key(hash);
+    const Bucket& b = slots().Home(kh);
+    const uint32_t m = Match(b.hash, kh);
+    return m != 0 ? IdxAt(b, __builtin_ctz(m)) : kNil;
+  }
+  uint32_t HomeBucket(uint32_t kh) const { return (kh / kBucketSlots) & mask_; }
+  uint32_t EmptyHash(uint32_t b) const {
+    return ((b + 2) & mask_) * kBucketSlots;
+  }
   uint32_t NextIdle();  // requires an idle entry
   struct PairEntry {
     uint32_t tag;  // PairTag() | 1 << 31 for fragments
@@ -410,8 +476,8 @@ class FlowTable {
     idle_[idx >> 6] = idle ? idle_[idx >> 6] | bit : idle_[idx >> 6] & ~bit;
   }
 
-  Slot* slots_ = nullptr;
-  uint32_t mask_ = 0;
+  Bucket* buckets_ = nullptr;
+  uint32_t mask_ = 0;  // buckets - 1
   uint64_t mult_ = 1;  // HashMultiplier(): slots carry KeyedHash()
   Flow* flows_ = nullptr;
   FlowCold* cold_ = nullptr;

@@ -114,8 +114,10 @@ class FlowTableReset : public MbufTest {
     EXPECT_EQ(t_->oldest(), nullptr);
     EXPECT_EQ(t_->held_packets, 0u);
     const FlowTable::Slots s = t_->slots();
-    for (uint32_t i = 0; i <= s.mask; ++i) {
-      EXPECT_EQ(s.slots[i].idx, kNil) << "slot " << i;
+    for (uint32_t b = 0; b <= s.home_mask / kBucketSlots; ++b) {
+      for (uint32_t j = 0; j < kBucketSlots; ++j) {
+        EXPECT_EQ(s.buckets[b].idx[j], kNil) << "bucket " << b << " slot " << j;
+      }
     }
     for (int i = 0; i < kMaxShapes; ++i) {
       EXPECT_EQ(t_->shape(uint8_t(i)).refs, 0u) << "shape " << i;
