@@ -248,7 +248,13 @@ class FlowTable {
     uint32_t Find(uint32_t kh) const {
       const Bucket& b = Home(kh);
       const uint32_t m = Match(b.hash, kh);
-      if (__builtin_expect(m != 0, 1)) return IdxAt(b, __builtin_ctz(m));
+      if (__builtin_expect(m != 0, 1)) {
+        const uint32_t idx = IdxAt(b, __builtin_ctz(m));
+        // A slot carrying kh holds an entry (an empty one carries a hash
+        // of another home): the caller's kNil test folds away here.
+        if (idx == kNil) __builtin_unreachable();
+        return idx;
+      }
       return FindAway(buckets, home_mask, &b, kh);
     }
     void Prefetch(uint32_t kh) const { rte_prefetch0(&Home(kh)); }
