@@ -38,11 +38,12 @@ void Engine::Pass(rte_mbuf* m, const ParsedPacket& p, PassReason why,
   Push(out, m);
 }
 
+// Called (Process) only when the packet may have to wait for its pair:
+// it is a fragment or unparsed, or a fragment flow is live.
 void Engine::OrderPair(const ParsedPacket& p, Output* out) {
   const bool frag = p.key_valid && p.type == kIpv4Frag;
   const bool frags = !frag && t_->frag_live() != 0;
   const bool others = frag || !p.key_valid;
-  if (!frags && !others) return;
   if (others) t_->CountOthers();
   const uint32_t tag = PairTag(p.key);
   if (!(frags && t_->PairMayHold(tag, true)) &&
@@ -185,7 +186,12 @@ Flow* Engine::Process(rte_mbuf* m, const ParsedPacket& p, Mode mode,
                       uint64_t now, Output* out, Flow* entry) {
   c_->packets_in++;
   c_->bytes_in += m->pkt_len;
-  if (p.pair_valid && t_->size() != 0) OrderPair(p, out);
+  // OrderPair()'s no-op case decided here: a plain packet while no
+  // fragment flow is live, without a call (most packets of most flows).
+  if (p.pair_valid && t_->size() != 0 &&
+      (t_->frag_live() != 0 || !p.key_valid || p.type == kIpv4Frag)) {
+    OrderPair(p, out);
+  }
   if (PassReason why = Verdict(m, p, mode)) {
     Pass(m, p, why, out);
     return nullptr;
