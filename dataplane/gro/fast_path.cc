@@ -73,10 +73,17 @@ Fast FastPath::OffRun(Hot& h, Flow* f, const Shape& s, rte_mbuf* m,
   bool next = true;  // m starts where run0 ends
   if (!s.udp) {
     const uint32_t seq = Be32(d + s.layout.l4_off + 4), end = seq + len;
-    for (int i = 0; i < f->nruns; ++i) {
-      const Run& o = t_->run(f, i);
-      if (SeqLt(seq, o.end) && SeqLt(o.start, end)) return Fast::kRules;
+    bool dup = SeqLt(seq, r.end) && SeqLt(r.start, end);
+    if (f->nruns > 1) {
+      // The older runs (LIST), all slots compared without a branch each
+      // (the ones past nruns hold stale bytes: masked).
+      const Run* o = &t_->run(f, 1);
+      for (int i = 0; i < kMaxRuns - 1; ++i) {
+        dup |=
+            (i + 1 < f->nruns) & SeqLt(seq, o[i].end) & SeqLt(o[i].start, end);
+      }
     }
+    if (dup) return Fast::kRules;
     next = seq == r.end;
   }
   // (Only a LIST TCP flow holds more than one run.)

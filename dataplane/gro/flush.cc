@@ -37,6 +37,18 @@ void Engine::EmitFlow(const Flow* f, FlushReason why, Output* out) {
     EmitRun(l, f->run0, out);
     return;
   }
+  uint32_t held = 0;
+  if (l.type != kIpv4Frag) {
+    // LIST TCP (the only other flow with more runs) keeps its runs newest
+    // first (AddSeq): oldest first is the reverse.
+    for (int i = f->nruns - 1; i >= 0; --i) {
+      const Run& r = t_->run(f, i);
+      held += r.segs;
+      EmitRun(l, r, out);
+    }
+    t_->held_packets -= held;
+    return;
+  }
   // Runs leave in arrival order (of each run's first packet), never
   // reordered by GRO: a later run with a lower sequence number waits.
   int order[kMaxRuns];
@@ -48,7 +60,6 @@ void Engine::EmitFlow(const Flow* f, FlushReason why, Output* out) {
     }
     order[j] = i;
   }
-  uint32_t held = 0;
   for (int i = 0; i < f->nruns; ++i) {
     const Run& r = t_->run(f, order[i]);
     held += r.segs;
