@@ -137,7 +137,7 @@ uint32_t FlowTable::NextIdle() {
 
 uint32_t FlowTable::FindAway(const Bucket* buckets, uint32_t home_mask,
                              const Bucket* b, uint32_t kh) {
-  if (Match(b->idx, kNil) != 0) return kNil;
+  if (Empty(*b) != 0) return kNil;
   const uint32_t mask = home_mask / kBucketSlots;
   const Bucket& n = buckets[uint32_t(b - buckets + 1) & mask];
   const uint32_t m = Match(n.hash, kh);
@@ -148,7 +148,7 @@ uint32_t FlowTable::FreeSlotNear(uint32_t kh) {
   const uint32_t home = HomeBucket(kh), next = (home + 1) & mask_;
   for (;;) {
     for (const uint32_t b : {home, next}) {
-      const uint32_t e = Match(buckets_[b].idx, kNil);
+      const uint32_t e = Empty(buckets_[b]);
       if (e != 0) return b * kBucketSlots + uint32_t(__builtin_ctz(e)) / 2;
     }
     // Both full: an idle entry there gives its slot up (an entry of the
@@ -224,7 +224,7 @@ void FlowTable::EmptySlot(uint32_t b, uint32_t j) {
   // home: no tombstones, and lookups stay one bucket long after churn.
   for (;;) {
     Bucket& cur = buckets_[b];
-    const bool was_full = Match(cur.idx, kNil) == 0;
+    const bool was_full = Empty(cur) == 0;
     cur.hash[j] = EmptyHash(b);
     cur.idx[j] = kNil;
     if (!was_full) return;

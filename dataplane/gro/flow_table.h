@@ -218,6 +218,16 @@ class FlowTable {
         _mm_packs_epi32(_mm_cmpeq_epi32(_mm_load_si128(p), k),
                         _mm_cmpeq_epi32(_mm_load_si128(p + 1), k))));
   }
+  // The empty slots of `b`, as Match() gives them.  kNil is the only
+  // negative index (max_flows <= 2^24): its sign, spread over the 16-bit
+  // lane by a shift after the pack, marks the slot -- no broadcast or
+  // compare.  (Without the shift, a positive index's low byte can carry a
+  // set top bit.)
+  static uint32_t Empty(const Bucket& b) {
+    const __m128i* p = reinterpret_cast<const __m128i*>(b.idx);
+    return uint32_t(_mm_movemask_epi8(_mm_srai_epi16(
+        _mm_packs_epi32(_mm_load_si128(p), _mm_load_si128(p + 1)), 15)));
+  }
   // The index in the slot of mask bit `bit` (the lowest of a Match(): even;
   // as a byte offset, 2 * bit, it needs no shift).
   static uint32_t IdxAt(const Bucket& b, uint32_t bit) {
@@ -287,7 +297,7 @@ class FlowTable {
         if (KeyEqual(cold_[idx].key, key)) return &flows_[idx];
       }
       // In the next bucket only if the home bucket is full.
-      if (n == 1 || Match(b->idx, kNil) != 0) return nullptr;
+      if (n == 1 || Empty(*b) != 0) return nullptr;
       b = &buckets_[(b - buckets_ + 1) & mask_];
     }
   }
