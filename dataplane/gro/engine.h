@@ -81,6 +81,9 @@ class Engine {
   // Makes room for a new run at index i of f's runs (the later ones move
   // up one), stamped as the newest, and returns it (fields unset).
   Run& OpenRun(Flow* f, int i);
+  // Run::clear of a TCP flow's run 0, just opened (and filled) in front of
+  // its older runs.
+  void SetClear(Flow* f) const;
   // The byte limit (see Fits) for flows of plain TCP (BIG TCP allowed) or
   // anything else (16-bit length fields).
   uint32_t limit(bool plain_tcp) const { return plain_tcp ? limit_ : limit16_; }

@@ -91,6 +91,7 @@ Fast FastPath::OffRun(Hot& h, Flow* f, const Shape& s, rte_mbuf* m,
   if (next && Fits(h, r, s, len, id)) return Fast::kAppend;
   if (!next && list && f->nruns < kMaxRuns) {
     FirstOfRun(h, &e_.OpenRun(f, 0), s, m, d, len, id);
+    e_.SetClear(f);
     return Fast::kHeld;
   }
   if (!timed_) return Fast::kRules;

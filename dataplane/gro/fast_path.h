@@ -191,8 +191,12 @@ class FastPath {
     // (Fragment flows held: h.max_held is 0, so OffRun() below.)
     const uint16_t id = s.layout.is_v6 ? 0 : Be16(d + s.layout.l3_off + 4);
     if (f->nruns == 0) return Revive(h, f, s, m, d, len, id);
-    // Not the next in sequence, older runs held, or a rule says no.
-    if (f->nruns > 1 || (!s.udp && Be32(d + l4 + 4) != r.end) ||
+    // Not the next in sequence, older runs held (unless m extends run0
+    // where none of them holds a byte: Run::clear), or a rule says no.
+    // (UDP: one run; the word read as seq is not used.)
+    const uint32_t seq = Be32(d + l4 + 4);
+    if ((!s.udp && seq != r.end) ||
+        (f->nruns > 1 && seq + len - r.start > r.clear) ||
         !Fits(h, r, s, len, id)) {
       const Fast o = OffRun(h, f, s, m, d, len, id, md, out);
       if (o != Fast::kAppend) return o;
@@ -271,6 +275,7 @@ class FastPath {
     r->outer_first_id = r->outer_last_id = 0;
     r->flags = s.udp ? 0 : d[l4 + 13];
     r->last_mf = 0;
+    r->clear = 0;
     h.held++;
     h.packets++;
     h.bytes += len + s.hdr_len;

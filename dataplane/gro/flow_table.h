@@ -111,6 +111,13 @@ struct Run {
   uint16_t nsegs;                          // MERGE: mbuf segments in chain
   uint8_t flags;                           // TCP flags ORed
   uint8_t last_mf;                         // fragments: MF of the last one
+  // Run 0 of a LIST TCP flow holding older runs (nruns > 1): no older run
+  // holds a byte in [start, start + clear), so a packet extending run 0
+  // within it is no duplicate -- known from the hot entry, without reading
+  // the older runs (FlowCold).  Set by SetClear() whenever a run 0 is
+  // opened (the only time a TCP flow's older runs change); 0 (nothing
+  // known) for every other run.  Fills the struct's padding.
+  uint16_t clear;
 };
 static_assert(sizeof(Run) == 48);
 

@@ -279,6 +279,24 @@ TEST_P(ReorderFastPath, NewestRunStopsAtAnOlderRun) {
   Check(in, list, v6, fast, &rng, seed % 2 ? 32 : 1, 0);
 }
 
+// Run::clear, the bound in the hot entry up to which the newest run grows
+// without reading the older runs, must be recomputed whenever a run opens,
+// against every older run: [10] then [20] (10 behind it: nothing ahead),
+// then 2 opens the newest in front of [20] [10] -- it may grow to 9 only,
+// so the second 10 is a duplicate (passed), and 11 opens a fourth run.  A
+// bound kept from [20]'s open, or taken from the previous newest run only,
+// would list the second 10 with [2 .. 9].  One by one (every packet through
+// Take(), not the streaming loop) and in bursts.
+TEST_P(ReorderFastPath, NewestRunBoundIsRecomputedOnEveryOpen) {
+  const auto [seed, list, v6, fast] = GetParam();
+  std::vector<In> in;
+  for (uint32_t n : {10, 20, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}) {
+    in.push_back({0, n});
+  }
+  std::mt19937 rng(seed);
+  Check(in, list, v6, fast, &rng, seed % 2 ? 32 : 1, 0);
+}
+
 std::string ParamName(const ::testing::TestParamInfo<Param>& info) {
   const auto [seed, list, v6, fast] = info.param;
   return std::string(list ? "List" : "Merge") + (v6 ? "V6" : "V4") +

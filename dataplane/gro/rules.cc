@@ -197,6 +197,23 @@ Run& Engine::OpenRun(Flow* f, int i) {
   return t_->run(f, i);
 }
 
+void Engine::SetClear(Flow* f) const {
+  Run& r = f->run0;
+  const int32_t len = int32_t(r.end - r.start);
+  uint32_t clear = UINT16_MAX;
+  for (int i = 1; i < f->nruns; ++i) {
+    const Run& o = t_->run(f, i);
+    // Wholly behind run 0's start: run 0 never grows into it.
+    if (int32_t(o.end - r.start) <= 0) continue;
+    // Ahead of its end: up to its start.  Anything else (held runs never
+    // overlap) leaves nothing known.
+    const int32_t ahead = int32_t(o.start - r.start);
+    clear =
+        ahead >= len ? (uint32_t(ahead) < clear ? uint32_t(ahead) : clear) : 0;
+  }
+  r.clear = uint16_t(clear);
+}
+
 void Engine::StartRun(Flow* f, int i, rte_mbuf* m, const ParsedPacket& p) {
   Run& r = OpenRun(f, i);
   r.head = m;
@@ -212,6 +229,7 @@ void Engine::StartRun(Flow* f, int i, rte_mbuf* m, const ParsedPacket& p) {
   r.outer_first_id = r.outer_last_id = p.outer_ip_id;
   r.flags = RunFlags(t_->cold(f).layout, p);
   r.last_mf = p.more_frags;
+  r.clear = 0;
 }
 
 AddResult Engine::AddSeq(Flow* f, rte_mbuf* m, const ParsedPacket& p) {
@@ -244,6 +262,7 @@ AddResult Engine::AddSeq(Flow* f, rte_mbuf* m, const ParsedPacket& p) {
     if (!list) return AddResult::kOutOfOrder;
     if (f->nruns == kMaxRuns) return AddResult::kTooManyRuns;
     StartRun(f, 0, m, p);
+    SetClear(f);
     return AddResult::kAdded;
   }
   // Fragments: a datagram is one output, its fragments join in any order
