@@ -88,6 +88,25 @@ class HashFlood : public EngineTest {
   }
 };
 
+// Each flow's output payload, by ports (read from the output bytes).
+std::map<Ports, Bytes> PayloadByPorts(const std::vector<OutPkt>& out) {
+  std::map<Ports, Bytes> got;
+  for (const OutPkt& o : out) {
+    const Ports pt{uint16_t(o.bytes[34] << 8 | o.bytes[35]),
+                   uint16_t(o.bytes[36] << 8 | o.bytes[37])};
+    got[pt].insert(got[pt].end(), o.bytes.begin() + 54, o.bytes.end());
+  }
+  return got;
+}
+
+// What every flow sent: its two segments' payloads in order.
+Bytes BothSegments() {
+  Bytes want = Payload(100, 1000);
+  const Bytes second = Payload(100, 1100);
+  want.insert(want.end(), second.begin(), second.end());
+  return want;
+}
+
 TEST_F(HashFlood, ProbeChainIsBoundedAndTheRestPassInOrder) {
   const std::vector<Ports> ports = CollidingPorts(kSeed);
   ASSERT_EQ(ports.size(), size_t(kFlows));
@@ -99,15 +118,8 @@ TEST_F(HashFlood, ProbeChainIsBoundedAndTheRestPassInOrder) {
   EXPECT_EQ(ctx_->counters().merged_out, kMaxProbe);
   EXPECT_EQ(out.size(), kMaxProbe + 2u * (kFlows - kMaxProbe));
   // Per flow (by ports, read from the bytes): its payload in order.
-  std::map<Ports, Bytes> got;
-  for (const OutPkt& o : out) {
-    const Ports pt{uint16_t(o.bytes[34] << 8 | o.bytes[35]),
-                   uint16_t(o.bytes[36] << 8 | o.bytes[37])};
-    got[pt].insert(got[pt].end(), o.bytes.begin() + 54, o.bytes.end());
-  }
-  Bytes want = Payload(100, 1000);
-  const Bytes second = Payload(100, 1100);
-  want.insert(want.end(), second.begin(), second.end());
+  std::map<Ports, Bytes> got = PayloadByPorts(out);
+  const Bytes want = BothSegments();
   for (const Ports& pt : ports) EXPECT_TRUE(got[pt] == want) << pt.first;
 }
 
@@ -115,15 +127,8 @@ TEST_F(HashFlood, ProbeChainIsBoundedAndTheRestPassInOrder) {
 // two segments in order.
 void ExpectInOrder(const std::vector<OutPkt>& out,
                    const std::vector<Ports>& ports) {
-  std::map<Ports, Bytes> got;
-  for (const OutPkt& o : out) {
-    const Ports pt{uint16_t(o.bytes[34] << 8 | o.bytes[35]),
-                   uint16_t(o.bytes[36] << 8 | o.bytes[37])};
-    got[pt].insert(got[pt].end(), o.bytes.begin() + 54, o.bytes.end());
-  }
-  Bytes want = Payload(100, 1000);
-  const Bytes second = Payload(100, 1100);
-  want.insert(want.end(), second.begin(), second.end());
+  std::map<Ports, Bytes> got = PayloadByPorts(out);
+  const Bytes want = BothSegments();
   for (const Ports& pt : ports) EXPECT_TRUE(got[pt] == want) << pt.first;
   EXPECT_EQ(got.size(), ports.size());
 }
