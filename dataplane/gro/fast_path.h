@@ -311,13 +311,10 @@ class FastPath {
              Output* out);
   uint16_t Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i, uint16_t n,
                   uint8_t md, Output* out, bool* ended);
-  // At most `room` packets (see RoomBeforeOlderRuns).
+  // At most `room` packets (Run::clear, see Stream()).
   template <bool kUdp, bool kList, bool kCheckId, bool kWide>
   uint16_t StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts, uint16_t i,
                    uint16_t n, uint32_t room, Output* out, bool* ended);
-  // How many whole segments run0 of f (a LIST flow holding older runs)
-  // can grow by before it would overlap an older run (0: don't stream).
-  uint32_t RoomBeforeOlderRuns(const Flow* f) const;
   // Hash lookups for a burst's remaining packets; returns the flow of the
   // last one (kNil if not held).  `cur`: the previous packet's flow.
   uint32_t Pipelined(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,

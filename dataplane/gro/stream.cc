@@ -18,12 +18,15 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
   const Shape& s = t_->shape(f->shape);
   const Run& r = f->run0;
   // A LIST flow holding older runs grows its newest, run0, too (AddSeq),
-  // up to the first byte an older run holds (a packet overlapping one is
-  // a duplicate: the rules pass it).
+  // in whole segments up to the first byte an older run holds (Run::clear,
+  // as Take() reads it; a packet overlapping an older run is a duplicate:
+  // the rules pass it).
   uint32_t room = UINT32_MAX;
-  if (f->nruns > 1 &&
-      (md != uint8_t(Mode::kList) || (room = RoomBeforeOlderRuns(f)) == 0)) {
-    return i;
+  if (f->nruns > 1) {
+    if (md != uint8_t(Mode::kList) || r.mss == 0) return i;
+    const uint32_t len = r.end - r.start;
+    room = r.clear > len ? (r.clear - len) / r.mss : 0;
+    if (room == 0) return i;
   }
   if (s.layout.mode != md || !s.streamable || r.last_len != r.mss ||
       (r.flags & (kTcpPsh | kTcpFin)) || e_.limit(!s.udp) < s.fit_base ||
@@ -62,25 +65,6 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
   const Fn fn =
       kFns[s.udp * 8 + list * 4 + !s.df * 2 + (s.nchunks > 4 ? 1 : 0)];
   return (this->*fn)(f, s, pkts, i, n, room, out, ended);
-}
-
-uint32_t FastPath::RoomBeforeOlderRuns(const Flow* f) const {
-  const Run& r = f->run0;
-  uint32_t room = UINT32_MAX;
-  for (int i = 1; i < f->nruns; ++i) {
-    const Run& o = t_->run(f, i);
-    // Behind run0's end: the packets appended next (less than 2^22 bytes
-    // per call: a burst of at most 64 KiB segments) never reach it.
-    const uint32_t behind = r.end - o.end, ahead = o.start - r.end;
-    if (behind < (1u << 30)) continue;
-    // Ahead of it: whole segments up to its start.
-    if (ahead < (1u << 30)) {
-      if (ahead / r.mss < room) room = ahead / r.mss;
-      continue;
-    }
-    return 0;  // around run0's end (or far off): packet by packet
-  }
-  return room;
 }
 
 namespace {
