@@ -3,6 +3,7 @@
 // engine.h), emitting in flush.cc, the fast path in fast_path.cc.
 #include "dataplane/gro/checksum.h"
 #include "dataplane/gro/engine.h"
+#include "dataplane/gro/fast_path.h"
 #include "dataplane/gro/list.h"
 #include "dataplane/gro/output.h"
 
@@ -227,6 +228,7 @@ std::unique_ptr<Context> Context::Create(const ContextConfig& cfg) {
     c->cfg_.max_segments = 64;
   }
   if (c->cfg_.max_held_packets == 0) c->cfg_.max_held_packets = 1;
+  FastPath::SetRxFlags(c.get());
   c->table_ = FlowTable::Create(cfg.max_flows, cfg.socket_id, cfg.hash_seed);
   if (c->table_ == nullptr) return nullptr;
   return c;

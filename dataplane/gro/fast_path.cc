@@ -98,7 +98,7 @@ Fast FastPath::OffRun(Hot& h, Flow* f, const Shape& s, rte_mbuf* m,
   SyncOut(h);
   e_.FlushFlow(f, next ? kFlushSize : kFlushReorder, out);
   t_->Revive(f, now_);
-  SyncIn(h);
+  SyncHeld(h);
   f->nruns = 1;
   FirstOfRun(h, &r, s, m, d, len, id);
   return Fast::kHeld;
@@ -124,17 +124,22 @@ void FastPath::Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
   now_ = now;
   timed_ = true;
   if (cur != kNil && t_->flow(cur)->shape == kNoShape) cur = kNil;
-  Hot h = Load(md);
   uint16_t i = 0;
   // The last burst ended streaming this flow: one flow at a time, this
   // one most likely goes on with it, so skip the one-packet probe below.
-  bool streamed = false;  // the burst's last packet went to Stream()
   if (cur != kNil && c_->streaming_) {
     bool ended;
-    i = Stream(h.flows + cur, pkts, 0, n, md, out, &ended);
-    SyncIn(h);
-    streamed = i == n && !ended;
+    i = Stream(t_->flow(cur), pkts, 0, n, md, MaxHeld(), out, &ended);
+    // The whole burst went on with it (Stream() keeps the table's counts):
+    // done, without loading Hot -- per burst, the fast path's common case
+    // at one flow.  (last_flow_ stays cur; emitted, the entry is idle.)
+    if (i == n) {
+      c_->streaming_ = !ended;
+      return;
+    }
   }
+  Hot h = Load(md);
+  bool streamed = false;  // the burst's last packet went to Stream()
   while (i < n) {
     streamed = false;
     if (cur == kNil) {  // no flow yet, or it was just emitted
@@ -152,8 +157,8 @@ void FastPath::Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
     if (r == Fast::kHeld && i + 1 < n) {
       bool ended;
       SyncOut(h);
-      i = Stream(f, pkts, uint16_t(i + 1), n, md, out, &ended);
-      SyncIn(h);
+      i = Stream(f, pkts, uint16_t(i + 1), n, md, h.max_held, out, &ended);
+      SyncHeld(h);
       if (ended || i == n) {  // (idle: the next packet may revive)
         streamed = i == n && !ended;
         continue;
@@ -273,7 +278,7 @@ uint16_t FastPath::Continue(rte_mbuf* const* pkts, uint16_t n, Output* out) {
   uint16_t i = 0;
   while (i < n) {
     bool ended;
-    i = Stream(f, pkts, i, n, md, out, &ended);
+    i = Stream(f, pkts, i, n, md, MaxHeld(), out, &ended);
     if (ended) {
       c_->last_flow_ = kNil;
       break;

@@ -77,10 +77,12 @@ struct Hot {
   uint32_t max_held;
   uint32_t limit_tcp, limit_udp;  // Engine::limit(): shapes are TCP or UDP
   uint32_t held;
-  // FastPath::rx_mask_/rx_want_ for the burst's mode, by is_v6.
-  uint64_t rx_mask[2], rx_want[2];
+  // Context::rx_flags_ for the burst's mode: a packet whose ol_flags &
+  // rx_mask[is_v6] == rx_want[is_v6] is taken at once (else FlagsOk()).
+  alignas(16) uint64_t rx_mask[2], rx_want[2];
   uint64_t packets = 0, bytes = 0;  // fast-path counters
 };
+static_assert(offsetof(Hot, rx_want) == offsetof(Hot, rx_mask) + 16);
 
 }  // namespace fast_path_internal
 
@@ -91,34 +93,41 @@ using fast_path_internal::TemplateEqual;
 // Context internals for the fast path (a friend of Context).
 class FastPath {
  public:
+  // Per ProcessBurst() call: only what the burst needs (the accepted
+  // ol_flags follow from the config: SetRxFlags()).
   explicit FastPath(Context* c)
-      : c_(c),
-        t_(c->table_),
-        e_(c->cfg_, c->table_, &c->counters_),
-        verify_(c->cfg_.verify_checksums) {
+      : c_(c), t_(c->table_), e_(c->cfg_, c->table_, &c->counters_) {}
+  ~FastPath() {
+    c_->counters_.packets_in += packets_;
+    c_->counters_.bytes_in += bytes_;
+  }
+
+  // Context::rx_flags_ for c's config; once, when the context is created
+  // (its config never changes).
+  static void SetRxFlags(Context* c) {
+    // [mode is MERGE][is_v6]
+    uint64_t mask[2][2], want[2][2] = {};
     // A packet already aggregated (kPreAggregated) is never taken: it
     // goes to the full path, which passes it.
-    rx_mask_[0][0] = rx_mask_[0][1] = kPreAggregated;
-    rx_mask_[1][0] = rx_mask_[1][1] = kPreAggregated;
-    if (verify_) {
+    mask[0][0] = mask[0][1] = mask[1][0] = mask[1][1] = kPreAggregated;
+    if (c->cfg_.verify_checksums) {
       // With verification on, a packet whose checksums the NIC found GOOD
       // (what ChecksumsOk() trusts) is taken at once; for any other verdict
-      // SoftwareOk() answers as ChecksumsOk() would (BAD: no; none: the
+      // FlagsOk() answers as ChecksumsOk() would (BAD: no; none: the
       // checksums in software), and a packet that fails goes to the full
       // path, which passes it.  (IPv6: no IP checksum; the mask only
       // catches an IP verdict of BAD -- or NONE.)  MERGE only: LIST
       // changes no byte, so it never looks at checksums.
-      uint64_t(&mask)[2] = rx_mask_[1];
-      uint64_t(&want)[2] = rx_want_[1];
-      mask[0] |= RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_MASK;
-      want[0] = RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-      mask[1] |= RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_BAD;
-      want[1] = RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+      mask[1][0] |= RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_MASK;
+      want[1][0] = RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+      mask[1][1] |= RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_RX_IP_CKSUM_BAD;
+      want[1][1] = RTE_MBUF_F_RX_L4_CKSUM_GOOD;
     }
-  }
-  ~FastPath() {
-    c_->counters_.packets_in += packets_;
-    c_->counters_.bytes_in += bytes_;
+    for (int merge = 0; merge < 2; ++merge) {
+      uint64_t* f = c->rx_flags_[merge];
+      f[0] = mask[merge][0], f[1] = mask[merge][1];
+      f[2] = want[merge][0], f[3] = want[merge][1];
+    }
   }
 
   // If `m` is f's packet -- on f's port, in mode `md`, header bytes equal
@@ -126,27 +135,27 @@ class FastPath {
   // append it at the end of f's only run (or revive idle f with it), does
   // so; kNoMatch / kMiss / kRules leave everything untouched.
   Hot Load(uint8_t md) const {
-    const bool merge = md == uint8_t(Mode::kMerge);
-    return Hot{t_->flow(0),
-               c_->cfg_.max_segments,
-               MaxHeld(),
-               e_.limit(true),
-               e_.limit(false),
-               t_->held_packets,
-               {rx_mask_[merge][0], rx_mask_[merge][1]},
-               {rx_want_[merge][0], rx_want_[merge][1]}};
+    Hot h{t_->flow(0),    c_->cfg_.max_segments, MaxHeld(),
+          e_.limit(true), e_.limit(false),       t_->held_packets};
+    // (One 32-byte copy: the four flags in the order Hot keeps them.)
+    memcpy(h.rx_mask, c_->rx_flags_[md == uint8_t(Mode::kMerge)], 32);
+    return h;
   }
   // Hot::max_held.
   uint32_t MaxHeld() const {
     return t_->frag_live() != 0 ? 0 : c_->cfg_.max_held_packets;
   }
-  // Before / after a call that reads or changes the table's held count
-  // (or holds a fragment flow).
+  // Before / after a call that reads or changes the table's held count.
+  // SyncIn() after the full path (Slow, Rules: it may hold a fragment
+  // flow); SyncHeld() after a call that only streams into or emits a flow
+  // of a shape (never a fragment flow: FlowTable::frag_live() can only
+  // fall, and a stale max_held of 0 merely sends packets to the rules).
   void SyncOut(const Hot& h) { t_->held_packets = h.held; }
   void SyncIn(Hot& h) {
     h.held = t_->held_packets;
     h.max_held = MaxHeld();
   }
+  void SyncHeld(Hot& h) { h.held = t_->held_packets; }
   void Store(Hot& h) {
     t_->held_packets = h.held;
     packets_ += h.packets;
@@ -225,7 +234,7 @@ class FastPath {
     if ((r.segs >= h.max_segs || len < r.mss) && f->nruns == 1) {
       SyncOut(h);
       e_.FlushFlow(f, kFlushSize, out);
-      SyncIn(h);
+      SyncHeld(h);
       return Fast::kEmitted;
     }
     return Fast::kHeld;
@@ -296,7 +305,8 @@ class FastPath {
   __attribute__((noinline)) bool FlagsOk(const rte_mbuf* m,
                                          const Shape& s) const {
     if (m->ol_flags & kPreAggregated) return false;
-    return !verify_ || s.layout.mode != uint8_t(Mode::kMerge) ||
+    return !c_->cfg_.verify_checksums ||
+           s.layout.mode != uint8_t(Mode::kMerge) ||
            PlainChecksumsOk(m, s.layout.l3_off, s.layout.is_v6, s.layout.l4_off,
                             s.udp ? IPPROTO_UDP : IPPROTO_TCP);
   }
@@ -309,9 +319,12 @@ class FastPath {
 
   void Chunk(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,
              Output* out);
+  // `max_held`: Hot::max_held (0 while fragment flows are held: then
+  // nothing streams).
   uint16_t Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i, uint16_t n,
-                  uint8_t md, Output* out, bool* ended);
-  // At most `room` packets (Run::clear, see Stream()).
+                  uint8_t md, uint32_t max_held, Output* out, bool* ended);
+  // At most `room` packets (the held limit; for LIST Run::clear, see
+  // Stream()).
   template <bool kUdp, bool kList, bool kCheckId, bool kWide>
   uint16_t StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts, uint16_t i,
                    uint16_t n, uint32_t room, Output* out, bool* ended);
@@ -346,12 +359,7 @@ class FastPath {
   bool timed_ = false;  // now_ is known (not in ContinueFlow)
   rte_mbuf* const* pf_ = nullptr;
   rte_mbuf* const* pf_end_ = nullptr;
-  const bool verify_;
   uint64_t packets_ = 0, bytes_ = 0;  // fast-path counters, stored once
-  // The ol_flags a packet takes at once (ol_flags & mask == want), by
-  // [mode is MERGE][is_v6]: not aggregated, and for MERGE with
-  // verification a GOOD verdict.
-  uint64_t rx_mask_[2][2] = {}, rx_want_[2][2] = {};
 };
 
 // rte_mbuf fields read and written together (one 8-byte access each).

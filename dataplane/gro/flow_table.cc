@@ -388,6 +388,8 @@ void BuildShape(Shape* s, const Layout& l, uint8_t df, uint8_t csum0) {
   s->nchunks = uint8_t((l.payload_off + 15) / 16);
   s->read_len = s->nchunks > 4 ? s->nchunks * 16 : 64;
   s->udp = l.proto == IPPROTO_UDP;
+  s->stream_fn = uint8_t(s->udp * 8 + (l.mode == uint8_t(Mode::kList)) * 4 +
+                         !df * 2 + (s->nchunks > 4));
 }
 
 }  // namespace

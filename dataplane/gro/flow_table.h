@@ -163,7 +163,11 @@ struct alignas(512) Shape {  // (a power of two: indexed by a shift)
   uint8_t udp;
   uint16_t read_len;   // bytes the compare reads: whole chunks, >= 64
   uint8_t streamable;  // the length fields lie in [0, 64): StreamT()
-  uint32_t refs;       // flows using it; 0 = free for reuse
+  // Which StreamT() instance streams it (stream.cc, kFns): udp * 8 +
+  // (mode LIST) * 4 + !df * 2 + (nchunks > 4); fixed by the shape, so not
+  // worked out per call.
+  uint8_t stream_fn;
+  uint32_t refs;  // flows using it; 0 = free for reuse
 };
 inline constexpr int kMaxShapes = 32;
 inline constexpr uint8_t kNoShape = 0xff;

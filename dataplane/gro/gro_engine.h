@@ -337,6 +337,11 @@ class Context {
   // The last burst ended inside a run of last_flow_ taken by the streaming
   // loop: the next burst starts there (see FastPath::Chunk).
   bool streaming_ = false;
+  // The ol_flags the fast path takes a packet with at once, by [mode is
+  // MERGE]: {mask IPv4, mask IPv6, want IPv4, want IPv6}.  They follow from
+  // the config alone, which never changes: set once by Create()
+  // (FastPath::SetRxFlags), not per burst.
+  alignas(16) uint64_t rx_flags_[2][4] = {};
 };
 
 // Burst mode (like rte_gro_reassemble_burst): everything is flushed before

@@ -10,35 +10,41 @@ namespace grod::gro {
 // and shape constants in registers; the run's state in locals, stored
 // once; counters derived from the number taken).  Returns the index of the
 // first packet not taken; *ended: f was emitted (the last packet taken
-// completed it).
+// completed it).  Runs once or twice per burst: every instruction here
+// counts at one flow (callgrind, docs/BENCHMARKS_GRO.md).
 uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
-                          uint16_t n, uint8_t md, Output* out, bool* ended) {
+                          uint16_t n, uint8_t md, uint32_t max_held,
+                          Output* out, bool* ended) {
   *ended = false;
-  if (f->shape == kNoShape || f->nruns == 0) return i;
+  // The held limit bounds what the loop takes.  max_held is 0 while
+  // fragment flows are held (Hot::max_held): then every packet needs its
+  // address pair checked (Engine::OrderPair), so nothing streams.
+  const uint32_t held = t_->held_packets;
+  if (f->shape == kNoShape || held >= max_held) return i;
   const Shape& s = t_->shape(f->shape);
   const Run& r = f->run0;
-  // A LIST flow holding older runs grows its newest, run0, too (AddSeq),
-  // in whole segments up to the first byte an older run holds (Run::clear,
-  // as Take() reads it; a packet overlapping an older run is a duplicate:
-  // the rules pass it).
-  uint32_t room = UINT32_MAX;
-  if (f->nruns > 1) {
+  uint32_t room = max_held - held;
+  if (__builtin_expect(f->nruns != 1, 0)) {
+    if (f->nruns == 0) return i;
+    // A LIST flow holding older runs grows its newest, run0, too (AddSeq),
+    // in whole segments up to the first byte an older run holds
+    // (Run::clear, as Take() reads it; a packet overlapping an older run
+    // is a duplicate: the rules pass it).
     if (md != uint8_t(Mode::kList) || r.mss == 0) return i;
     const uint32_t len = r.end - r.start;
-    room = r.clear > len ? (r.clear - len) / r.mss : 0;
-    if (room == 0) return i;
+    const uint32_t clear = r.clear > len ? (r.clear - len) / r.mss : 0;
+    if (clear == 0) return i;
+    if (clear < room) room = clear;
   }
   if (s.layout.mode != md || !s.streamable || r.last_len != r.mss ||
       (r.flags & (kTcpPsh | kTcpFin)) || e_.limit(!s.udp) < s.fit_base ||
-      r.segs >= c_->cfg_.max_segments ||
-      t_->held_packets >= c_->cfg_.max_held_packets || t_->frag_live() != 0) {
+      r.segs >= c_->cfg_.max_segments) {
     return i;  // (length fields past byte 64: the generic path)
   }
   // A run of one flow: fetch the rest of the burst's second lines now
   // (the streaming loop is a few cycles per packet, shorter than a DRAM
   // miss times any small prefetch distance).
   Ahead(pf_end_);
-  const bool list = md == uint8_t(Mode::kList);
   using Fn =
       uint16_t (FastPath::*)(Flow*, const Shape&, rte_mbuf* const*, uint16_t,
                              uint16_t, uint32_t, Output*, bool*);
@@ -62,9 +68,8 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
       &FastPath::StreamT<true, true, true, false>,
       &FastPath::StreamT<true, true, true, true>,
   };
-  const Fn fn =
-      kFns[s.udp * 8 + list * 4 + !s.df * 2 + (s.nchunks > 4 ? 1 : 0)];
-  return (this->*fn)(f, s, pkts, i, n, room, out, ended);
+  // (s.layout.mode == md: the shape knows LIST or MERGE.)
+  return (this->*kFns[s.stream_fn])(f, s, pkts, i, n, room, out, ended);
 }
 
 namespace {
@@ -109,10 +114,15 @@ struct StreamMatch {
     k0 = mask(0), k1 = mask(1), k2 = mask(2), k3 = mask(3);
     t0 = want(0), t1 = want(1), t2 = want(2), t3 = want(3);
     wide = kWide ? s.nchunks - 4 : 0;
-    const __m128i* h = reinterpret_cast<const __m128i*>(hi);
-    for (int c = 0; c < wide; ++c) {
-      kw[c] = s.mask[4 + c];
-      tw[c] = _mm_and_si128(_mm_load_si128(h + c), kw[c]);
+    if (kWide) {
+      // All four chunks, a fixed count: a loop to `wide` became a
+      // memcpy() call (callgrind).  Past the header the mask is 0, and
+      // mask[] and tmpl_hi[] have room for four.
+      const __m128i* h = reinterpret_cast<const __m128i*>(hi);
+      for (int c = 0; c < 4; ++c) {
+        kw[c] = s.mask[4 + c];
+        tw[c] = _mm_and_si128(_mm_load_si128(h + c), kw[c]);
+      }
     }
   }
 
@@ -182,8 +192,8 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   const uint32_t read_len = s.read_len;
   // nb_segs == 1 and port, as the upper half of the 8 bytes at data_off.
   const uint32_t segs_port = 1u | uint32_t(f->port) << 16;
-  const uint64_t rx_mask = rx_mask_[!kList][!v4],
-                 rx_want = rx_want_[!kList][!v4];
+  const uint64_t* rx = c_->rx_flags_[!kList];  // (see Hot::rx_mask)
+  const uint64_t rx_mask = rx[!v4], rx_want = rx[2 + !v4];
   // pkt_len and data_len of a full-size segment, before and after the
   // headers are stripped (MERGE).
   const uint64_t full_lens = uint64_t(full) << 32 | full;
@@ -195,10 +205,8 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   // bound into a register for each compare, one instruction per packet
   // more (callgrind).
   uint32_t budget = seg_room;
-  const uint32_t held_room = c_->cfg_.max_held_packets - t_->held_packets;
-  if (held_room < budget) budget = held_room;
+  if (budget > room) budget = room;  // held limit (and Run::clear)
   if (budget > uint32_t(n - i)) budget = n - i;
-  if (budget > room) budget = room;
   // (The division only when the byte limit may bind.)
   const uint32_t max_bytes = e_.limit(!s.udp) - s.fit_base;
   const uint32_t bytes_left = r.bytes < max_bytes ? max_bytes - r.bytes : 0;
