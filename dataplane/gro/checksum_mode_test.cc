@@ -74,10 +74,16 @@ class ChecksumModeTest : public EngineTest,
     ContextConfig cfg;
     cfg.verify_checksums = true;
     Make(cfg);
+    return FeedAll(in, mode, [rx_flags](int) { return rx_flags; });
+  }
+  // Run() in the current context; segment i carries rx_flags(i).
+  template <typename Flags>
+  std::vector<OutPkt> FeedAll(const std::vector<Bytes>& in, Mode mode,
+                              Flags rx_flags) {
     std::vector<rte_mbuf*> ms;
     for (const Bytes& b : in) {
       ms.push_back(ToMbuf(pool_, b));
-      ms.back()->ol_flags |= rx_flags;
+      ms.back()->ol_flags |= rx_flags(int(ms.size() - 1));
     }
     const uint64_t before = SoftwareL4Verifications();
     if (GetParam().fast) {
@@ -155,6 +161,65 @@ TEST_P(ChecksumModeTest, MergeTrustsAGoodNicVerdictWithoutReading) {
           RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD);
   EXPECT_EQ(ctx_->counters().segments_merged, in.size());
   EXPECT_EQ(sw_verifications_, 0u);
+}
+
+// ProcessBurst() takes the mode per call, so one context may serve both:
+// the NIC verdicts it accepts at once are fixed with its config, but chosen
+// by each burst's mode.  LIST links every segment unread whatever its
+// verdict (BAD included); MERGE in the same context still verifies without
+// a verdict, trusts GOOD, and passes the corrupted segments.
+TEST_P(ChecksumModeTest, OneContextJudgesVerdictsByEachBurstsMode) {
+  ContextConfig cfg;
+  cfg.verify_checksums = true;
+  Make(cfg);
+  const std::vector<Bytes> in = Stream(GetParam().traffic);
+  const uint64_t good =
+      RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+  const uint64_t bad = RTE_MBUF_F_RX_L4_CKSUM_BAD | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+  struct Round {
+    Mode mode;
+    uint64_t flags, corrupt_flags;  // rx verdicts: other / corrupted segments
+  };
+  const Round rounds[] = {{Mode::kList, bad, bad},
+                          {Mode::kMerge, 0, 0},
+                          {Mode::kList, 0, 0},
+                          {Mode::kMerge, good, bad},
+                          {Mode::kList, good, bad}};
+  for (const Round& r : rounds) {
+    SCOPED_TRACE(r.mode == Mode::kList ? "LIST" : "MERGE");
+    SCOPED_TRACE(r.flags);
+    const Counters before = ctx_->counters();
+    const std::vector<OutPkt> out = FeedAll(in, r.mode, [&](int i) {
+      return IsCorrupt(i) ? r.corrupt_flags : r.flags;
+    });
+    const Counters& after = ctx_->counters();
+    if (r.mode == Mode::kList) {
+      ASSERT_EQ(out.size(), 1u);
+      ASSERT_EQ(out[0].members.size(), in.size());
+      for (size_t i = 0; i < in.size(); ++i) {
+        EXPECT_EQ(out[0].members[i], in[i]) << "segment " << i;
+      }
+      EXPECT_EQ(after.passthrough[kPassBadChecksum],
+                before.passthrough[kPassBadChecksum]);
+      EXPECT_EQ(sw_verifications_, 0u) << "LIST read payloads for checksums";
+    } else {
+      std::vector<int> segs;
+      for (const OutPkt& o : out) segs.push_back(o.nb_segs);
+      EXPECT_EQ(segs, (std::vector<int>{3, 1, 3, 1, 4}));
+      ASSERT_EQ(out.size(), 5u);
+      EXPECT_EQ(out[1].bytes, in[3]);
+      EXPECT_EQ(out[3].bytes, in[7]);
+      EXPECT_EQ(after.passthrough[kPassBadChecksum] -
+                    before.passthrough[kPassBadChecksum],
+                2u);
+      // Without a verdict every segment is read; with one, none is.
+      if (r.flags == 0) {
+        EXPECT_GE(sw_verifications_, in.size());
+      } else {
+        EXPECT_EQ(sw_verifications_, 0u);
+      }
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
