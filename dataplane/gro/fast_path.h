@@ -135,8 +135,14 @@ class FastPath {
   // append it at the end of f's only run (or revive idle f with it), does
   // so; kNoMatch / kMiss / kRules leave everything untouched.
   Hot Load(uint8_t md) const {
-    Hot h{t_->flow(0),    c_->cfg_.max_segments, MaxHeld(),
-          e_.limit(true), e_.limit(false),       t_->held_packets};
+    // Field by field: an aggregate initializer would zero the flags first.
+    Hot h;
+    h.flows = t_->flow(0);
+    h.max_segs = c_->cfg_.max_segments;
+    h.max_held = MaxHeld();
+    h.limit_tcp = e_.limit(true);
+    h.limit_udp = e_.limit(false);
+    h.held = t_->held_packets;
     // (One 32-byte copy: the four flags in the order Hot keeps them.)
     memcpy(h.rx_mask, c_->rx_flags_[md == uint8_t(Mode::kMerge)], 32);
     return h;
@@ -323,11 +329,11 @@ class FastPath {
   // nothing streams).
   uint16_t Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i, uint16_t n,
                   uint8_t md, uint32_t max_held, Output* out, bool* ended);
-  // At most `room` packets (the held limit; for LIST Run::clear, see
-  // Stream()).
+  // Stream()'s loop for pkts[0..budget) (Stream() worked out the budget:
+  // segments, held packets, bytes, Run::clear); returns how many it took.
   template <bool kUdp, bool kList, bool kCheckId, bool kWide>
-  uint16_t StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts, uint16_t i,
-                   uint16_t n, uint32_t room, Output* out, bool* ended);
+  uint32_t StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
+                   uint32_t budget);
   // Hash lookups for a burst's remaining packets; returns the flow of the
   // last one (kNil if not held).  `cur`: the previous packet's flow.
   uint32_t Pipelined(rte_mbuf* const* pkts, uint16_t n, Mode mode, uint64_t now,

@@ -11,7 +11,9 @@ namespace grod::gro {
 // once; counters derived from the number taken).  Returns the index of the
 // first packet not taken; *ended: f was emitted (the last packet taken
 // completed it).  Runs once or twice per burst: every instruction here
-// counts at one flow (callgrind, docs/BENCHMARKS_GRO.md).
+// counts at one flow (callgrind, docs/BENCHMARKS_GRO.md), so the checks
+// and the budget are worked out here, once, from what they load, and
+// StreamT() (one instance per shape kind) gets the budget alone.
 uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
                           uint16_t n, uint8_t md, uint32_t max_held,
                           Output* out, bool* ended) {
@@ -36,18 +38,30 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
     if (clear == 0) return i;
     if (clear < room) room = clear;
   }
+  const uint32_t max_segs = c_->cfg_.max_segments;
+  const uint32_t limit = e_.limit(!s.udp);
   if (s.layout.mode != md || !s.streamable || r.last_len != r.mss ||
-      (r.flags & (kTcpPsh | kTcpFin)) || e_.limit(!s.udp) < s.fit_base ||
-      r.segs >= c_->cfg_.max_segments) {
+      (r.flags & (kTcpPsh | kTcpFin)) || limit < s.fit_base ||
+      r.segs >= max_segs) {
     return i;  // (length fields past byte 64: the generic path)
   }
+  // Packets that still fit: segments, held packets (room), merged bytes
+  // -- here, where the checks above loaded what it needs.  (A run's first
+  // packet is held whatever its size: bytes may exceed.)
+  const uint32_t seg_room = max_segs - r.segs;
+  uint32_t budget = seg_room;
+  if (budget > room) budget = room;
+  if (budget > uint32_t(n - i)) budget = n - i;
+  // (The division only when the byte limit may bind.)
+  const uint32_t max_bytes = limit - s.fit_base;
+  const uint32_t bytes_left = r.bytes < max_bytes ? max_bytes - r.bytes : 0;
+  if (uint64_t(budget) * r.mss > bytes_left) budget = bytes_left / r.mss;
   // A run of one flow: fetch the rest of the burst's second lines now
   // (the streaming loop is a few cycles per packet, shorter than a DRAM
   // miss times any small prefetch distance).
   Ahead(pf_end_);
   using Fn =
-      uint16_t (FastPath::*)(Flow*, const Shape&, rte_mbuf* const*, uint16_t,
-                             uint16_t, uint32_t, Output*, bool*);
+      uint32_t (FastPath::*)(Flow*, const Shape&, rte_mbuf* const*, uint32_t);
   // Headers of up to 64 bytes (plain IPv4 TCP/UDP) or longer (IPv6, TCP
   // options such as timestamps, VLAN tags).
   static constexpr Fn kFns[16] = {
@@ -69,7 +83,12 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
       &FastPath::StreamT<true, true, true, true>,
   };
   // (s.layout.mode == md: the shape knows LIST or MERGE.)
-  return (this->*kFns[s.stream_fn])(f, s, pkts, i, n, room, out, ended);
+  const uint32_t k = (this->*kFns[s.stream_fn])(f, s, pkts + i, budget);
+  // In-order flow that can't grow: deliver now (as Engine::Process; a
+  // LIST flow holding older runs waits: its next packet flushes it).
+  *ended = k != 0 && k == seg_room && f->nruns == 1;
+  if (*ended) e_.FlushFlow(f, kFlushSize, out);
+  return uint16_t(i + k);
 }
 
 namespace {
@@ -179,9 +198,8 @@ template <bool kList, bool kCheckId>
 }  // namespace
 
 template <bool kUdp, bool kList, bool kCheckId, bool kWide>
-uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
-                           uint16_t i, uint16_t n, uint32_t room, Output* out,
-                           bool* ended) {
+uint32_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
+                           uint32_t budget) {
   Run& r = f->run0;
   const uint32_t hdr = s.hdr_len, l4 = s.layout.l4_off,
                  id_off = s.layout.l3_off + 4u, mss = r.mss;
@@ -198,25 +216,12 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   // headers are stripped (MERGE).
   const uint64_t full_lens = uint64_t(full) << 32 | full;
   const uint64_t payload_lens = uint64_t(mss) << 32 | mss;
-  const uint32_t seg_room = c_->cfg_.max_segments - r.segs;
-  // Packets that still fit: segments, held packets, merged bytes.  (A
-  // run's first packet is held whatever its size: bytes may exceed.)
-  // Computed here, not in a helper: with a helper GCC 12 loaded the loop's
-  // bound into a register for each compare, one instruction per packet
-  // more (callgrind).
-  uint32_t budget = seg_room;
-  if (budget > room) budget = room;  // held limit (and Run::clear)
-  if (budget > uint32_t(n - i)) budget = n - i;
-  // (The division only when the byte limit may bind.)
-  const uint32_t max_bytes = e_.limit(!s.udp) - s.fit_base;
-  const uint32_t bytes_left = r.bytes < max_bytes ? max_bytes - r.bytes : 0;
-  if (uint64_t(budget) * mss > bytes_left) budget = bytes_left / mss;
   RunEnd cur{r.tail, r.end, r.last_id};
   uint32_t k = 0;  // packets taken
   // The callers prefetched the burst's second mbuf lines (`next`, written
   // below when the packet after it is chained).
   for (; k < budget; ++k) {
-    rte_mbuf* m = pkts[i + k];
+    rte_mbuf* m = pkts[k];
     uint64_t rearm;  // data_off, refcnt, nb_segs, port
     memcpy(&rearm, &m->data_off, 8);
     const uint32_t data_off = uint16_t(rearm);
@@ -257,11 +262,7 @@ uint16_t FastPath::StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
   t_->held_packets += k;
   packets_ += k;
   bytes_ += uint64_t(k) * full;
-  // In-order flow that can't grow: deliver now (as Engine::Process; a
-  // LIST flow holding older runs waits: its next packet flushes it).
-  *ended = k != 0 && k == seg_room && f->nruns == 1;
-  if (*ended) e_.FlushFlow(f, kFlushSize, out);
-  return uint16_t(i + k);
+  return k;
 }
 
 }  // namespace grod::gro
