@@ -183,7 +183,9 @@ class FastPath {
     }
     const uint8_t* d = static_cast<const uint8_t*>(m->buf_addr) + data_off;
     if (!TemplateEqual(*t_, *f, s, d)) return Fast::kNoMatch;
-    const bool v6 = s.layout.is_v6;
+    // The index as stored (0 or 1: LayoutOf() copies a bool), not
+    // converted to bool: no test-and-set per packet.
+    const uint32_t v6 = s.layout.is_v6;
     uint64_t lens;  // pkt_len, data_len, vlan_tci
     memcpy(&lens, &m->pkt_len, 8);
     const uint32_t pkt_len = uint32_t(lens);
@@ -210,9 +212,14 @@ class FastPath {
     // where none of them holds a byte: Run::clear), or a rule says no.
     // (UDP: one run; the word read as seq is not used.)
     const uint32_t seq = Be32(d + l4 + 4);
-    if ((!s.udp && seq != r.end) ||
-        (f->nruns > 1 && seq + len - r.start > r.clear) ||
-        !Fits(h, r, s, len, id)) {
+    // No test of nruns: a lone run's clear is UINT16_MAX, more than it
+    // holds (Fits() keeps it under the byte limit), so one compare covers
+    // both cases -- a branch on which flows hold older runs depends on the
+    // data and mispredicts.  (BIG TCP: a lone run past 64 KiB fails it;
+    // the rare branch below lets it append here.)
+    bool off = !s.udp & ((seq != r.end) | (seq + len - r.start > r.clear));
+    if (__builtin_expect(off, 0) && seq == r.end && f->nruns == 1) off = false;
+    if (off || !Fits(h, r, s, len, id)) {
       const Fast o = OffRun(h, f, s, m, d, len, id, md, out);
       if (o != Fast::kAppend) return o;
     }
@@ -290,7 +297,7 @@ class FastPath {
     r->outer_first_id = r->outer_last_id = 0;
     r->flags = s.udp ? 0 : d[l4 + 13];
     r->last_mf = 0;
-    r->clear = 0;
+    r->clear = UINT16_MAX;  // (nothing older yet: see Run::clear)
     h.held++;
     h.packets++;
     h.bytes += len + s.hdr_len;

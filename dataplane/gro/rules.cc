@@ -229,7 +229,7 @@ void Engine::StartRun(Flow* f, int i, rte_mbuf* m, const ParsedPacket& p) {
   r.outer_first_id = r.outer_last_id = p.outer_ip_id;
   r.flags = RunFlags(t_->cold(f).layout, p);
   r.last_mf = p.more_frags;
-  r.clear = 0;
+  r.clear = UINT16_MAX;  // (nothing older yet: see Run::clear)
 }
 
 AddResult Engine::AddSeq(Flow* f, rte_mbuf* m, const ParsedPacket& p) {
