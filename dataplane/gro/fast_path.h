@@ -217,7 +217,8 @@ class FastPath {
     // both cases -- a branch on which flows hold older runs depends on the
     // data and mispredicts.  (BIG TCP: a lone run past 64 KiB fails it;
     // the rare branch below lets it append here.)
-    bool off = !s.udp & ((seq != r.end) | (seq + len - r.start > r.clear));
+    const bool tcp = !s.udp;
+    bool off = tcp & ((seq != r.end) | (seq + len - r.start > r.clear));
     if (__builtin_expect(off, 0) && seq == r.end && f->nruns == 1) off = false;
     if (off || !Fits(h, r, s, len, id)) {
       const Fast o = OffRun(h, f, s, m, d, len, id, md, out);
