@@ -175,7 +175,8 @@ bool Engine::FragmentsComplete(const Flow& f) const {
   }
   // In-order flow that can't grow (full, or ended by a short segment):
   // deliver now rather than at the timeout.
-  if (f->nruns == 1 && type != kIpv4Frag &&
+  // (A TCP or UDP flow holds one run.)
+  if (type != kIpv4Frag &&
       (r0.segs >= cfg_.max_segments || r0.last_len < r0.mss)) {
     FlushFlow(f, kFlushSize, out);
     return nullptr;

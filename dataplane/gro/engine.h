@@ -55,7 +55,9 @@ inline uint8_t RunFlags(const Layout& l, const ParsedPacket& p) {
 inline constexpr uint64_t kPreAggregated =
     RTE_MBUF_F_RX_LRO | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG;
 
-// kOutOfOrder: a TCP segment in MERGE that does not continue the held run.
+// kOutOfOrder: a TCP segment that does not continue the held run (either
+// mode: a TCP flow holds one run).  kTooManyRuns: a fragment flow holds
+// kMaxRuns runs.
 enum class AddResult { kAdded, kDuplicate, kNoFit, kTooManyRuns, kOutOfOrder };
 
 // Stateless helpers bound to one context's config, table and counters.
@@ -81,9 +83,6 @@ class Engine {
   // Makes room for a new run at index i of f's runs (the later ones move
   // up one), stamped as the newest, and returns it (fields unset).
   Run& OpenRun(Flow* f, int i);
-  // Run::clear of a TCP flow's run 0, just opened (and filled) in front of
-  // its older runs.
-  void SetClear(Flow* f) const;
   // The byte limit (see Fits) for flows of plain TCP (BIG TCP allowed) or
   // anything else (16-bit length fields).
   uint32_t limit(bool plain_tcp) const { return plain_tcp ? limit_ : limit16_; }

@@ -51,49 +51,30 @@ uint32_t FastPath::Rules(Hot& h, Flow* f, rte_mbuf* m, Mode mode, uint64_t now,
 }
 
 // What Engine::Process() does with a packet of live flow f (template
-// matched, lengths and flags checked) that does not simply extend f's only
+// matched, lengths and flags checked) that does not simply extend f's one
 // run, where that needs no parse: the template proves key, attributes,
 // layout and options equal, so no pass, no mismatch and no new template.
-//   * LIST, f holds older runs too, m extends the newest (run0): kAppend,
-//     Take() appends it (and never emits: the flow is not in order);
-//   * LIST, m does not extend run0: a run of its own, the newest (AddSeq);
-//   * else f is emitted first -- MERGE: not the next in sequence, LIST:
-//     kMaxRuns runs held (kFlushReorder); a rule says no (kFlushSize) --
-//     and m starts it again, in the same entry, with the same template.
-// Left to the rules: a duplicate (overlapping a held run: passed), the
-// held limit reached (the oldest flow is flushed first) or fragment flows
-// held (h.max_held is 0 then: order across tables), max_segments 1, and a
-// flush in ContinueFlow() (no timestamp to revive the entry with).
+// f is emitted first -- not the next in sequence (kFlushReorder), or a
+// rule says no (kFlushSize) -- and m starts it again, in the same entry,
+// with the same template: in both modes, a TCP flow holds one run
+// (AddSeq).  Left to the rules: a duplicate (overlapping the held run:
+// passed), the held limit reached (the oldest flow is flushed first) or
+// fragment flows held (h.max_held is 0 then: order across tables),
+// max_segments 1, and a flush in ContinueFlow() (no timestamp to revive
+// the entry with).
 Fast FastPath::OffRun(Hot& h, Flow* f, const Shape& s, rte_mbuf* m,
-                      const uint8_t* d, uint32_t len, uint16_t id, uint8_t md,
+                      const uint8_t* d, uint32_t len, uint16_t id,
                       Output* out) {
   if (h.held >= h.max_held || h.max_segs <= 1) return Fast::kRules;
-  const bool list = md == uint8_t(Mode::kList);
   Run& r = f->run0;
   bool next = true;  // m starts where run0 ends
   if (!s.udp) {
-    const uint32_t seq = Be32(d + s.layout.l4_off + 4), end = seq + len;
-    bool dup = SeqLt(seq, r.end) && SeqLt(r.start, end);
-    if (f->nruns > 1) {
-      // The older runs (LIST), all slots compared without a branch each
-      // (the ones past nruns hold stale bytes: masked).
-      const Run* o = &t_->run(f, 1);
-      for (int i = 0; i < kMaxRuns - 1; ++i) {
-        dup |=
-            (i + 1 < f->nruns) & SeqLt(seq, o[i].end) & SeqLt(o[i].start, end);
-      }
-    }
-    if (dup) return Fast::kRules;
+    const uint32_t seq = Be32(d + s.layout.l4_off + 4);
+    if (SeqLt(seq, r.end) && SeqLt(r.start, seq + len)) return Fast::kRules;
     next = seq == r.end;
   }
-  // (Only a LIST TCP flow holds more than one run.)
-  if (f->nruns > 1 && !list) return Fast::kRules;
-  if (next && Fits(h, r, s, len, id)) return Fast::kAppend;
-  if (!next && list && f->nruns < kMaxRuns) {
-    FirstOfRun(h, &e_.OpenRun(f, 0), s, m, d, len, id);
-    e_.SetClear(f);
-    return Fast::kHeld;
-  }
+  // (Take() calls this only when m is not the next in sequence or Fits()
+  // says no.)
   if (!timed_) return Fast::kRules;
   SyncOut(h);
   e_.FlushFlow(f, next ? kFlushSize : kFlushReorder, out);

@@ -58,9 +58,8 @@ inline bool TemplateEqual(const FlowTable& t, const Flow& f, const Shape& s,
 // path may not take it (the full path decides); kRules: a well-formed
 // packet of the flow that the merge rules must judge (a duplicate, the
 // held limit reached, ...: Rules()); kHeld / kEmitted: taken, the flow
-// holds it / was emitted with it.  kAppend (OffRun() to Take() only): the
-// packet extends run0 of a LIST flow that holds older runs too.
-enum class Fast { kNoMatch, kMiss, kRules, kHeld, kEmitted, kAppend };
+// holds it / was emitted with it.
+enum class Fast { kNoMatch, kMiss, kRules, kHeld, kEmitted };
 
 // What the per-packet code reads and updates, as locals of a burst loop:
 // a store into an mbuf or a run might alias a member of the table, the
@@ -208,21 +207,12 @@ class FastPath {
     // (Fragment flows held: h.max_held is 0, so OffRun() below.)
     const uint16_t id = s.layout.is_v6 ? 0 : Be16(d + s.layout.l3_off + 4);
     if (f->nruns == 0) return Revive(h, f, s, m, d, len, id);
-    // Not the next in sequence, older runs held (unless m extends run0
-    // where none of them holds a byte: Run::clear), or a rule says no.
-    // (UDP: one run; the word read as seq is not used.)
+    // Not the next in sequence, or a rule says no.  (UDP: one run; the
+    // word read as seq is not used.)
     const uint32_t seq = Be32(d + l4 + 4);
-    // No test of nruns: a lone run's clear is UINT16_MAX, more than it
-    // holds (Fits() keeps it under the byte limit), so one compare covers
-    // both cases -- a branch on which flows hold older runs depends on the
-    // data and mispredicts.  (BIG TCP: a lone run past 64 KiB fails it;
-    // the rare branch below lets it append here.)
-    const bool tcp = !s.udp;
-    bool off = tcp & ((seq != r.end) | (seq + len - r.start > r.clear));
-    if (__builtin_expect(off, 0) && seq == r.end && f->nruns == 1) off = false;
+    const bool off = !s.udp & (seq != r.end);
     if (off || !Fits(h, r, s, len, id)) {
-      const Fast o = OffRun(h, f, s, m, d, len, id, md, out);
-      if (o != Fast::kAppend) return o;
+      return OffRun(h, f, s, m, d, len, id, out);
     }
     if (md == uint8_t(Mode::kList)) {
       internal::Link(r.tail)->next = m;
@@ -244,8 +234,9 @@ class FastPath {
     h.packets++;
     h.bytes += pkt_len;
     // In-order flow that can't grow: deliver now (as Engine::Process).
-    // (A LIST flow that holds older runs waits: its next packet flushes.)
-    if ((r.segs >= h.max_segs || len < r.mss) && f->nruns == 1) {
+    // (Only fragment flows hold more than one run, and they have no
+    // template: here f holds one.)
+    if (r.segs >= h.max_segs || len < r.mss) {
       SyncOut(h);
       e_.FlushFlow(f, kFlushSize, out);
       SyncHeld(h);
@@ -298,7 +289,6 @@ class FastPath {
     r->outer_first_id = r->outer_last_id = 0;
     r->flags = s.udp ? 0 : d[l4 + 13];
     r->last_mf = 0;
-    r->clear = UINT16_MAX;  // (nothing older yet: see Run::clear)
     h.held++;
     h.packets++;
     h.bytes += len + s.hdr_len;
@@ -308,8 +298,7 @@ class FastPath {
   // only run (see fast_path.cc).
   __attribute__((noinline)) Fast OffRun(Hot& h, Flow* f, const Shape& s,
                                         rte_mbuf* m, const uint8_t* d,
-                                        uint32_t len, uint16_t id, uint8_t md,
-                                        Output* out);
+                                        uint32_t len, uint16_t id, Output* out);
 
   // For a packet whose ol_flags are not the plain case (no aggregation,
   // and with verification on a GOOD verdict): whether the full path would
@@ -338,7 +327,7 @@ class FastPath {
   uint16_t Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i, uint16_t n,
                   uint8_t md, uint32_t max_held, Output* out, bool* ended);
   // Stream()'s loop for pkts[0..budget) (Stream() worked out the budget:
-  // segments, held packets, bytes, Run::clear); returns how many it took.
+  // segments, held packets, bytes); returns how many it took.
   template <bool kUdp, bool kList, bool kCheckId, bool kWide>
   uint32_t StreamT(Flow* f, const Shape& s, rte_mbuf* const* pkts,
                    uint32_t budget);

@@ -19,7 +19,8 @@
 //     the state a merge updates (run 0, links, hash, port, shape).  A packet
 //     taking the fast path touches only these two lines.
 //   * FlowCold (384 B): template bytes 64..127, the full FlowKey (slow-path
-//     lookups), attributes, layout, creation time, out-of-order runs 1..3.
+//     lookups), attributes, layout, creation time, a fragment flow's runs
+//     1..3.
 // The slots that lead from a flow's hash to its entry are bucketized: a
 // bucket is one cache line of 8 slots (keyed hashes, then entry indices),
 // and a lookup compares all 8 hashes at once (SSE2: two compares, a
@@ -49,9 +50,10 @@
 
 namespace grod::gro {
 
-// Out-of-order "runs" a flow may hold: contiguous, mergeable segment
-// sequences kept sorted by start.  A packet that would need a fifth run
-// flushes the flow (kFlushReorder).
+// Out-of-order "runs" an IPv4 fragment flow may hold: contiguous,
+// mergeable fragment sequences kept sorted by offset.  A fragment that
+// would need a fifth run flushes the flow (kFlushReorder).  A TCP or UDP
+// flow holds one run (AddSeq, AddUdp).
 inline constexpr int kMaxRuns = 4;
 inline constexpr uint32_t kNil = UINT32_MAX;
 
@@ -111,15 +113,6 @@ struct Run {
   uint16_t nsegs;                          // MERGE: mbuf segments in chain
   uint8_t flags;                           // TCP flags ORed
   uint8_t last_mf;                         // fragments: MF of the last one
-  // Run 0 of a LIST TCP flow holding older runs (nruns > 1): no older run
-  // holds a byte in [start, start + clear), so a packet extending run 0
-  // within it is no duplicate -- known from the hot entry, without reading
-  // the older runs (FlowCold).  Set by SetClear() whenever a run 0 is
-  // opened (the only time a TCP flow's older runs change).  A run started
-  // alone has UINT16_MAX (nothing older): more than the byte limit lets it
-  // hold (but BIG TCP), so Take() tests one bound whether or not older
-  // runs are held.  Read for run 0 only.  Fills the struct's padding.
-  uint16_t clear;
 };
 static_assert(sizeof(Run) == 48);
 

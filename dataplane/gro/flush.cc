@@ -37,20 +37,10 @@ void Engine::EmitFlow(const Flow* f, FlushReason why, Output* out) {
     EmitRun(l, f->run0, out);
     return;
   }
-  uint32_t held = 0;
-  if (l.type != kIpv4Frag) {
-    // LIST TCP (the only other flow with more runs) keeps its runs newest
-    // first (AddSeq): oldest first is the reverse.
-    for (int i = f->nruns - 1; i >= 0; --i) {
-      const Run& r = t_->run(f, i);
-      held += r.segs;
-      EmitRun(l, r, out);
-    }
-    t_->held_packets -= held;
-    return;
-  }
-  // Runs leave in arrival order (of each run's first packet), never
+  // Only a fragment flow holds more than one run (a TCP flow holds one,
+  // AddSeq).  Runs leave in arrival order (of each run's first packet), never
   // reordered by GRO: a later run with a lower sequence number waits.
+  uint32_t held = 0;
   int order[kMaxRuns];
   const uint32_t* stamp = t_->cold(f).run_stamp;
   for (int i = 0; i < f->nruns; ++i) {

@@ -150,8 +150,10 @@ TEST_P(TcpGolden, SegmentsAfterAGapMergeInTheirOwnRun) {
 }
 
 // LIST members leave unlinked one by one: in arrival order, never sorted
-// by sequence number (that would reorder the wire).  A segment extends
-// only the newest run, at its end.
+// by sequence number (that would reorder the wire).  As in MERGE (and
+// Linux fraglist GRO), a segment extends only the flow's one run, at its
+// end; any other makes the run leave at once (`reorder`) and starts the
+// next: [1] [0] [3 4] have left when 2 arrives, [2] leaves at the flush.
 TEST_P(TcpGolden, ReorderedListLeavesInArrivalOrder) {
   const bool v6 = GetParam();
   Make();
@@ -159,7 +161,11 @@ TEST_P(TcpGolden, ReorderedListLeavesInArrivalOrder) {
   for (uint32_t i = 0; i < 5; ++i)
     in.push_back(Build(TcpSegment(i * 1000, 1000, v6)));
   for (int i : {1, 0, 3, 4, 2}) Feed(in[i], Mode::kList);
-  auto out = Out();
+  EXPECT_EQ(ctx_->counters().flushes[kFlushReorder], 3u);
+  EXPECT_EQ(ctx_->held_packets(), 1u);
+  auto out = Out(/*flush=*/false);
+  ASSERT_EQ(out.size(), 3u);
+  for (const OutPkt& o : Out()) out.push_back(o);
   ASSERT_EQ(out.size(), 4u);
   EXPECT_EQ(out[0].members, std::vector<Bytes>{in[1]});
   EXPECT_EQ(out[1].members, std::vector<Bytes>{in[0]});

@@ -70,8 +70,8 @@ enum FlushReason : uint8_t {
   kFlushConfig,       // FlushAll(kFlushConfig) on a config change
   kFlushMismatch,     // same flow, different ACK/options/TTL/mode/...
   kFlushPassthrough,  // a packet of the flow had to pass unmerged
-  kFlushReorder,      // a TCP segment not continuing the held run (MERGE),
-                      // or too many out-of-order runs held for the flow
+  kFlushReorder,      // a TCP segment not continuing the held run, or
+                      // too many fragment runs held for the flow
   kFlushBurstEnd,     // end of ReassembleBurst
   kFlushPressure,     // the caller's mbuf pool ran low (FlushOldest)
   kFlushPairOrder,    // a packet of the address pair in another table, or

@@ -1,12 +1,12 @@
-// Reordered TCP through the fast path (FastPath::OffRun and the streaming
-// loop over a LIST flow's newest run) and through the full path: seeded
+// Reordered TCP through the fast path (FastPath::OffRun, Take() and the
+// streaming loop) and through the full path: seeded
 // streams of a few flows whose segments swap with their flow's next, arrive
 // a few places late, or come twice, in random bursts with flushes in
 // between.  The expected result comes from a model of the rules written
 // here (engine.h): per flow one growing run; a segment that does not
-// continue it starts the next (MERGE: the run leaves first; LIST: it waits,
-// up to four runs, then all leave), a segment overlapping what the flow
-// holds passes alone after it, 64 segments fill a run.  Each output is read
+// continue it makes the run leave and starts the next (both modes, as
+// Linux), a segment overlapping what the flow holds passes alone after it,
+// 64 segments fill a run (it leaves).  Each output is read
 // back from its bytes (headers walked here): per 5-tuple the exact sequence
 // of outputs and the segments each carries; every lone segment and list
 // member byte-for-byte the frame that went in; merged payloads the
@@ -31,7 +31,6 @@ namespace {
 constexpr uint32_t kSeg = 300;  // payload bytes per segment
 constexpr uint32_t kMaxSegs = 64;
 constexpr int kFlows = 3;
-constexpr size_t kRunsHeld = 4;  // LIST: runs a flow holds at most
 
 uint32_t Be16At(const Bytes& b, size_t at) { return b[at] << 8 | b[at + 1]; }
 uint32_t Be32At(const Bytes& b, size_t at) {
@@ -62,48 +61,37 @@ class Model {
  public:
   Model(bool list, Expected* e) : list_(list), e_(e) {}
   void Packet(int f, uint32_t n) {
-    std::vector<std::vector<uint32_t>>& runs = held_[f];
-    const bool dup = std::any_of(runs.begin(), runs.end(), [&](auto& r) {
-      return std::find(r.begin(), r.end(), n) != r.end();
-    });
-    if (dup) {  // passes after what the flow holds
-      Flush(f, &e_->passthrough);
+    std::vector<uint32_t>& r = held_[f];
+    if (std::find(r.begin(), r.end(), n) != r.end()) {
+      Flush(f, &e_->passthrough);  // a duplicate passes after the run
       e_->out[f].push_back({n});
       ++e_->dup;
       return;
     }
-    if (!runs.empty() && runs.back().back() + 1 == n) {
-      std::vector<uint32_t>& r = runs.back();
-      if (r.size() < kMaxSegs) {
-        r.push_back(n);
-        // A full run of a flow in order leaves at once.
-        if (r.size() == kMaxSegs && runs.size() == 1) Flush(f, &e_->size);
-        return;
-      }
-      Flush(f, &e_->size);  // (LIST with older runs: the full one waits)
-    } else if (!runs.empty() && (!list_ || runs.size() == kRunsHeld)) {
-      Flush(f, &e_->reorder);
+    if (!r.empty() && r.back() + 1 == n) {
+      r.push_back(n);
+      if (r.size() == kMaxSegs) Flush(f, &e_->size);  // full: leaves now
+      return;
     }
-    held_[f].push_back({n});
+    Flush(f, &e_->reorder);  // (nothing held: nothing leaves, not counted)
+    r.push_back(n);
   }
   void FlushAll(uint64_t* why) {
-    for (auto& [f, runs] : held_) Flush(f, why);
+    for (auto& [f, r] : held_) Flush(f, why);
   }
 
  private:
   void Flush(int f, uint64_t* why) {
-    std::vector<std::vector<uint32_t>>& runs = held_[f];
-    if (runs.empty()) return;
+    std::vector<uint32_t>& r = held_[f];
+    if (r.empty()) return;
     ++*why;
-    for (auto& r : runs) {
-      e_->out[f].push_back(r);
-      *(r.size() == 1 ? &e_->single : list_ ? &e_->listed : &e_->merged) += 1;
-    }
-    runs.clear();
+    e_->out[f].push_back(r);
+    *(r.size() == 1 ? &e_->single : list_ ? &e_->listed : &e_->merged) += 1;
+    r.clear();
   }
   const bool list_;
   Expected* e_;
-  std::map<int, std::vector<std::vector<uint32_t>>> held_;
+  std::map<int, std::vector<uint32_t>> held_;
 };
 
 // Each flow in order, then: 6% of segments swap with the next, 2% arrive
@@ -266,12 +254,11 @@ TEST_P(ReorderFastPath, OutputPerFlowIsWhatTheRulesSay) {
   Check(in, list, v6, fast, &rng, 32, 40 + rng() % 100);
 }
 
-// LIST holds runs [0 1 2] [6] when 3 starts the newest: 4 and 5 extend
-// it, then a second copy of 6 would too by its sequence number but
-// overlaps the held [6] -- a duplicate, passed (never listed) -- and 7
-// does not extend [3 4 5].  In one burst (the streaming loop must stop
-// short of the older run) and one by one.
-TEST_P(ReorderFastPath, NewestRunStopsAtAnOlderRun) {
+// 6 makes [0 1 2] leave, 3 makes [6] leave; 4 and 5 extend [3]; the
+// second 6 then extends [3 4 5] too (the first 6 has left: no duplicate),
+// and 7, 8 follow.  In one burst (the streaming loop and Take() take the
+// restarted run) and one by one.
+TEST_P(ReorderFastPath, SegmentAfterALeftRunExtendsTheNext) {
   const auto [seed, list, v6, fast] = GetParam();
   std::vector<In> in;
   for (uint32_t n : {0, 1, 2, 6, 3, 4, 5, 6, 7, 8}) in.push_back({0, n});
@@ -279,15 +266,11 @@ TEST_P(ReorderFastPath, NewestRunStopsAtAnOlderRun) {
   Check(in, list, v6, fast, &rng, seed % 2 ? 32 : 1, 0);
 }
 
-// Run::clear, the bound in the hot entry up to which the newest run grows
-// without reading the older runs, must be recomputed whenever a run opens,
-// against every older run: [10] then [20] (10 behind it: nothing ahead),
-// then 2 opens the newest in front of [20] [10] -- it may grow to 9 only,
-// so the second 10 is a duplicate (passed), and 11 opens a fourth run.  A
-// bound kept from [20]'s open, or taken from the previous newest run only,
-// would list the second 10 with [2 .. 9].  One by one (every packet through
-// Take(), not the streaming loop) and in bursts.
-TEST_P(ReorderFastPath, NewestRunBoundIsRecomputedOnEveryOpen) {
+// Jumps back and forth: [10] leaves at 20, [20] at 2; 2 .. 9 grow one run
+// that the second 10 extends (its first copy has left), then 11, 12.  One
+// by one (every packet through Take(), not the streaming loop) and in
+// bursts.
+TEST_P(ReorderFastPath, RunRestartedBehindLeftRunsGrows) {
   const auto [seed, list, v6, fast] = GetParam();
   std::vector<In> in;
   for (uint32_t n : {10, 20, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}) {
@@ -295,6 +278,73 @@ TEST_P(ReorderFastPath, NewestRunBoundIsRecomputedOnEveryOpen) {
   }
   std::mt19937 rng(seed);
   Check(in, list, v6, fast, &rng, seed % 2 ? 32 : 1, 0);
+}
+
+// A segment that does not continue the flow's run emits what the flow
+// holds at once, then starts the next run (both modes, as Linux): 1..5,
+// then 7, 6, 8 leave as [1..5] [7] [6] [8], each as soon as the segment
+// after it arrives, the flow holding only its newest run.  Packet by
+// packet (outputs checked after each), or all in one burst (the streaming
+// loop and Take() then see them) with the same outputs before the flush.
+TEST_P(ReorderFastPath, OutOfSequenceSegmentEmitsWhatTheFlowHeldAtOnce) {
+  const auto [seed, list, v6, fast] = GetParam();
+  const Mode mode = list ? Mode::kList : Mode::kMerge;
+  ContextConfig cfg;
+  cfg.max_flows = 64;
+  cfg.max_held_packets = 4096;
+  Make(cfg);
+  const std::vector<uint32_t> in = {1, 2, 3, 4, 5, 7, 6, 8};
+  std::vector<rte_mbuf*> ms;
+  for (uint32_t n : in) {
+    ms.push_back(ToMbuf(pool_, FrameOf(0, n, v6)));
+    ASSERT_NE(ms.back(), nullptr);
+  }
+  std::vector<OutPkt> got;
+  auto take = [&] {
+    for (rte_mbuf* m : col_.Take()) got.push_back(Consume(m));
+    col_.pkts.clear();
+  };
+  Expected want;
+  std::vector<std::vector<uint32_t>>& w = want.out[0];
+  const bool one_burst = fast && seed % 2 == 1;
+  if (one_burst) {
+    ctx_->ProcessBurst(ms.data(), uint16_t(ms.size()), mode, 0, &col_.out);
+    take();
+    w = {{1, 2, 3, 4, 5}, {7}, {6}};
+    CheckOutputs(got, want, list, v6);
+  } else {
+    // After each packet: what has left, and what the flow holds.
+    const std::vector<std::vector<std::vector<uint32_t>>> left = {
+        {}, {}, {}, {}, {}, {{1, 2, 3, 4, 5}}, {{7}}, {{6}}};
+    const std::vector<uint32_t> held = {1, 2, 3, 4, 5, 1, 1, 1};
+    for (size_t k = 0; k < ms.size(); ++k) {
+      if (fast) {
+        ctx_->ProcessBurst(&ms[k], 1, mode, k, &col_.out);
+      } else {
+        ParsedPacket p;
+        Parse(ms[k], {}, &p);
+        ctx_->Process(ms[k], p, mode, k, &col_.out);
+      }
+      take();
+      w.insert(w.end(), left[k].begin(), left[k].end());
+      SCOPED_TRACE("after segment " + std::to_string(in[k]));
+      CheckOutputs(got, want, list, v6);
+      EXPECT_EQ(ctx_->held_packets(), held[k]);
+      EXPECT_EQ(ctx_->held_flows(), 1u);
+    }
+  }
+  EXPECT_EQ(ctx_->held_packets(), 1u);  // [8], the newest run alone
+  ctx_->FlushAll(&col_.out);
+  take();
+  w.push_back({8});
+  CheckOutputs(got, want, list, v6);
+  EXPECT_EQ(ctx_->held_packets(), 0u);
+  const Counters& c = ctx_->counters();
+  EXPECT_EQ(c.flushes[kFlushReorder], 3u);
+  EXPECT_EQ(c.packets_out, 4u);
+  EXPECT_EQ(list ? c.list_out : c.merged_out, 1u);
+  EXPECT_EQ(c.single_out, 3u);
+  EXPECT_EQ(rte_mempool_in_use_count(pool_), in_use_);
 }
 
 std::string ParamName(const ::testing::TestParamInfo<Param>& info) {

@@ -149,8 +149,7 @@ void Engine::TryJoin(Flow* f, int i) {
   Run& a = t_->run(f, i);
   Run& b = t_->run(f, i + 1);
   if (a.end != b.start) return;
-  // (Only fragment runs join: a TCP flow holds one run in MERGE, and LIST
-  // runs never join.)
+  // (Only fragment runs join: a TCP flow holds one run.)
   if (!a.last_mf) return;
   if (c.layout.vxlan && !c.attrs.outer_df &&
       uint16_t(a.outer_last_id + 1) != b.outer_first_id) {
@@ -197,23 +196,6 @@ Run& Engine::OpenRun(Flow* f, int i) {
   return t_->run(f, i);
 }
 
-void Engine::SetClear(Flow* f) const {
-  Run& r = f->run0;
-  const int32_t len = int32_t(r.end - r.start);
-  uint32_t clear = UINT16_MAX;
-  for (int i = 1; i < f->nruns; ++i) {
-    const Run& o = t_->run(f, i);
-    // Wholly behind run 0's start: run 0 never grows into it.
-    if (int32_t(o.end - r.start) <= 0) continue;
-    // Ahead of its end: up to its start.  Anything else (held runs never
-    // overlap) leaves nothing known.
-    const int32_t ahead = int32_t(o.start - r.start);
-    clear =
-        ahead >= len ? (uint32_t(ahead) < clear ? uint32_t(ahead) : clear) : 0;
-  }
-  r.clear = uint16_t(clear);
-}
-
 void Engine::StartRun(Flow* f, int i, rte_mbuf* m, const ParsedPacket& p) {
   Run& r = OpenRun(f, i);
   r.head = m;
@@ -229,7 +211,6 @@ void Engine::StartRun(Flow* f, int i, rte_mbuf* m, const ParsedPacket& p) {
   r.outer_first_id = r.outer_last_id = p.outer_ip_id;
   r.flags = RunFlags(t_->cold(f).layout, p);
   r.last_mf = p.more_frags;
-  r.clear = UINT16_MAX;  // (nothing older yet: see Run::clear)
 }
 
 AddResult Engine::AddSeq(Flow* f, rte_mbuf* m, const ParsedPacket& p) {
@@ -241,28 +222,22 @@ AddResult Engine::AddSeq(Flow* f, rte_mbuf* m, const ParsedPacket& p) {
     const Run& r = t_->run(f, j);
     if (SeqLt(s, r.end) && SeqLt(r.start, e)) return AddResult::kDuplicate;
   }
-  // TCP in MERGE: a merged packet's bytes leave in sequence order, so it
-  // may only hold segments that arrived in that order -- as Linux, a
-  // segment joins only at the end of the flow's one run; any other flushes
-  // the run first (kOutOfOrder) and starts the next.
-  // TCP in LIST: members leave one by one, run after run in arrival order
-  // (see EmitFlow), so a segment may only extend the newest run, at its
-  // end; any other starts a run of its own.  The runs are kept newest
-  // first: run0, in the hot entry, is the one that grows, in both modes.
-  // (The fast path and the streaming loop take these cases themselves.)
+  // TCP, both modes: one run per flow, as Linux (fraglist GRO too).  A
+  // merged packet's bytes leave in sequence order, so it may only hold
+  // segments that arrived in that order; a list's members leave one by
+  // one in arrival order, and older runs held beside it could only wait
+  // (only the newest could grow, and runs leave oldest first) -- holding
+  // them changes nothing in what leaves or its order, only delays it.  So
+  // a segment joins only at the end of the flow's run; any other flushes
+  // the run first (kOutOfOrder) and starts the next.  (The fast path and
+  // the streaming loop take these cases themselves.)
   const Layout& l = t_->cold(f).layout;
   const bool list = l.mode == uint8_t(Mode::kList);
   if (l.type != kIpv4Frag) {
     Run& r = f->run0;
-    if (r.end == s) {
-      if (!CanAppend(*f, r, p)) return AddResult::kNoFit;
-      Append(f, &r, m, p);
-      return AddResult::kAdded;
-    }
-    if (!list) return AddResult::kOutOfOrder;
-    if (f->nruns == kMaxRuns) return AddResult::kTooManyRuns;
-    StartRun(f, 0, m, p);
-    SetClear(f);
+    if (r.end != s) return AddResult::kOutOfOrder;
+    if (!CanAppend(*f, r, p)) return AddResult::kNoFit;
+    Append(f, &r, m, p);
     return AddResult::kAdded;
   }
   // Fragments: a datagram is one output, its fragments join in any order

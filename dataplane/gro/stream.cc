@@ -25,19 +25,10 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
   if (f->shape == kNoShape || held >= max_held) return i;
   const Shape& s = t_->shape(f->shape);
   const Run& r = f->run0;
-  uint32_t room = max_held - held;
-  if (__builtin_expect(f->nruns != 1, 0)) {
-    if (f->nruns == 0) return i;
-    // A LIST flow holding older runs grows its newest, run0, too (AddSeq),
-    // in whole segments up to the first byte an older run holds
-    // (Run::clear, as Take() reads it; a packet overlapping an older run
-    // is a duplicate: the rules pass it).
-    if (md != uint8_t(Mode::kList) || r.mss == 0) return i;
-    const uint32_t len = r.end - r.start;
-    const uint32_t clear = r.clear > len ? (r.clear - len) / r.mss : 0;
-    if (clear == 0) return i;
-    if (clear < room) room = clear;
-  }
+  const uint32_t room = max_held - held;
+  // (A flow with a template holds one run or none: only fragment flows
+  // hold more, and they have none.)
+  if (f->nruns == 0) return i;
   const uint32_t max_segs = c_->cfg_.max_segments;
   const uint32_t limit = e_.limit(!s.udp);
   if (s.layout.mode != md || !s.streamable || r.last_len != r.mss ||
@@ -84,9 +75,8 @@ uint16_t FastPath::Stream(Flow* f, rte_mbuf* const* pkts, uint16_t i,
   };
   // (s.layout.mode == md: the shape knows LIST or MERGE.)
   const uint32_t k = (this->*kFns[s.stream_fn])(f, s, pkts + i, budget);
-  // In-order flow that can't grow: deliver now (as Engine::Process; a
-  // LIST flow holding older runs waits: its next packet flushes it).
-  *ended = k != 0 && k == seg_room && f->nruns == 1;
+  // In-order flow that can't grow: deliver now (as Engine::Process).
+  *ended = k != 0 && k == seg_room;
   if (*ended) e_.FlushFlow(f, kFlushSize, out);
   return uint16_t(i + k);
 }
