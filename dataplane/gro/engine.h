@@ -8,12 +8,11 @@
 //   * same flow key (Parse) and equal FlowAttrs/Layout/option bytes, else
 //     the held flow is flushed first (kFlushMismatch) -- never two entries
 //     for one 5-tuple, so a flow can't be reordered by its own entries;
-//   * adjacency in sequence space: a TCP segment extends the flow's run
-//     only at its end (MERGE; else the run is flushed first, so a merged
-//     packet never puts a later arrival before an earlier one), or the
-//     newest run (LIST, where it is run 0; else a new run starts); a fragment
-//     extends a run at either end, and two fragment runs join when the gap
-//     fills;
+//   * adjacency in sequence space: a TCP segment extends the flow's one
+//     run only at its end, in MERGE and LIST (else the run is flushed
+//     first, so no output puts a later arrival before an earlier one); a
+//     fragment extends a run at either end (in LIST only the newest, at its
+//     end), and two fragment runs join when the gap fills;
 //   * TCP/UDP: every packet but the last of a run carries `mss` bytes
 //     (Segment() must be able to reproduce them), at most max_segments,
 //     merged length within max_merged_bytes;
