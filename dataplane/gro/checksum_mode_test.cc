@@ -52,6 +52,30 @@ std::vector<Bytes> Stream(Traffic t) {
   return v;
 }
 
+// The expected LIST output: one list of every segment, each byte-identical
+// (the corrupted ones included: the receiver's own check drops them).
+void ExpectOneListOfAll(const std::vector<OutPkt>& out,
+                        const std::vector<Bytes>& in) {
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].list);
+  ASSERT_EQ(out[0].members.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    EXPECT_EQ(out[0].members[i], in[i]) << "segment " << i;
+  }
+}
+
+// The expected MERGE output: 0..2 merged, 3 alone (as it came), 4..6
+// merged, 7 alone, 8..11 merged.
+void ExpectCorruptedLeftAlone(const std::vector<OutPkt>& out,
+                              const std::vector<Bytes>& in) {
+  std::vector<int> segs;
+  for (const OutPkt& o : out) segs.push_back(o.nb_segs);
+  EXPECT_EQ(segs, (std::vector<int>{3, 1, 3, 1, 4}));
+  ASSERT_EQ(out.size(), 5u);
+  EXPECT_EQ(out[1].bytes, in[3]);
+  EXPECT_EQ(out[3].bytes, in[7]);
+}
+
 struct Case {
   Traffic traffic;
   bool fast;
@@ -106,14 +130,7 @@ TEST_P(ChecksumModeTest,
        ListLinksCorruptedSegmentsUntouchedWithoutReadingThem) {
   const std::vector<Bytes> in = Stream(GetParam().traffic);
   const std::vector<OutPkt> out = Run(in, Mode::kList);
-  // One list of every segment, each byte-identical (the corrupted ones
-  // included: the receiver's own check will drop them).
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_TRUE(out[0].list);
-  ASSERT_EQ(out[0].members.size(), in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    EXPECT_EQ(out[0].members[i], in[i]) << "segment " << i;
-  }
+  ExpectOneListOfAll(out, in);
   EXPECT_EQ(ctx_->counters().passthrough[kPassBadChecksum], 0u);
   EXPECT_EQ(ctx_->counters().segments_listed, in.size());
   EXPECT_EQ(sw_verifications_, 0u) << "LIST read payloads for checksums";
@@ -136,13 +153,7 @@ TEST_P(ChecksumModeTest, BypassForwardsCorruptedSegmentsWithoutReadingThem) {
 TEST_P(ChecksumModeTest, MergeVerifiesAndNeverMergesACorruptedSegment) {
   const std::vector<Bytes> in = Stream(GetParam().traffic);
   const std::vector<OutPkt> out = Run(in, Mode::kMerge);
-  // 0..2 merged, 3 alone, 4..6 merged, 7 alone, 8..11 merged.
-  std::vector<int> segs;
-  for (const OutPkt& o : out) segs.push_back(o.nb_segs);
-  EXPECT_EQ(segs, (std::vector<int>{3, 1, 3, 1, 4}));
-  ASSERT_EQ(out.size(), 5u);
-  EXPECT_EQ(out[1].bytes, in[3]);
-  EXPECT_EQ(out[3].bytes, in[7]);
+  ExpectCorruptedLeftAlone(out, in);
   EXPECT_EQ(ctx_->counters().passthrough[kPassBadChecksum], 2u);
   EXPECT_EQ(ctx_->counters().segments_merged, in.size() - 2);
   // Every segment was read (the fast path may read a segment twice when it
@@ -194,21 +205,12 @@ TEST_P(ChecksumModeTest, OneContextJudgesVerdictsByEachBurstsMode) {
     });
     const Counters& after = ctx_->counters();
     if (r.mode == Mode::kList) {
-      ASSERT_EQ(out.size(), 1u);
-      ASSERT_EQ(out[0].members.size(), in.size());
-      for (size_t i = 0; i < in.size(); ++i) {
-        EXPECT_EQ(out[0].members[i], in[i]) << "segment " << i;
-      }
+      ExpectOneListOfAll(out, in);
       EXPECT_EQ(after.passthrough[kPassBadChecksum],
                 before.passthrough[kPassBadChecksum]);
       EXPECT_EQ(sw_verifications_, 0u) << "LIST read payloads for checksums";
     } else {
-      std::vector<int> segs;
-      for (const OutPkt& o : out) segs.push_back(o.nb_segs);
-      EXPECT_EQ(segs, (std::vector<int>{3, 1, 3, 1, 4}));
-      ASSERT_EQ(out.size(), 5u);
-      EXPECT_EQ(out[1].bytes, in[3]);
-      EXPECT_EQ(out[3].bytes, in[7]);
+      ExpectCorruptedLeftAlone(out, in);
       EXPECT_EQ(after.passthrough[kPassBadChecksum] -
                     before.passthrough[kPassBadChecksum],
                 2u);
